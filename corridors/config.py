@@ -1,0 +1,437 @@
+"""Configuration: one TOML file per area, frozen dataclasses per stage.
+
+The TOML file has one table per stage (``[area]``, ``[graph]``, ``[hotspots]``,
+``[corridors]``, ``[roster]``, ``[maps]``) and arrays of tables for the sources
+(``[[schools]]``, ``[[hubs]]``, ``[[incidents]]``). Relative paths are resolved against
+the folder of the config file. Unknown keys are errors (a typo must not be silently
+ignored). Command-line flags override values through :func:`override`.
+
+Examples
+--------
+>>> cfg = load_config("data/rutland.toml")
+>>> cfg.area.name
+'rutland'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from corridors.errors import ConfigError
+
+SourceFormat = Literal[
+    "auto",
+    "gias",
+    "edubase",
+    "osm",
+    "csv",
+    "geojson",
+    "gpkg",
+    "police-street",
+    "police-stop-search",
+]
+
+_ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One input file (or folder) and how to read it.
+
+    ``columns`` maps the tool's field names to the file's column names for generic CSVs:
+    ``id``, ``name``, ``phase``, ``status``, ``offence``, ``datetime``, ``date``, ``time``,
+    ``hour``, ``minute``, ``month``, ``lat``, ``lon``, ``x``, ``y``.
+    """
+
+    path: Path
+    format: SourceFormat = "auto"
+    crs: str | None = None
+    columns: Mapping[str, str] = field(default_factory=dict)
+    encoding: str | None = None
+    layer: str | None = None
+    timezone: str | None = None
+    date_format: str | None = None
+    label: str | None = None
+
+    def __post_init__(self) -> None:
+        known = {
+            "id", "name", "phase", "status", "offence", "datetime", "date", "time",
+            "hour", "minute", "month", "lat", "lon", "x", "y",
+        }  # fmt: skip
+        unknown = set(self.columns) - known
+        if unknown:
+            raise ConfigError(
+                f"source {self.path}: unknown column mapping key(s) {sorted(unknown)}; "
+                f"expected some of {sorted(known)}"
+            )
+        if self.timezone is not None:
+            _check_timezone(self.timezone, f"source {self.path}: timezone")
+
+    @property
+    def name(self) -> str:
+        """Short name used in reports and rejects files."""
+        return self.label or self.path.name
+
+
+@dataclass(frozen=True)
+class AreaConfig:
+    """The area a plan covers.
+
+    ``crs`` is ``"auto"`` (British National Grid in Great Britain, else the local UTM
+    zone) or an explicit projected CRS such as ``"EPSG:27700"``. ``boundary`` is an
+    optional polygon file; without it the study area is the bounds of the OSM file
+    (or of the schools, buffered by ``buffer_m``). ``week`` is the ISO week planned
+    (``"2022-W45"``) or ``"current"``.
+    """
+
+    name: str = "area"
+    crs: str = "auto"
+    timezone: str = "Europe/London"
+    boundary: Path | None = None
+    buffer_m: float = 2000.0
+    week: str = "current"
+    lookback_weeks: int = 52
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", self.name):
+            raise ConfigError(
+                f"area.name must be letters, digits, '_', '-' or '.', got {self.name!r}"
+            )
+        _check_timezone(self.timezone, "area.timezone")
+        if self.week != "current" and not _ISO_WEEK.match(self.week):
+            raise ConfigError(f"area.week must look like '2022-W45' or be 'current', got {self.week!r}")
+        if self.lookback_weeks <= 0:
+            raise ConfigError(f"area.lookback_weeks must be > 0, got {self.lookback_weeks}")
+        if self.buffer_m < 0:
+            raise ConfigError(f"area.buffer_m must be >= 0 metres, got {self.buffer_m}")
+
+    def week_start(self, today: dt.date | None = None) -> dt.date:
+        """Return the Monday of the planned ISO week."""
+        if self.week == "current":
+            day = today or dt.date.today()
+            return day - dt.timedelta(days=day.weekday())
+        m = _ISO_WEEK.match(self.week)
+        assert m is not None  # checked in __post_init__
+        return dt.date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+
+    def iso_week(self, today: dt.date | None = None) -> str:
+        """Return the planned week as ``YYYY-Www``."""
+        year, week, _ = self.week_start(today).isocalendar()
+        return f"{year}-W{week:02d}"
+
+
+@dataclass(frozen=True)
+class GraphConfig:
+    """Where the walking street graph comes from and how it is cached.
+
+    Exactly one of ``osm_file`` (offline: ``.osm``, ``.osm.bz2``, ``.osm.gz``, ``.osm.pbf``),
+    ``place`` (online, a geocodable name) or ``point`` + ``dist_m`` (online) is used;
+    ``osm_file`` wins when several are set.
+    """
+
+    osm_file: Path | None = None
+    place: str | None = None
+    point: tuple[float, float] | None = None  # (lat, lon)
+    dist_m: float = 2000.0
+    network_type: Literal["walk", "all"] = "walk"
+    cache_dir: Path = Path(".cache/corridors")
+    timeout_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.dist_m <= 0:
+            raise ConfigError(f"graph.dist_m must be > 0 metres, got {self.dist_m}")
+
+
+@dataclass(frozen=True)
+class HotspotConfig:
+    """After-school window, offence weights, decay and the clustering method."""
+
+    method: Literal["dbscan", "hdbscan", "kde", "network"] = "network"
+    window_start: str = "15:00"
+    window_end: str = "18:00"
+    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
+    term_dates: Path | None = None
+    exclude_holidays: bool = False
+    offence_weights: Mapping[str, float] = field(default_factory=dict)
+    half_life_weeks: float = 26.0
+    eps_m: float = 150.0
+    min_samples: int = 5
+    min_cluster_size: int = 5
+    cell_m: float = 150.0
+    bandwidth_m: float = 200.0
+    snap_m: float = 50.0
+    area_share: float = 0.05
+    train_all_hours: bool = True
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("window_start", "window_end"):
+            _check_hhmm(getattr(self, name), f"hotspots.{name}")
+        if _minutes(self.window_end) <= _minutes(self.window_start):
+            raise ConfigError(
+                f"hotspots.window_end ({self.window_end}) must be after window_start "
+                f"({self.window_start})"
+            )
+        if not self.weekdays or any(d not in range(7) for d in self.weekdays):
+            raise ConfigError(f"hotspots.weekdays must be 0 (Mon) .. 6 (Sun), got {self.weekdays}")
+        for key in ("half_life_weeks", "eps_m", "cell_m", "bandwidth_m", "snap_m"):
+            if getattr(self, key) <= 0:
+                raise ConfigError(f"hotspots.{key} must be > 0, got {getattr(self, key)}")
+        if not 0 < self.area_share < 1:
+            raise ConfigError(f"hotspots.area_share must be in (0, 1), got {self.area_share}")
+        if self.min_samples < 1 or self.min_cluster_size < 2:
+            raise ConfigError("hotspots.min_samples must be >= 1 and min_cluster_size >= 2")
+        for offence, weight in self.offence_weights.items():
+            if weight < 0:
+                raise ConfigError(f"hotspots.offence_weights[{offence!r}] must be >= 0, got {weight}")
+
+
+@dataclass(frozen=True)
+class RouteConfig:
+    """Routes from schools, corridor building and patrol loops (section ``[corridors]``)."""
+
+    phases: tuple[str, ...] = ("secondary", "all-through", "16 plus", "middle deemed secondary")
+    hub_walk_m: float = 1200.0
+    catchment_m: float = 1500.0
+    corridor_share: float = 0.5
+    incident_buffer_m: float = 50.0
+    min_risk: float = 0.0
+    loop_budget_min: float = 45.0
+    speed_kmh: float = 4.5
+    max_loops_per_corridor: int = 2
+    solver_seconds: float = 2.0
+    closing_time: str = "15:15"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for key in ("hub_walk_m", "catchment_m", "incident_buffer_m", "loop_budget_min", "speed_kmh"):
+            if getattr(self, key) <= 0:
+                raise ConfigError(f"corridors.{key} must be > 0, got {getattr(self, key)}")
+        if not 0 < self.corridor_share <= 1:
+            raise ConfigError(
+                f"corridors.corridor_share must be in (0, 1], got {self.corridor_share}"
+            )
+        if self.max_loops_per_corridor < 1:
+            raise ConfigError("corridors.max_loops_per_corridor must be >= 1")
+        _check_hhmm(self.closing_time, "corridors.closing_time")
+
+
+@dataclass(frozen=True)
+class RosterConfig:
+    """Staff file, patrol aims and the solver's limits."""
+
+    staff: Path | None = None
+    previous: Path | None = None
+    min_team: int = 2
+    days: tuple[int, ...] = (0, 1, 2, 3, 4)
+    aims: Mapping[str, str] = field(default_factory=dict)  # corridor id -> aim override
+    solver_seconds: float = 10.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.min_team < 1:
+            raise ConfigError(f"roster.min_team must be >= 1, got {self.min_team}")
+        if self.solver_seconds <= 0:
+            raise ConfigError(f"roster.solver_seconds must be > 0, got {self.solver_seconds}")
+
+
+@dataclass(frozen=True)
+class MapConfig:
+    """Map rendering and what the shared map may show."""
+
+    out_dir: Path = Path("maps")
+    min_shared_count: int = 10
+    show_names: bool = False
+    languages: tuple[str, ...] = ("en",)
+    contact: str = ""
+    online_tiles: bool = True
+
+    def __post_init__(self) -> None:
+        if self.min_shared_count < 1:
+            raise ConfigError(f"maps.min_shared_count must be >= 1, got {self.min_shared_count}")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a run needs, as read from one TOML file."""
+
+    area: AreaConfig = field(default_factory=AreaConfig)
+    schools: tuple[SourceConfig, ...] = ()
+    hubs: tuple[SourceConfig, ...] = ()
+    incidents: tuple[SourceConfig, ...] = ()
+    graph: GraphConfig = field(default_factory=GraphConfig)
+    hotspots: HotspotConfig = field(default_factory=HotspotConfig)
+    corridors: RouteConfig = field(default_factory=RouteConfig)
+    roster: RosterConfig = field(default_factory=RosterConfig)
+    maps: MapConfig = field(default_factory=MapConfig)
+    source_file: Path | None = None
+
+
+def load_config(path: str | Path) -> Config:
+    """
+    Read a TOML config file.
+
+    Parameters
+    ----------
+    path
+        The TOML file. Relative paths inside it are resolved against its folder.
+
+    Returns
+    -------
+    Config
+        The validated configuration.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, is not valid TOML, or holds unknown keys or bad values.
+    """
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: config file not found") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: config file is not UTF-8 text") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    return config_from_dict(raw, base_dir=path.resolve().parent, source_file=path.resolve())
+
+
+def config_from_dict(
+    raw: Mapping[str, Any], *, base_dir: Path | None = None, source_file: Path | None = None
+) -> Config:
+    """Build a :class:`Config` from a plain mapping (as parsed from TOML)."""
+    base = base_dir or Path.cwd()
+    data = dict(raw)
+    data["source_file"] = source_file
+    return _build(Config, data, "", base)
+
+
+def override(cfg: Config, section: str, **values: Any) -> Config:
+    """Return ``cfg`` with some values of one section replaced (``None`` values are ignored)."""
+    values = {k: v for k, v in values.items() if v is not None}
+    if not values:
+        return cfg
+    current = getattr(cfg, section)
+    try:
+        new = dataclasses.replace(current, **values)
+    except TypeError as exc:
+        raise ConfigError(f"[{section}]: {exc}") from exc
+    return dataclasses.replace(cfg, **{section: new})
+
+
+def config_to_dict(cfg: Any) -> Any:
+    """Return a JSON-serialisable view of a config (for manifests)."""
+    if dataclasses.is_dataclass(cfg) and not isinstance(cfg, type):
+        return {f.name: config_to_dict(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)}
+    if isinstance(cfg, Path):
+        return str(cfg)
+    if isinstance(cfg, Mapping):
+        return {str(k): config_to_dict(v) for k, v in cfg.items()}
+    if isinstance(cfg, (tuple, list)):
+        return [config_to_dict(v) for v in cfg]
+    return cfg
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+def _build(cls: type[Any], data: Mapping[str, Any], where: str, base: Path) -> Any:
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"[{where or 'top level'}] must be a table, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(data) - fields
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) {sorted(unknown)} in [{where or 'top level'}]; "
+            f"expected some of {sorted(fields - {'source_file'})}"
+        )
+    kwargs = {
+        key: _convert(hints[key], value, f"{where}.{key}" if where else key, base)
+        for key, value in data.items()
+    }
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise ConfigError(f"[{where or 'top level'}]: {exc}") from exc
+
+
+def _convert(tp: Any, value: Any, where: str, base: Path) -> Any:  # noqa: PLR0911
+    origin = get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if value is None:
+            return None
+        return _convert(args[0], value, where, base)
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, where, base)  # type: ignore[arg-type]
+    if origin is Literal:
+        if value not in get_args(tp):
+            raise ConfigError(f"{where} must be one of {list(get_args(tp))}, got {value!r}")
+        return value
+    if origin is tuple:
+        args = get_args(tp)
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where} must be a list, got {value!r}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_convert(args[0], v, f"{where}[{i}]", base) for i, v in enumerate(value))
+        if len(args) != len(value):
+            raise ConfigError(f"{where} must have {len(args)} items, got {value!r}")
+        return tuple(_convert(a, v, f"{where}[{i}]", base) for i, (a, v) in enumerate(zip(args, value, strict=True)))
+    if origin in (Mapping, dict) or tp is Mapping:
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where} must be a table, got {value!r}")
+        args = get_args(tp)
+        vtype = args[1] if args else Any
+        return {str(k): _convert(vtype, v, f"{where}.{k}", base) for k, v in value.items()}
+    if tp is Path:
+        if not isinstance(value, (str, Path)):
+            raise ConfigError(f"{where} must be a path string, got {value!r}")
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else base / p
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where} must be a number, got {value!r}")
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where} must be a whole number, got {value!r}")
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false, got {value!r}")
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where} must be a string, got {value!r}")
+        return value
+    return value
+
+
+def _check_timezone(name: str, where: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{where}: unknown time zone {name!r} (e.g. 'Europe/London')") from exc
+
+
+def _check_hhmm(value: str, where: str) -> None:
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        raise ConfigError(f"{where} must be a time 'HH:MM', got {value!r}")
+
+
+def _minutes(hhmm: str) -> int:
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)
