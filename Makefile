@@ -1,0 +1,41 @@
+# Safer Corridors: the two commands.
+#   make plan   set up the environment and plan the embedded default area (data/rutland.toml)
+#   make test   set up the environment (and Chromium for the browser tests) and run every test
+# Needs Python 3.11+ and the package registries (PyPI; Debian's for Chromium); nothing else.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+CONFIG ?= data/rutland.toml
+
+.PHONY: plan test browser bench screenshots clean
+
+plan: $(STAMP)
+	$(BIN)/corridors plan --config $(CONFIG)
+
+test: $(STAMP) browser
+	$(BIN)/python -m pytest
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	touch $(STAMP)
+
+# Chromium for the browser tests: installed with apt when we are root, else the tests skip
+# (under CI=true a missing browser fails them).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium not found and not root: browser tests will be skipped"; fi; }
+
+bench: $(STAMP)
+	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b --quick || exit 1; done
+
+screenshots: $(STAMP) browser
+	$(BIN)/corridors screenshots --config $(CONFIG)
+
+clean:
+	rm -rf $(VENV) .cache maps .pytest_cache

@@ -1,0 +1,471 @@
+"""The ``corridors`` command line: a thin layer over the stages and the pipeline."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from corridors import __version__
+from corridors.config import Config, SourceConfig, config_from_dict, load_config, override
+from corridors.errors import CorridorsError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_CONFIG = "corridors.toml"
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _handle_errors(func: F) -> F:
+    """Turn every CorridorsError into ``Error: ...`` with exit status 1 and no traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except CorridorsError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+class _State:
+    def __init__(self, config_path: Path | None) -> None:
+        self.config_path = config_path
+        self._cfg: Config | None = None
+
+    def config(self) -> Config:
+        if self._cfg is None:
+            path = self.config_path
+            if path is None:
+                path = Path(os.environ.get("CORRIDORS_CONFIG", DEFAULT_CONFIG))
+                if not path.exists():
+                    raise CorridorsError(
+                        f"no config file: {path} does not exist. Pass one with --config "
+                        "(the embedded default area is data/rutland.toml)"
+                    )
+            self._cfg = load_config(path)
+        return self._cfg
+
+
+pass_state = click.make_pass_decorator(_State)
+
+
+@contextmanager
+def _progress_bar(label: str) -> Iterator[Callable[[str, int, int], None] | None]:
+    """Yield a progress callback drawing a bar on a terminal, or None when not a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    bars: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = click.progressbar(length=total, label=f"{label}: {stage}", file=sys.stderr)
+            bar.__enter__()
+            bars[stage] = bar
+        bar.update(done - bar.pos)
+
+    try:
+        yield update
+    finally:
+        for bar in bars.values():
+            bar.__exit__(None, None, None)
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, prog_name="corridors")
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The area's TOML config file (default: ./corridors.toml or $CORRIDORS_CONFIG).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, verbose: int, quiet: bool) -> None:
+    r"""Plan after-school patrol corridors around schools.
+
+    \b
+    Quick start on the embedded default area (Rutland):
+      corridors -c data/rutland.toml validate
+      corridors -c data/rutland.toml plan
+    """
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if verbose < 2:
+        for noisy in ("osmnx", "matplotlib", "fontTools", "PIL", "numba", "pyogrio"):
+            logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    logging.captureWarnings(True)
+    ctx.obj = _State(config_path)
+
+
+# -- validate -----------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--schools", "schools", multiple=True, type=click.Path(exists=True, path_type=Path),
+    help="A schools file to check instead of the config's (repeatable).",
+)
+@click.option(
+    "--incidents", "incidents", multiple=True, type=click.Path(exists=True, path_type=Path),
+    help="An incidents file or download folder to check instead of the config's (repeatable).",
+)
+@click.option(
+    "--format", "fmt", default="auto", show_default=True,
+    type=click.Choice(["auto", "gias", "edubase", "osm", "csv", "geojson", "gpkg",
+                       "police-street", "police-stop-search"]),
+    help="Format of the --schools/--incidents files.",
+)
+@click.option("--crs", help="CRS of x/y columns in the --schools/--incidents files.")
+@click.option(
+    "--rejects", "rejects_path", type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the rejected rows (default: rejects.csv in the week's folder).",
+)
+@pass_state
+@_handle_errors
+def validate(
+    state: _State,
+    schools: tuple[Path, ...],
+    incidents: tuple[Path, ...],
+    fmt: str,
+    crs: str | None,
+    rejects_path: Path | None,
+) -> None:
+    r"""Check every source and print rows read, accepted and rejected by reason.
+
+    With no file options, checks the sources of the config. With --schools or
+    --incidents, checks just those files (no config needed).
+
+    \b
+    Examples:
+      corridors -c data/rutland.toml validate
+      corridors validate --incidents police/2022-07/ --format police-street
+      corridors validate --schools edubasealldata20240129.csv --format gias
+    """
+    from corridors import io
+
+    if schools or incidents:
+        base = state.config() if state.config_path else Config()
+        cfg = config_from_dict({}) if base is None else base
+        cfg = _adhoc_config(cfg, schools, incidents, fmt, crs)
+        default_rejects = Path("rejects.csv")
+    else:
+        cfg = state.config()
+        default_rejects = cfg.maps.out_dir / cfg.area.name / cfg.area.iso_week() / "rejects.csv"
+    inputs = io.load_inputs(cfg)
+    click.echo(io.summarise(inputs.reports))
+    path = io.write_rejects(inputs.rejects, rejects_path or default_rejects)
+    click.echo(f"Rejected rows, with file, line, column and reason: {path}")
+
+
+def _adhoc_config(
+    cfg: Config, schools: tuple[Path, ...], incidents: tuple[Path, ...], fmt: str, crs: str | None
+) -> Config:
+    import dataclasses
+
+    def sources(paths: tuple[Path, ...]) -> tuple[SourceConfig, ...]:
+        return tuple(SourceConfig(path=p.resolve(), format=fmt, crs=crs) for p in paths)  # type: ignore[arg-type]
+
+    return dataclasses.replace(
+        cfg,
+        schools=sources(schools),
+        hubs=(),
+        incidents=sources(incidents),
+        graph=dataclasses.replace(cfg.graph, osm_file=None),
+        area=dataclasses.replace(cfg.area, boundary=None),
+    )
+
+
+# -- graph ------------------------------------------------------------------------------
+
+
+@cli.command("graph")
+@click.option("--refresh", is_flag=True, help="Rebuild the graph even if it is cached.")
+@click.option(
+    "--osm-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="OSM file (.osm, .osm.bz2, .osm.pbf) instead of the config's.",
+)
+@click.option("--place", help="Online: a place name to fetch from OpenStreetMap instead.")
+@pass_state
+@_handle_errors
+def graph_cmd(state: _State, refresh: bool, osm_file: Path | None, place: str | None) -> None:
+    r"""Build or refresh the cached walking street graph and print its size.
+
+    \b
+    Example:
+      corridors -c data/rutland.toml graph
+    """
+    from corridors import graph, io
+
+    cfg = state.config()
+    if osm_file is not None or place is not None:
+        cfg = override(cfg, "graph", osm_file=osm_file, place=place)
+    crs = cfg.area.crs if cfg.area.crs != "auto" else None
+    study_area = None
+    if crs is None:
+        inputs = io.load_inputs(cfg)
+        crs, study_area = inputs.crs, inputs.study_area
+    t = time.perf_counter()
+    street = graph.build_street_graph(cfg.graph, crs=crs, study_area=study_area, refresh=refresh)
+    elapsed = time.perf_counter() - t
+    stats = graph.graph_stats(street)
+    click.echo(
+        f"Street graph from {street.source}: {stats['nodes']:,} nodes, {stats['edges']:,} edges, "
+        f"{stats['length_km']:,.1f} km of streets, {elapsed:.1f} s "
+        f"({'from cache' if stats.get('from_cache') else 'built'})"
+    )
+
+
+# -- hotspots and tune --------------------------------------------------------------------
+
+
+@cli.command("hotspots")
+@click.option(
+    "--method", type=click.Choice(["dbscan", "hdbscan", "kde", "network"]),
+    help="Clustering method (overrides [hotspots] method).",
+)
+@click.option("--week", help="ISO week to plan, e.g. 2022-W45 (overrides [area] week).")
+@pass_state
+@_handle_errors
+def hotspots_cmd(state: _State, method: str | None, week: str | None) -> None:
+    r"""Find the week's after-school hotspots and write them as GeoJSON.
+
+    \b
+    Example:
+      corridors -c data/rutland.toml hotspots --method dbscan
+    """
+    from corridors import hotspots, pipeline
+
+    cfg = override(override(state.config(), "hotspots", method=method), "area", week=week)
+    inputs = pipeline.load(cfg)
+    street = pipeline.build_graph(cfg, inputs) if cfg.hotspots.method == "network" else None
+    spots = pipeline.find_hotspots(cfg, inputs, street)
+    folder = cfg.maps.out_dir / cfg.area.name / cfg.area.iso_week()
+    paths = hotspots.write_hotspots(spots, folder)
+    click.echo(f"{len(spots.polygons)} hotspots ({spots.method}) from {len(spots.selected):,} incidents")
+    for note in spots.notes:
+        click.echo(f"Note: {note}")
+    for p in paths:
+        click.echo(f"Wrote {p}")
+
+
+@cli.command()
+@click.option(
+    "--methods", default="dbscan,hdbscan,kde,network", show_default=True,
+    help="Comma-separated methods to compare.",
+)
+@click.option(
+    "--grid", "grid", multiple=True, metavar="KEY=V1,V2",
+    help="A parameter to sweep, e.g. --grid eps_m=100,150,200 (repeatable).",
+)
+@click.option("--periods", type=int, default=6, show_default=True, help="Rolling test periods.")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for tune.csv and tune.png (default: <maps>/<area>/tune).",
+)
+@pass_state
+@_handle_errors
+def tune(
+    state: _State, methods: str, grid: tuple[str, ...], periods: int, out_dir: Path | None
+) -> None:
+    r"""Backtest hotspot methods and parameters; print a ranked table (hit rate, PAI, PEI).
+
+    Every table includes a naive baseline (last period's counts per grid cell).
+
+    \b
+    Example:
+      corridors -c data/rutland.toml tune --grid eps_m=100,200 --periods 6
+    """
+    cfg = state.config()
+    sweep = _parse_grid(grid)
+    from corridors import hotspots, pipeline
+
+    inputs = pipeline.load(cfg)
+    method_list = [m.strip() for m in methods.split(",") if m.strip()]
+    street = pipeline.build_graph(cfg, inputs) if "network" in method_list else None
+    table = hotspots.tune(
+        inputs.incidents,
+        cfg.hotspots,
+        methods=method_list,
+        grid=sweep,
+        timezone=inputs.timezone,
+        study_area=inputs.study_area,
+        street=street,
+        periods=periods,
+    )
+    folder = out_dir or cfg.maps.out_dir / cfg.area.name / "tune"
+    paths = hotspots.write_backtest(table, folder)
+    click.echo(hotspots.format_backtest(table))
+    for p in paths:
+        click.echo(f"Wrote {p}")
+
+
+def _parse_grid(items: tuple[str, ...]) -> dict[str, list[Any]]:
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        if not sep or not values:
+            raise CorridorsError(f"--grid {item!r}: expected KEY=V1,V2 (e.g. eps_m=100,150)")
+        parsed: list[Any] = []
+        for v in values.split(","):
+            try:
+                parsed.append(int(v) if v.strip().lstrip("-").isdigit() else float(v))
+            except ValueError:
+                parsed.append(v.strip())
+        grid[key.strip()] = parsed
+    return grid
+
+
+# -- routes, roster, plan -------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--week", help="ISO week to plan, e.g. 2022-W45 (overrides [area] week).")
+@pass_state
+@_handle_errors
+def plan(state: _State, week: str | None) -> None:
+    r"""Plan the week: load, graph, hotspots, corridors, loops, roster, maps.
+
+    Writes everything to <maps>/<area>/<ISO week>/.
+
+    \b
+    Example:
+      corridors -c data/rutland.toml plan
+    """
+    cfg = override(state.config(), "area", week=week)
+    from corridors import pipeline
+
+    t = time.perf_counter()
+    with _progress_bar("plan") as progress:
+        result = pipeline.run(cfg, progress=progress)
+    paths = pipeline.write_plan(result)
+    _echo_plan_summary(result, paths, time.perf_counter() - t)
+
+
+def _echo_plan_summary(result: Any, paths: list[Path], elapsed_s: float) -> None:
+    from corridors import io
+
+    click.echo(io.summarise(result.inputs.reports))
+    plan = result.plan
+    patrolled = plan.corridors[plan.corridors["patrolled"]] if len(plan.corridors) else plan.corridors
+    click.echo(
+        f"\n{len(plan.corridors)} corridors ({len(patrolled)} patrolled), "
+        f"{len(plan.loops)} patrol loops, {len(result.spots.polygons)} hotspots ({result.spots.method})"
+    )
+    for row in plan.unpatrolled.itertuples(index=False):
+        click.echo(f"  no patrol: {row.name}: {row.reason}")
+    for note in (*result.spots.notes, *plan.notes):
+        click.echo(f"Note: {note}")
+    if result.rota is not None:
+        rota = result.rota
+        filled = int(rota.slots["filled"].sum()) if len(rota.slots) else 0
+        click.echo(
+            f"Roster: {filled}/{len(rota.slots)} patrol slots filled ({rota.status}, gap {rota.gap:.1%})"
+        )
+        for problem in rota.problems:
+            click.echo(f"  {problem}")
+    click.echo(f"\nWrote {len(paths)} files to {result.out_dir} in {elapsed_s:.1f} s")
+    for name in ("internal.html", "shared.html"):
+        click.echo(f"  {result.out_dir / name}")
+
+
+@cli.command("roster")
+@click.option("--week", help="ISO week, e.g. 2022-W45 (overrides [area] week).")
+@click.option("--absent", help="Staff id of a person who is away: re-plan around them.")
+@click.option(
+    "--on", "on_date", type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="With --absent: the first day they are away (default: the whole week).",
+)
+@click.option(
+    "--staff", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A staff CSV instead of the config's (e.g. updated availability).",
+)
+@pass_state
+@_handle_errors
+def roster_cmd(
+    state: _State, week: str | None, absent: str | None, on_date: Any, staff: Path | None
+) -> None:
+    r"""Roster the week's patrol loops, or re-plan it after an absence with minimal changes.
+
+    \b
+    Examples:
+      corridors -c data/rutland.toml roster
+      corridors -c data/rutland.toml roster --absent P03 --on 2022-11-09
+    """
+    from corridors import pipeline, roster
+
+    cfg = override(override(state.config(), "area", week=week), "roster", staff=staff)
+    if cfg.roster.staff is None:
+        raise CorridorsError("no staff file: set [roster] staff in the config or pass --staff")
+    folder = cfg.maps.out_dir / cfg.area.name / cfg.area.iso_week()
+    if absent is not None:
+        current = folder / "roster.csv"
+        if not current.exists():
+            raise CorridorsError(
+                f"{current}: no roster for this week yet; run 'corridors plan' first"
+            )
+        people = roster.load_staff(cfg.roster.staff)
+        plan_obj = roster.read_plan_loops(folder)
+        start = on_date.date() if on_date is not None else cfg.area.week_start()
+        new, changes = roster.replan(
+            roster.read_roster(current), plan_obj, people, cfg.roster,
+            absent_id=absent, on_date=start, week_start=cfg.area.week_start(),
+        )
+        paths = roster.write_roster_exports(new, plan_obj, folder)
+        click.echo(f"Re-planned without {absent} from {start}: {len(changes)} change(s)")
+        for change in changes:
+            click.echo(f"  {change}")
+        for problem in new.problems:
+            click.echo(f"  {problem}")
+        click.echo(f"Wrote {len(paths)} files to {folder}")
+        return
+    result = pipeline.run(cfg)
+    assert result.rota is not None
+    paths = roster.write_roster_exports(result.rota, result.plan, folder)
+    filled = int(result.rota.slots["filled"].sum()) if len(result.rota.slots) else 0
+    click.echo(f"Roster: {filled}/{len(result.rota.slots)} slots filled ({result.rota.status})")
+    for problem in result.rota.problems:
+        click.echo(f"  {problem}")
+    click.echo(f"Wrote {len(paths)} files to {folder}")
+
+
+@cli.command()
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("docs"),
+    show_default=True, help="Folder for the PNG screenshots.",
+)
+@pass_state
+@_handle_errors
+def screenshots(state: _State, out_dir: Path) -> None:
+    r"""Plan the week, then screenshot both maps in headless Chromium (for the README).
+
+    \b
+    Example:
+      corridors -c data/rutland.toml screenshots --out docs
+    """
+    from corridors import maps, pipeline
+
+    cfg = state.config()
+    result = pipeline.run(cfg)
+    pipeline.write_plan(result)
+    for name in ("internal", "shared"):
+        png = maps.take_screenshot(result.out_dir / f"{name}.html", out_dir / f"map-{name}.png")
+        click.echo(f"Wrote {png}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    """Run the CLI."""
+    cli()

@@ -1,0 +1,248 @@
+"""The whole chain on one screen: load -> graph -> hotspots -> corridors -> roster -> maps.
+
+Examples
+--------
+>>> from corridors.config import load_config
+>>> result = run(load_config("data/rutland.toml"))  # doctest: +SKIP
+>>> paths = write_plan(result)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from corridors import __version__, graph, hotspots, io, maps, roster, routes
+from corridors.config import Config, config_to_dict
+from corridors.outputs import atomic_open
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+"""Progress callback: (stage label, done, total). The CLI draws it; the library never prints."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """Everything one run produced, stage by stage."""
+
+    cfg: Config
+    week: str
+    week_start: dt.date
+    inputs: io.Inputs
+    street: graph.StreetGraph
+    spots: hotspots.Hotspots
+    plan: routes.Corridors
+    rota: roster.Roster | None
+    staff: roster.Staff | None
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def out_dir(self) -> Path:
+        """The week's folder: ``<maps.out_dir>/<area>/<ISO week>/``."""
+        return self.cfg.maps.out_dir / self.cfg.area.name / self.week
+
+
+def load(cfg: Config) -> io.Inputs:
+    """Load and validate every source of the area."""
+    return io.load_inputs(cfg)
+
+
+def build_graph(cfg: Config, inputs: io.Inputs) -> graph.StreetGraph:
+    """Build (or load from cache) the walking street graph of the area."""
+    return graph.build_street_graph(cfg.graph, crs=inputs.crs, study_area=inputs.study_area)
+
+
+def find_hotspots(
+    cfg: Config, inputs: io.Inputs, street: graph.StreetGraph | None
+) -> hotspots.Hotspots:
+    """Find the week's after-school hotspots with the configured method."""
+    return hotspots.find_hotspots(
+        inputs.incidents,
+        cfg.hotspots,
+        timezone=inputs.timezone,
+        week_start=cfg.area.week_start(),
+        lookback_weeks=cfg.area.lookback_weeks,
+        street=street,
+    )
+
+
+def run(cfg: Config, *, progress: Progress | None = None) -> Result:
+    """
+    Run every stage for the configured area and week.
+
+    Parameters
+    ----------
+    cfg
+        The area's configuration.
+    progress
+        Optional callback ``(stage, done, total)`` for long stages.
+
+    Returns
+    -------
+    Result
+        Inputs, street graph, hotspots, corridors and loops, roster.
+    """
+    timings: dict[str, float] = {}
+    week_start = cfg.area.week_start()
+    week = cfg.area.iso_week()
+
+    t = time.perf_counter()
+    inputs = load(cfg)
+    timings["load"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    street = build_graph(cfg, inputs)
+    timings["graph"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    spots = find_hotspots(cfg, inputs, street)
+    timings["hotspots"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    route_progress = None
+    if progress is not None:
+        def route_progress(done: int, total: int) -> None:
+            progress("corridors", done, total)
+
+    plan = routes.plan_corridors(
+        street,
+        inputs,
+        spots,
+        cfg.corridors,
+        week_start=week_start,
+        timezone=inputs.timezone,
+        lookback_weeks=cfg.area.lookback_weeks,
+        progress=route_progress,
+    )
+    timings["corridors"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    staff = roster.load_staff(cfg.roster.staff) if cfg.roster.staff is not None else None
+    rota = None
+    if staff is not None:
+        previous = roster.read_roster(cfg.roster.previous) if cfg.roster.previous else None
+        rota = roster.make_roster(plan, staff, cfg.roster, week_start=week_start, previous=previous)
+    timings["roster"] = time.perf_counter() - t
+
+    logger.info("Planned %s %s in %.1f s", cfg.area.name, week, sum(timings.values()))
+    return Result(cfg, week, week_start, inputs, street, spots, plan, rota, staff, timings)
+
+
+def write_plan(result: Result) -> list[Path]:
+    """
+    Write the week's folder: rejects, exports, maps, manifest; update history and index.
+
+    Returns
+    -------
+    list of Path
+        Every file written.
+    """
+    cfg = result.cfg
+    folder = result.out_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    rejects = _all_rejects(result)
+    written.append(io.write_rejects(rejects, folder / "rejects.csv"))
+    written += hotspots.write_hotspots(result.spots, folder)
+    written += routes.write_corridor_exports(result.plan, folder)
+    if result.rota is not None:
+        written += roster.write_roster_exports(result.rota, result.plan, folder)
+
+    title = f"Safer Corridors: {cfg.area.name}, week {result.week}"
+    internal = maps.render_internal_map(
+        inputs=result.inputs,
+        street=result.street,
+        spots=result.spots,
+        corridors=result.plan,
+        rota=result.rota,
+        cfg=cfg.maps,
+        week=result.week,
+        title=title,
+    )
+    written.append(maps.save_offline(internal, folder / "internal.html"))
+    shared = maps.render_shared_map(
+        street=result.street,
+        corridors=result.plan,
+        rota=result.rota,
+        cfg=cfg.maps,
+        week=result.week,
+        area_name=cfg.area.name,
+    )
+    written.append(maps.save_offline(shared, folder / "shared.html"))
+
+    reports = list(result.inputs.reports)
+    if result.staff is not None:
+        reports += list(result.staff.reports)
+    written.append(
+        maps.write_manifest(
+            folder / "manifest.json",
+            cfg=cfg,
+            reports=reports,
+            extra={
+                "tool": "safer-corridors",
+                "version": __version__,
+                "week": result.week,
+                "week_start": result.week_start.isoformat(),
+                "config": config_to_dict(cfg),
+                "graph": {
+                    "source": result.street.source,
+                    "sha256": result.street.source_sha256,
+                    **graph.graph_stats(result.street),
+                },
+                "hotspots": {
+                    "method": result.spots.method,
+                    "params": result.spots.params,
+                    "notes": list(result.spots.notes),
+                },
+                "corridor_notes": list(result.plan.notes),
+                "roster": None
+                if result.rota is None
+                else {
+                    "status": result.rota.status,
+                    "objective": result.rota.objective,
+                    "bound": result.rota.bound,
+                    "gap": result.rota.gap,
+                    "problems": list(result.rota.problems),
+                },
+                "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()},
+            },
+        )
+    )
+    area_root = cfg.maps.out_dir / cfg.area.name
+    written.append(
+        maps.append_history(
+            area_root / "plans.gpkg",
+            week=result.week,
+            corridors=result.plan,
+            rota=result.rota,
+            spots=result.spots,
+        )
+    )
+    written.append(maps.write_index(cfg.maps.out_dir))
+    logger.info("Wrote %d files to %s", len(written), folder)
+    return written
+
+
+def _all_rejects(result: Result) -> pd.DataFrame:
+    frames = [result.inputs.rejects]
+    if result.staff is not None:
+        frames.append(result.staff.rejects)
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=list(io.REJECT_COLUMNS))
+    return pd.concat(frames, ignore_index=True)
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """Write a DataFrame to CSV atomically."""
+    with atomic_open(path) as fh:
+        frame.to_csv(fh, index=False)
+    return path

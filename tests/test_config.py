@@ -1,0 +1,97 @@
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from corridors.config import (
+    AreaConfig,
+    Config,
+    HotspotConfig,
+    config_from_dict,
+    config_to_dict,
+    load_config,
+    override,
+)
+from corridors.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_default_config_loads_and_resolves_paths():
+    cfg = load_config(ROOT / "data" / "rutland.toml")
+    assert cfg.area.name == "rutland"
+    assert cfg.area.crs == "EPSG:27700"
+    assert cfg.graph.osm_file == ROOT / "data" / "osm" / "rutland-2022-07-20.osm.pbf"
+    assert cfg.graph.osm_file.exists()
+    assert [s.format for s in cfg.incidents] == ["police-street"]
+    assert all(s.path.exists() for s in (*cfg.schools, *cfg.hubs, *cfg.incidents))
+    assert cfg.area.week_start() == dt.date(2022, 11, 7)
+
+
+def test_iso_week_and_current_week():
+    area = AreaConfig(week="2020-W53")
+    assert area.week_start() == dt.date(2020, 12, 28)
+    assert area.iso_week() == "2020-W53"
+    current = AreaConfig(week="current")
+    assert current.week_start(dt.date(2026, 11, 26)) == dt.date(2026, 11, 23)
+    assert current.iso_week(dt.date(2026, 11, 26)) == "2026-W48"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"area": {"nmae": "x"}}, "unknown key(s) ['nmae'] in [area]"),
+        ({"area": {"week": "2022-45"}}, "area.week must look like '2022-W45'"),
+        ({"area": {"timezone": "Europe/Londn"}}, "unknown time zone 'Europe/Londn'"),
+        ({"hotspots": {"eps_m": -1}}, "hotspots.eps_m must be > 0"),
+        ({"hotspots": {"eps_m": "wide"}}, "hotspots.eps_m must be a number, got 'wide'"),
+        ({"hotspots": {"method": "kmeans"}}, "hotspots.method must be one of"),
+        ({"hotspots": {"window_start": "3pm"}}, "hotspots.window_start must be a time 'HH:MM'"),
+        ({"hotspots": {"window_start": "18:00", "window_end": "15:00"}}, "must be after"),
+        ({"incidents": [{"path": "x.csv", "columns": {"latitude": "lat"}}]}, "unknown column mapping"),
+        ({"incidents": {"path": "x.csv"}}, "incidents must be a list"),
+        ({"corridors": {"corridor_share": 1.5}}, "corridors.corridor_share must be in (0, 1]"),
+    ],
+)
+def test_bad_config_values_name_the_key(raw, message):
+    with pytest.raises(ConfigError) as info:
+        config_from_dict(raw, base_dir=ROOT)
+    assert message in str(info.value)
+
+
+def test_bad_config_files(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[area\nname = 1")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(bad)
+
+
+def test_relative_paths_resolve_against_config_folder(tmp_path):
+    (tmp_path / "sub").mkdir()
+    cfg_file = tmp_path / "sub" / "a.toml"
+    cfg_file.write_text('[graph]\nosm_file = "x.osm"\n[[incidents]]\npath = "/abs/y.csv"\n')
+    cfg = load_config(cfg_file)
+    assert cfg.graph.osm_file == tmp_path / "sub" / "x.osm"
+    assert cfg.incidents[0].path == Path("/abs/y.csv")
+
+
+def test_override_replaces_only_given_values():
+    cfg = Config()
+    new = override(cfg, "hotspots", method="dbscan", eps_m=None)
+    assert new.hotspots.method == "dbscan"
+    assert new.hotspots.eps_m == HotspotConfig().eps_m
+    assert cfg.hotspots.method == "network"  # the original is untouched
+    with pytest.raises(ConfigError):
+        override(cfg, "hotspots", eps_m=-5.0)
+
+
+def test_config_is_frozen_and_serialisable():
+    cfg = load_config(ROOT / "data" / "rutland.toml")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.area.name = "x"  # type: ignore[misc]
+    as_dict = config_to_dict(cfg)
+    assert as_dict["area"]["name"] == "rutland"
+    assert isinstance(as_dict["graph"]["osm_file"], str)
