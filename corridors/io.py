@@ -13,15 +13,63 @@ CONTRACT (filled in by the io work; other stages rely on exactly these names):
   OCCURRED_AT (tz-aware pandas Timestamp in the area's timezone, NaT when month-only),
   TIME_KNOWN (bool), SOURCE (str), SOURCE_LINE (int, 1-based line in the file incl. header),
   geometry (Point).
+
+Added by the io work: every table also has SOURCE_LINE and SOURCE_FILE (the file inside a
+multi-file source, e.g. ``2014-09/2014-09-city-of-london-street.csv``); incidents have
+LOCATION (the data.police.uk "On or near ..." text, else ""). Public loaders
+:func:`load_schools`, :func:`load_hubs`, :func:`load_incidents` return ``(frame, reports,
+rejects)``; :func:`choose_crs`, :func:`study_area_from`, :func:`summarise` and
+:func:`write_rejects` complete the stage.
+
+Formats (``format`` of a source; ``"auto"`` sniffs the extension and the CSV header):
+
+- ``police-street``: data.police.uk street CSV (one file, a glob, or a download folder of
+  ``YYYY-MM/*-street.csv``; ``.csv.gz`` too). Month only: TIME_KNOWN False, OCCURRED_AT NaT.
+  OFFENCE is ``Crime type``; an empty ``Crime ID`` (anti-social behaviour) gets a generated id;
+  a repeated ``Crime ID`` is rejected.
+- ``police-stop-search``: data.police.uk stop-and-search CSV. ``Date`` is ISO with a UTC
+  offset; OFFENCE is ``"Stop and search: <Object of search>"``. The personal columns (gender,
+  age range, ethnicity) are never read into the tables.
+- ``gias``: DfE "Get Information about Schools" ``edubasealldata`` CSV (cp1252, Easting /
+  Northing in EPSG:27700). Closed schools are rejected with the reason "closed school".
+- ``edubase``: the older EduBase "Schools in England" CSV; coordinates from ``X``/``Y`` in the
+  file or from a row-aligned ``geocode`` CSV (EPSG:27700 unless ``crs`` says otherwise).
+- ``osm``: ``amenity=school`` or transport hubs from an OSM file (see :mod:`corridors.osm`).
+- ``csv``: any CSV, columns given by ``columns`` (see ``SourceConfig``) or found by common
+  names (``lat``/``latitude``, ``lon``/``longitude``, ``x``/``easting`` ...). x/y need ``crs``.
+- ``geojson`` / ``gpkg``: any geometry (polygons become a representative point); attribute
+  columns as for ``csv``. The "line" of a feature is its 1-based feature number.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import csv
+import glob
+import gzip
+import hashlib
+import io as _stdio
+import logging
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyproj
+import shapely
+from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
+
+from corridors import osm
+from corridors.config import Config, SourceConfig
+from corridors.errors import ConfigError, InputDataError
+from corridors.outputs import atomic_open
+
+logger = logging.getLogger(__name__)
 
 SCHOOL_ID = "school_id"
 HUB_ID = "hub_id"
@@ -35,8 +83,86 @@ OCCURRED_AT = "occurred_at"
 TIME_KNOWN = "time_known"
 SOURCE = "source"
 SOURCE_LINE = "source_line"
+SOURCE_FILE = "source_file"
+LOCATION = "location"
 
 REJECT_COLUMNS = ("source", "file", "line", "column", "reason", "value")
+
+# reasons (the keys of SourceReport.rejected)
+R_MISSING_XY = "missing coordinates"
+R_BAD_XY = "non-numeric coordinates"
+R_ZERO_XY = "coordinates withheld (0, 0)"
+R_RANGE_XY = "coordinates out of range for the CRS"
+R_OUTSIDE = "outside the study area"
+R_BAD_DATE = "unparseable date"
+R_BAD_TIME = "unparseable time"
+R_BAD_MONTH = "unparseable month"
+R_NO_TIME = "local time does not exist (clock change)"
+R_NO_OFFENCE = "unknown/empty offence"
+R_DUP_ID = "duplicate ID"
+R_NO_ID = "empty ID"
+R_CLOSED = "closed school"
+R_NO_KIND = "unknown hub kind"
+R_EMPTY_ROW = "empty row"
+
+HUB_KINDS = ("rail", "tube", "tram", "bus")
+
+_POLICE_STREET = (
+    "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
+    "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context",
+)  # fmt: skip
+_POLICE_STREET_NEED = ("Crime ID", "Month", "Longitude", "Latitude", "Crime type")
+_STOP_SEARCH = (
+    "Type", "Date", "Part of a policing operation", "Policing operation", "Latitude",
+    "Longitude", "Gender", "Age range", "Self-defined ethnicity", "Officer-defined ethnicity",
+    "Legislation", "Object of search", "Outcome", "Outcome linked to object of search",
+    "Removal of more than just outer clothing",
+)  # fmt: skip
+_STOP_SEARCH_NEED = ("Type", "Date", "Latitude", "Longitude", "Object of search")
+_STOP_SEARCH_PERSONAL = (
+    "Gender", "Age range", "Self-defined ethnicity", "Officer-defined ethnicity",
+)  # fmt: skip
+_GIAS_NEED = (
+    "URN", "EstablishmentName", "PhaseOfEducation (name)", "EstablishmentStatus (name)",
+    "Easting", "Northing",
+)  # fmt: skip
+_EDUBASE_NEED = ("URN", "Establishment name", "Phase of education")
+_NA_STRINGS = frozenset({"", "na", "n/a", "nan", "null", "none", "#n/a", "-"})
+_NA_ANY_CASE = sorted(
+    _NA_STRINGS
+    | {v.upper() for v in _NA_STRINGS}
+    | {v.title() for v in _NA_STRINGS}
+    | {"NaN", "N/a"}
+)
+
+# common column names for generic files (compared case-insensitively, spaces/_ ignored)
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "schoolid", "hubid", "incidentid", "urn", "crimeid", "osmid"),
+    "name": ("name", "schoolname", "establishmentname", "stopname", "stationname"),
+    "phase": ("phase", "phaseofeducation(name)", "phaseofeducation"),
+    "status": ("status", "establishmentstatus(name)", "establishmentstatus"),
+    "kind": ("kind", "type", "mode"),
+    "offence": ("offence", "offense", "crimetype", "category", "crime"),
+    "datetime": ("occurredat", "datetime", "timestamp"),
+    "date": ("date",),
+    "time": ("time",),
+    "hour": ("hour",),
+    "minute": ("minute",),
+    "month": ("month",),
+    "lat": ("lat", "latitude"),
+    "lon": ("lon", "lng", "long", "longitude"),
+    "x": ("x", "easting"),
+    "y": ("y", "northing"),
+}
+
+_PHASE_ALIASES = {
+    "": "unknown",
+    "all through": "all-through",
+    "all-through": "all-through",
+    "16 plus": "16 plus",
+    "16+": "16 plus",
+    "not applicable": "not applicable",
+}
 
 
 @dataclass(frozen=True)
@@ -50,6 +176,8 @@ class SourceReport:
     accepted: int
     rejected: dict[str, int]
     sha256: str
+    format: str = ""
+    files: int = 1
 
 
 @dataclass(frozen=True)
@@ -64,3 +192,1483 @@ class Inputs:
     incidents: gpd.GeoDataFrame
     reports: tuple[SourceReport, ...]
     rejects: pd.DataFrame  # columns REJECT_COLUMNS
+
+
+# -- CRS --------------------------------------------------------------------------------
+
+
+def choose_crs(lon: float, lat: float) -> str:
+    """
+    Choose the metric CRS for an area from a point in it (degrees, EPSG:4326).
+
+    Parameters
+    ----------
+    lon, lat
+        A point of the area (its centre), in degrees.
+
+    Returns
+    -------
+    str
+        ``"EPSG:27700"`` (British National Grid) in Great Britain (with the Isle of Man and
+        the Channel-side islands, not Ireland), else the local UTM zone (``"EPSG:326NN"``
+        north of the equator, ``"EPSG:327NN"`` south).
+
+    Raises
+    ------
+    ConfigError
+        If the point is not a valid longitude/latitude.
+
+    Examples
+    --------
+    >>> choose_crs(-0.72, 52.67)   # Oakham, Rutland
+    'EPSG:27700'
+    >>> choose_crs(13.40, 52.52)   # Berlin
+    'EPSG:32633'
+    >>> choose_crs(-6.26, 53.35)   # Dublin
+    'EPSG:32629'
+    >>> choose_crs(151.2, -33.87)  # Sydney
+    'EPSG:32756'
+    """
+    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+        raise ConfigError(f"cannot choose a CRS: ({lon}, {lat}) is not a longitude/latitude")
+    in_box = -8.7 <= lon <= 1.8 and 49.85 <= lat <= 60.9
+    ireland = lon < -5.35 and 51.3 < lat < 55.3 and not (lon > -6.3 and lat > 55.2)
+    if in_box and not ireland:
+        return "EPSG:27700"
+    zone = int((lon + 180) // 6) + 1
+    zone = min(zone, 60)
+    if 56 <= lat < 64 and 3 <= lon < 12:
+        zone = 32  # south-west Norway
+    if 72 <= lat < 84 and lon >= 0:  # Svalbard
+        zone = 31 if lon < 9 else 33 if lon < 21 else 35 if lon < 33 else 37 if lon < 42 else zone
+    return f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
+
+
+# -- reading files ----------------------------------------------------------------------
+
+
+@dataclass
+class _Table:
+    """Raw rows of one source as strings, with their file and 1-based line."""
+
+    frame: pd.DataFrame  # str columns + "_file" + "_line"
+    path: Path
+    files: list[Path]
+    sha256: str
+    fmt: str
+    multi: bool
+    header: list[str] = field(default_factory=list)
+    crs: str | None = None  # for geo files
+
+
+@dataclass
+class _Parsed:
+    """A source after parsing, before projection and the study-area check."""
+
+    kind: str
+    name: str
+    src: SourceConfig
+    table_path: Path
+    fmt: str
+    files: int
+    sha256: str
+    read: int
+    frame: pd.DataFrame  # valid rows: standard columns + "_x", "_y", "_file", "_line"
+    crs: str  # CRS of _x/_y
+    rejects: list[pd.DataFrame]
+    id_col: str
+    id_generated: np.ndarray  # bool per row of frame
+
+
+def _file_sha(paths: list[Path]) -> str:
+    """SHA-256 of one file, or of the (name, SHA-256) pairs of several files."""
+    digests = []
+    for p in sorted(paths):
+        h = hashlib.sha256()
+        with open(p, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        digests.append((p.name, h.hexdigest()))
+    if len(digests) == 1:
+        return digests[0][1]
+    total = hashlib.sha256()
+    for name, digest in digests:
+        total.update(f"{name}:{digest}\n".encode())
+    return total.hexdigest()
+
+
+def _head_bytes(path: Path, n: int = 4096) -> bytes:
+    with open(path, "rb") as fh:
+        head = fh.read(n)
+    if head[:2] == b"\x1f\x8b":
+        try:
+            with gzip.open(path, "rb") as gz:
+                return gz.read(n)
+        except (OSError, EOFError) as exc:
+            raise InputDataError(
+                f"{path.name}: a damaged gzip file ({exc}); download it again"
+            ) from exc
+    return head
+
+
+def _check_text_file(path: Path, what: str) -> bytes:
+    """Raise InputDataError if ``path`` cannot be a CSV; return its first bytes."""
+    if not path.exists():
+        raise InputDataError(f"{path}: file not found; expected {what}")
+    if path.is_dir():
+        raise InputDataError(f"{path}: is a folder; expected {what}")
+    if path.stat().st_size == 0:
+        raise InputDataError(f"{path.name}: the file is empty; expected {what}")
+    head = _head_bytes(path)
+    if not head.strip():
+        raise InputDataError(f"{path.name}: the file is empty; expected {what}")
+    if head.startswith(b"PK\x03\x04"):
+        raise InputDataError(
+            f"{path.name}: is a zip archive, not a CSV; unzip it and give the CSV "
+            f"(or the unzipped folder); expected {what}"
+        )
+    probe = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if probe.startswith((b"<!doctype html", b"<html", b"<head", b"<?xml", b"<")):
+        kind = "an HTML page" if b"html" in probe[:200] else "XML/markup"
+        raise InputDataError(
+            f"{path.name}: is {kind}, not a CSV (a failed download saved as .csv?); expected {what}"
+        )
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputDataError(
+            f"{path.name}: is UTF-16 text; save it as UTF-8 CSV or set encoding = "
+            f'"utf-16" in the source; expected {what}'
+        )
+    if b"\x00" in head:
+        raise InputDataError(f"{path.name}: is a binary file, not a CSV text file; expected {what}")
+    return head
+
+
+def _read_csv_file(
+    path: Path, *, encoding: str | None, fallback: str | None, what: str
+) -> pd.DataFrame:
+    """Read one CSV as strings; add ``_line`` (1-based, header = line 1)."""
+    _check_text_file(path, what)
+    with open(path, "rb") as fh:
+        compression = "gzip" if fh.read(2) == b"\x1f\x8b" else None
+    enc = encoding or "utf-8-sig"
+
+    def _read(enc_: str) -> pd.DataFrame:
+        return pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            encoding=enc_,
+            compression=compression,
+            encoding_errors="strict",
+        )
+
+    try:
+        try:
+            frame = _read(enc)
+        except UnicodeDecodeError:
+            if encoding is not None or fallback is None:
+                raise
+            frame = _read(fallback)
+    except UnicodeDecodeError as exc:
+        bad = exc.object[exc.start : exc.start + 1].hex() if exc.object else "?"
+        hint = "cp1252" if enc.lower().startswith("utf") else "utf-8"
+        shown_enc = "UTF-8" if enc.lower() in ("utf-8-sig", "utf-8", "utf8") else enc
+        raise InputDataError(
+            f"{path.name}: not {shown_enc} text (byte 0x{bad} at offset {exc.start}); save it as "
+            f'UTF-8 or set encoding = "{hint}" in the source; expected {what}'
+        ) from exc
+    except LookupError as exc:
+        raise InputDataError(f'{path.name}: unknown encoding {enc!r}; use e.g. "utf-8"') from exc
+    except pd.errors.EmptyDataError as exc:
+        raise InputDataError(f"{path.name}: the file is empty; expected {what}") from exc
+    except pd.errors.ParserError as exc:
+        msg = str(exc).replace("Error tokenizing data. C error: ", "")
+        raise InputDataError(
+            f"{path.name}: not a well-formed CSV ({msg}); quote fields that contain commas; "
+            f"expected {what}"
+        ) from exc
+    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    frame = frame.fillna("")  # short rows
+    lines = np.arange(len(frame), dtype=np.int64) + 2
+    if len(frame) and _physical_lines(path, compression) != len(frame) + 1:
+        # quoted fields span lines: count them so each row keeps its first line number
+        nl = np.zeros(len(frame), dtype=np.int64)
+        for col in frame.columns:
+            s = frame[col]
+            if s.str.contains("\n", regex=False).any():
+                nl += s.str.count("\n").to_numpy(dtype=np.int64)
+        if nl.any():
+            lines = lines + np.concatenate([[0], np.cumsum(nl)[:-1]])
+    frame["_line"] = lines
+    return frame
+
+
+def _physical_lines(path: Path, compression: str | None) -> int:
+    opener = gzip.open if compression == "gzip" else open
+    count = 0
+    last = b"\n"
+    with opener(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 22), b""):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
+
+
+def _expand_paths(src: SourceConfig, fmt: str) -> tuple[list[Path], Path]:
+    """Files of a source: one file, a glob pattern, or a police download folder."""
+    path = src.path
+    text = str(path)
+    if any(ch in text for ch in "*?["):
+        files = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
+        if not files:
+            raise InputDataError(f"{text}: no file matches this pattern; check the path")
+        return files, Path(text.split("*")[0].rsplit("/", 1)[0] or ".")
+    if path.is_dir():
+        if fmt in ("police-stop-search",):
+            pats = ("*-stop-and-search.csv", "*-stop-and-search.csv.gz")
+        else:
+            pats = ("*-street.csv", "*-street.csv.gz")
+        files = sorted({p for pat in pats for p in path.rglob(pat)})
+        if not files and fmt == "auto":
+            pats = ("*-stop-and-search.csv", "*-stop-and-search.csv.gz")
+            files = sorted({p for pat in pats for p in path.rglob(pat)})
+        if not files:
+            raise InputDataError(
+                f"{path}: folder holds no data.police.uk files ({' or '.join(pats)}); "
+                "give a file or a download folder"
+            )
+        return files, path
+    if not path.exists():
+        raise InputDataError(f"{path}: file not found; check the source's path")
+    return [path], path.parent
+
+
+def _sniff_format(path: Path, header: list[str]) -> str:
+    cols = set(header)
+    if {"Crime ID", "Crime type", "Month"} <= cols:
+        return "police-street"
+    if {"Object of search", "Date", "Type"} <= cols or {"Object of search", "Legislation"} <= cols:
+        return "police-stop-search"
+    if "EstablishmentName" in cols or "PhaseOfEducation (name)" in cols:
+        return "gias"
+    if "Establishment name" in cols and "URN" in cols:
+        return "edubase"
+    name = path.name.lower()
+    if name.endswith("-street.csv") or name.endswith("-street.csv.gz"):
+        return "police-street"
+    if "stop-and-search" in name:
+        return "police-stop-search"
+    return "csv"
+
+
+def _format_of(src: SourceConfig, first: Path) -> str:
+    if src.format != "auto":
+        return src.format
+    name = first.name.lower()
+    if name.endswith(osm.OSM_SUFFIXES):
+        return "osm"
+    if name.endswith((".geojson", ".json")):
+        return "geojson"
+    if name.endswith(".gpkg"):
+        return "gpkg"
+    if name.endswith((".shp", ".fgb")):
+        return "gpkg"  # any vector file pyogrio reads
+    _check_text_file(first, "a CSV file")
+    head = _head_bytes(first, 65536)
+    text = head.decode(src.encoding or "utf-8", errors="replace").lstrip("\ufeff")
+    first_line = text.splitlines()[0] if text else ""
+    header = next(csv.reader(_stdio.StringIO(first_line)), [])
+    return _sniff_format(first, [h.strip() for h in header])
+
+
+_EXPECT = {
+    "police-street": "a data.police.uk street file has " + ", ".join(_POLICE_STREET),
+    "police-stop-search": "a data.police.uk stop-and-search file has " + ", ".join(_STOP_SEARCH),
+    "gias": "a GIAS edubasealldata file has " + ", ".join(_GIAS_NEED) + " (and 134 more)",
+    "edubase": "an EduBase file has "
+    + ", ".join(_EDUBASE_NEED)
+    + ", ... (+ X, Y or a geocode file)",
+}
+
+
+def _read_table(src: SourceConfig, fmt: str, files: list[Path], root: Path) -> _Table:
+    what = {
+        "police-street": "a data.police.uk street CSV",
+        "police-stop-search": "a data.police.uk stop-and-search CSV",
+        "gias": "a GIAS edubasealldata CSV",
+        "edubase": "an EduBase schools CSV",
+    }.get(fmt, "a CSV file")
+    fallback = "cp1252" if fmt in ("gias", "edubase") else None
+    frames = []
+    header: list[str] = []
+    for f in files:
+        frame = _read_csv_file(f, encoding=src.encoding, fallback=fallback, what=what)
+        need = {
+            "police-street": _POLICE_STREET_NEED,
+            "police-stop-search": _STOP_SEARCH_NEED,
+            "gias": _GIAS_NEED,
+            "edubase": _EDUBASE_NEED,
+        }.get(fmt, ())
+        missing = [c for c in need if c not in frame.columns]
+        if missing:
+            raise InputDataError(
+                f"{f.name}: missing column {missing[0]!r}"
+                + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+                + f"; {_EXPECT[fmt]}"
+            )
+        if fmt == "police-stop-search":
+            frame = frame.drop(columns=[c for c in _STOP_SEARCH_PERSONAL if c in frame.columns])
+        try:
+            rel = f.relative_to(root).as_posix() if len(files) > 1 else f.name
+        except ValueError:
+            rel = f.name
+        frame["_file"] = rel
+        header = header or [c for c in frame.columns if not c.startswith("_")]
+        frames.append(frame)
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    frame = frame.fillna("")
+    frame.attrs["clean"] = fmt in ("police-street", "police-stop-search")
+    return _Table(frame, src.path, files, _file_sha(files), fmt, len(files) > 1, header)
+
+
+def _read_geo_table(src: SourceConfig, fmt: str, path: Path) -> _Table:
+    if not path.exists():
+        raise InputDataError(f"{path}: file not found; expected a GeoJSON or GeoPackage file")
+    if path.stat().st_size == 0:
+        raise InputDataError(f"{path.name}: the file is empty; expected a {fmt} file")
+    try:
+        gdf = gpd.read_file(path, layer=src.layer) if src.layer else gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several DataSourceError/ValueError types
+        raise InputDataError(
+            f"{path.name}: cannot read as {fmt} ({str(exc).splitlines()[0]}); expected a "
+            "GeoJSON or GeoPackage file with point or polygon features"
+        ) from exc
+    crs = src.crs or (gdf.crs.to_string() if gdf.crs is not None else None)
+    if crs is None:
+        raise InputDataError(
+            f'{path.name}: the file has no CRS; set crs = "EPSG:4326" (or its CRS) in the source'
+        )
+    geom = gdf.geometry
+    missing = geom.isna() | geom.is_empty
+    pts = geom.copy()
+    not_point = ~missing & (geom.geom_type != "Point")
+    if not_point.any():
+        pts[not_point] = geom[not_point].representative_point()
+    xs = np.where(missing, np.nan, pts.x.where(~missing))
+    ys = np.where(missing, np.nan, pts.y.where(~missing))
+    attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    frame = pd.DataFrame(index=range(len(gdf)))
+    for col in attrs.columns:
+        s = attrs[col]
+        if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(s):
+            text = s.map(lambda v: "" if pd.isna(v) else v.isoformat())
+        else:
+            text = s.map(
+                lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+            )
+        frame[str(col)] = text.astype(str).to_numpy()
+    frame["_x"] = (
+        pd.Series(xs).map(lambda v: "" if not np.isfinite(v) else repr(float(v))).to_numpy()
+    )
+    frame["_y"] = (
+        pd.Series(ys).map(lambda v: "" if not np.isfinite(v) else repr(float(v))).to_numpy()
+    )
+    frame["_line"] = np.arange(len(frame), dtype=np.int64) + 1
+    frame["_file"] = path.name
+    return _Table(frame, path, [path], _file_sha([path]), fmt, False, list(attrs.columns), crs)
+
+
+# -- row checks -------------------------------------------------------------------------
+
+
+class _Checker:
+    """Collect the first failing reason of each row (vectorised)."""
+
+    def __init__(self, table: _Table, name: str) -> None:
+        self.table = table
+        self.name = name
+        n = len(table.frame)
+        self.reason = np.full(n, None, dtype=object)
+        self.column = np.full(n, "", dtype=object)
+        self.value = np.full(n, "", dtype=object)
+
+    @property
+    def ok(self) -> np.ndarray:
+        return np.equal(self.reason, None)
+
+    def reject(self, mask: Any, reason: str, column: str, values: Any) -> None:
+        m = np.asarray(mask, dtype=bool) & self.ok
+        if not m.any():
+            return
+        self.reason[m] = reason
+        self.column[m] = column
+        vals = np.asarray(values, dtype=object) if not isinstance(values, str) else None
+        self.value[m] = values if vals is None else vals[m]
+
+    def rejects(self) -> pd.DataFrame:
+        bad = ~self.ok
+        f = self.table.frame
+        return pd.DataFrame(
+            {
+                "source": self.name,
+                "file": f["_file"].to_numpy()[bad],
+                "line": f["_line"].to_numpy()[bad],
+                "column": self.column[bad],
+                "reason": self.reason[bad],
+                "value": [str(v)[:200] for v in self.value[bad]],
+            }
+        )
+
+
+def _col(frame: pd.DataFrame, name: str | None) -> pd.Series:
+    """Return a column as stripped strings (police files are machine-written: not stripped)."""
+    if name is None:
+        return pd.Series("", index=frame.index, dtype=str)
+    col = frame[name].astype(str)
+    return col if frame.attrs.get("clean") else col.str.strip()
+
+
+def _find_columns(
+    table: _Table,
+    src: SourceConfig,
+    keys: Sequence[str],
+    *,
+    defaults: Mapping[str, str] | None = None,
+) -> dict[str, str | None]:
+    """Map the tool's field names to the table's columns (config first, then aliases)."""
+    cols = [c for c in table.frame.columns if not c.startswith("_")]
+    norm = {re.sub(r"[\s_]", "", c.lower()): c for c in cols}
+    found: dict[str, str | None] = {}
+    for key in keys:
+        if key in src.columns:
+            col = src.columns[key]
+            if col not in table.frame.columns:
+                raise InputDataError(
+                    f"{table.path.name}: missing column {col!r} (columns.{key} in the config); "
+                    f"the file has {', '.join(cols[:20])}"
+                )
+            found[key] = col
+            continue
+        if defaults and key in defaults and defaults[key] in table.frame.columns:
+            found[key] = defaults[key]
+            continue
+        found[key] = next((norm[a] for a in _ALIASES.get(key, ()) if a in norm), None)
+    return found
+
+
+def _coords(
+    chk: _Checker, frame: pd.DataFrame, xcol: str, ycol: str, crs: str, labels: tuple[str, str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Parse coordinates; reject missing, non-numeric, 0/0 and out-of-range values."""
+    xs = _col(frame, xcol)
+    ys = _col(frame, ycol)
+    label = f"{labels[0]}/{labels[1]}"
+    shown = (xs + "," + ys).to_numpy()
+    chk.reject(xs.isin(_NA_ANY_CASE) | ys.isin(_NA_ANY_CASE), R_MISSING_XY, label, shown)
+    x = pd.to_numeric(xs, errors="coerce").to_numpy(dtype=float)
+    y = pd.to_numeric(ys, errors="coerce").to_numpy(dtype=float)
+    chk.reject(~np.isfinite(x) | ~np.isfinite(y), R_BAD_XY, label, shown)
+    chk.reject((x == 0) & (y == 0), R_ZERO_XY, label, shown)
+    try:
+        crs_obj = pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError as exc:
+        raise ConfigError(f'source {chk.name}: unknown crs {crs!r} (e.g. "EPSG:27700")') from exc
+    if crs_obj.is_geographic:
+        chk.reject((np.abs(x) > 180) | (np.abs(y) > 90), R_RANGE_XY, label, shown)
+    return x, y
+
+
+def _ids(
+    chk: _Checker, frame: pd.DataFrame, col: str | None, name: str, multi: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return ids (generated where empty) and a mask of generated ones."""
+    raw = _col(frame, col).to_numpy(dtype=object)
+    empty = np.asarray(raw == "", dtype=bool)
+    if multi:
+        gen = (name + ":" + frame["_file"].astype(str) + ":" + frame["_line"].astype(str)).to_numpy(
+            dtype=object
+        )
+    else:
+        gen = (name + ":" + frame["_line"].astype(str)).to_numpy(dtype=object)
+    return np.where(empty, gen, raw), empty
+
+
+def _norm_phase(values: pd.Series) -> np.ndarray:
+    low = values.astype(str).str.strip().str.lower()
+    return low.map(lambda v: _PHASE_ALIASES.get(v, v)).to_numpy(dtype=object)
+
+
+# -- per-format parsers ------------------------------------------------------------------
+
+
+def _parse_schools(table: _Table, src: SourceConfig, name: str) -> _Parsed:
+    f = table.frame
+    chk = _Checker(table, name)
+    fmt = table.fmt
+    if fmt == "gias":
+        cols: dict[str, str | None] = {
+            "id": "URN", "name": "EstablishmentName", "phase": "PhaseOfEducation (name)",
+            "status": "EstablishmentStatus (name)", "x": "Easting", "y": "Northing",
+            "lat": None, "lon": None,
+        }  # fmt: skip
+        crs = src.crs or "EPSG:27700"
+    elif fmt == "edubase":
+        cols = {
+            "id": "URN", "name": "Establishment name", "phase": "Phase of education",
+            "status": "Establishment status" if "Establishment status" in f.columns else None,
+            "x": "X" if "X" in f.columns else None, "y": "Y" if "Y" in f.columns else None,
+            "lat": None, "lon": None,
+        }  # fmt: skip
+        crs = src.crs or "EPSG:27700"
+        if src.geocode is not None:
+            geo = _read_csv_file(src.geocode, encoding=None, fallback="cp1252", what="a CSV of X,Y")
+            gx = src.columns.get("x", "X")
+            gy = src.columns.get("y", "Y")
+            for c in (gx, gy):
+                if c not in geo.columns:
+                    raise InputDataError(
+                        f"{src.geocode.name}: missing column {c!r}; the geocode file of an EduBase "
+                        "source has X, Y (one row per school, in the same order)"
+                    )
+            if len(geo) != len(f):
+                raise InputDataError(
+                    f"{src.geocode.name}: {len(geo)} rows but {table.path.name} has {len(f)}; "
+                    "the geocode file must be row-aligned with the schools file"
+                )
+            f = f.copy()
+            f["_gx"] = geo[gx].to_numpy()
+            f["_gy"] = geo[gy].to_numpy()
+            table.frame = f
+            cols["x"], cols["y"] = "_gx", "_gy"
+        elif cols["x"] is None or f[cols["x"]].str.strip().str.lower().isin(_NA_STRINGS).all():
+            raise InputDataError(
+                f"{table.path.name}: no X/Y coordinates (columns missing or empty in every "
+                "row); give the row-aligned geocode file as "
+                'geocode = "geocoded_schools.csv" in the source'
+            )
+    else:
+        cols = _find_columns(
+            table,
+            src,
+            ("id", "name", "phase", "status", "x", "y", "lat", "lon"),
+            defaults={"x": "_x", "y": "_y"} if table.crs else None,
+        )
+        crs = table.crs or src.crs or "EPSG:4326"
+    return _finish_parse("schools", table, src, name, chk, cols, crs)
+
+
+def _parse_hubs(table: _Table, src: SourceConfig, name: str) -> _Parsed:
+    chk = _Checker(table, name)
+    cols = _find_columns(
+        table,
+        src,
+        ("id", "name", "kind", "x", "y", "lat", "lon"),
+        defaults={"x": "_x", "y": "_y"} if table.crs else None,
+    )
+    crs = table.crs or src.crs or "EPSG:4326"
+    return _finish_parse("hubs", table, src, name, chk, cols, crs)
+
+
+def _parse_incidents(table: _Table, src: SourceConfig, name: str, tz: str) -> _Parsed:
+    chk = _Checker(table, name)
+    fmt = table.fmt
+    if fmt == "police-street":
+        cols: dict[str, str | None] = {
+            "id": "Crime ID", "offence": "Crime type", "month": "Month",
+            "lon": "Longitude", "lat": "Latitude", "x": None, "y": None,
+            "location": "Location" if "Location" in table.frame.columns else None,
+        }  # fmt: skip
+        crs = "EPSG:4326"
+    elif fmt == "police-stop-search":
+        cols = {
+            "id": None, "offence": "Object of search", "datetime": "Date",
+            "lon": "Longitude", "lat": "Latitude", "x": None, "y": None,
+        }  # fmt: skip
+        crs = "EPSG:4326"
+    else:
+        keys = (
+            "id",
+            "offence",
+            "datetime",
+            "date",
+            "time",
+            "hour",
+            "minute",
+            "month",
+            "x",
+            "y",
+            "lat",
+            "lon",
+        )
+        cols = _find_columns(
+            table, src, keys, defaults={"x": "_x", "y": "_y"} if table.crs else None
+        )
+        if cols.get("offence") is None:
+            raise InputDataError(
+                f"{table.path.name}: no offence column; map it with columns = {{offence = "
+                f'"<column>"}}; the file has {", ".join(table.header[:20])}'
+            )
+        crs = table.crs or src.crs or "EPSG:4326"
+    return _finish_parse("incidents", table, src, name, chk, cols, crs, tz=tz)
+
+
+def _when(
+    chk: _Checker,
+    f: pd.DataFrame,
+    cols: Mapping[str, str | None],
+    fmt: str,
+    src: SourceConfig,
+    tz: str,
+) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
+    """Return (occurred_at in ``tz``, month strings, time_known)."""
+    n = len(f)
+    nat = pd.DatetimeIndex([pd.NaT] * n).tz_localize(tz)
+    src_tz = src.timezone or tz
+    dt_col, date_col, month_col = cols.get("datetime"), cols.get("date"), cols.get("month")
+    if dt_col is not None:
+        text = _col(f, dt_col)
+        if fmt == "police-stop-search":
+            stamps = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+            chk.reject(stamps.isna().to_numpy(), R_BAD_DATE, dt_col, text.to_numpy())
+            local = pd.DatetimeIndex(stamps).tz_convert(tz)
+        else:
+            local = _parse_local(chk, text, dt_col, src.date_format, src_tz, tz)
+        month = local.strftime("%Y-%m").to_numpy(dtype=object)
+        return local, month, np.ones(n, dtype=bool)
+    if date_col is not None:
+        dtext = _col(f, date_col)
+        day = _parse_date(dtext, src.date_format)
+        chk.reject(day.isna().to_numpy(), R_BAD_DATE, date_col, dtext.to_numpy())
+        time_col, hour_col, minute_col = cols.get("time"), cols.get("hour"), cols.get("minute")
+        if time_col is None and hour_col is None:
+            month = pd.DatetimeIndex(day).strftime("%Y-%m").to_numpy(dtype=object)
+            return nat, month, np.zeros(n, dtype=bool)
+        if time_col is not None:
+            ttext = _col(f, time_col)
+            parts = ttext.str.extract(r"^(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?$")
+            hour = pd.to_numeric(parts[0], errors="coerce")
+            minute = pd.to_numeric(parts[1], errors="coerce")
+            second = pd.to_numeric(parts[2], errors="coerce").fillna(0)
+            bad_col, bad_val = time_col, ttext.to_numpy()
+        else:
+            htext = _col(f, hour_col)
+            mtext = _col(f, minute_col) if minute_col else pd.Series("0", index=f.index)
+            hour = pd.to_numeric(htext, errors="coerce")
+            minute = pd.to_numeric(mtext, errors="coerce")
+            second = pd.Series(0.0, index=f.index)
+            bad_col, bad_val = f"{hour_col}/{minute_col}", (htext + ":" + mtext).to_numpy()
+        bad = (
+            hour.isna() | minute.isna() | (hour < 0) | (hour > 23) | (minute < 0) | (minute > 59)
+        ).to_numpy()
+        chk.reject(bad, R_BAD_TIME, bad_col, bad_val)
+        offset = pd.to_timedelta(hour.fillna(0) * 3600 + minute.fillna(0) * 60 + second, unit="s")
+        naive = pd.DatetimeIndex(day + offset.to_numpy())
+        local = _localize(
+            chk,
+            naive,
+            src_tz,
+            tz,
+            f"{date_col}+{bad_col}",
+            (dtext + " " + pd.Series(bad_val, index=f.index).astype(str)).to_numpy(),
+        )
+        month = local.strftime("%Y-%m").to_numpy(dtype=object)
+        return local, month, np.ones(n, dtype=bool)
+    if month_col is not None:
+        mtext = _col(f, month_col)
+        ok = mtext.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])")
+        if fmt not in ("police-street",) and not ok.all():
+            alt = pd.to_datetime(mtext.where(~ok), format="ISO8601", errors="coerce")
+            mtext = mtext.where(ok, pd.DatetimeIndex(alt).strftime("%Y-%m").astype(str))
+            ok = mtext.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])")
+        chk.reject(~ok.to_numpy(dtype=bool), R_BAD_MONTH, month_col, _col(f, month_col).to_numpy())
+        return nat, mtext.to_numpy(dtype=object), np.zeros(n, dtype=bool)
+    raise InputDataError(
+        f"{chk.table.path.name}: no date column; map one of columns.datetime, columns.date "
+        "(+ time, or hour + minute) or columns.month in the source"
+    )
+
+
+def _parse_date(text: pd.Series, fmt: str | None) -> pd.Series:
+    if fmt:
+        return pd.to_datetime(text, format=fmt, errors="coerce")
+    day = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    miss = day.isna() & (text != "")
+    if miss.any():  # UK style day first
+        for alt in ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
+            day = day.where(~miss, pd.to_datetime(text.where(miss), format=alt, errors="coerce"))
+            miss = day.isna() & (text != "")
+            if not miss.any():
+                break
+    return day
+
+
+_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+
+
+def _parse_local(
+    chk: _Checker, text: pd.Series, col: str, fmt: str | None, src_tz: str, tz: str
+) -> pd.DatetimeIndex:
+    has_offset = text.str.contains(_OFFSET, regex=True).to_numpy(dtype=bool)
+    out = pd.Series(pd.NaT, index=text.index, dtype=f"datetime64[ns, {tz}]")
+    if has_offset.any():
+        aware = pd.to_datetime(text[has_offset], format="ISO8601", utc=True, errors="coerce")
+        out[has_offset] = aware.dt.tz_convert(tz).astype(out.dtype)
+    naive_mask = ~has_offset
+    bad = np.zeros(len(text), dtype=bool)
+    if naive_mask.any():
+        t = text[naive_mask]
+        if fmt:
+            naive = pd.to_datetime(t, format=fmt, errors="coerce")
+        else:
+            naive = pd.to_datetime(t, format="ISO8601", errors="coerce")
+            miss = naive.isna() & (t != "")
+            for alt in ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d-%m-%Y %H:%M"):
+                if not miss.any():
+                    break
+                naive = naive.where(
+                    ~miss, pd.to_datetime(t.where(miss), format=alt, errors="coerce")
+                )
+                miss = naive.isna() & (t != "")
+        bad[naive_mask] = naive.isna().to_numpy()
+        chk.reject(bad, R_BAD_DATE, col, text.to_numpy())
+        local = _localize(
+            chk,
+            pd.DatetimeIndex(naive),
+            src_tz,
+            tz,
+            col,
+            t.to_numpy(),
+            positions=np.flatnonzero(naive_mask),
+        )
+        out[naive_mask] = local
+    chk.reject(out.isna().to_numpy() & has_offset, R_BAD_DATE, col, text.to_numpy())
+    return pd.DatetimeIndex(out)
+
+
+def _localize(
+    chk: _Checker,
+    naive: pd.DatetimeIndex,
+    src_tz: str,
+    tz: str,
+    col: str,
+    shown: np.ndarray,
+    positions: np.ndarray | None = None,
+) -> pd.DatetimeIndex:
+    """Local wall-clock times -> tz-aware; a time skipped by the clock change is rejected.
+
+    A time that happens twice (the autumn change) is taken as the first (summer-time) one.
+    """
+    if naive.tz is not None:
+        return naive.tz_convert(tz)
+    aware = naive.tz_localize(src_tz, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="NaT")
+    skipped = np.asarray(aware.isna() & ~naive.isna())
+    if skipped.any():
+        mask = np.zeros(len(chk.table.frame), dtype=bool)
+        vals = np.full(len(chk.table.frame), "", dtype=object)
+        pos = positions if positions is not None else np.arange(len(naive))
+        mask[pos[skipped]] = True
+        vals[pos] = shown
+        chk.reject(mask, R_NO_TIME, col, vals)
+    return aware.tz_convert(tz)
+
+
+def _finish_parse(
+    kind: str,
+    table: _Table,
+    src: SourceConfig,
+    name: str,
+    chk: _Checker,
+    cols: Mapping[str, str | None],
+    crs: str,
+    *,
+    tz: str = "Europe/London",
+) -> _Parsed:
+    f = table.frame
+    data_cols = [c for c in f.columns if not c.startswith("_")]
+    if len(f) and data_cols:
+        empty = np.ones(len(f), dtype=bool)
+        for c in data_cols:
+            empty &= (f[c] == "").to_numpy(dtype=bool)
+        chk.reject(empty, R_EMPTY_ROW, "", "")
+    # coordinates: x/y (with a CRS) first; lat/lon when a plain CSV gives no CRS
+    has_lonlat = bool(cols.get("lat") and cols.get("lon"))
+    no_crs = table.crs is None and src.crs is None and table.fmt == "csv"
+    if cols.get("x") and cols.get("y") and not (no_crs and has_lonlat):
+        if no_crs:
+            raise InputDataError(
+                f"{table.path.name}: coordinates in {cols['x']!r}/{cols['y']!r} need a CRS; "
+                'set crs = "EPSG:27700" (or the file\'s CRS) in the source'
+            )
+        xcol, ycol = str(cols["x"]), str(cols["y"])
+        labels = {"_x": "geometry", "_y": "geometry", "_gx": "X", "_gy": "Y"}
+        labels_xy = (labels.get(xcol, xcol), labels.get(ycol, ycol))
+    elif has_lonlat:
+        xcol, ycol = str(cols["lon"]), str(cols["lat"])
+        labels_xy = (xcol, ycol)
+        crs = table.crs or ("EPSG:4326" if table.fmt != "csv" or not src.crs else src.crs)
+    else:
+        raise InputDataError(
+            f"{table.path.name}: no coordinate columns; map lat/lon (or x/y with crs) in the "
+            f"source's columns; the file has {', '.join(table.header[:20])}"
+        )
+    x, y = _coords(chk, f, xcol, ycol, crs, labels_xy)
+    out = pd.DataFrame(index=f.index)
+    id_col = cols.get("id")
+    ids, generated = _ids(chk, f, id_col, name, table.multi)
+    if kind == "schools":
+        out[SCHOOL_ID] = ids
+        out[NAME] = _col(f, cols.get("name")).to_numpy(dtype=object)
+        out[PHASE] = _norm_phase(_col(f, cols.get("phase")))
+        if cols.get("status"):
+            status = _col(f, cols["status"])
+            chk.reject(
+                status.str.lower().eq("closed").to_numpy(),
+                R_CLOSED,
+                str(cols["status"]),
+                status.to_numpy(),
+            )
+        if table.fmt in ("gias", "edubase"):
+            chk.reject(generated, R_NO_ID, str(id_col), "")
+    elif kind == "hubs":
+        out[HUB_ID] = ids
+        out[NAME] = _col(f, cols.get("name")).to_numpy(dtype=object)
+        kinds = _col(f, cols.get("kind")).str.lower()
+        chk.reject(
+            ~kinds.isin(HUB_KINDS).to_numpy(),
+            R_NO_KIND,
+            str(cols.get("kind") or "kind"),
+            kinds.to_numpy(),
+        )
+        out[KIND] = kinds.to_numpy(dtype=object)
+    else:
+        offence_raw = _col(f, cols.get("offence"))
+        if table.fmt == "police-stop-search":
+            offence = ("Stop and search: " + offence_raw).where(offence_raw != "", "")
+        else:
+            offence = offence_raw
+        chk.reject((offence_raw == "").to_numpy(), R_NO_OFFENCE, str(cols.get("offence")), "")
+        when, month, known = _when(chk, f, cols, table.fmt, src, tz)
+        out[INCIDENT_ID] = ids
+        out[OFFENCE] = offence.to_numpy(dtype=object)
+        out[MONTH] = month
+        out[OCCURRED_AT] = when
+        out[TIME_KNOWN] = known
+        out[LOCATION] = _col(f, cols.get("location")).to_numpy(dtype=object)
+    out["_x"] = x
+    out["_y"] = y
+    out["_file"] = f["_file"].to_numpy()
+    out["_line"] = f["_line"].to_numpy()
+    keep = chk.ok
+    return _Parsed(
+        kind=kind,
+        name=name,
+        src=src,
+        table_path=table.path,
+        fmt=table.fmt,
+        files=len(table.files),
+        sha256=table.sha256,
+        read=len(f),
+        frame=out[keep].reset_index(drop=True),
+        crs=crs,
+        rejects=[chk.rejects()],
+        id_col=str(id_col or ""),
+        id_generated=np.asarray(generated)[keep],
+    )
+
+
+def _parse_osm(
+    src: SourceConfig, kind: str, name: str, path: Path, cache: dict[Path, Any] | None
+) -> _Parsed:
+    if cache is not None:
+        key = path.resolve()
+        if key not in cache:
+            cache[key] = osm.read_osm_pois(path)
+        gdf = cache[key][0 if kind == "schools" else 1]
+    else:
+        gdf = osm.read_osm_schools(path) if kind == "schools" else osm.read_osm_hubs(path)
+    n = len(gdf)
+    out = pd.DataFrame(index=range(n))
+    ids = gdf[osm.OSM_ID].astype(str).to_numpy(dtype=object)
+    names = gdf[osm.NAME].astype(str).to_numpy(dtype=object)
+    unnamed = names == ""
+    if kind == "schools":
+        out[SCHOOL_ID] = ids
+        out[NAME] = np.where(unnamed, "unnamed school (" + ids + ")", names)
+        out[PHASE] = gdf[osm.PHASE].to_numpy(dtype=object)
+    else:
+        out[HUB_ID] = ids
+        out[NAME] = np.where(
+            unnamed,
+            "unnamed " + gdf[osm.KIND].to_numpy(dtype=object) + " stop (" + ids + ")",
+            names,
+        )
+        out[KIND] = gdf[osm.KIND].to_numpy(dtype=object)
+    out["_x"] = gdf.geometry.x.to_numpy()
+    out["_y"] = gdf.geometry.y.to_numpy()
+    out["_file"] = path.name
+    out["_line"] = np.arange(n, dtype=np.int64) + 1
+    return _Parsed(
+        kind, name, src, path, "osm", 1, _file_sha([path]), n, out, "EPSG:4326",
+        [], "osm_id", np.zeros(n, dtype=bool),
+    )  # fmt: skip
+
+
+def _parse_source(
+    src: SourceConfig, kind: str, tz: str, cache: dict[Path, Any] | None = None
+) -> _Parsed:
+    if not isinstance(src, SourceConfig):
+        src = SourceConfig(path=Path(src))
+    name = src.name
+    if name.endswith(".gz"):
+        name = name[:-3]
+    name = name[:-4] if name.endswith(".csv") else name
+    fmt_hint = src.format
+    text = str(src.path)
+    if not any(ch in text for ch in "*?[") and not src.path.exists():
+        raise InputDataError(f"{src.path}: file not found; check the {kind} source's path")
+    files, root = _expand_paths(src, fmt_hint)
+    fmt = _format_of(src, files[0])
+    allowed = {
+        "schools": ("gias", "edubase", "osm", "csv", "geojson", "gpkg"),
+        "hubs": ("osm", "csv", "geojson", "gpkg"),
+        "incidents": ("police-street", "police-stop-search", "csv", "geojson", "gpkg"),
+    }[kind]
+    if fmt not in allowed:
+        raise InputDataError(
+            f"{files[0].name}: format {fmt!r} cannot give {kind}; "
+            f"expected one of {', '.join(allowed)}"
+        )
+    if fmt == "osm":
+        return _parse_osm(src, kind, name, files[0], cache)
+    if fmt in ("geojson", "gpkg"):
+        table = _read_geo_table(src, fmt, files[0])
+    else:
+        table = _read_table(src, fmt, files, root)
+    if kind == "schools":
+        return _parse_schools(table, src, name)
+    if kind == "hubs":
+        return _parse_hubs(table, src, name)
+    return _parse_incidents(table, src, name, tz)
+
+
+# -- projection, study area, reports -------------------------------------------------------
+
+
+def _to_lonlat(parsed: _Parsed) -> tuple[np.ndarray, np.ndarray]:
+    tr = pyproj.Transformer.from_crs(parsed.crs, "EPSG:4326", always_xy=True)
+    return tr.transform(parsed.frame["_x"].to_numpy(), parsed.frame["_y"].to_numpy())
+
+
+def _project(
+    parsed: _Parsed, crs: str, study_area: BaseGeometry | None
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Project to ``crs``, reject rows outside the area and duplicate ids."""
+    f = parsed.frame
+    tr = pyproj.Transformer.from_crs(parsed.crs, crs, always_xy=True)
+    x, y = tr.transform(f["_x"].to_numpy(dtype=float), f["_y"].to_numpy(dtype=float))
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    reason = np.full(len(f), None, dtype=object)
+    bad = ~np.isfinite(x) | ~np.isfinite(y)
+    reason[bad] = R_RANGE_XY
+    if study_area is not None and len(f):
+        shapely.prepare(study_area)
+        inside = shapely.contains_xy(study_area, np.where(bad, 0, x), np.where(bad, 0, y))
+        reason[~bad & ~inside] = R_OUTSIDE
+    id_col = {"schools": SCHOOL_ID, "hubs": HUB_ID, "incidents": INCIDENT_ID}[parsed.kind]
+    ok = np.equal(reason, None)
+    ids = f[id_col].to_numpy(dtype=object)
+    dup = np.zeros(len(f), dtype=bool)
+    if ok.any():
+        dup[ok] = pd.Series(ids[ok]).duplicated(keep="first").to_numpy()
+    reason[dup] = R_DUP_ID
+    ok = np.equal(reason, None)
+    bad_rows = ~ok
+    column = np.where(reason == R_DUP_ID, parsed.id_col or id_col, "coordinates")
+    shown = np.full(len(f), "", dtype=object)
+    where = np.flatnonzero(bad_rows & (reason != R_DUP_ID))
+    xs_in, ys_in = f["_x"].to_numpy(dtype=float), f["_y"].to_numpy(dtype=float)
+    shown[where] = [f"{xs_in[i]:.6f},{ys_in[i]:.6f}" for i in where]
+    value = np.where(reason == R_DUP_ID, ids, shown)
+    rejects = pd.DataFrame(
+        {
+            "source": parsed.name,
+            "file": f["_file"].to_numpy()[bad_rows],
+            "line": f["_line"].to_numpy()[bad_rows],
+            "column": column[bad_rows],
+            "reason": reason[bad_rows],
+            "value": value[bad_rows],
+        }
+    )
+    keep = (
+        f[ok]
+        .drop(columns=["_x", "_y"])
+        .rename(columns={"_file": SOURCE_FILE, "_line": SOURCE_LINE})
+    )
+    keep.insert(len(keep.columns) - 2, SOURCE, parsed.name)
+    keep[SOURCE_LINE] = keep[SOURCE_LINE].astype("int64")
+    gdf = gpd.GeoDataFrame(
+        keep.reset_index(drop=True), geometry=gpd.points_from_xy(x[ok], y[ok]), crs=crs
+    )
+    return gdf, rejects
+
+
+def _report(parsed: _Parsed, accepted: int, rejects: pd.DataFrame) -> SourceReport:
+    counts = rejects["reason"].value_counts() if len(rejects) else pd.Series(dtype=int)
+    return SourceReport(
+        kind=parsed.kind,
+        name=parsed.name,
+        path=str(parsed.src.path),
+        read=parsed.read,
+        accepted=accepted,
+        rejected={str(k): int(v) for k, v in counts.items()},
+        sha256=parsed.sha256,
+        format=parsed.fmt,
+        files=parsed.files,
+    )
+
+
+def _empty_frame(kind: str, crs: str, tz: str) -> gpd.GeoDataFrame:
+    cols: dict[str, Any] = {
+        "schools": {SCHOOL_ID: [], NAME: [], PHASE: []},
+        "hubs": {HUB_ID: [], NAME: [], KIND: []},
+        "incidents": {
+            INCIDENT_ID: [], OFFENCE: [], MONTH: [],
+            OCCURRED_AT: pd.DatetimeIndex([], tz=tz), TIME_KNOWN: np.array([], dtype=bool),
+            LOCATION: [],
+        },
+    }[kind]  # fmt: skip
+    frame = pd.DataFrame(cols)
+    frame[SOURCE_FILE] = pd.Series([], dtype=str)
+    frame[SOURCE] = pd.Series([], dtype=str)
+    frame[SOURCE_LINE] = pd.Series([], dtype="int64")
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+
+
+def _combine(
+    parsed: list[_Parsed], crs: str, study_area: BaseGeometry | None, tz: str
+) -> tuple[gpd.GeoDataFrame, list[SourceReport], pd.DataFrame]:
+    frames: list[gpd.GeoDataFrame] = []
+    reports: list[SourceReport] = []
+    all_rejects: list[pd.DataFrame] = []
+    seen: set[str] = set()
+    for p in parsed:
+        gdf, rej = _project(p, crs, study_area)
+        id_col = {"schools": SCHOOL_ID, "hubs": HUB_ID, "incidents": INCIDENT_ID}[p.kind]
+        clash = gdf[id_col].isin(seen).to_numpy()
+        if clash.any():  # the same id in an earlier source
+            extra = pd.DataFrame(
+                {
+                    "source": p.name,
+                    "file": gdf[SOURCE_FILE].to_numpy()[clash],
+                    "line": gdf[SOURCE_LINE].to_numpy()[clash],
+                    "column": p.id_col or id_col,
+                    "reason": R_DUP_ID,
+                    "value": gdf[id_col].to_numpy()[clash],
+                }
+            )
+            rej = pd.concat([rej, extra], ignore_index=True)
+            gdf = gdf[~clash].reset_index(drop=True)
+        seen.update(gdf[id_col].tolist())
+        rejects = pd.concat([*p.rejects, rej], ignore_index=True) if p.rejects else rej
+        rejects = rejects.sort_values(["file", "line"], kind="stable", ignore_index=True)
+        reports.append(_report(p, len(gdf), rejects))
+        frames.append(gdf)
+        all_rejects.append(rejects)
+    kind = parsed[0].kind if parsed else "schools"
+    nonempty = [f for f in frames if len(f)]
+    if nonempty:
+        frame = gpd.GeoDataFrame(
+            pd.concat(nonempty, ignore_index=True), geometry="geometry", crs=crs
+        )
+    else:
+        frame = _empty_frame(kind, crs, tz) if not frames else frames[0].iloc[0:0]
+    rejects_all = _concat_rejects(all_rejects)
+    return frame, reports, rejects_all
+
+
+def _concat_rejects(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(
+            {c: pd.Series([], dtype="int64" if c == "line" else str) for c in REJECT_COLUMNS}
+        )
+    out = pd.concat(frames, ignore_index=True)
+    out["line"] = out["line"].astype("int64")
+    for c in ("source", "file", "column", "reason", "value"):
+        out[c] = out[c].astype(str)
+    return out[list(REJECT_COLUMNS)]
+
+
+def _as_sources(
+    sources: SourceConfig | str | Path | Iterable[SourceConfig | str | Path],
+) -> list[SourceConfig]:
+    if isinstance(sources, (SourceConfig, str, Path)):
+        sources = [sources]
+    return [s if isinstance(s, SourceConfig) else SourceConfig(path=Path(s)) for s in sources]
+
+
+def _auto_crs(
+    crs: str, parsed: Sequence[_Parsed], study_area_lonlat: tuple[float, float] | None = None
+) -> str:
+    if crs != "auto":
+        return crs
+    if study_area_lonlat is not None:
+        return choose_crs(*study_area_lonlat)
+    for p in parsed:
+        if len(p.frame):
+            lon, lat = _to_lonlat(p)
+            return choose_crs(float(np.nanmedian(lon)), float(np.nanmedian(lat)))
+    raise InputDataError('cannot choose area.crs = "auto": no source has a usable location; set it')
+
+
+def _load_kind(
+    kind: str,
+    sources: Any,
+    *,
+    crs: str,
+    study_area: BaseGeometry | None,
+    timezone: str,
+) -> tuple[gpd.GeoDataFrame, list[SourceReport], pd.DataFrame]:
+    parsed = [_parse_source(s, kind, timezone) for s in _as_sources(sources)]
+    crs = _auto_crs(crs, parsed)
+    frame, reports, rejects = _combine(parsed, crs, study_area, timezone)
+    _log_reports(reports)
+    return frame, reports, rejects
+
+
+def _log_reports(reports: Sequence[SourceReport]) -> None:
+    for r in reports:
+        rej = sum(r.rejected.values())
+        logger.info(
+            "Loaded %s from %s: %s read, %s accepted, %s rejected",
+            r.kind,
+            r.name,
+            f"{r.read:,}",
+            f"{r.accepted:,}",
+            f"{rej:,}",
+        )
+
+
+# -- public loaders ----------------------------------------------------------------------
+
+
+def load_schools(
+    sources: Any,
+    *,
+    crs: str,
+    study_area: BaseGeometry | None = None,
+    timezone: str = "Europe/London",
+) -> tuple[gpd.GeoDataFrame, list[SourceReport], pd.DataFrame]:
+    """
+    Load schools from GIAS, EduBase, OSM, CSV, GeoJSON or GeoPackage sources.
+
+    Parameters
+    ----------
+    sources
+        One :class:`~corridors.config.SourceConfig` (or a path), or several.
+    crs
+        The metric CRS to project to (e.g. ``"EPSG:27700"``), or ``"auto"``.
+    study_area
+        Optional polygon in ``crs``; schools outside it are rejected.
+    timezone
+        Unused for schools; accepted so all loaders share one call shape.
+
+    Returns
+    -------
+    tuple
+        ``(schools, reports, rejects)``: the schools GeoDataFrame (SCHOOL_ID, NAME, PHASE,
+        SOURCE_FILE, SOURCE, SOURCE_LINE, geometry in ``crs``), one
+        :class:`SourceReport` per source and the rejected rows (REJECT_COLUMNS).
+
+    Raises
+    ------
+    InputDataError
+        If a file cannot be used at all.
+
+    Examples
+    --------
+    >>> schools, reports, rejects = load_schools(
+    ...     SourceConfig(path=Path("tests/data/io/gias-fixture.csv")), crs="EPSG:27700")
+    >>> reports[0].read == reports[0].accepted + sum(reports[0].rejected.values())
+    True
+    """
+    del timezone
+    return _load_kind("schools", sources, crs=crs, study_area=study_area, timezone="UTC")
+
+
+def load_hubs(
+    sources: Any,
+    *,
+    crs: str,
+    study_area: BaseGeometry | None = None,
+) -> tuple[gpd.GeoDataFrame, list[SourceReport], pd.DataFrame]:
+    """
+    Load transport hubs from OSM, CSV, GeoJSON or GeoPackage sources.
+
+    Parameters
+    ----------
+    sources
+        One :class:`~corridors.config.SourceConfig` (or a path), or several. Tables need a
+        ``kind`` column with "rail", "tube", "tram" or "bus".
+    crs
+        The metric CRS to project to, or ``"auto"``.
+    study_area
+        Optional polygon in ``crs``; hubs outside it are rejected.
+
+    Returns
+    -------
+    tuple
+        ``(hubs, reports, rejects)``: HUB_ID, NAME, KIND, SOURCE_FILE, SOURCE, SOURCE_LINE,
+        geometry in ``crs``.
+
+    Raises
+    ------
+    InputDataError
+        If a file cannot be used at all.
+    """
+    return _load_kind("hubs", sources, crs=crs, study_area=study_area, timezone="UTC")
+
+
+def load_incidents(
+    sources: Any,
+    *,
+    crs: str,
+    timezone: str = "Europe/London",
+    study_area: BaseGeometry | None = None,
+) -> tuple[gpd.GeoDataFrame, list[SourceReport], pd.DataFrame]:
+    """
+    Load incidents from data.police.uk files, mapped CSVs, GeoJSON or GeoPackage.
+
+    Parameters
+    ----------
+    sources
+        One :class:`~corridors.config.SourceConfig` (or a path), or several.
+    crs
+        The metric CRS to project to, or ``"auto"``.
+    timezone
+        The area's time zone: OCCURRED_AT is given in it. Local times in a file are read in
+        the source's ``timezone`` (default: this one). A local time skipped by the spring
+        clock change is rejected; one that happens twice in autumn is taken as the first.
+    study_area
+        Optional polygon in ``crs``; incidents outside it are rejected.
+
+    Returns
+    -------
+    tuple
+        ``(incidents, reports, rejects)``: INCIDENT_ID, OFFENCE, MONTH, OCCURRED_AT,
+        TIME_KNOWN, LOCATION, SOURCE_FILE, SOURCE, SOURCE_LINE, geometry in ``crs``.
+        Month-only rows have TIME_KNOWN False and OCCURRED_AT NaT.
+
+    Raises
+    ------
+    InputDataError
+        If a file cannot be used at all.
+
+    Examples
+    --------
+    >>> inc, reports, rejects = load_incidents(
+    ...     SourceConfig(path=Path("tests/data/io/rutland-street-2m.csv")), crs="EPSG:27700")
+    >>> bool(inc["time_known"].any()), inc["occurred_at"].isna().all()
+    (False, np.True_)
+    """
+    return _load_kind("incidents", sources, crs=crs, study_area=study_area, timezone=timezone)
+
+
+def study_area_from(
+    *,
+    crs: str,
+    boundary: Path | None = None,
+    osm_file: Path | None = None,
+    points: gpd.GeoSeries | None = None,
+    buffer_m: float = 2000.0,
+) -> BaseGeometry:
+    """
+    Return the study area polygon in ``crs``.
+
+    The ``boundary`` polygon file wins; else the bounds of ``osm_file`` (its header bbox or
+    the extent of its nodes); else the bounding box of ``points`` buffered by ``buffer_m``.
+
+    Raises
+    ------
+    InputDataError
+        If the boundary file cannot be read or holds no polygon, or nothing is given.
+    """
+    if boundary is not None:
+        if not boundary.exists():
+            raise InputDataError(f"{boundary}: boundary file not found; check area.boundary")
+        try:
+            gdf = gpd.read_file(boundary)
+        except Exception as exc:
+            raise InputDataError(
+                f"{boundary.name}: cannot read the boundary ({str(exc).splitlines()[0]}); "
+                "expected a GeoJSON/GeoPackage/shapefile of polygons"
+            ) from exc
+        if gdf.crs is None:
+            raise InputDataError(f"{boundary.name}: the boundary has no CRS; save it with one")
+        polys = gdf[gdf.geom_type.isin(["Polygon", "MultiPolygon"])]
+        if polys.empty:
+            raise InputDataError(
+                f"{boundary.name}: no polygon in the boundary file; expected polygons"
+            )
+        return shapely.make_valid(polys.to_crs(crs).union_all())
+    if osm_file is not None:
+        west, south, east, north = osm.osm_bounds(osm_file)
+        ring = shapely.segmentize(box(west, south, east, north), 0.01)
+        return gpd.GeoSeries([ring], crs="EPSG:4326").to_crs(crs).iloc[0]
+    if points is not None and len(points):
+        minx, miny, maxx, maxy = points.to_crs(crs).total_bounds
+        return box(minx, miny, maxx, maxy).buffer(buffer_m, join_style="mitre")
+    raise InputDataError(
+        "no study area: set area.boundary or graph.osm_file, or give at least one school"
+    )
+
+
+def load_inputs(cfg: Config) -> Inputs:
+    """
+    Load, validate and project every source of an area.
+
+    Parameters
+    ----------
+    cfg
+        The run's configuration: ``[area]`` (CRS, time zone, boundary, buffer),
+        ``[graph].osm_file`` (the study area's bounds when there is no boundary) and the
+        ``[[schools]]``, ``[[hubs]]`` and ``[[incidents]]`` sources.
+
+    Returns
+    -------
+    Inputs
+        Schools, hubs and incidents in one metric CRS, the study area, one
+        :class:`SourceReport` per source and every rejected row.
+
+    Raises
+    ------
+    InputDataError
+        If a file cannot be used at all.
+
+    Examples
+    --------
+    >>> from corridors.config import load_config
+    >>> inputs = load_inputs(load_config("data/rutland.toml"))
+    >>> inputs.crs, len(inputs.schools)
+    ('EPSG:27700', 27)
+    """
+    area = cfg.area
+    tz = area.timezone
+    osm_cache: dict[Path, Any] = {}  # one pass per OSM file for schools and hubs
+    schools_p = [_parse_source(s, "schools", tz, osm_cache) for s in cfg.schools]
+    hubs_p = [_parse_source(s, "hubs", tz, osm_cache) for s in cfg.hubs]
+    incidents_p = [_parse_source(s, "incidents", tz) for s in cfg.incidents]
+    centre: tuple[float, float] | None = None
+    if area.crs == "auto":
+        if area.boundary is not None and area.boundary.exists():
+            c = study_area_from(crs="EPSG:4326", boundary=area.boundary).centroid
+            centre = (c.x, c.y)
+        elif cfg.graph.osm_file is not None:
+            w, s, e, n = osm.osm_bounds(cfg.graph.osm_file)
+            centre = ((w + e) / 2, (s + n) / 2)
+    crs = _auto_crs(area.crs, [*schools_p, *incidents_p, *hubs_p], centre)
+    points = None
+    if area.boundary is None and cfg.graph.osm_file is None:
+        frames = [p for p in schools_p if len(p.frame)] or [p for p in incidents_p if len(p.frame)]
+        if frames:
+            lonlat = [_to_lonlat(p) for p in frames]
+            points = gpd.GeoSeries(
+                gpd.points_from_xy(
+                    np.concatenate([a for a, _ in lonlat]), np.concatenate([b for _, b in lonlat])
+                ),
+                crs="EPSG:4326",
+            )
+    study_area = study_area_from(
+        crs=crs,
+        boundary=area.boundary,
+        osm_file=cfg.graph.osm_file,
+        points=points,
+        buffer_m=area.buffer_m,
+    )
+    schools, r1, j1 = _combine(schools_p, crs, study_area, tz)
+    hubs, r2, j2 = _combine(hubs_p, crs, study_area, tz)
+    incidents, r3, j3 = _combine(incidents_p, crs, study_area, tz)
+    if not schools_p:
+        schools = _empty_frame("schools", crs, tz)
+    if not hubs_p:
+        hubs = _empty_frame("hubs", crs, tz)
+    if not incidents_p:
+        incidents = _empty_frame("incidents", crs, tz)
+    reports = (*r1, *r2, *r3)
+    _log_reports(reports)
+    logger.info(
+        "Loaded %s schools, %s hubs, %s incidents in %s",
+        f"{len(schools):,}",
+        f"{len(hubs):,}",
+        f"{len(incidents):,}",
+        crs,
+    )
+    return Inputs(
+        crs=crs,
+        timezone=tz,
+        study_area=study_area,
+        schools=schools,
+        hubs=hubs,
+        incidents=incidents,
+        reports=reports,
+        rejects=_concat_rejects([j1, j2, j3]),
+    )
+
+
+def write_rejects(rejects: pd.DataFrame, path: str | Path) -> Path:
+    """
+    Write the rejects table to a CSV file atomically.
+
+    Parameters
+    ----------
+    rejects
+        Rows with REJECT_COLUMNS (as in :attr:`Inputs.rejects`).
+    path
+        The CSV file to write (UTF-8).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    path = Path(path)
+    cols = list(REJECT_COLUMNS) + [c for c in rejects.columns if c not in REJECT_COLUMNS]
+    frame = rejects.reindex(columns=cols)
+    with atomic_open(path) as fh:
+        frame.to_csv(fh, index=False)
+    return path
+
+
+def summarise(reports: Sequence[SourceReport]) -> str:
+    """
+    Return a readable per-source table: rows read, accepted, rejected by reason, and a total.
+
+    Examples
+    --------
+    >>> r = SourceReport("incidents", "a.csv", "a.csv", 5, 3, {"duplicate ID": 2}, "")
+    >>> print(summarise([r]))  # doctest: +NORMALIZE_WHITESPACE
+    kind       source  read  accepted  rejected  reasons
+    incidents  a.csv      5         3         2  duplicate ID: 2
+    total                 5         3         2
+    """
+    rows = [("kind", "source", "read", "accepted", "rejected", "reasons")]
+    tread = tacc = trej = 0
+    for r in reports:
+        rej = sum(r.rejected.values())
+        reasons = "; ".join(
+            f"{k}: {v:,}" for k, v in sorted(r.rejected.items(), key=lambda kv: -kv[1])
+        )
+        rows.append((r.kind, r.name, f"{r.read:,}", f"{r.accepted:,}", f"{rej:,}", reasons))
+        tread, tacc, trej = tread + r.read, tacc + r.accepted, trej + rej
+    rows.append(("total", "", f"{tread:,}", f"{tacc:,}", f"{trej:,}", ""))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    lines = []
+    for row in rows:
+        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
+        cells += [row[i].rjust(widths[i]) for i in (2, 3, 4)]
+        cells.append(row[5])
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)

@@ -1,0 +1,638 @@
+"""Tests for corridors.io: loaders, validation, rejects, study area and CRS."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from shapely.geometry import Point, box
+
+from corridors import io
+from corridors.config import AreaConfig, Config, GraphConfig, SourceConfig, load_config
+from corridors.errors import ConfigError, InputDataError
+
+DATA = Path(__file__).parent / "data" / "io"
+BAD = DATA / "bad"
+ROOT = Path(__file__).parents[1]
+BNG = "EPSG:27700"
+
+
+def _adds_up(reports):
+    for r in reports:
+        assert r.read == r.accepted + sum(r.rejected.values()), r
+
+
+def _csv(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# -- data.police.uk street files ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rutland_2m():
+    return io.load_incidents(SourceConfig(path=DATA / "rutland-street-2m.csv"), crs=BNG)
+
+
+def test_police_street_month_only(rutland_2m):
+    inc, reports, rejects = rutland_2m
+    raw = pd.read_csv(DATA / "rutland-street-2m.csv", dtype=str, keep_default_na=False)
+    (rep,) = reports
+    assert rep.format == "police-street"
+    assert rep.read == len(raw) == 394
+    assert rep.accepted == len(inc) == 394 and rejects.empty
+    _adds_up(reports)
+    assert not inc[io.TIME_KNOWN].any()
+    assert inc[io.OCCURRED_AT].isna().all()
+    assert str(inc[io.OCCURRED_AT].dt.tz) == "Europe/London"
+    assert set(inc[io.MONTH]) == {"2022-06", "2022-07"}
+    assert inc[io.INCIDENT_ID].is_unique
+    assert inc.crs.to_string() == BNG
+    # offence as published, lines 1-based with the header as line 1
+    row = inc[inc[io.SOURCE_LINE] == 5].iloc[0]
+    assert row[io.OFFENCE] == raw.loc[3, "Crime type"]
+    assert row[io.INCIDENT_ID] == (raw.loc[3, "Crime ID"] or "rutland-street-2m:5")
+    # ASB rows have no Crime ID: generated ids "<source>:<line>"
+    asb = inc[inc[io.OFFENCE] == "Anti-social behaviour"]
+    assert len(asb) == (raw["Crime type"] == "Anti-social behaviour").sum() > 0
+    assert asb[io.INCIDENT_ID].str.fullmatch(r"rutland-street-2m:\d+").all()
+    # metres in British National Grid, near Oakham/Uppingham
+    assert inc.geometry.x.between(480_000, 505_000).all()
+    assert inc.geometry.y.between(290_000, 320_000).all()
+
+
+def test_police_folder_several_months_and_gz():
+    src = SourceConfig(path=DATA / "city-of-london")
+    inc, reports, rejects = io.load_incidents(src, crs=BNG)
+    (rep,) = reports
+    assert rep.files == 3 and rep.format == "police-street"
+    assert rep.read == 148 and rep.accepted == 127
+    _adds_up(reports)
+    assert rep.rejected == {"missing coordinates": 15, "duplicate ID": 6}
+    assert set(rejects["file"]) >= {
+        "2014-09/2014-09-city-of-london-street.csv",
+        "2014-11/2014-11-city-of-london-street.csv.gz",
+    }
+    missing = rejects[rejects["reason"] == "missing coordinates"]
+    assert (missing["column"] == "Longitude/Latitude").all()
+    # the reject's line is the row's line in its own file
+    first = missing.iloc[0]
+    lines = (DATA / "city-of-london" / first["file"]).read_text(encoding="utf-8").splitlines()
+    assert lines[first["line"] - 1].split(",")[4:6] == ["", ""]
+    dup = rejects[rejects["reason"] == "duplicate ID"]
+    assert dup["value"].isin(inc[io.INCIDENT_ID]).all()  # the first copy was kept
+    assert set(inc[io.MONTH]) == {"2014-09", "2014-10", "2014-11"}
+    asb = inc[inc[io.OFFENCE] == "Anti-social behaviour"]
+    assert len(asb) > 0
+    assert asb[io.INCIDENT_ID].str.contains("city-of-london:2014-", regex=False).all()
+    assert inc[io.SOURCE_FILE].nunique() == 3
+
+
+def test_police_many_files_by_glob_and_gzip(tmp_path):
+    text = (DATA / "rutland-street-2m.csv").read_bytes()
+    (tmp_path / "a-street.csv.gz").write_bytes(gzip.compress(text))
+    header, *rows = text.decode().splitlines(keepends=True)
+    (tmp_path / "b-street.csv").write_text(header + "".join(rows[:10]), encoding="utf-8")
+    inc, reports, rejects = io.load_incidents(
+        SourceConfig(path=tmp_path / "*-street.csv*", label="two"), crs=BNG
+    )
+    assert reports[0].files == 2 and reports[0].read == 394 + 10
+    # the 10 rows of b repeat ids of a: rejected, except ASB rows (no Crime ID)
+    n_asb = sum(",Anti-social behaviour," in r for r in rows[:10])
+    assert reports[0].rejected == {"duplicate ID": 10 - n_asb}
+    _adds_up(reports)
+
+
+# -- stop and search --------------------------------------------------------------------
+
+
+def test_stop_and_search():
+    inc, reports, rejects = io.load_incidents(
+        SourceConfig(path=DATA / "hackney-stop-search.csv"), crs=BNG
+    )
+    (rep,) = reports
+    assert rep.format == "police-stop-search"
+    _adds_up(reports)
+    assert rep.read == 198
+    assert rep.rejected == {"unknown/empty offence": 3}
+    assert (rejects["column"] == "Object of search").all()
+    for personal in ("Gender", "Age range", "Self-defined ethnicity", "Officer-defined ethnicity"):
+        assert personal not in inc.columns
+    assert inc[io.TIME_KNOWN].all()
+    assert inc[io.OFFENCE].str.startswith("Stop and search: ").all()
+    assert "Stop and search: Controlled drugs" in set(inc[io.OFFENCE])
+    # 2016-06-01T02:10:00+00:00 is 03:10 BST
+    first = inc[inc[io.SOURCE_LINE] == 2].iloc[0]
+    assert first[io.OCCURRED_AT] == pd.Timestamp("2016-06-01 03:10", tz="Europe/London")
+    assert str(first[io.OCCURRED_AT].tz) == "Europe/London"
+    assert first[io.MONTH] == "2016-06"
+
+
+def test_stop_and_search_month_is_local(tmp_path):
+    header = (DATA / "hackney-stop-search.csv").read_text(encoding="utf-8").splitlines()[0]
+    row = "Person search,2024-07-31T23:20:00+00:00,False,,51.55,-0.05,Male,25-34,x,x,law,Firearms,none,,"
+    path = _csv(tmp_path / "s.csv", header + "\n" + row + "\n")
+    inc, _, _ = io.load_incidents(SourceConfig(path=path, format="police-stop-search"), crs=BNG)
+    assert inc[io.OCCURRED_AT].iloc[0] == pd.Timestamp("2024-08-01 00:20", tz="Europe/London")
+    assert inc[io.MONTH].iloc[0] == "2024-08"
+
+
+# -- generic CSV, DST --------------------------------------------------------------------
+
+
+def test_generic_csv_date_time_and_dst(tmp_path):
+    text = """ref,day,clock,what,lat,lon
+a,2024-03-31,00:30,Robbery,52.67,-0.72
+b,2024-03-31,01:30,Robbery,52.67,-0.72
+c,2024-03-31,02:30,Robbery,52.67,-0.72
+d,2024-10-27,00:30,Robbery,52.67,-0.72
+e,2024-10-27,01:30,Robbery,52.67,-0.72
+f,2024-10-27,02:30,Robbery,52.67,-0.72
+g,27/10/2024,15:45,Robbery,52.67,-0.72
+h,2024-13-01,15:45,Robbery,52.67,-0.72
+i,2024-10-01,25:00,Robbery,52.67,-0.72
+j,2024-10-01,15:00,,52.67,-0.72
+k,2024-10-01,15:00,Robbery,0,0
+l,2024-10-01,15:00,Robbery,n/a,-0.72
+m,2024-10-01,15:00,Robbery,abc,-0.72
+a,2024-10-01,16:00,Robbery,52.67,-0.72
+"""
+    src = SourceConfig(
+        path=_csv(tmp_path / "generic.csv", text),
+        columns={"id": "ref", "date": "day", "time": "clock", "offence": "what"},
+    )
+    inc, reports, rejects = io.load_incidents(src, crs=BNG)
+    _adds_up(reports)
+    got = dict(zip(inc[io.INCIDENT_ID], inc[io.OCCURRED_AT], strict=True))
+    ldn = "Europe/London"
+    assert got["a"] == pd.Timestamp("2024-03-31 00:30", tz=ldn)
+    assert got["a"].utcoffset() == pd.Timedelta(0)
+    assert got["c"] == pd.Timestamp("2024-03-31 02:30", tz=ldn)
+    assert got["c"].utcoffset() == pd.Timedelta(hours=1)
+    assert got["d"].utcoffset() == pd.Timedelta(hours=1)
+    # 01:30 on 27 October happens twice: the first (BST) one is taken
+    assert got["e"].tz_convert("UTC") == pd.Timestamp("2024-10-27 00:30", tz="UTC")
+    assert got["f"].utcoffset() == pd.Timedelta(0)
+    assert got["g"] == pd.Timestamp("2024-10-27 15:45", tz=ldn)
+    assert inc[io.TIME_KNOWN].all()
+    why = dict(zip(rejects["line"], rejects["reason"], strict=True))
+    assert why == {
+        3: "local time does not exist (clock change)",  # 01:30 on 31 March
+        9: "unparseable date",
+        10: "unparseable time",
+        11: "unknown/empty offence",
+        12: "coordinates withheld (0, 0)",
+        13: "missing coordinates",
+        14: "non-numeric coordinates",
+        15: "duplicate ID",
+    }
+    assert rejects.set_index("line").loc[9, "value"] == "2024-13-01"
+    assert rejects.set_index("line").loc[9, "column"] == "day"
+
+
+def test_generic_csv_hour_minute_xy_and_source_timezone(tmp_path):
+    text = "Date,Hour,Minute,Category,Easting,Northing\n2024-06-03,15,05,Assault,486000,308500\n"
+    src = SourceConfig(
+        path=_csv(tmp_path / "hm.csv", text),
+        crs=BNG,
+        timezone="UTC",
+        columns={
+            "date": "Date",
+            "hour": "Hour",
+            "minute": "Minute",
+            "offence": "Category",
+            "x": "Easting",
+            "y": "Northing",
+        },
+    )
+    inc, reports, _ = io.load_incidents(src, crs=BNG, timezone="Europe/London")
+    assert reports[0].accepted == 1
+    # 15:05 UTC is 16:05 in London in June
+    assert inc[io.OCCURRED_AT].iloc[0] == pd.Timestamp("2024-06-03 16:05", tz="Europe/London")
+    assert inc.geometry.iloc[0].equals(Point(486000, 308500))
+    assert inc[io.INCIDENT_ID].iloc[0] == "hm:2"
+
+
+def test_generic_csv_datetime_with_offsets_and_aliases(tmp_path):
+    text = (
+        "id,datetime,offence,latitude,longitude\n"
+        "1,2024-06-03T14:05:00Z,Assault,52.67,-0.72\n"
+        "2,2024-06-03 15:05,Assault,52.67,-0.72\n"
+        "3,2024-06-03T16:05:00+02:00,Assault,52.67,-0.72\n"
+    )
+    inc, reports, _ = io.load_incidents(SourceConfig(path=_csv(tmp_path / "dt.csv", text)), crs=BNG)
+    assert reports[0].accepted == 3
+    local = pd.Timestamp("2024-06-03 15:05", tz="Europe/London")
+    assert list(inc[io.OCCURRED_AT]) == [local, local, local]
+
+
+def test_generic_month_only_and_date_only(tmp_path):
+    text = "offence,month,lat,lon\nTheft,2024-05,52.67,-0.72\nTheft,May 2024,52.67,-0.72\n"
+    inc, reports, rejects = io.load_incidents(
+        SourceConfig(path=_csv(tmp_path / "m.csv", text)), crs=BNG
+    )
+    assert reports[0].accepted == 1 and rejects["reason"].tolist() == ["unparseable month"]
+    assert not inc[io.TIME_KNOWN].any() and inc[io.OCCURRED_AT].isna().all()
+    text = "offence,date,lat,lon\nTheft,2024-05-07,52.67,-0.72\n"
+    inc, _, _ = io.load_incidents(SourceConfig(path=_csv(tmp_path / "d.csv", text)), crs=BNG)
+    assert inc[io.MONTH].tolist() == ["2024-05"] and not inc[io.TIME_KNOWN].any()
+
+
+def test_generic_csv_needs_crs_for_xy_and_a_date(tmp_path):
+    text = "offence,date,x,y\nTheft,2024-05-07,486000,308500\n"
+    with pytest.raises(InputDataError, match=r"xy.csv: coordinates in 'x'/'y' need a CRS"):
+        io.load_incidents(SourceConfig(path=_csv(tmp_path / "xy.csv", text)), crs=BNG)
+    # with lat/lon as well, a file without a CRS uses lat/lon
+    text = "offence,date,x,y,lat,lon\nTheft,2024-05-07,1,2,52.67,-0.72\n"
+    inc, _, _ = io.load_incidents(SourceConfig(path=_csv(tmp_path / "both.csv", text)), crs=BNG)
+    assert len(inc) == 1 and 480_000 < inc.geometry.x.iloc[0] < 500_000
+    text = "offence,lat,lon\nTheft,52.6,-0.7\n"
+    with pytest.raises(InputDataError, match=r"nodate.csv: no date column"):
+        io.load_incidents(SourceConfig(path=_csv(tmp_path / "nodate.csv", text)), crs=BNG)
+    with pytest.raises(InputDataError, match=r"nodate.csv: missing column 'When'"):
+        io.load_incidents(
+            SourceConfig(path=tmp_path / "nodate.csv", columns={"date": "When"}), crs=BNG
+        )
+
+
+def test_multiline_field_keeps_line_numbers(tmp_path):
+    text = 'offence,date,lat,lon,note\nTheft,2024-05-07,52.67,-0.72,"two\nlines"\nTheft,bad,52.67,-0.72,x\n'
+    _, _, rejects = io.load_incidents(SourceConfig(path=_csv(tmp_path / "ml.csv", text)), crs=BNG)
+    assert rejects["line"].tolist() == [4]
+
+
+# -- schools -----------------------------------------------------------------------------
+
+
+def test_gias_fixture():
+    raw = (DATA / "gias-fixture.csv").read_bytes()
+    assert b"\x92" in raw  # a cp1252 typographic apostrophe
+    assert len(raw.splitlines()[0].split(b",")) == 140
+    schools, reports, rejects = io.load_schools(
+        SourceConfig(path=DATA / "gias-fixture.csv"), crs=BNG
+    )
+    (rep,) = reports
+    assert rep.format == "gias"
+    _adds_up(reports)
+    assert rep.read == 10 and rep.accepted == 7
+    assert rep.rejected == {"closed school": 2, "missing coordinates": 1}
+    closed = rejects[rejects["reason"] == "closed school"]
+    assert closed["column"].unique().tolist() == ["EstablishmentStatus (name)"]
+    assert closed["line"].tolist() == [4, 7]
+    assert (
+        rejects.loc[rejects["reason"] == "missing coordinates", "column"].item()
+        == "Easting/Northing"
+    )
+    assert "St Mary\u2019s Hackney Test Primary School" in set(schools[io.NAME])
+    assert set(schools[io.PHASE]) <= {
+        "primary",
+        "secondary",
+        "not applicable",
+        "16 plus",
+        "all-through",
+    }
+    assert schools[io.SCHOOL_ID].str.fullmatch(r"\d+").all()
+    assert schools.crs.to_string() == BNG
+    assert schools.geometry.x.between(530_000, 540_000).all()
+
+
+def test_edubase_with_geocode_file():
+    src = SourceConfig(
+        path=DATA / "edubase-schools.csv", format="edubase", geocode=DATA / "edubase-geocodes.csv"
+    )
+    schools, reports, rejects = io.load_schools(src, crs=BNG)
+    _adds_up(reports)
+    assert reports[0].read == 50 and reports[0].rejected == {"missing coordinates": 1}
+    assert rejects["column"].tolist() == ["X/Y"]
+    assert rejects["line"].tolist() == [23]
+    assert {"primary", "secondary"} <= set(schools[io.PHASE])
+    assert len(schools) == 49
+
+
+def test_edubase_auto_needs_geocode(tmp_path):
+    with pytest.raises(
+        InputDataError,
+        match=r"edubase-schools.csv: no X/Y coordinates .*give the row-aligned geocode",
+    ):
+        io.load_schools(SourceConfig(path=DATA / "edubase-schools.csv"), crs=BNG)
+    short = _csv(tmp_path / "geo.csv", "X,Y\n1,2\n")
+    with pytest.raises(InputDataError, match=r"geo.csv: 1 rows but edubase-schools.csv has 50"):
+        io.load_schools(SourceConfig(path=DATA / "edubase-schools.csv", geocode=short), crs=BNG)
+
+
+def test_schools_geojson_and_osm():
+    schools, reports, _ = io.load_schools(
+        [
+            SourceConfig(path=DATA / "schools.geojson"),
+            SourceConfig(path=DATA / "st-georges-circus.osm.bz2"),
+        ],
+        crs=BNG,
+    )
+    _adds_up(reports)
+    assert [r.format for r in reports] == ["geojson", "osm"]
+    assert reports[0].accepted == 12 and reports[1].accepted == 4
+    assert (schools[io.SOURCE] == "schools.geojson").sum() == 12
+    osm_rows = schools[schools[io.SOURCE] == "st-georges-circus.osm.bz2"]
+    assert osm_rows[io.SCHOOL_ID].str.match(r"(way|relation)/\d+").all()
+    assert osm_rows.geometry.x.between(531_000, 532_500).all()
+
+
+def test_generic_school_csv_with_status(tmp_path):
+    text = "URN,Name,Phase,Status,Easting,Northing\n1,A,Primary,Open,486000,308500\n2,B,Secondary,Closed,486000,308500\n"
+    src = SourceConfig(path=_csv(tmp_path / "s.csv", text), crs=BNG)
+    schools, reports, rejects = io.load_schools(src, crs=BNG)
+    assert schools[io.PHASE].tolist() == ["primary"] and rejects["reason"].tolist() == [
+        "closed school"
+    ]
+
+
+# -- incidents from GeoPackage, hubs from CSV --------------------------------------------
+
+
+def test_incidents_geopackage():
+    inc, reports, _ = io.load_incidents(SourceConfig(path=DATA / "incidents.gpkg"), crs=BNG)
+    _adds_up(reports)
+    assert reports[0].format == "gpkg" and reports[0].accepted == 40
+    assert not inc[io.TIME_KNOWN].any()
+    assert inc[io.SOURCE_LINE].min() == 1
+
+
+def test_hubs_csv(tmp_path):
+    text = "id,name,kind,lat,lon\n1,Oakham,rail,52.672,-0.734\n2,Ferry,boat,52.67,-0.73\n"
+    hubs, reports, rejects = io.load_hubs(
+        SourceConfig(path=_csv(tmp_path / "h.csv", text)), crs=BNG
+    )
+    assert hubs[io.KIND].tolist() == ["rail"] and rejects["reason"].tolist() == ["unknown hub kind"]
+    _adds_up(reports)
+
+
+# -- study area, CRS ---------------------------------------------------------------------
+
+
+def test_outside_study_area(rutland_2m):
+    inc_all = rutland_2m[0]
+    oakham = box(484_000, 306_000, 488_000, 311_000)
+    inc, reports, rejects = io.load_incidents(
+        SourceConfig(path=DATA / "rutland-street-2m.csv"), crs=BNG, study_area=oakham
+    )
+    inside = inc_all.geometry.within(oakham).sum()
+    assert 0 < len(inc) == inside < len(inc_all)
+    assert reports[0].rejected == {"outside the study area": len(inc_all) - inside}
+    _adds_up(reports)
+
+
+def test_cross_source_duplicates_are_rejected():
+    src = SourceConfig(path=DATA / "rutland-street-2m.csv")
+    again = SourceConfig(path=DATA / "rutland-street-2m.csv", label="again")
+    inc, reports, rejects = io.load_incidents([src, again], crs=BNG)
+    assert inc[io.INCIDENT_ID].is_unique
+    _adds_up(reports)
+    n_asb = (inc[io.OFFENCE] == "Anti-social behaviour").sum() // 2
+    assert reports[1].rejected == {"duplicate ID": 394 - n_asb}
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "crs"),
+    [
+        (-0.1, 51.5, BNG),
+        (-3.2, 55.95, BNG),
+        (-4.5, 54.2, BNG),
+        (-5.93, 54.6, "EPSG:32630"),
+        (2.35, 48.86, "EPSG:32631"),
+        (-74.0, 40.7, "EPSG:32618"),
+        (5.3, 60.4, "EPSG:32632"),
+    ],
+)
+def test_choose_crs(lon, lat, crs):
+    assert io.choose_crs(lon, lat) == crs
+
+
+def test_choose_crs_rejects_nonsense():
+    with pytest.raises(ConfigError, match="not a longitude/latitude"):
+        io.choose_crs(200, 10)
+
+
+def test_load_inputs_auto_crs_and_school_extent(tmp_path):
+    cfg = Config(
+        area=AreaConfig(crs="auto", buffer_m=500),
+        schools=(SourceConfig(path=DATA / "schools.geojson"),),
+        incidents=(SourceConfig(path=DATA / "hackney-stop-search.csv"),),
+    )
+    inputs = io.load_inputs(cfg)
+    assert inputs.crs == BNG
+    minx, miny, maxx, maxy = inputs.schools.total_bounds
+    assert inputs.study_area.bounds == pytest.approx(
+        (minx - 500, miny - 500, maxx + 500, maxy + 500)
+    )
+    _adds_up(inputs.reports)
+    assert inputs.hubs.empty and list(inputs.hubs.columns[:3]) == [io.HUB_ID, io.NAME, io.KIND]
+    inc = next(r for r in inputs.reports if r.kind == "incidents")
+    assert inc.rejected.get("outside the study area", 0) + inc.accepted + 3 == inc.read
+
+
+def test_load_inputs_boundary_file(tmp_path):
+    import geopandas as gpd
+
+    boundary = tmp_path / "area.geojson"
+    gpd.GeoDataFrame(geometry=[box(-0.76, 52.66, -0.70, 52.69)], crs="EPSG:4326").to_file(boundary)
+    cfg = Config(
+        area=AreaConfig(crs="auto", boundary=boundary),
+        incidents=(SourceConfig(path=DATA / "rutland-street-2m.csv"),),
+        graph=GraphConfig(osm_file=ROOT / "data" / "osm" / "rutland-2022-07-20.osm.pbf"),
+    )
+    inputs = io.load_inputs(cfg)
+    assert inputs.crs == BNG
+    assert inputs.incidents.within(inputs.study_area).all()
+    assert inputs.reports[0].rejected["outside the study area"] > 0
+
+
+# -- the embedded default area ---------------------------------------------------------------
+
+
+def test_every_embedded_dataset_loads():
+    cfg = load_config(ROOT / "data" / "rutland.toml")
+    inputs = io.load_inputs(cfg)
+    assert inputs.crs == BNG and inputs.timezone == "Europe/London"
+    _adds_up(inputs.reports)
+    kinds = [r.kind for r in inputs.reports]
+    assert kinds == ["schools", "hubs", "incidents"]
+    assert len(inputs.reports) == len(cfg.schools) + len(cfg.hubs) + len(cfg.incidents)
+    by_kind = {r.kind: r for r in inputs.reports}
+    assert by_kind["schools"].accepted == 27
+    assert by_kind["hubs"].accepted == 26
+    assert by_kind["incidents"].read == 5161
+    assert len(inputs.incidents) == by_kind["incidents"].accepted
+    assert len(inputs.rejects) == sum(sum(r.rejected.values()) for r in inputs.reports)
+    assert inputs.schools.within(inputs.study_area).all()
+    assert inputs.incidents[io.INCIDENT_ID].is_unique
+    assert by_kind["incidents"].sha256 and len(by_kind["incidents"].sha256) == 64
+    for frame in (inputs.schools, inputs.hubs, inputs.incidents):
+        assert frame.crs.to_string() == BNG
+    table = io.summarise(inputs.reports)
+    assert table.splitlines()[-1].split()[:2] == [
+        "total",
+        f"{sum(r.read for r in inputs.reports):,}",
+    ]
+
+
+# -- files that cannot be used ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "message"),
+    [
+        ("empty.csv", "auto", r"^empty.csv: the file is empty; expected a CSV file$"),
+        (
+            "missing-column.csv",
+            "police-street",
+            r"^missing-column.csv: missing column 'Longitude'; a data.police.uk street file has "
+            r"Crime ID, Month, .*Longitude, Latitude",
+        ),
+        ("page.csv", "auto", r"^page.csv: is an HTML page, not a CSV"),
+        (
+            "cp1252.csv",
+            "police-street",
+            r"^cp1252.csv: not UTF-8 text \(byte 0x92 at offset \d+\); .*encoding = \"cp1252\"",
+        ),
+        ("binary.csv", "auto", r"^binary.csv: is a binary file, not a CSV"),
+        ("download.csv", "auto", r"^download.csv: is a zip archive, not a CSV; unzip it"),
+        ("nothing-here.csv", "auto", r"nothing-here.csv: file not found"),
+    ],
+)
+def test_unusable_files(name, fmt, message):
+    with pytest.raises(InputDataError, match=message) as err:
+        io.load_incidents(SourceConfig(path=BAD / name, format=fmt), crs=BNG)
+    assert "\n" not in str(err.value)
+
+
+def test_cp1252_with_encoding_set_loads():
+    inc, reports, _ = io.load_incidents(
+        SourceConfig(path=BAD / "cp1252.csv", encoding="cp1252"), crs=BNG
+    )
+    assert reports[0].accepted == 5 and "St Mary\u2019s" in inc[io.LOCATION].iloc[0]
+
+
+def test_missing_column_sniffed_as_police_file():
+    # without the format the header still looks like a police file: same clear message
+    with pytest.raises(InputDataError, match=r"missing-column.csv: missing column 'Longitude'"):
+        io.load_incidents(SourceConfig(path=BAD / "missing-column.csv"), crs=BNG)
+
+
+def test_wrong_kind_and_bad_geo_file(tmp_path):
+    with pytest.raises(
+        InputDataError, match=r"gias-fixture.csv: format 'gias' cannot give incidents"
+    ):
+        io.load_incidents(SourceConfig(path=DATA / "gias-fixture.csv"), crs=BNG)
+    bad = _csv(tmp_path / "x.geojson", "{not json")
+    with pytest.raises(InputDataError, match=r"x.geojson: cannot read as geojson"):
+        io.load_schools(SourceConfig(path=bad), crs=BNG)
+    with pytest.raises(InputDataError, match=r"folder holds no data.police.uk files"):
+        io.load_incidents(SourceConfig(path=tmp_path), crs=BNG)
+
+
+# -- outputs --------------------------------------------------------------------------------
+
+
+def test_write_rejects_and_summary(tmp_path):
+    _, reports, rejects = io.load_incidents(SourceConfig(path=DATA / "city-of-london"), crs=BNG)
+    path = io.write_rejects(rejects, tmp_path / "out" / "rejects.csv")
+    back = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert list(back.columns) == list(io.REJECT_COLUMNS)
+    assert len(back) == 21
+    assert not list((tmp_path / "out").glob(".*"))  # no temporary file left
+    text = io.summarise(reports)
+    assert "missing coordinates: 15; duplicate ID: 6" in text
+    assert text.splitlines()[-1].split() == ["total", "148", "127", "21"]
+
+
+def test_toml_sources_with_geocode_glob_and_mapping(tmp_path):
+    d = DATA.resolve()
+    _csv(tmp_path / "hubs.csv", "ref,title,mode,lat,lon\nh1,Oakham,rail,52.672,-0.734\n")
+    cfg_path = tmp_path / "area.toml"
+    cfg_path.write_text(
+        f"""
+[area]
+name = "t"
+crs = "auto"
+buffer_m = 1000
+
+[[schools]]
+path = "{d}/edubase-schools.csv"
+format = "edubase"
+geocode = "{d}/edubase-geocodes.csv"
+
+[[hubs]]
+path = "hubs.csv"
+columns = {{ id = "ref", name = "title", kind = "mode" }}
+
+[[incidents]]
+path = "{d}/city-of-london/*/*-street.csv*"
+label = "city"
+""",
+        encoding="utf-8",
+    )
+    cfg = load_config(cfg_path)
+    assert cfg.schools[0].geocode == d / "edubase-geocodes.csv"
+    inputs = io.load_inputs(cfg)
+    _adds_up(inputs.reports)
+    assert [r.name for r in inputs.reports] == ["edubase-schools", "hubs", "city"]
+    assert inputs.reports[2].files == 3
+    assert len(inputs.schools) == 49  # the study area is the schools' extent + 1 km
+    assert len(inputs.rejects) == sum(sum(r.rejected.values()) for r in inputs.reports)
+
+
+# -- property: nothing is lost ----------------------------------------------------------------
+
+_DATES = ["2024-03-31", "31/03/2024", "2024-02-30", "", "yesterday", "2024-10-27"]
+_TIMES = ["00:30", "01:30", "15:45", "25:00", "", "9.05"]
+_OFFENCES = ["Robbery", "", "Anti-social behaviour", 'Caf\u00e9 theft, "quoted"']
+_COORDS = [
+    ("52.67", "-0.72"),
+    ("0", "0"),
+    ("", "-0.72"),
+    ("abc", "1"),
+    ("95", "-0.72"),
+    ("52.6", "-0.7"),
+]
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["", "x1", "x2", "x3"]),
+            st.sampled_from(_DATES),
+            st.sampled_from(_TIMES),
+            st.sampled_from(_OFFENCES),
+            st.sampled_from(_COORDS),
+        ),
+        max_size=25,
+    )
+)
+def test_property_read_is_accepted_plus_rejected(tmp_path, rows):
+    import csv
+
+    path = tmp_path / "prop.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "date", "time", "offence", "lat", "lon"])
+        for rid, day, clock, offence, (lat, lon) in rows:
+            writer.writerow([rid, day, clock, offence, lat, lon])
+    inc, reports, rejects = io.load_incidents(
+        SourceConfig(path=path), crs=BNG, study_area=box(480_000, 290_000, 510_000, 320_000)
+    )
+    (rep,) = reports
+    assert rep.read == len(rows) == rep.accepted + len(rejects)
+    assert rep.accepted == len(inc)
+    assert sum(rep.rejected.values()) == len(rejects)
+    lines = sorted([*inc[io.SOURCE_LINE], *rejects["line"]])
+    assert lines == list(range(2, len(rows) + 2))  # every line once, accepted or rejected
+    assert inc[io.INCIDENT_ID].is_unique
+    assert inc[io.OCCURRED_AT].notna().all()
