@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 import re
 import tomllib
 import types
@@ -49,8 +50,13 @@ class SourceConfig:
     """One input file (or folder) and how to read it.
 
     ``columns`` maps the tool's field names to the file's column names for generic CSVs:
-    ``id``, ``name``, ``phase``, ``status``, ``offence``, ``datetime``, ``date``, ``time``,
-    ``hour``, ``minute``, ``month``, ``lat``, ``lon``, ``x``, ``y``.
+    ``id``, ``name``, ``phase``, ``status``, ``kind``, ``offence``, ``datetime``, ``date``,
+    ``time``, ``hour``, ``minute``, ``month``, ``lat``, ``lon``, ``x``, ``y``.
+    ``geocode`` is a second CSV, row-aligned with ``path``, that holds the coordinates
+    (``X``/``Y`` or the ``x``/``y`` columns of ``columns``, in ``crs``, British National Grid by
+    default): the layout of the EduBase "Schools in England" subset with its geocodes.
+    ``path`` may be a folder (a data.police.uk download: every ``*-street.csv`` below it) or a
+    glob pattern such as ``police/*-street.csv.gz``.
     """
 
     path: Path
@@ -62,10 +68,11 @@ class SourceConfig:
     timezone: str | None = None
     date_format: str | None = None
     label: str | None = None
+    geocode: Path | None = None
 
     def __post_init__(self) -> None:
         known = {
-            "id", "name", "phase", "status", "offence", "datetime", "date", "time",
+            "id", "name", "phase", "status", "kind", "offence", "datetime", "date", "time",
             "hour", "minute", "month", "lat", "lon", "x", "y",
         }  # fmt: skip
         unknown = set(self.columns) - known
@@ -146,10 +153,33 @@ class GraphConfig:
     network_type: Literal["walk", "all"] = "walk"
     cache_dir: Path = Path(".cache/corridors")
     timeout_s: float = 30.0
+    use_cache: bool = True
+    retain_all: bool = False  # keep every connected piece, not just the largest
+    clip_to_study_area: bool = True  # keep only segments with both ends in the study area
+    clip_buffer_m: float = 500.0  # ... buffered by this much, so routes can leave it a little
+    sidewalk_match_m: float = 20.0  # a pavement joins the nearest parallel street this close
+    sidewalk_bearing_deg: float = 30.0  # ... whose bearing differs by at most this
 
     def __post_init__(self) -> None:
         if self.dist_m <= 0:
             raise ConfigError(f"graph.dist_m must be > 0 metres, got {self.dist_m}")
+        if self.timeout_s <= 0:
+            raise ConfigError(f"graph.timeout_s must be > 0 seconds, got {self.timeout_s}")
+        if self.clip_buffer_m < 0:
+            raise ConfigError(f"graph.clip_buffer_m must be >= 0 metres, got {self.clip_buffer_m}")
+        if self.sidewalk_match_m < 0:
+            raise ConfigError(
+                f"graph.sidewalk_match_m must be >= 0 metres, got {self.sidewalk_match_m}"
+            )
+        if not 0 <= self.sidewalk_bearing_deg <= 90:
+            raise ConfigError(
+                f"graph.sidewalk_bearing_deg must be in [0, 90] degrees, got "
+                f"{self.sidewalk_bearing_deg}"
+            )
+        if self.point is not None and not (
+            -90 <= self.point[0] <= 90 and -180 <= self.point[1] <= 180
+        ):
+            raise ConfigError(f"graph.point must be (lat, lon) in degrees, got {self.point}")
 
 
 @dataclass(frozen=True)
@@ -173,8 +203,24 @@ class HotspotConfig:
     area_share: float = 0.05
     train_all_hours: bool = True
     seed: int = 0
+    # Added by the hotspots stage ------------------------------------------------------
+    # School holidays as "YYYY-MM-DD" or "YYYY-MM-DD/YYYY-MM-DD" (inclusive), used with
+    # ``term_dates`` when ``exclude_holidays`` is true.
+    holidays: tuple[str, ...] = ()
+    # Weight of offence categories not in the weights table (0 = leave them out; they are
+    # reported either way).
+    other_weight: float = 0.0
+    # Grid-thinning cell for clustering (metres); 0 = only merge identical coordinates
+    # (police.uk snap points) and thin automatically above 100,000 distinct points.
+    thin_m: float = 0.0
+    # Backtests (``corridors tune``): parameter grid {field: [values]}, the number of test
+    # periods and of training periods before each (weeks or months; 0 = 52 weeks/12 months).
+    sweep: Mapping[str, Any] = field(default_factory=dict)
+    backtest_periods: int = 6
+    train_periods: int = 0
 
     def __post_init__(self) -> None:
+        _check_hotspot_extras(self)
         for name in ("window_start", "window_end"):
             _check_hhmm(getattr(self, name), f"hotspots.{name}")
         if _minutes(self.window_end) <= _minutes(self.window_start):
@@ -198,7 +244,22 @@ class HotspotConfig:
 
 @dataclass(frozen=True)
 class RouteConfig:
-    """Routes from schools, corridor building and patrol loops (section ``[corridors]``)."""
+    """Routes from schools, corridor building and patrol loops (section ``[corridors]``).
+
+    Distances in metres, times in minutes (``loop_budget_min``) or "HH:MM" local time.
+    ``hub_share`` is the share of a school's after-school walkers sent to transport hubs
+    within ``hub_walk_m`` (the rest go to home areas within ``catchment_m``).
+    ``corridor_share``: a school's corridor is the smallest set of street edges, taken in
+    decreasing footfall order, that carries this share of its walking (person-metres).
+    ``half_life_weeks`` decays incidents by age when no hotspot intensity is given;
+    ``window_start``/``window_end`` bound the after-school window used for evidence and
+    start times (keep them equal to ``[hotspots]``). Loops: at most ``max_candidates``
+    high-risk edges per corridor are offered to the solver (PyVRP), which stops after
+    ``solver_iterations`` iterations or a third of them without improvement (deterministic
+    for a fixed ``seed``), or at ``solver_seconds`` per corridor (a safety cap; if it binds,
+    runs may differ). Schools further than ``max_snap_m`` from the street graph get no
+    route.
+    """
 
     phases: tuple[str, ...] = ("secondary", "all-through", "16 plus", "middle deemed secondary")
     hub_walk_m: float = 1200.0
@@ -209,14 +270,40 @@ class RouteConfig:
     loop_budget_min: float = 45.0
     speed_kmh: float = 4.5
     max_loops_per_corridor: int = 2
-    solver_seconds: float = 2.0
+    solver_seconds: float = 10.0
     closing_time: str = "15:15"
     seed: int = 0
+    hub_share: float = 0.3
+    half_life_weeks: float = 26.0
+    window_start: str = "15:00"
+    window_end: str = "18:00"
+    max_candidates: int = 60
+    solver_iterations: int = 1500
+    max_snap_m: float = 500.0
 
     def __post_init__(self) -> None:
-        for key in ("hub_walk_m", "catchment_m", "incident_buffer_m", "loop_budget_min", "speed_kmh"):
+        for key in (
+            "hub_walk_m", "catchment_m", "incident_buffer_m", "loop_budget_min", "speed_kmh",
+            "solver_seconds", "half_life_weeks", "max_snap_m",
+        ):  # fmt: skip
             if getattr(self, key) <= 0:
                 raise ConfigError(f"corridors.{key} must be > 0, got {getattr(self, key)}")
+        if not 0 <= self.hub_share <= 1:
+            raise ConfigError(f"corridors.hub_share must be in [0, 1], got {self.hub_share}")
+        if self.min_risk < 0:
+            raise ConfigError(f"corridors.min_risk must be >= 0, got {self.min_risk}")
+        if self.max_candidates < 1 or self.solver_iterations < 1:
+            raise ConfigError(
+                "corridors.max_candidates and corridors.solver_iterations must be >= 1, got "
+                f"{self.max_candidates} and {self.solver_iterations}"
+            )
+        for name in ("window_start", "window_end"):
+            _check_hhmm(getattr(self, name), f"corridors.{name}")
+        if _minutes(self.window_end) <= _minutes(self.window_start):
+            raise ConfigError(
+                f"corridors.window_end ({self.window_end}) must be after window_start "
+                f"({self.window_start})"
+            )
         if not 0 < self.corridor_share <= 1:
             raise ConfigError(
                 f"corridors.corridor_share must be in (0, 1], got {self.corridor_share}"
@@ -228,26 +315,119 @@ class RouteConfig:
 
 @dataclass(frozen=True)
 class RosterConfig:
-    """Staff file, patrol aims and the solver's limits."""
+    """Staff file, patrol aims and make-up rules, the patrol window and the solver's limits.
+
+    Agencies are the canonical keys of :data:`corridors.roster.AGENCIES` (``police_officer``,
+    ``school_officer``, ``pcso``, ``youth_worker``, ``school_staff``, ``health``,
+    ``volunteer``, ``other``). Aims are ``deterrence``, ``reassurance``, ``engagement`` and
+    ``safeguarding``. ``people`` holds staff rows inline (same keys as the staff CSV
+    columns), added to those of ``staff``. Times are local ``"HH:MM"``; minutes are minutes.
+    The ``weight_*`` values are the solver's integer objective weights (see
+    :func:`corridors.roster.make_roster`).
+    """
 
     staff: Path | None = None
     previous: Path | None = None
+    people: tuple[Mapping[str, Any], ...] = ()
     min_team: int = 2
+    max_team: int = 3
     days: tuple[int, ...] = (0, 1, 2, 3, 4)
+    window_start: str = "15:00"
+    window_end: str = "18:00"
+    slot_round_min: int = 15
+    briefing_min: int = 0
     aims: Mapping[str, str] = field(default_factory=dict)  # corridor id -> aim override
+    officer_agencies: tuple[str, ...] = ("police_officer", "school_officer")
+    police_agencies: tuple[str, ...] = ("police_officer", "school_officer", "pcso")
+    aim_min_officers: Mapping[str, int] = field(default_factory=lambda: {"deterrence": 1})
+    aim_min_police: Mapping[str, int] = field(default_factory=lambda: {"reassurance": 1})
+    aim_needs_one_of: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: {"safeguarding": ("youth_worker", "school_staff", "health")}
+    )
+    no_police_needs: tuple[str, ...] = ("youth_worker",)
+    deterrence_offences: tuple[str, ...] = ("violence", "robbery", "weapon")
+    deterrence_share: float = 0.4
+    deterrence_min_incidents: int = 10
+    safeguarding_offences: tuple[str, ...] = ("drugs",)
+    safeguarding_share: float = 0.2
+    reassurance_min_incidents: int = 10
+    weight_fill: int = 1000
+    weight_risk: int = 1000
+    weight_person: int = 60
+    weight_familiar: int = 50
+    weight_previous: int = 20
+    weight_continuity: int = 20
+    weight_fairness: int = 5
+    replan_change_cost: int = 100
+    replan_other_day_cost: int = 5000
     solver_seconds: float = 10.0
+    num_workers: int = 2
     seed: int = 0
 
     def __post_init__(self) -> None:
+        aims = ("deterrence", "reassurance", "engagement", "safeguarding")
+        agencies = (
+            "police_officer", "school_officer", "pcso", "youth_worker", "school_staff",
+            "health", "volunteer", "other",
+        )  # fmt: skip
         if self.min_team < 1:
             raise ConfigError(f"roster.min_team must be >= 1, got {self.min_team}")
+        if self.max_team < self.min_team:
+            raise ConfigError(
+                f"roster.max_team ({self.max_team}) must be >= roster.min_team ({self.min_team})"
+            )
         if self.solver_seconds <= 0:
             raise ConfigError(f"roster.solver_seconds must be > 0, got {self.solver_seconds}")
+        if self.num_workers < 1:
+            raise ConfigError(f"roster.num_workers must be >= 1, got {self.num_workers}")
+        if not self.days or any(d not in range(7) for d in self.days):
+            raise ConfigError(f"roster.days must be 0 (Mon) .. 6 (Sun), got {self.days}")
+        for name in ("window_start", "window_end"):
+            _check_hhmm(getattr(self, name), f"roster.{name}")
+        if _minutes(self.window_end) <= _minutes(self.window_start):
+            raise ConfigError(
+                f"roster.window_end ({self.window_end}) must be after window_start "
+                f"({self.window_start})"
+            )
+        if self.slot_round_min < 1 or self.briefing_min < 0:
+            raise ConfigError("roster.slot_round_min must be >= 1 and briefing_min >= 0 minutes")
+        for corridor, aim in self.aims.items():
+            if aim not in aims:
+                raise ConfigError(
+                    f"roster.aims[{corridor!r}] must be one of {list(aims)}, got {aim!r}"
+                )
+        for name in ("aim_min_officers", "aim_min_police", "aim_needs_one_of"):
+            for aim in getattr(self, name):
+                if aim not in aims:
+                    raise ConfigError(f"roster.{name}: unknown aim {aim!r}; use one of {list(aims)}")
+        groups = [self.officer_agencies, self.police_agencies, self.no_police_needs]
+        groups += list(self.aim_needs_one_of.values())
+        for group in groups:
+            for agency in group:
+                if agency not in agencies:
+                    raise ConfigError(
+                        f"roster: unknown agency {agency!r}; use one of {list(agencies)}"
+                    )
+        for name in ("deterrence_share", "safeguarding_share"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ConfigError(f"roster.{name} must be in [0, 1], got {getattr(self, name)}")
+        for f in dataclasses.fields(self):
+            if (f.name.startswith("weight_") or f.name.startswith("replan_")) and getattr(
+                self, f.name
+            ) < 0:
+                raise ConfigError(f"roster.{f.name} must be >= 0, got {getattr(self, f.name)}")
 
 
 @dataclass(frozen=True)
 class MapConfig:
-    """Map rendering and what the shared map may show."""
+    """Map rendering and what the shared map may show.
+
+    ``languages`` are codes of the shared notice's translation table
+    (``corridors.maps.NOTICE_TEXT``: "en", "cy", "tr"); English is always included.
+    ``simplify_m`` is the tolerance (metres, in the area's CRS) used to simplify lines before
+    they are written into a page; ``heat_layer`` adds an (initially hidden) incident heat
+    layer to the internal map.
+    """
 
     out_dir: Path = Path("maps")
     min_shared_count: int = 10
@@ -255,10 +435,25 @@ class MapConfig:
     languages: tuple[str, ...] = ("en",)
     contact: str = ""
     online_tiles: bool = True
+    heat_layer: bool = True
+    simplify_m: float = 2.0
+    minimap: bool = True
 
     def __post_init__(self) -> None:
         if self.min_shared_count < 1:
             raise ConfigError(f"maps.min_shared_count must be >= 1, got {self.min_shared_count}")
+        if "en" not in self.languages:
+            raise ConfigError(
+                f"maps.languages must include 'en' (English is required), got "
+                f"{list(self.languages)}; add \"en\""
+            )
+        bad = [code for code in self.languages if not re.fullmatch(r"[a-z]{2,3}", code)]
+        if bad:
+            raise ConfigError(
+                f"maps.languages holds {bad}: use lower-case language codes such as 'cy' or 'tr'"
+            )
+        if self.simplify_m < 0:
+            raise ConfigError(f"maps.simplify_m must be >= 0 metres, got {self.simplify_m}")
 
 
 @dataclass(frozen=True)
@@ -400,7 +595,7 @@ def _convert(tp: Any, value: Any, where: str, base: Path) -> Any:  # noqa: PLR09
         if not isinstance(value, (str, Path)):
             raise ConfigError(f"{where} must be a path string, got {value!r}")
         p = Path(value).expanduser()
-        return p if p.is_absolute() else base / p
+        return Path(os.path.normpath(p if p.is_absolute() else base / p))
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where} must be a number, got {value!r}")
@@ -418,6 +613,43 @@ def _convert(tp: Any, value: Any, where: str, base: Path) -> Any:  # noqa: PLR09
             raise ConfigError(f"{where} must be a string, got {value!r}")
         return value
     return value
+
+
+def _check_hotspot_extras(cfg: HotspotConfig) -> None:
+    for i, text in enumerate(cfg.holidays):
+        parts = text.split("/")
+        try:
+            days = [dt.date.fromisoformat(p.strip()) for p in parts]
+        except ValueError as exc:
+            raise ConfigError(
+                f"hotspots.holidays[{i}] must be 'YYYY-MM-DD' or 'YYYY-MM-DD/YYYY-MM-DD', "
+                f"got {text!r}"
+            ) from exc
+        if len(days) > 2 or days[-1] < days[0]:
+            raise ConfigError(
+                f"hotspots.holidays[{i}] must be one date or 'start/end' with end >= start, "
+                f"got {text!r}"
+            )
+    if cfg.other_weight < 0 or cfg.thin_m < 0:
+        raise ConfigError(
+            f"hotspots.other_weight and hotspots.thin_m must be >= 0, "
+            f"got {cfg.other_weight} and {cfg.thin_m}"
+        )
+    if cfg.backtest_periods < 1 or cfg.train_periods < 0:
+        raise ConfigError(
+            f"hotspots.backtest_periods must be >= 1 and train_periods >= 0, "
+            f"got {cfg.backtest_periods} and {cfg.train_periods}"
+        )
+    allowed = {f.name for f in dataclasses.fields(cfg)} - {"sweep"}
+    for key, values in cfg.sweep.items():
+        if key not in allowed:
+            raise ConfigError(
+                f"hotspots.sweep: unknown parameter {key!r}; use one of {sorted(allowed)}"
+            )
+        if not isinstance(values, (list, tuple)) or not values:
+            raise ConfigError(
+                f"hotspots.sweep.{key} must be a non-empty list of values, got {values!r}"
+            )
 
 
 def _check_timezone(name: str, where: str) -> None:
