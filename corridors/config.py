@@ -116,7 +116,9 @@ class AreaConfig:
             )
         _check_timezone(self.timezone, "area.timezone")
         if self.week != "current" and not _ISO_WEEK.match(self.week):
-            raise ConfigError(f"area.week must look like '2022-W45' or be 'current', got {self.week!r}")
+            raise ConfigError(
+                f"area.week must look like '2022-W45' or be 'current', got {self.week!r}"
+            )
         if self.lookback_weeks <= 0:
             raise ConfigError(f"area.lookback_weeks must be > 0, got {self.lookback_weeks}")
         if self.buffer_m < 0:
@@ -239,7 +241,9 @@ class HotspotConfig:
             raise ConfigError("hotspots.min_samples must be >= 1 and min_cluster_size >= 2")
         for offence, weight in self.offence_weights.items():
             if weight < 0:
-                raise ConfigError(f"hotspots.offence_weights[{offence!r}] must be >= 0, got {weight}")
+                raise ConfigError(
+                    f"hotspots.offence_weights[{offence!r}] must be >= 0, got {weight}"
+                )
 
 
 @dataclass(frozen=True)
@@ -399,7 +403,9 @@ class RosterConfig:
         for name in ("aim_min_officers", "aim_min_police", "aim_needs_one_of"):
             for aim in getattr(self, name):
                 if aim not in aims:
-                    raise ConfigError(f"roster.{name}: unknown aim {aim!r}; use one of {list(aims)}")
+                    raise ConfigError(
+                        f"roster.{name}: unknown aim {aim!r}; use one of {list(aims)}"
+                    )
         groups = [self.officer_agencies, self.police_agencies, self.no_police_needs]
         groups += list(self.aim_needs_one_of.values())
         for group in groups:
@@ -445,7 +451,7 @@ class MapConfig:
         if "en" not in self.languages:
             raise ConfigError(
                 f"maps.languages must include 'en' (English is required), got "
-                f"{list(self.languages)}; add \"en\""
+                f'{list(self.languages)}; add "en"'
             )
         bad = [code for code in self.languages if not re.fullmatch(r"[a-z]{2,3}", code)]
         if bad:
@@ -563,7 +569,7 @@ def _build(cls: type[Any], data: Mapping[str, Any], where: str, base: Path) -> A
         raise ConfigError(f"[{where or 'top level'}]: {exc}") from exc
 
 
-def _convert(tp: Any, value: Any, where: str, base: Path) -> Any:  # noqa: PLR0911
+def _convert(tp: Any, value: Any, where: str, base: Path) -> Any:
     origin = get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in get_args(tp) if a is not type(None)]
@@ -584,7 +590,10 @@ def _convert(tp: Any, value: Any, where: str, base: Path) -> Any:  # noqa: PLR09
             return tuple(_convert(args[0], v, f"{where}[{i}]", base) for i, v in enumerate(value))
         if len(args) != len(value):
             raise ConfigError(f"{where} must have {len(args)} items, got {value!r}")
-        return tuple(_convert(a, v, f"{where}[{i}]", base) for i, (a, v) in enumerate(zip(args, value, strict=True)))
+        return tuple(
+            _convert(a, v, f"{where}[{i}]", base)
+            for i, (a, v) in enumerate(zip(args, value, strict=True))
+        )
     if origin in (Mapping, dict) or tp is Mapping:
         if not isinstance(value, Mapping):
             raise ConfigError(f"{where} must be a table, got {value!r}")
