@@ -259,9 +259,8 @@ class RouteConfig:
     ``window_start``/``window_end`` bound the after-school window used for evidence and
     start times (keep them equal to ``[hotspots]``). Loops: at most ``max_candidates``
     high-risk edges per corridor are offered to the solver (PyVRP), which stops after
-    ``solver_iterations`` iterations or a third of them without improvement (deterministic
-    for a fixed ``seed``), or at ``solver_seconds`` per corridor (a safety cap; if it binds,
-    runs may differ). Schools further than ``max_snap_m`` from the street graph get no
+    ``solver_iterations`` iterations (deterministic for a fixed ``seed``), or at
+    ``solver_seconds`` per corridor (a safety cap; if it binds, runs may differ). Schools further than ``max_snap_m`` from the street graph get no
     route.
     """
 
@@ -365,7 +364,7 @@ class RosterConfig:
     replan_change_cost: int = 100
     replan_other_day_cost: int = 5000
     solver_seconds: float = 10.0
-    num_workers: int = 2
+    num_workers: int = 1
     seed: int = 0
 
     def __post_init__(self) -> None:

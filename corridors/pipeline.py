@@ -9,17 +9,20 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
-from corridors import __version__, graph, hotspots, io, maps, roster, routes
-from corridors.config import Config, config_to_dict
+from corridors import graph, hotspots, io, maps, roster, routes
+from corridors.config import Config
 from corridors.outputs import atomic_open
 
 logger = logging.getLogger(__name__)
@@ -62,7 +65,7 @@ def build_graph(cfg: Config, inputs: io.Inputs) -> graph.StreetGraph:
 def find_hotspots(
     cfg: Config, inputs: io.Inputs, street: graph.StreetGraph | None
 ) -> hotspots.Hotspots:
-    """Find the week's after-school hotspots with the configured method."""
+    """Find the week's after-school hotspots; keep last week's ids where clusters persist."""
     return hotspots.find_hotspots(
         inputs.incidents,
         cfg.hotspots,
@@ -70,7 +73,23 @@ def find_hotspots(
         week_start=cfg.area.week_start(),
         lookback_weeks=cfg.area.lookback_weeks,
         street=street,
+        study_area=inputs.study_area,
+        previous=_previous_hotspots(cfg),
     )
+
+
+def _previous_hotspots(cfg: Config) -> gpd.GeoDataFrame | None:
+    """Return last week's hotspot polygons from its week folder, if that week was planned."""
+    last_monday = cfg.area.week_start() - dt.timedelta(weeks=1)
+    year, week, _ = last_monday.isocalendar()
+    path = cfg.maps.out_dir / cfg.area.name / f"{year}-W{week:02d}" / "hotspots.geojson"
+    if not path.exists():
+        return None
+    try:
+        return gpd.read_file(path)
+    except Exception as exc:  # a damaged file only costs id continuity
+        warnings.warn(f"{path}: cannot read last week's hotspots ({exc}); new ids", stacklevel=2)
+        return None
 
 
 def run(cfg: Config, *, progress: Progress | None = None) -> Result:
@@ -108,6 +127,7 @@ def run(cfg: Config, *, progress: Progress | None = None) -> Result:
     t = time.perf_counter()
     route_progress = None
     if progress is not None:
+
         def route_progress(done: int, total: int) -> None:
             progress("corridors", done, total)
 
@@ -156,79 +176,48 @@ def write_plan(result: Result) -> list[Path]:
     if result.rota is not None:
         written += roster.write_roster_exports(result.rota, result.plan, folder)
 
-    title = f"Safer Corridors: {cfg.area.name}, week {result.week}"
-    internal = maps.render_internal_map(
-        inputs=result.inputs,
+    reports = list(result.inputs.reports)
+    if result.staff is not None:
+        reports += list(result.staff.reports)
+    inputs = dataclasses.replace(result.inputs, reports=tuple(reports))
+    week_files = maps.write_week(
+        inputs=inputs,
         street=result.street,
         spots=result.spots,
         corridors=result.plan,
         rota=result.rota,
-        cfg=cfg.maps,
+        config=cfg,
         week=result.week,
-        title=title,
+        extra=_manifest_facts(result),
     )
-    written.append(maps.save_offline(internal, folder / "internal.html"))
-    shared = maps.render_shared_map(
-        street=result.street,
-        corridors=result.plan,
-        rota=result.rota,
-        cfg=cfg.maps,
-        week=result.week,
-        area_name=cfg.area.name,
-    )
-    written.append(maps.save_offline(shared, folder / "shared.html"))
-
-    reports = list(result.inputs.reports)
-    if result.staff is not None:
-        reports += list(result.staff.reports)
-    written.append(
-        maps.write_manifest(
-            folder / "manifest.json",
-            cfg=cfg,
-            reports=reports,
-            extra={
-                "tool": "safer-corridors",
-                "version": __version__,
-                "week": result.week,
-                "week_start": result.week_start.isoformat(),
-                "config": config_to_dict(cfg),
-                "graph": {
-                    "source": result.street.source,
-                    "sha256": result.street.source_sha256,
-                    **graph.graph_stats(result.street),
-                },
-                "hotspots": {
-                    "method": result.spots.method,
-                    "params": result.spots.params,
-                    "notes": list(result.spots.notes),
-                },
-                "corridor_notes": list(result.plan.notes),
-                "roster": None
-                if result.rota is None
-                else {
-                    "status": result.rota.status,
-                    "objective": result.rota.objective,
-                    "bound": result.rota.bound,
-                    "gap": result.rota.gap,
-                    "problems": list(result.rota.problems),
-                },
-                "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()},
-            },
-        )
-    )
-    area_root = cfg.maps.out_dir / cfg.area.name
-    written.append(
-        maps.append_history(
-            area_root / "plans.gpkg",
-            week=result.week,
-            corridors=result.plan,
-            rota=result.rota,
-            spots=result.spots,
-        )
-    )
-    written.append(maps.write_index(cfg.maps.out_dir))
+    written += [p for key, p in week_files.items() if key != "week_dir"]
     logger.info("Wrote %d files to %s", len(written), folder)
     return written
+
+
+def _manifest_facts(result: Result) -> dict[str, object]:
+    """Return what produced this plan: week, config file, graph, method, parameters."""
+    cfg = result.cfg
+    return {
+        "week_start": result.week_start.isoformat(),
+        "config_file": str(cfg.source_file) if cfg.source_file else None,
+        "graph": graph.graph_stats(result.street),
+        "hotspots": {
+            "method": result.spots.method,
+            "params": result.spots.params,
+            "time_known": result.spots.time_known,
+        },
+        "roster": None
+        if result.rota is None
+        else {
+            "status": result.rota.status,
+            "objective": result.rota.objective,
+            "bound": result.rota.bound,
+            "gap": result.rota.gap,
+            "problems": list(result.rota.problems),
+        },
+        "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()},
+    }
 
 
 def _all_rejects(result: Result) -> pd.DataFrame:

@@ -1,0 +1,584 @@
+"""Tests for the corridors stage: routes, corridors, risk, evidence, patrol loops, exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import gpxpy
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from shapely.geometry import Point
+
+from corridors import graph, io, osm, routes
+from corridors.config import GraphConfig, RouteConfig
+from corridors.errors import ConfigError
+from corridors.hotspots import Hotspots
+
+DATA = Path(__file__).parent / "data"
+TINY = DATA / "graph" / "tiny.osm"
+OAKHAM = DATA / "routes" / "oakham.osm.pbf"
+OAKHAM_POLICE = DATA / "routes" / "oakham-incidents.csv.gz"
+CRS = "EPSG:27700"
+TZ = "Europe/London"
+WEEK = dt.date(2022, 11, 7)
+E0, N0 = 450_000.0, 250_000.0  # origin of the tiny grid (British National Grid)
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _inputs(schools, hubs, incidents) -> io.Inputs:
+    return io.Inputs(CRS, TZ, None, schools, hubs, incidents, (), pd.DataFrame())
+
+
+def _incidents(points, *, times=None, months=None, offence="Violence and sexual offences"):
+    n = len(points)
+    if times is not None:
+        occurred = pd.to_datetime(pd.Series(times)).dt.tz_localize(TZ)
+        known = True
+        month = occurred.dt.strftime("%Y-%m")
+    else:
+        occurred = pd.Series(pd.NaT, index=range(n), dtype=f"datetime64[ns, {TZ}]")
+        known = False
+        month = pd.Series(months if months is not None else ["2022-09"] * n)
+    return gpd.GeoDataFrame(
+        {
+            io.INCIDENT_ID: [f"t:{i}" for i in range(n)],
+            io.OFFENCE: offence,
+            io.MONTH: month.to_numpy(),
+            io.OCCURRED_AT: occurred.to_numpy(),
+            io.TIME_KNOWN: known,
+        },
+        geometry=list(points),
+        crs=CRS,
+    )
+
+
+def _empty_hubs() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {io.HUB_ID: pd.Series(dtype=str), io.NAME: pd.Series(dtype=str),
+         io.KIND: pd.Series(dtype=str)},
+        geometry=gpd.GeoSeries([], crs=CRS),
+    )
+
+
+def _schools(rows) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {io.SCHOOL_ID: [r[0] for r in rows], io.NAME: [r[1] for r in rows],
+         io.PHASE: [r[2] for r in rows]},
+        geometry=[Point(r[3]) for r in rows],
+        crs=CRS,
+    )
+
+
+def _grid(nx_: int, ny: int, *, step: float = 100.0, jitter: float = 0.0, seed: int = 0):
+    """A grid street graph; with jitter, shortest paths are unique."""
+    rng = np.random.default_rng(seed)
+    coords = {}
+    for r in range(ny):
+        for c in range(nx_):
+            dx, dy = rng.uniform(-jitter, jitter, 2) if jitter else (0.0, 0.0)
+            coords[r * nx_ + c] = (E0 + c * step + dx, N0 + r * step + dy)
+    pairs, names = [], []
+    for r in range(ny):
+        for c in range(nx_):
+            n = r * nx_ + c
+            if c < nx_ - 1:
+                pairs += [(n, n + 1), (n + 1, n)]
+                names += [f"row {r}"] * 2
+            if r < ny - 1:
+                pairs += [(n, n + nx_), (n + nx_, n)]
+                names += [f"col {c}"] * 2
+    return routes.street_from_edges(coords, pairs, crs=CRS, names=names)
+
+
+def _closed(geom) -> bool:
+    coords = shapely.get_coordinates(geom)
+    return bool(np.allclose(coords[0], coords[-1], atol=1e-6))
+
+
+# -- fixtures -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_street(tmp_path_factory):
+    cfg = GraphConfig(osm_file=TINY, cache_dir=tmp_path_factory.mktemp("graph-cache"))
+    return graph.build_street_graph(cfg, crs=CRS)
+
+
+@pytest.fixture(scope="module")
+def tiny_inputs():
+    schools = osm.read_osm_schools(TINY).to_crs(CRS).rename(columns={"osm_id": io.SCHOOL_ID})
+    hubs = osm.read_osm_hubs(TINY).to_crs(CRS).rename(columns={"osm_id": io.HUB_ID})
+    rng = np.random.default_rng(1)
+    # incidents along Market Street / High Street near the schools, after school
+    points = [Point(E0 + 300 + rng.normal(0, 10), N0 + 250 + rng.normal(0, 60)) for _ in range(30)]
+    times = [f"2022-{m:02d}-{d:02d} 16:{mm:02d}" for m, d, mm in
+             zip(rng.integers(3, 10, 30), rng.integers(3, 8, 30), rng.integers(20, 50, 30),
+                 strict=True)]
+    # keep weekdays only: shift weekend dates to the Monday after
+    stamps = [pd.Timestamp(t) for t in times]
+    stamps = [s + pd.Timedelta(days=(7 - s.weekday()) % 7 if s.weekday() >= 5 else 0)
+              for s in stamps]
+    return _inputs(schools, hubs, _incidents(points, times=[str(s) for s in stamps]))
+
+
+@pytest.fixture(scope="module")
+def tiny_plan(tiny_street, tiny_inputs):
+    return routes.plan_corridors(
+        tiny_street, tiny_inputs, None, RouteConfig(),
+        week_start=WEEK, timezone=TZ, lookback_weeks=52,
+    )
+
+
+# -- routes ---------------------------------------------------------------------------------
+
+
+def test_tree_distances_match_networkx_on_tiny_osm(tiny_street):
+    net = routes._build_net(tiny_street)
+    und = nx.Graph()
+    for (u, v, _k), length in tiny_street.edges["length"].items():
+        if not und.has_edge(u, v) or und[u][v]["length"] > length:
+            und.add_edge(u, v, length=length)
+    src = 1033
+    expected = nx.single_source_dijkstra_path_length(und, src, weight="length")
+    dist, pred = routes.csgraph.dijkstra(
+        net.csr, indices=net.index[src], return_predecessors=True
+    )
+    for node, d in expected.items():
+        assert dist[net.index[node]] == pytest.approx(d, abs=1e-6)
+        # walking the predecessor tree back gives a path of exactly that length
+        path = routes._node_path(pred[None, :], 0, net.index[src], net.index[node])
+        length = sum(net.csr[a, b] for a, b in itertools.pairwise(path))
+        assert length == pytest.approx(d, abs=1e-6)
+
+
+def test_footfall_equals_per_pair_networkx_paths():
+    street = _grid(5, 4, jitter=12.0, seed=3)
+    graph_nx = nx.DiGraph()
+    for (u, v, _k), length in street.edges["length"].items():
+        graph_nx.add_edge(u, v, length=length)
+    weights = pd.Series({n: float(n % 3 + 1) for n in range(20) if n != 7})
+    [flows] = routes.route_footfall(street, [7], [weights], limit_m=10_000)
+    expected: dict[tuple[int, int, int], float] = {}
+    for dest, w in weights.items():
+        path = nx.shortest_path(graph_nx, 7, dest, weight="length")
+        for a, b in itertools.pairwise(path):
+            expected[(a, b, 0)] = expected.get((a, b, 0), 0.0) + w
+    assert set(flows.index) == set(expected)
+    for edge, value in expected.items():
+        assert flows[edge] == pytest.approx(value)
+
+
+def test_footfall_respects_the_walking_limit():
+    street = _grid(6, 1)
+    weights = pd.Series({5: 1.0, 2: 1.0})
+    [flows] = routes.route_footfall(street, [0], [weights], limit_m=250)
+    assert set(flows.index) == {(0, 1, 0), (1, 2, 0)}  # node 5 is 500 m away
+    assert flows[(0, 1, 0)] == pytest.approx(1.0)
+
+
+def test_depths_by_pointer_jumping():
+    parent = np.array([-1, 0, 1, 2, 1, -1, 5])
+    assert routes._depths(parent).tolist() == [0, 1, 2, 3, 2, 0, 1]
+
+
+# -- corridors on the tiny OSM file ----------------------------------------------------------
+
+
+def test_two_schools_across_high_street_share_one_corridor(tiny_plan):
+    corridors = tiny_plan.corridors
+    assert len(corridors) == 1
+    row = corridors.iloc[0]
+    assert set(row[routes.SCHOOL_NAMES].split(";")) == {"North Academy", "South College"}
+    assert row[routes.PATROLLED]
+    assert row[routes.RISK] == pytest.approx(tiny_plan.segments[routes.RISK].sum())
+    assert row[routes.INCIDENTS] > 0
+    offences = json.loads(row[routes.OFFENCES])
+    assert offences == {"Violence and sexual offences": row[routes.INCIDENTS]}
+    assert row[routes.TIME_NOTE].startswith("after-school window")
+    assert row[routes.REASON].startswith("Chosen:")
+    assert tiny_plan.unpatrolled.empty
+
+
+def test_segments_carry_street_ids_and_risk(tiny_plan, tiny_street):
+    segs = tiny_plan.segments
+    assert set(segs[routes.STREET_ID]) <= set(tiny_street.edges["street_id"])
+    assert (segs[routes.RISK] == segs[routes.FOOTFALL] * segs[routes.INTENSITY]).all()
+    assert (segs[routes.FOOTFALL] > 0).all()
+    # every corridor segment touches another one or a school node: contiguous
+    geoms = shapely.union_all(segs.geometry.to_numpy())
+    assert geoms.geom_type in ("LineString", "MultiLineString")
+    assert shapely.line_merge(geoms) is not None
+
+
+def test_loops_on_tiny_osm_are_closed_and_within_budget(tiny_plan, tiny_street, tiny_inputs):
+    cfg = RouteConfig()
+    loops = tiny_plan.loops
+    assert 1 <= len(loops) <= cfg.max_loops_per_corridor
+    budget = cfg.loop_budget_min * cfg.speed_kmh * 1000 / 60
+    nodes = tiny_street.nodes
+    for _, loop in loops.iterrows():
+        assert _closed(loop.geometry)
+        assert loop.geometry.length == pytest.approx(loop[routes.LENGTH_M], rel=2e-3)
+        assert loop[routes.LENGTH_M] <= budget + 1e-6
+        assert loop[routes.DURATION_MIN] <= cfg.loop_budget_min + 0.1
+        assert 0 < loop[routes.RISK_SHARE] <= 1
+        assert 0 <= loop[routes.GAP] <= 1
+        assert loop[routes.MEETING_KIND] in ("school", "hub")
+        names = (tiny_inputs.schools if loop[routes.MEETING_KIND] == "school"
+                 else tiny_inputs.hubs)[io.NAME]
+        assert loop[routes.MEETING_POINT] in set(names)
+        start = Point(shapely.get_coordinates(loop.geometry)[0])
+        depot = nodes.loc[loop[routes.MEETING_NODE]]
+        assert start.distance(Point(depot["x"], depot["y"])) < 1e-6
+        # incidents were at 16:20-16:50: the walk starts then, on the quarter hour
+        assert loop[routes.START_TIME] in ("16:00", "16:15", "16:30")
+
+
+def test_spots_edge_intensity_is_used(tiny_street, tiny_inputs, tiny_plan):
+    target = tiny_plan.segments[routes.STREET_ID].iloc[0]
+    high = [(u, v, k) for (u, v, k), sid in tiny_street.edges["street_id"].items()
+            if sid == target]
+    intensity = pd.Series(2.0, index=pd.MultiIndex.from_tuples(high, names=["u", "v", "key"]))
+    spots = Hotspots(
+        selected=tiny_inputs.incidents, polygons=gpd.GeoDataFrame(geometry=[], crs=CRS),
+        edge_intensity=intensity, method="network", params={}, time_known=True, notes=(),
+    )
+    plan = routes.plan_corridors(
+        tiny_street, tiny_inputs, spots, RouteConfig(), week_start=WEEK, timezone=TZ,
+        lookback_weeks=52,
+    )
+    segs = plan.segments
+    risky = segs[segs[routes.RISK] > 0]
+    assert not risky.empty
+    assert set(risky[routes.STREET_ID]) == {target}
+    assert (risky[routes.INTENSITY] == 2.0).all()
+    assert any("hotspots stage" in note for note in plan.notes)
+
+
+def test_low_risk_corridors_are_not_patrolled(tiny_street, tiny_inputs):
+    plan = routes.plan_corridors(
+        tiny_street, tiny_inputs, None, RouteConfig(min_risk=1e9), week_start=WEEK,
+        timezone=TZ, lookback_weeks=52,
+    )
+    assert not plan.corridors[routes.PATROLLED].any()
+    assert plan.loops.empty
+    assert set(plan.unpatrolled[io.NAME]) == {"North Academy", "South College"}
+    assert plan.unpatrolled[routes.REASON].str.contains("not above corridors.min_risk").all()
+    assert plan.corridors[routes.REASON].iloc[0].startswith("Not patrolled")
+
+
+def test_month_only_evidence_and_closing_time(tiny_street, tiny_inputs):
+    points = [Point(E0 + 300, N0 + 290 + i) for i in range(5)]
+    inputs = _inputs(tiny_inputs.schools, tiny_inputs.hubs,
+                     _incidents(points, months=["2022-10", "2022-09", "2022-01", "2020-05",
+                                                "2022-11"]))
+    plan = routes.plan_corridors(
+        tiny_street, inputs, None, RouteConfig(closing_time="15:20"), week_start=WEEK,
+        timezone=TZ, lookback_weeks=52,
+    )
+    row = plan.corridors.iloc[0]
+    assert row[routes.TIME_NOTE] == routes.MONTH_ONLY_NOTE
+    assert row[routes.INCIDENTS] == 3  # 2020-05 is before the look-back, 2022-11 after it
+    assert set(plan.loops[routes.START_TIME]) == {"15:15"}
+    assert any(routes.MONTH_ONLY_NOTE in note for note in plan.notes)
+
+
+def test_far_apart_schools_keep_separate_corridors():
+    street = _grid(12, 3, jitter=0.0)
+    schools = _schools([
+        ("A", "West School", "secondary", (E0 + 5, N0 + 105)),
+        ("B", "East School", "secondary", (E0 + 1095, N0 + 105)),
+        ("P", "Little Primary", "primary", (E0 + 600, N0 + 100)),
+    ])
+    incidents = _incidents([Point(E0 + 100, N0 + 110), Point(E0 + 1000, N0 + 110)],
+                           months=["2022-09", "2022-09"])
+    plan = routes.plan_corridors(
+        street, _inputs(schools, _empty_hubs(), incidents), None,
+        RouteConfig(catchment_m=300, hub_walk_m=300), week_start=WEEK, timezone=TZ,
+        lookback_weeks=52,
+    )
+    assert sorted(plan.corridors[routes.SCHOOL_IDS]) == ["A", "B"]
+    assert any("phase not in corridors.phases" in note for note in plan.notes)
+    assert any("street length" in note for note in plan.notes)
+
+
+def test_school_far_from_streets_is_reported():
+    street = _grid(3, 3)
+    schools = _schools([("Z", "Remote School", "secondary", (E0 + 5000, N0))])
+    plan = routes.plan_corridors(
+        street, _inputs(schools, _empty_hubs(), _incidents([])), None, RouteConfig(),
+        week_start=WEEK, timezone=TZ, lookback_weeks=52,
+    )
+    assert plan.corridors.empty and plan.loops.empty
+    assert plan.unpatrolled[routes.REASON].iloc[0].startswith("no walking route")
+
+
+def test_plan_is_deterministic(tiny_street, tiny_inputs, tiny_plan):
+    again = routes.plan_corridors(
+        tiny_street, tiny_inputs, None, RouteConfig(), week_start=WEEK, timezone=TZ,
+        lookback_weeks=52,
+    )
+    pd.testing.assert_frame_equal(
+        again.loops.drop(columns="geometry"), tiny_plan.loops.drop(columns="geometry")
+    )
+    assert again.loops.geometry.geom_equals_exact(tiny_plan.loops.geometry, 1e-9).all()
+
+
+def test_route_config_checks():
+    with pytest.raises(ConfigError, match="hub_share"):
+        RouteConfig(hub_share=1.5)
+    with pytest.raises(ConfigError, match="window_end"):
+        RouteConfig(window_start="18:00", window_end="15:00")
+
+
+# -- exports --------------------------------------------------------------------------------
+
+
+def test_exports(tiny_plan, tmp_path):
+    paths = routes.write_corridor_exports(tiny_plan, tmp_path / "week")
+    assert [p.name for p in paths] == [
+        "corridors.geojson", "loops.geojson", "loops.gpx", "loops.csv", "unpatrolled.csv",
+        "corridor_streets.csv",
+    ]
+    streets = pd.read_csv(paths[5])
+    assert streets["risk"].sum() == pytest.approx(tiny_plan.segments[routes.RISK].sum())
+    assert not streets.duplicated(["corridor_id", "street_id"]).any()
+    assert set(streets["street_id"]) == set(tiny_plan.segments[routes.STREET_ID])
+    corridors = json.loads(paths[0].read_text())
+    assert len(corridors["features"]) == len(tiny_plan.corridors)
+    assert corridors["features"][0]["properties"]["school_names"]
+    loops = json.loads(paths[1].read_text())
+    coords = np.array(loops["features"][0]["geometry"]["coordinates"])
+    assert np.allclose(coords, np.round(coords, 6))
+    assert -1.5 < coords[0, 0] < -1.0 and 52.0 < coords[0, 1] < 52.2  # lon/lat, England
+    assert coords[0].tolist() == coords[-1].tolist()
+    gpx = gpxpy.parse(paths[2].read_text())
+    assert len(gpx.tracks) == len(tiny_plan.loops)
+    assert gpx.tracks[0].name.startswith("C01-L1")
+    table = pd.read_csv(paths[3])
+    assert len(table) == len(tiny_plan.loops) and "geometry" not in table.columns
+    assert list(tmp_path.joinpath("week").glob(".*")) == []  # no temporary files left
+
+
+# -- patrol loops: exact check and properties -----------------------------------------------
+
+
+def _brute_force(mat: np.ndarray, prize: np.ndarray, budget: float) -> float:
+    best = 0.0
+    k = len(prize)
+    for size in range(1, k + 1):
+        for subset in itertools.combinations(range(1, k + 1), size):
+            value = float(prize[[i - 1 for i in subset]].sum())
+            if value <= best:
+                continue
+            for order in itertools.permutations(subset):
+                seq = (0, *order, 0)
+                if sum(mat[a, b] for a, b in itertools.pairwise(seq)) <= budget:
+                    best = value
+                    break
+    return best
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_loop_solver_matches_brute_force_on_small_instances(seed):
+    street = _grid(5, 5, jitter=15.0, seed=seed)
+    net = routes._build_net(street)
+    rng = np.random.default_rng(seed)
+    seg_risk = np.zeros(len(net.seg_rows))
+    seg_risk[rng.choice(len(seg_risk), 7, replace=False)] = rng.uniform(1, 10, 7)
+    budget = 900.0
+    inst = routes._loop_instance(net, seg_risk, [12], budget_m=budget, max_candidates=7)
+    assert inst is not None
+    exact = _brute_force(inst.mat, inst.prize, budget)
+    loops, stats = routes._solve_loops(
+        net, seg_risk, [12], budget_m=budget, max_loops=1, max_candidates=7,
+        iterations=300, seconds=5.0, seed=0,
+    )
+    assert stats is not None
+    assert stats.prize == pytest.approx(exact)
+    assert stats.bound >= exact - 1e-9
+    for loop in loops:
+        assert loop.length_m <= budget + 1e-6
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    nx_=st.integers(2, 6), ny=st.integers(2, 6), seed=st.integers(0, 10_000),
+    budget=st.floats(50, 1500), max_loops=st.integers(1, 3),
+)
+def test_loop_properties_on_random_grids(nx_, ny, seed, budget, max_loops):
+    street = _grid(nx_, ny, jitter=20.0, seed=seed)
+    rng = np.random.default_rng(seed)
+    keys = [k for k in street.edges.index if k[0] < k[1]]
+    chosen = rng.choice(len(keys), min(len(keys), 8), replace=False)
+    risk = pd.Series(rng.uniform(0.1, 5, len(chosen)),
+                     index=pd.MultiIndex.from_tuples([keys[i] for i in chosen]))
+    depot = int(rng.integers(0, nx_ * ny))
+    loops = routes.plan_patrol_loops(
+        street, risk, [depot], budget_m=budget, max_loops=max_loops, iterations=100, seed=1,
+    )
+    assert len(loops) <= max_loops
+    total = 0.0
+    for loop in loops:
+        assert loop.nodes[0] == loop.nodes[-1] == depot
+        assert _closed(loop.geometry)
+        start = shapely.get_coordinates(loop.geometry)[0]
+        assert np.allclose(start, street.nodes.loc[depot, ["x", "y"]].to_numpy(float))
+        assert loop.length_m <= budget + 1e-6
+        assert loop.geometry.length == pytest.approx(loop.length_m, abs=1e-6)
+        assert 0 <= loop.risk_share <= 1
+        assert 0 <= loop.gap <= 1
+        total += loop.prize
+    if loops:
+        assert total <= loops[0].bound + 1e-9
+
+
+# -- real data: central Oakham ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def oakham(tmp_path_factory):
+    cfg = GraphConfig(osm_file=OAKHAM, cache_dir=tmp_path_factory.mktemp("oakham-cache"))
+    street = graph.build_street_graph(cfg, crs=CRS)
+    schools = osm.read_osm_schools(OAKHAM).to_crs(CRS).rename(columns={"osm_id": io.SCHOOL_ID})
+    hubs = osm.read_osm_hubs(OAKHAM).to_crs(CRS).rename(columns={"osm_id": io.HUB_ID})
+    police = pd.read_csv(OAKHAM_POLICE).dropna(subset=["Longitude"])
+    incidents = gpd.GeoDataFrame(
+        {
+            io.INCIDENT_ID: [f"police:{i + 2}" for i in police.index],
+            io.OFFENCE: police["Crime type"].to_numpy(),
+            io.MONTH: police["Month"].to_numpy(),
+            io.OCCURRED_AT: pd.Series(pd.NaT, index=police.index,
+                                      dtype=f"datetime64[ns, {TZ}]").to_numpy(),
+            io.TIME_KNOWN: False,
+        },
+        geometry=gpd.points_from_xy(police["Longitude"], police["Latitude"]),
+        crs="EPSG:4326",
+    ).to_crs(CRS)
+    inputs = _inputs(schools, hubs, incidents)
+    plan = routes.plan_corridors(
+        street, inputs, None, RouteConfig(), week_start=WEEK, timezone=TZ, lookback_weeks=52,
+    )
+    return street, inputs, plan
+
+
+def test_oakham_real_data(oakham):
+    street, inputs, plan = oakham
+    names = ";".join(plan.corridors[routes.SCHOOL_NAMES])
+    assert "Catmose College" in names
+    assert plan.corridors[routes.PATROLLED].any()
+    assert (plan.corridors[routes.TIME_NOTE] == routes.MONTH_ONLY_NOTE).any()
+    assert any("residential buildings" in note for note in plan.notes)
+    budget = RouteConfig().loop_budget_min * RouteConfig().speed_kmh * 1000 / 60
+    assert len(plan.loops) >= 1
+    for _, loop in plan.loops.iterrows():
+        assert _closed(loop.geometry)
+        assert loop[routes.LENGTH_M] <= budget + 1e-6
+        assert 0 < loop[routes.RISK_SHARE] <= 1
+    # every corridor segment is a real street edge of the graph
+    keys = set(street.edges.index)
+    assert all((u, v, k) in keys for u, v, k in
+               plan.segments[["u", "v", "key"]].itertuples(index=False))
+    # the reasons name real streets of Oakham
+    assert plan.corridors[routes.STREETS].str.len().gt(0).all()
+    assert (inputs.incidents.crs == street.crs)
+
+
+def test_progress_is_reported_per_corridor(tiny_street, tiny_inputs):
+    calls: list[tuple[int, int]] = []
+    plan = routes.plan_corridors(
+        tiny_street, tiny_inputs, None, RouteConfig(), week_start=WEEK, timezone=TZ,
+        lookback_weeks=52, progress=lambda done, total: calls.append((done, total)),
+    )
+    n = len(plan.corridors)
+    assert calls == [(i, n) for i in range(1, n + 1)]
+
+
+def test_loop_can_start_at_a_hub():
+    street = _grid(10, 2)
+    schools = _schools([("S", "Line School", "secondary", (E0, N0))])
+    hubs = gpd.GeoDataFrame(
+        {io.HUB_ID: ["H"], io.NAME: ["Line Station"], io.KIND: ["rail"]},
+        geometry=[Point(E0 + 900, N0 + 5)], crs=CRS,
+    )
+    incidents = _incidents([Point(E0 + 850, N0 + 5)] * 3, months=["2022-09"] * 3)
+    cfg = RouteConfig(hub_share=1.0, hub_walk_m=1000, loop_budget_min=4.0, corridor_share=1.0)
+    plan = routes.plan_corridors(
+        street, _inputs(schools, hubs, incidents), None, cfg, week_start=WEEK, timezone=TZ,
+        lookback_weeks=52,
+    )
+    [loop] = plan.loops.itertuples(index=False)
+    assert loop.meeting_kind == "hub" and loop.meeting_point == "Line Station"
+    assert loop.meeting_node == 9
+    assert loop.length_m <= 4.0 * 4.5 * 1000 / 60 + 1e-6
+
+
+def test_repair_drops_visits_until_within_budget():
+    # depot 0 and three points on a line at 100, 200, 300 m
+    pos = np.array([0.0, 100.0, 200.0, 300.0])
+    mat = np.abs(pos[:, None] - pos[None, :])
+    prize = np.array([1.0, 1.0, 5.0])
+    assert routes._repair([1, 2, 3], mat, prize, 450.0) == [1, 2]
+    assert routes._repair([1, 2, 3], mat, prize, 600.0) == [1, 2, 3]
+    assert routes._repair([3], mat, prize, 100.0) == []
+
+
+def test_loop_instance_matrix_matches_networkx():
+    street = _grid(4, 4, jitter=15.0, seed=5)
+    net = routes._build_net(street)
+    und = nx.Graph()
+    for (u, v, _k), length in street.edges["length"].items():
+        und.add_edge(u, v, length=length)
+    seg_risk = np.zeros(len(net.seg_rows))
+    seg_risk[[0, 5, 9, 14]] = [4.0, 3.0, 2.0, 1.0]
+    inst = routes._loop_instance(net, seg_risk, [5], budget_m=5000, max_candidates=10)
+    dist = dict(nx.all_pairs_dijkstra_path_length(und, weight="length"))
+    ends = [(5, 5)] + [(int(net.node_ids[net.eu[net.seg_rows[s]]]),
+                        int(net.node_ids[net.ev[net.seg_rows[s]]])) for s in inst.cand]
+    half = [0.0] + [net.length[net.seg_rows[s]] / 2 for s in inst.cand]
+    for i, j in itertools.permutations(range(len(ends)), 2):
+        expected = half[i] + min(dist[a][b] for a in ends[i] for b in ends[j]) + half[j]
+        assert inst.mat[i, j] == pytest.approx(expected)
+    loops, stats = routes._solve_loops(
+        net, seg_risk, [5], budget_m=5000, max_loops=1, max_candidates=10, iterations=200,
+        seconds=5.0, seed=0,
+    )
+    [loop] = loops
+    assert loop.risk_share == pytest.approx(1.0)
+    assert stats is not None and stats.prize == pytest.approx(10.0)
+
+
+def test_no_incidents_means_no_patrol(tiny_street, tiny_inputs, tmp_path):
+    inputs = _inputs(tiny_inputs.schools, tiny_inputs.hubs, _incidents([]))
+    plan = routes.plan_corridors(
+        tiny_street, inputs, None, RouteConfig(), week_start=WEEK, timezone=TZ,
+        lookback_weeks=52,
+    )
+    assert len(plan.corridors) == 1 and not plan.corridors[routes.PATROLLED].iloc[0]
+    assert plan.corridors[routes.INCIDENTS].iloc[0] == 0
+    assert plan.loops.empty and len(plan.unpatrolled) == 2
+    paths = routes.write_corridor_exports(plan, tmp_path)
+    assert json.loads(paths[1].read_text())["features"] == []
+    assert gpxpy.parse(paths[2].read_text()).tracks == []
+
+
+def test_unpatrolled_reason_says_no_incidents(tiny_street, tiny_inputs):
+    far = _incidents([Point(E0 - 5000, N0)], months=["2022-09"])
+    plan = routes.plan_corridors(
+        tiny_street, _inputs(tiny_inputs.schools, tiny_inputs.hubs, far), None, RouteConfig(),
+        week_start=WEEK, timezone=TZ, lookback_weeks=52,
+    )
+    reasons = plan.unpatrolled[routes.REASON]
+    assert reasons.str.contains("no after-school incidents within 50 m").all()
+    assert reasons.str.endswith("no patrol needed").all()
