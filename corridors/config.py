@@ -260,8 +260,10 @@ class RouteConfig:
     start times (keep them equal to ``[hotspots]``). Loops: at most ``max_candidates``
     high-risk edges per corridor are offered to the solver (PyVRP), which stops after
     ``solver_iterations`` iterations (deterministic for a fixed ``seed``), or at
-    ``solver_seconds`` per corridor (a safety cap; if it binds, runs may differ). Schools further than ``max_snap_m`` from the street graph get no
-    route.
+    ``solver_seconds`` per corridor (a safety cap; if it binds, runs may differ). Schools
+    further than ``max_snap_m`` from the street graph get no route. A corridor is patrolled
+    only when its risk is above ``min_risk`` and at least ``min_incidents`` look-back
+    incidents lie within ``incident_buffer_m`` of its streets (no needless contact).
     """
 
     phases: tuple[str, ...] = ("secondary", "all-through", "16 plus", "middle deemed secondary")
@@ -283,6 +285,7 @@ class RouteConfig:
     max_candidates: int = 60
     solver_iterations: int = 1500
     max_snap_m: float = 500.0
+    min_incidents: int = 1
 
     def __post_init__(self) -> None:
         for key in (
@@ -295,6 +298,8 @@ class RouteConfig:
             raise ConfigError(f"corridors.hub_share must be in [0, 1], got {self.hub_share}")
         if self.min_risk < 0:
             raise ConfigError(f"corridors.min_risk must be >= 0, got {self.min_risk}")
+        if self.min_incidents < 0:
+            raise ConfigError(f"corridors.min_incidents must be >= 0, got {self.min_incidents}")
         if self.max_candidates < 1 or self.solver_iterations < 1:
             raise ConfigError(
                 "corridors.max_candidates and corridors.solver_iterations must be >= 1, got "

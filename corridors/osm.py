@@ -43,7 +43,7 @@ OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".osm.xml")
 _DEDUP_M = {"rail": 400.0, "tube": 400.0, "tram": 100.0, "bus": 30.0}
 
 _SECONDARY_WORDS = re.compile(
-    r"\b(college|academy|high school|secondary|grammar|upper school|upper)\b", re.IGNORECASE
+    r"\b(college|high school|secondary|grammar|upper school|upper)\b", re.IGNORECASE
 )
 _PRIMARY_WORDS = re.compile(
     r"\b(primary|infants?|junior|first school|c\.? ?of ?e\.?|cofe|c ?e|church of england)\b",
@@ -264,8 +264,9 @@ def guess_phase(tags: dict[str, str]) -> str:
     The order is ``isced:level`` (0 -> nursery, 1 -> primary, 2/3 -> secondary, 1 with
     2 or 3 -> all-through), then ``school:type`` / ``school`` / ``school:phase`` values that
     name a phase, then words in the name ("Primary", "Infant", "Junior", "C of E"/"CofE"
-    -> primary; "College", "Academy", "High School", "Secondary", "Grammar", "Upper" ->
-    secondary; "Nursery" -> nursery), then ``school:type=independent`` -> "all-through"
+    -> primary; "College", "High School", "Secondary", "Grammar", "Upper" -> secondary;
+    "Academy" alone says nothing (most English academies are primary schools); "Nursery" ->
+    nursery), then ``school:type=independent`` -> "all-through"
     (most English independent schools with no other hint take pupils of several phases),
     else "unknown".
 
@@ -288,6 +289,8 @@ def guess_phase(tags: dict[str, str]) -> str:
     >>> guess_phase({"name": "Oakham CofE Primary School"})
     'primary'
     >>> guess_phase({"name": "Hodges"})
+    'unknown'
+    >>> guess_phase({"name": "Cottesmore Millfield Academy"})
     'unknown'
     """
     isced = tags.get("isced:level", "")

@@ -1210,12 +1210,12 @@ def plan_corridors(  # noqa: PLR0912, PLR0913, PLR0915
         footfall = float(seg_foot[segs].sum())
         street_names = _street_list(names[rows], net.length[rows])
         n_inc, offences, time_note = _evidence(near, cfg)
-        patrolled = risk > cfg.min_risk
+        why_not = _why_not_patrolled(n_inc, risk, from_spots, cfg, lookback_weeks)
+        patrolled = why_not is None
         member_names = [name_of[s] for s in members]
         reason = _reason(
-            member_names, street_names, n_inc, offences, time_note, risk, patrolled, cfg,
-            lookback_weeks,
-        )  # fmt: skip
+            member_names, street_names, n_inc, offences, time_note, why_not, cfg, lookback_weeks
+        )
         corridor_rows.append({
             CORRIDOR_ID: cid, SCHOOL_IDS: ";".join(members),
             SCHOOL_NAMES: ";".join(member_names), STREETS: ";".join(street_names),
@@ -1229,18 +1229,9 @@ def plan_corridors(  # noqa: PLR0912, PLR0913, PLR0915
             "name": names[rows], FOOTFALL: seg_foot[segs], INTENSITY: intensity[segs],
             RISK: seg_risk_all[segs], "geometry": net.geoms[rows],
         }))  # fmt: skip
-        if not patrolled:
-            why = (
-                f"risk {risk:.3g} is not above corridors.min_risk ({cfg.min_risk:g})"
-                if risk > 0 else
-                "no after-school hotspot on its streets" if from_spots else
-                f"no after-school incidents within {cfg.incident_buffer_m:g} m of its streets"
-            )  # fmt: skip
+        if why_not is not None:
             for s in members:
-                unpatrolled.append((s, name_of[s], (
-                    f"corridor {cid}: {why} ({n_inc} incidents counted nearby in "
-                    f"{lookback_weeks} weeks); no patrol needed"
-                )))  # fmt: skip
+                unpatrolled.append((s, name_of[s], f"corridor {cid}: {why_not}; no patrol needed"))
         else:
             loop_records += _corridor_loops(
                 net, cid, members, name_of, school_node, segs, seg_risk_all, geom, near,
@@ -1363,14 +1354,34 @@ def _evidence(near: gpd.GeoDataFrame, cfg: RouteConfig) -> tuple[int, dict[str, 
     return n, offences, note
 
 
+def _why_not_patrolled(
+    n_inc: int, risk: float, from_spots: bool, cfg: RouteConfig, lookback_weeks: int
+) -> str | None:
+    """Return why a corridor gets no patrol (no needless contact), or None if it does."""
+    counted = f"{n_inc} incidents within {cfg.incident_buffer_m:g} m in {lookback_weeks} weeks"
+    if n_inc == 0 and cfg.min_incidents > 0:
+        return (
+            f"no incidents within {cfg.incident_buffer_m:g} m of its streets in the last "
+            f"{lookback_weeks} weeks"
+        )
+    if n_inc < cfg.min_incidents:
+        return f"only {counted}, fewer than corridors.min_incidents ({cfg.min_incidents})"
+    if risk > cfg.min_risk:
+        return None
+    if risk > 0:
+        return f"risk {risk:.3g} is not above corridors.min_risk ({cfg.min_risk:g}); {counted}"
+    if from_spots:
+        return f"no after-school hotspot on its streets; {counted}"
+    return f"no after-school incidents within {cfg.incident_buffer_m:g} m of its streets"
+
+
 def _reason(  # noqa: PLR0913
     names: list[str],
     streets: list[str],
     n_inc: int,
     offences: dict[str, int],
     time_note: str,
-    risk: float,
-    patrolled: bool,
+    why_not: str | None,
     cfg: RouteConfig,
     lookback_weeks: int,
 ) -> str:
@@ -1385,9 +1396,9 @@ def _reason(  # noqa: PLR0913
         f"{who}: the streets carrying {cfg.corridor_share:.0%} of after-school walking to "
         f"homes and transport are {where}"
     )
-    if patrolled:
+    if why_not is None:
         return f"Chosen: {walking}; {what}."
-    return f"Not patrolled (risk {risk:.3g} not above {cfg.min_risk:g}): {walking}; {what}."
+    return f"Not patrolled ({why_not}): {walking}; {what}."
 
 
 def _corridor_loops(  # noqa: PLR0913

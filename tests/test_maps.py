@@ -869,10 +869,3 @@ def test_take_screenshot(
     from matplotlib import image
 
     assert image.imread(png).shape[:2] == (600, 800)
-
-
-def test_module_examples_run() -> None:
-    import doctest
-
-    result = doctest.testmod(maps)
-    assert result.attempted >= 5 and result.failed == 0

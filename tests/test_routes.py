@@ -278,6 +278,18 @@ def test_low_risk_corridors_are_not_patrolled(tiny_street, tiny_inputs):
     assert plan.corridors[routes.REASON].iloc[0].startswith("Not patrolled")
 
 
+def test_too_few_incidents_means_no_patrol(tiny_street, tiny_inputs, tiny_plan):
+    counted = tiny_plan.corridors[routes.INCIDENTS].max()
+    assert counted >= 1
+    plan = routes.plan_corridors(
+        tiny_street, tiny_inputs, None, RouteConfig(min_incidents=int(counted) + 1),
+        week_start=WEEK, timezone=TZ, lookback_weeks=52,
+    )
+    assert not plan.corridors[routes.PATROLLED].any()
+    assert plan.loops.empty
+    assert plan.unpatrolled[routes.REASON].str.contains("fewer than corridors.min_incidents").all()
+
+
 def test_month_only_evidence_and_closing_time(tiny_street, tiny_inputs):
     points = [Point(E0 + 300, N0 + 290 + i) for i in range(5)]
     inputs = _inputs(tiny_inputs.schools, tiny_inputs.hubs,
@@ -580,5 +592,7 @@ def test_unpatrolled_reason_says_no_incidents(tiny_street, tiny_inputs):
         week_start=WEEK, timezone=TZ, lookback_weeks=52,
     )
     reasons = plan.unpatrolled[routes.REASON]
-    assert reasons.str.contains("no after-school incidents within 50 m").all()
+    assert reasons.str.contains("no incidents within 50 m of its streets").all()
     assert reasons.str.endswith("no patrol needed").all()
+    assert not plan.corridors[routes.PATROLLED].any()
+    assert len(plan.loops) == 0
