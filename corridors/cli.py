@@ -10,12 +10,18 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import click
 
 from corridors import __version__
-from corridors.config import Config, SourceConfig, config_from_dict, load_config, override
+from corridors.config import (
+    Config,
+    SourceConfig,
+    SourceFormat,
+    load_config,
+    override,
+)
 from corridors.errors import CorridorsError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -103,7 +109,9 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: int, quiet: bool)
       corridors -c data/rutland.toml plan
     """
     level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     if verbose < 2:
         for noisy in ("osmnx", "matplotlib", "fontTools", "PIL", "numba", "pyogrio"):
             logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
@@ -116,22 +124,32 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: int, quiet: bool)
 
 @cli.command()
 @click.option(
-    "--schools", "schools", multiple=True, type=click.Path(exists=True, path_type=Path),
+    "--schools",
+    "schools",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
     help="A schools file to check instead of the config's (repeatable).",
 )
 @click.option(
-    "--incidents", "incidents", multiple=True, type=click.Path(exists=True, path_type=Path),
+    "--incidents",
+    "incidents",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
     help="An incidents file or download folder to check instead of the config's (repeatable).",
 )
 @click.option(
-    "--format", "fmt", default="auto", show_default=True,
-    type=click.Choice(["auto", "gias", "edubase", "osm", "csv", "geojson", "gpkg",
-                       "police-street", "police-stop-search"]),
+    "--format",
+    "fmt",
+    default="auto",
+    show_default=True,
+    type=click.Choice(list(get_args(SourceFormat))),
     help="Format of the --schools/--incidents files.",
 )
 @click.option("--crs", help="CRS of x/y columns in the --schools/--incidents files.")
 @click.option(
-    "--rejects", "rejects_path", type=click.Path(dir_okay=False, path_type=Path),
+    "--rejects",
+    "rejects_path",
+    type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write the rejected rows (default: rejects.csv in the week's folder).",
 )
 @pass_state
@@ -159,8 +177,7 @@ def validate(
 
     if schools or incidents:
         base = state.config() if state.config_path else Config()
-        cfg = config_from_dict({}) if base is None else base
-        cfg = _adhoc_config(cfg, schools, incidents, fmt, crs)
+        cfg = _adhoc_config(base, schools, incidents, fmt, crs)
         default_rejects = Path("rejects.csv")
     else:
         cfg = state.config()
@@ -195,7 +212,8 @@ def _adhoc_config(
 @cli.command("graph")
 @click.option("--refresh", is_flag=True, help="Rebuild the graph even if it is cached.")
 @click.option(
-    "--osm-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    "--osm-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="OSM file (.osm, .osm.bz2, .osm.pbf) instead of the config's.",
 )
 @click.option("--place", help="Online: a place name to fetch from OpenStreetMap instead.")
@@ -234,7 +252,8 @@ def graph_cmd(state: _State, refresh: bool, osm_file: Path | None, place: str | 
 
 @cli.command("hotspots")
 @click.option(
-    "--method", type=click.Choice(["dbscan", "hdbscan", "kde", "network"]),
+    "--method",
+    type=click.Choice(["dbscan", "hdbscan", "kde", "network"]),
     help="Clustering method (overrides [hotspots] method).",
 )
 @click.option("--week", help="ISO week to plan, e.g. 2022-W45 (overrides [area] week).")
@@ -255,7 +274,9 @@ def hotspots_cmd(state: _State, method: str | None, week: str | None) -> None:
     spots = pipeline.find_hotspots(cfg, inputs, street)
     folder = cfg.maps.out_dir / cfg.area.name / cfg.area.iso_week()
     paths = hotspots.write_hotspots(spots, folder)
-    click.echo(f"{len(spots.polygons)} hotspots ({spots.method}) from {len(spots.selected):,} incidents")
+    click.echo(
+        f"{len(spots.polygons)} hotspots ({spots.method}) from {len(spots.selected):,} incidents"
+    )
     for note in spots.notes:
         click.echo(f"Note: {note}")
     for p in paths:
@@ -264,16 +285,23 @@ def hotspots_cmd(state: _State, method: str | None, week: str | None) -> None:
 
 @cli.command()
 @click.option(
-    "--methods", default="dbscan,hdbscan,kde,network", show_default=True,
+    "--methods",
+    default="dbscan,hdbscan,kde,network",
+    show_default=True,
     help="Comma-separated methods to compare.",
 )
 @click.option(
-    "--grid", "grid", multiple=True, metavar="KEY=V1,V2",
+    "--grid",
+    "grid",
+    multiple=True,
+    metavar="KEY=V1,V2",
     help="A parameter to sweep, e.g. --grid eps_m=100,150,200 (repeatable).",
 )
 @click.option("--periods", type=int, default=6, show_default=True, help="Rolling test periods.")
 @click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
     help="Folder for tune.csv and tune.png (default: <maps>/<area>/tune).",
 )
 @pass_state
@@ -360,10 +388,13 @@ def _echo_plan_summary(result: Any, paths: list[Path], elapsed_s: float) -> None
 
     click.echo(io.summarise(result.inputs.reports))
     plan = result.plan
-    patrolled = plan.corridors[plan.corridors["patrolled"]] if len(plan.corridors) else plan.corridors
+    patrolled = (
+        plan.corridors[plan.corridors["patrolled"]] if len(plan.corridors) else plan.corridors
+    )
     click.echo(
         f"\n{len(plan.corridors)} corridors ({len(patrolled)} patrolled), "
-        f"{len(plan.loops)} patrol loops, {len(result.spots.polygons)} hotspots ({result.spots.method})"
+        f"{len(plan.loops)} patrol loops, "
+        f"{len(result.spots.polygons)} hotspots ({result.spots.method})"
     )
     for row in plan.unpatrolled.itertuples(index=False):
         click.echo(f"  no patrol: {row.name}: {row.reason}")
@@ -373,7 +404,8 @@ def _echo_plan_summary(result: Any, paths: list[Path], elapsed_s: float) -> None
         rota = result.rota
         filled = int(rota.slots["filled"].sum()) if len(rota.slots) else 0
         click.echo(
-            f"Roster: {filled}/{len(rota.slots)} patrol slots filled ({rota.status}, gap {rota.gap:.1%})"
+            f"Roster: {filled}/{len(rota.slots)} patrol slots filled "
+            f"({rota.status}, gap {rota.gap:.1%})"
         )
         for problem in rota.problems:
             click.echo(f"  {problem}")
@@ -386,11 +418,14 @@ def _echo_plan_summary(result: Any, paths: list[Path], elapsed_s: float) -> None
 @click.option("--week", help="ISO week, e.g. 2022-W45 (overrides [area] week).")
 @click.option("--absent", help="Staff id of a person who is away: re-plan around them.")
 @click.option(
-    "--on", "on_date", type=click.DateTime(formats=["%Y-%m-%d"]),
+    "--on",
+    "on_date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
     help="With --absent: the first day they are away (default: the whole week).",
 )
 @click.option(
-    "--staff", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    "--staff",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A staff CSV instead of the config's (e.g. updated availability).",
 )
 @pass_state
@@ -421,8 +456,13 @@ def roster_cmd(
         plan_obj = roster.read_plan_loops(folder)
         start = on_date.date() if on_date is not None else cfg.area.week_start()
         new, changes = roster.replan(
-            roster.read_roster(current), plan_obj, people, cfg.roster,
-            absent_id=absent, on_date=start, week_start=cfg.area.week_start(),
+            roster.read_roster(current),
+            plan_obj,
+            people,
+            cfg.roster,
+            absent_id=absent,
+            on_date=start,
+            week_start=cfg.area.week_start(),
         )
         paths = roster.write_roster_exports(new, plan_obj, folder)
         click.echo(f"Re-planned without {absent} from {start}: {len(changes)} change(s)")
@@ -444,8 +484,12 @@ def roster_cmd(
 
 @cli.command()
 @click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("docs"),
-    show_default=True, help="Folder for the PNG screenshots.",
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("docs"),
+    show_default=True,
+    help="Folder for the PNG screenshots.",
 )
 @pass_state
 @_handle_errors

@@ -1,0 +1,146 @@
+"""End to end: the main job on the embedded Rutland data, as `make plan` runs it."""
+
+import dataclasses
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from corridors import pipeline
+from corridors.cli import cli
+from corridors.config import load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "data" / "rutland.toml"
+
+
+@pytest.fixture(scope="module")
+def rutland_cfg(tmp_path_factory):
+    cfg = load_config(CONFIG)
+    tmp = tmp_path_factory.mktemp("plan")
+    return dataclasses.replace(
+        cfg,
+        graph=dataclasses.replace(cfg.graph, cache_dir=tmp / "cache"),
+        maps=dataclasses.replace(cfg.maps, out_dir=tmp / "maps"),
+    )
+
+
+@pytest.fixture(scope="module")
+def planned(rutland_cfg):
+    result = pipeline.run(rutland_cfg)
+    paths = pipeline.write_plan(result)
+    return result, paths
+
+
+def test_plan_writes_the_weekly_folder(planned, rutland_cfg):
+    result, paths = planned
+    week_dir = rutland_cfg.maps.out_dir / "rutland" / "2022-W45"
+    assert result.out_dir == week_dir
+    for name in (
+        "internal.html", "shared.html", "manifest.json", "rejects.csv", "hotspots.geojson",
+        "corridors.geojson", "loops.geojson", "loops.gpx", "loops.csv", "roster.csv",
+    ):  # fmt: skip
+        assert (week_dir / name).is_file(), name
+        assert (week_dir / name) in paths or name == "rejects.csv"
+    assert (rutland_cfg.maps.out_dir / "index.html").is_file()
+    assert (rutland_cfg.maps.out_dir / "rutland" / "plans.gpkg").is_file()
+    # atomic writes leave no temporary files behind
+    assert not [p for p in week_dir.rglob(".*") if p.is_file()]
+
+
+def test_counts_add_up_and_nothing_is_lost(planned):
+    result, _ = planned
+    for rep in result.inputs.reports:
+        assert rep.read == rep.accepted + sum(rep.rejected.values()), rep
+    incidents = next(r for r in result.inputs.reports if r.kind == "incidents")
+    assert incidents.read == 5161
+    assert len(result.inputs.incidents) == incidents.accepted
+    rejects = pd.read_csv(result.out_dir / "rejects.csv")
+    assert list(rejects.columns) == ["source", "file", "line", "column", "reason", "value"]
+    assert len(rejects) == sum(sum(r.rejected.values()) for r in result.inputs.reports)
+
+
+def test_manifest_records_data_and_parameters(planned, rutland_cfg):
+    result, _ = planned
+    manifest = json.loads((result.out_dir / "manifest.json").read_text())
+    by_kind = {item["kind"]: item for item in manifest["inputs"]}
+    assert by_kind["incidents"]["sha256"] and len(by_kind["incidents"]["sha256"]) == 64
+    assert by_kind["incidents"]["read"] == 5161
+    assert manifest["config"]["hotspots"]["method"] == rutland_cfg.hotspots.method
+    assert manifest["hotspots"]["method"] == rutland_cfg.hotspots.method
+    assert manifest["graph"]["nodes"] > 1000
+    assert manifest["version"]
+
+
+def test_secondary_schools_get_corridors_loops_and_a_roster(planned, rutland_cfg):
+    result, _ = planned
+    plan = result.plan
+    names = ";".join(plan.corridors["school_names"])
+    assert "Catmose College" in names and "Uppingham Community College" in names
+    assert len(plan.loops) >= 1
+    budget_min = rutland_cfg.corridors.loop_budget_min
+    assert (plan.loops["duration_min"] <= budget_min + 1e-6).all()
+    for geom in plan.loops.geometry:
+        assert geom.coords[0] == pytest.approx(geom.coords[-1], abs=1e-6)  # closed loop
+    patrolled = plan.corridors[plan.corridors["patrolled"]]
+    assert set(plan.loops["corridor_id"]) == set(patrolled["corridor_id"])
+    assert (patrolled["incidents"] >= rutland_cfg.corridors.min_incidents).all()
+    assert result.rota is not None
+    assert result.rota.slots["filled"].all(), result.rota.problems
+    assert set(result.rota.assignments["loop_id"]) == set(plan.loops["loop_id"])
+
+
+def test_shared_page_has_no_incident_coordinates(planned):
+    result, _ = planned
+    html = (result.out_dir / "shared.html").read_text(encoding="utf-8")
+    wgs = result.inputs.incidents.to_crs("EPSG:4326")
+    compact = html.replace(" ", "")
+    leaked = [
+        (x, y)
+        for x, y in zip(wgs.geometry.x, wgs.geometry.y, strict=True)
+        for digits in (6, 5)
+        if f"[{json.dumps(round(x, digits))},{json.dumps(round(y, digits))}]" in compact
+        or f"[{json.dumps(round(y, digits))},{json.dumps(round(x, digits))}]" in compact
+    ]
+    assert not leaked
+    for col in ("Crime ID", "LSOA", "On or near", "Anti-social behaviour"):
+        assert col not in html
+
+
+def test_second_run_reuses_the_graph_and_replaces_the_week(planned, rutland_cfg):
+    result2 = pipeline.run(rutland_cfg)
+    assert result2.street.cache_hit
+    assert not planned[0].street.cache_hit
+    pipeline.write_plan(result2)
+    history = gpd.read_file(rutland_cfg.maps.out_dir / "rutland" / "plans.gpkg", layer="loops")
+    assert (history["week"] == "2022-W45").sum() == len(result2.plan.loops)
+    # same inputs and config give the same plan
+    assert result2.plan.loops["loop_id"].tolist() == planned[0].plan.loops["loop_id"].tolist()
+    assert result2.plan.loops["length_m"].tolist() == pytest.approx(
+        planned[0].plan.loops["length_m"].tolist()
+    )
+
+
+def test_cli_validate_prints_counts_and_writes_rejects(tmp_path):
+    rejects = tmp_path / "rejects.csv"
+    result = CliRunner().invoke(
+        cli, ["-q", "-c", str(CONFIG), "validate", "--rejects", str(rejects)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "incidents" in result.output and "5,161" in result.output
+    assert rejects.is_file()
+
+
+def test_cli_validate_bad_file_is_one_clean_error(tmp_path):
+    bad = tmp_path / "street.csv"
+    bad.write_text("Month,Longitude\n2022-01,-0.7\n")
+    result = CliRunner().invoke(
+        cli, ["validate", "--incidents", str(bad), "--format", "police-street"]
+    )
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ")
+    assert "street.csv" in result.output
+    assert "Traceback" not in result.output
