@@ -443,8 +443,10 @@ def roster_cmd(
     from corridors import pipeline, roster
 
     cfg = override(override(state.config(), "area", week=week), "roster", staff=staff)
-    if cfg.roster.staff is None:
-        raise CorridorsError("no staff file: set [roster] staff in the config or pass --staff")
+    if cfg.roster.staff is None and not cfg.roster.people:
+        raise CorridorsError(
+            "no staff: set [roster] staff (a CSV) or [[roster.people]] in the config"
+        )
     folder = cfg.maps.out_dir / cfg.area.name / cfg.area.iso_week()
     if absent is not None:
         current = folder / "roster.csv"
@@ -452,23 +454,17 @@ def roster_cmd(
             raise CorridorsError(
                 f"{current}: no roster for this week yet; run 'corridors plan' first"
             )
-        people = roster.load_staff(cfg.roster.staff)
+        people = roster.staff_for_config(cfg.roster)
         plan_obj = roster.read_plan_loops(folder)
         start = on_date.date() if on_date is not None else cfg.area.week_start()
-        new, changes = roster.replan(
-            roster.read_roster(current),
-            plan_obj,
-            people,
-            cfg.roster,
-            absent_id=absent,
-            on_date=start,
-            week_start=cfg.area.week_start(),
+        res = roster.replan(
+            roster.read_roster(current), people, absent, start, cfg.roster, corridors=plan_obj
         )
-        paths = roster.write_roster_exports(new, plan_obj, folder)
-        click.echo(f"Re-planned without {absent} from {start}: {len(changes)} change(s)")
-        for change in changes:
-            click.echo(f"  {change}")
-        for problem in new.problems:
+        paths = roster.write_roster_exports(res.roster, plan_obj, folder)
+        click.echo(f"Re-planned without {absent} from {start}: {len(res.changes)} change(s)")
+        for message in res.messages:
+            click.echo(f"  {message}")
+        for problem in res.roster.problems:
             click.echo(f"  {problem}")
         click.echo(f"Wrote {len(paths)} files to {folder}")
         return

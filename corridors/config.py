@@ -368,7 +368,7 @@ class RosterConfig:
     weight_fairness: int = 5
     replan_change_cost: int = 100
     replan_other_day_cost: int = 5000
-    solver_seconds: float = 10.0
+    solver_seconds: float = 5.0
     num_workers: int = 1
     seed: int = 0
 
@@ -520,7 +520,8 @@ def config_from_dict(
     base = base_dir or Path.cwd()
     data = dict(raw)
     data["source_file"] = source_file
-    return _build(Config, data, "", base)
+    cfg: Config = _build(Config, data, "", base)
+    return cfg
 
 
 def override(cfg: Config, section: str, **values: Any) -> Config:
@@ -576,10 +577,10 @@ def _build(cls: type[Any], data: Mapping[str, Any], where: str, base: Path) -> A
 def _convert(tp: Any, value: Any, where: str, base: Path) -> Any:
     origin = get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        args = [a for a in get_args(tp) if a is not type(None)]
+        members = [a for a in get_args(tp) if a is not type(None)]
         if value is None:
             return None
-        return _convert(args[0], value, where, base)
+        return _convert(members[0], value, where, base)
     if dataclasses.is_dataclass(tp):
         return _build(tp, value, where, base)  # type: ignore[arg-type]
     if origin is Literal:
@@ -587,16 +588,16 @@ def _convert(tp: Any, value: Any, where: str, base: Path) -> Any:
             raise ConfigError(f"{where} must be one of {list(get_args(tp))}, got {value!r}")
         return value
     if origin is tuple:
-        args = get_args(tp)
+        items = get_args(tp)
         if not isinstance(value, (list, tuple)):
             raise ConfigError(f"{where} must be a list, got {value!r}")
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_convert(args[0], v, f"{where}[{i}]", base) for i, v in enumerate(value))
-        if len(args) != len(value):
-            raise ConfigError(f"{where} must have {len(args)} items, got {value!r}")
+        if len(items) == 2 and items[1] is Ellipsis:
+            return tuple(_convert(items[0], v, f"{where}[{i}]", base) for i, v in enumerate(value))
+        if len(items) != len(value):
+            raise ConfigError(f"{where} must have {len(items)} items, got {value!r}")
         return tuple(
             _convert(a, v, f"{where}[{i}]", base)
-            for i, (a, v) in enumerate(zip(args, value, strict=True))
+            for i, (a, v) in enumerate(zip(items, value, strict=True))
         )
     if origin in (Mapping, dict) or tp is Mapping:
         if not isinstance(value, Mapping):

@@ -29,7 +29,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix="".join(path.suffixes), dir=path.parent)
+    fd, name = tempfile.mkstemp(
+        prefix=f".{path.stem}.", suffix="".join(path.suffixes), dir=path.parent
+    )
     os.close(fd)
     tmp = Path(name)
     tmp.unlink()  # some writers refuse to overwrite an existing file

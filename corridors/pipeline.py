@@ -78,12 +78,18 @@ def find_hotspots(
     )
 
 
-def _previous_hotspots(cfg: Config) -> gpd.GeoDataFrame | None:
-    """Return last week's hotspot polygons from its week folder, if that week was planned."""
+def _last_week_file(cfg: Config, name: str) -> Path | None:
+    """Return ``name`` in last week's folder, if that week was planned."""
     last_monday = cfg.area.week_start() - dt.timedelta(weeks=1)
     year, week, _ = last_monday.isocalendar()
-    path = cfg.maps.out_dir / cfg.area.name / f"{year}-W{week:02d}" / "hotspots.geojson"
-    if not path.exists():
+    path = cfg.maps.out_dir / cfg.area.name / f"{year}-W{week:02d}" / name
+    return path if path.exists() else None
+
+
+def _previous_hotspots(cfg: Config) -> gpd.GeoDataFrame | None:
+    """Return last week's hotspot polygons, so persisting hotspots keep their ids."""
+    path = _last_week_file(cfg, "hotspots.geojson")
+    if path is None:
         return None
     try:
         return gpd.read_file(path)
@@ -144,11 +150,20 @@ def run(cfg: Config, *, progress: Progress | None = None) -> Result:
     timings["corridors"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    staff = roster.load_staff(cfg.roster.staff) if cfg.roster.staff is not None else None
+    has_staff = cfg.roster.staff is not None or bool(cfg.roster.people)
+    staff = roster.staff_for_config(cfg.roster) if has_staff else None
     rota = None
     if staff is not None:
-        previous = roster.read_roster(cfg.roster.previous) if cfg.roster.previous else None
-        rota = roster.make_roster(plan, staff, cfg.roster, week_start=week_start, previous=previous)
+        previous_csv = cfg.roster.previous or _last_week_file(cfg, "roster.csv")
+        previous = roster.read_roster(previous_csv) if previous_csv else None
+        rota = roster.make_roster(
+            plan,
+            staff,
+            cfg.roster,
+            week_start=week_start,
+            previous=previous,
+            timezone=inputs.timezone,
+        )
     timings["roster"] = time.perf_counter() - t
 
     logger.info("Planned %s %s in %.1f s", cfg.area.name, week, sum(timings.values()))
