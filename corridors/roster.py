@@ -1520,8 +1520,10 @@ def read_plan_loops(folder: str | Path, *, crs: str = "EPSG:27700") -> Any:
     missing = [c for c in (LOOP_ID, CORRIDOR_ID, "start_time", "duration_min") if c not in loops]
     if missing:
         raise InputDataError(f"{path}: lacks column(s) {missing}; re-run 'corridors plan'")
-    for col in (LOOP_ID, CORRIDOR_ID, "start_time"):
+    for col in (LOOP_ID, CORRIDOR_ID):
         loops[col] = loops[col].astype(str)
+    # GeoJSON readers turn "15:15" into a time of day ("15:15:00"): back to HH:MM
+    loops["start_time"] = loops["start_time"].astype(str).str.slice(0, 5)
     cpath = folder / "corridors.geojson"
     cors = gpd.read_file(cpath) if cpath.exists() else gpd.GeoDataFrame(
         {CORRIDOR_ID: pd.Series([], dtype=str)}, geometry=[], crs="EPSG:4326")  # fmt: skip

@@ -144,3 +144,34 @@ def test_cli_validate_bad_file_is_one_clean_error(tmp_path):
     assert result.output.startswith("Error: ")
     assert "street.csv" in result.output
     assert "Traceback" not in result.output
+
+
+def _config_copy(tmp_path: Path, out_dir: Path, cache_dir: Path) -> Path:
+    """The embedded config with absolute data paths and the given output folders."""
+    text = CONFIG.read_text(encoding="utf-8")
+    for rel in ("osm/", "police/", "staff-example.csv"):
+        text = text.replace(f'"{rel}', f'"{(ROOT / "data" / rel).as_posix()}')
+    text = text.replace('out_dir = "../maps"', f'out_dir = "{out_dir.as_posix()}"')
+    text = text.replace('cache_dir = "../.cache/corridors"', f'cache_dir = "{cache_dir.as_posix()}"')
+    path = tmp_path / "rutland.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_cli_replans_the_roster_after_an_absence(planned, rutland_cfg, tmp_path):
+    result, _ = planned
+    cfg_path = _config_copy(tmp_path, rutland_cfg.maps.out_dir, rutland_cfg.graph.cache_dir)
+    before = pd.read_csv(result.out_dir / "roster.csv", dtype=str)
+    absent = before["person_id"].value_counts().index[0]
+    run = CliRunner().invoke(
+        cli, ["-q", "-c", str(cfg_path), "roster", "--absent", absent, "--on", "2022-11-09"]
+    )
+    assert run.exit_code == 0, run.output
+    after = pd.read_csv(result.out_dir / "roster.csv", dtype=str)
+    assert not ((after["person_id"] == absent) & (after["date"] >= "2022-11-09")).any()
+    # days before the absence are untouched
+    early = ["date", "loop_id", "person_id"]
+    kept = after[after["date"] < "2022-11-09"][early].sort_values(early).to_numpy().tolist()
+    was = before[before["date"] < "2022-11-09"][early].sort_values(early).to_numpy().tolist()
+    assert kept == was
+    assert "change(s)" in run.output
