@@ -12,7 +12,7 @@ CONFIG ?= data/rutland.toml
 .PHONY: plan test browser bench screenshots clean
 
 plan: $(STAMP)
-	$(BIN)/corridors plan --config $(CONFIG)
+	$(BIN)/corridors --config $(CONFIG) plan
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest
@@ -35,7 +35,7 @@ bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b --quick || exit 1; done
 
 screenshots: $(STAMP) browser
-	$(BIN)/corridors screenshots --config $(CONFIG)
+	$(BIN)/corridors --config $(CONFIG) screenshots --out docs
 
 clean:
 	rm -rf $(VENV) .cache maps .pytest_cache

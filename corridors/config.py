@@ -520,6 +520,12 @@ def config_from_dict(
     base = base_dir or Path.cwd()
     data = dict(raw)
     data["source_file"] = source_file
+    # one after-school window: [corridors] takes [hotspots]' window unless it sets its own
+    hot, cor = data.get("hotspots"), data.get("corridors", {})
+    if isinstance(hot, Mapping) and isinstance(cor, Mapping):
+        inherited = {k: hot[k] for k in ("window_start", "window_end") if k in hot and k not in cor}
+        if inherited:
+            data["corridors"] = {**cor, **inherited}
     cfg: Config = _build(Config, data, "", base)
     return cfg
 

@@ -95,3 +95,12 @@ def test_config_is_frozen_and_serialisable():
     as_dict = config_to_dict(cfg)
     assert as_dict["area"]["name"] == "rutland"
     assert isinstance(as_dict["graph"]["osm_file"], str)
+
+
+def test_corridors_inherit_the_hotspot_window():
+    cfg = config_from_dict({"hotspots": {"window_start": "14:30", "window_end": "17:00"}})
+    assert (cfg.corridors.window_start, cfg.corridors.window_end) == ("14:30", "17:00")
+    own = config_from_dict(
+        {"hotspots": {"window_start": "14:30"}, "corridors": {"window_start": "15:30"}}
+    )
+    assert own.corridors.window_start == "15:30"
