@@ -926,7 +926,11 @@ def append_history(
 
 
 def take_screenshot(
-    html_path: str | Path, png: str | Path, *, size: tuple[int, int] = (1200, 800)
+    html_path: str | Path,
+    png: str | Path,
+    *,
+    size: tuple[int, int] = (1200, 800),
+    bounds: tuple[float, float, float, float] | None = None,
 ) -> Path:
     """
     Save a PNG of an HTML page rendered by headless Chromium.
@@ -939,6 +943,9 @@ def take_screenshot(
         The PNG to write (atomically).
     size
         Window width and height in pixels.
+    bounds
+        Optional (south, west, north, east) in degrees: the map is zoomed to them before
+        the shot (a temporary copy of the page is used; the page itself is not changed).
 
     Returns
     -------
@@ -962,9 +969,27 @@ def take_screenshot(
     if not src.exists():
         raise InputDataError(f"{src}: page not found, so no screenshot can be taken")
     with atomic_path(png) as tmp, tempfile.TemporaryDirectory() as profile:
+        page = src
+        if bounds is not None:
+            south, west, north, east = (float(b) for b in bounds)
+            target = f"[[{south}, {west}], [{north}, {east}]]"
+            text = src.read_text(encoding="utf-8")
+            # the page's own first fitBounds gets the new bounds, so every control
+            # (mini-map, scale) starts from them
+            fitted, count = re.subn(
+                r"(map_[0-9a-f]+\.fitBounds\(\s*)\[\[[^\]]*\],\s*\[[^\]]*\]\]",
+                lambda m: m.group(1) + target,
+                text,
+                count=1,
+            )
+            if not count:
+                raise CorridorsError(f"{src}: not a saved Folium map; cannot zoom it")
+            page = Path(profile) / src.name
+            page.write_text(fitted, encoding="utf-8")
         cmd = [
             exe, *chromium_flags(profile),
-            f"--screenshot={tmp}", f"--window-size={size[0]},{size[1]}", src.as_uri(),
+            f"--screenshot={tmp}", f"--window-size={size[0]},{size[1]}",
+            "--virtual-time-budget=5000", page.as_uri(),
         ]  # fmt: skip
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
