@@ -506,8 +506,8 @@ def screenshots(state: _State, out_dir: Path) -> None:
         click.echo(f"Wrote {png}")
     patrolled = result.plan.corridors[result.plan.corridors["patrolled"]]
     if len(patrolled):  # close-up of the riskiest corridor (ids run by decreasing risk)
-        top = patrolled.sort_values("corridor_id").iloc[:1].to_crs("EPSG:4326")
-        west, south, east, north = top.buffer(0.002).total_bounds
+        top = patrolled.sort_values("corridor_id").iloc[:1]
+        west, south, east, north = top.buffer(150).to_crs("EPSG:4326").total_bounds
         png = maps.take_screenshot(
             result.out_dir / "internal.html",
             out_dir / "map-internal-corridor.png",

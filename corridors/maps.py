@@ -988,8 +988,7 @@ def take_screenshot(
             page.write_text(fitted, encoding="utf-8")
         cmd = [
             exe, *chromium_flags(profile),
-            f"--screenshot={tmp}", f"--window-size={size[0]},{size[1]}",
-            "--virtual-time-budget=5000", page.as_uri(),
+            f"--screenshot={tmp}", f"--window-size={size[0]},{size[1]}", page.as_uri(),
         ]  # fmt: skip
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
