@@ -396,17 +396,17 @@ def _echo_plan_summary(result: Any, paths: list[Path], elapsed_s: float) -> None
         f"{len(plan.loops)} patrol loops, "
         f"{len(result.spots.polygons)} hotspots ({result.spots.method})"
     )
-    loops_by_corridor = plan.loops.groupby("corridor_id") if len(plan.loops) else {}
+    loops_of: dict[str, list[Any]] = {}
+    for lp in plan.loops.itertuples(index=False):
+        loops_of.setdefault(lp.corridor_id, []).append(lp)
     for row in plan.corridors.itertuples(index=False):
-        line = (
-            f"  {row.corridor_id} {row.school_names.replace(';', ' + ')}: {row.incidents} incidents"
-        )
-        if row.corridor_id in getattr(loops_by_corridor, "groups", {}):
-            for lp in loops_by_corridor.get_group(row.corridor_id).itertuples(index=False):
-                line += (
-                    f"; loop {lp.loop_id} {lp.length_m / 1000:.1f} km, {lp.duration_min:.0f} min "
-                    f"from {lp.meeting_point} at {lp.start_time}, {lp.risk_share:.0%} of its risk"
-                )
+        names = str(row.school_names).replace(";", " + ")
+        line = f"  {row.corridor_id} {names}: {row.incidents} incidents"
+        for lp in loops_of.get(str(row.corridor_id), []):
+            line += (
+                f"; loop {lp.loop_id} {lp.length_m / 1000:.1f} km, {lp.duration_min:.0f} min "
+                f"from {lp.meeting_point} at {lp.start_time}, {lp.risk_share:.0%} of its risk"
+            )
         click.echo(line)
     for row in plan.unpatrolled.itertuples(index=False):
         click.echo(f"  no patrol: {row.name}: {row.reason}")
