@@ -7,6 +7,9 @@ from typing import Any
 
 import pytest
 
+# tests/data holds fixtures and the scripts that rebuild them from the source data: not tests
+collect_ignore_glob = ["data/*"]
+
 
 @pytest.fixture(scope="session")
 def offline_browser() -> Iterator[Any]:

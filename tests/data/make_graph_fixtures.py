@@ -1,4 +1,5 @@
-"""Rebuild the real-data fixtures of the graph tests from the shared data folder.
+"""Rebuild the real-data fixtures of the graph tests
+from the public source data (see tests/data/source_data.py).
 
 - ``tests/data/graph/london-st-georges-circus-2024.osm.bz2``: copied unchanged (171 KB) from
   ``osm-london-st-georges-circus-2024/`` (Overpass export, 2024-03-22, (c) OpenStreetMap
@@ -15,11 +16,15 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import osmium
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from source_data import source_data_root
+
+SHARED = source_data_root()
 OUT = Path(__file__).resolve().parent / "graph"
 # Oakham town centre: lon, lat box (about 1.2 km x 1.1 km)
 WEST, SOUTH, EAST, NORTH = -0.7400, 52.6650, -0.7230, 52.6750

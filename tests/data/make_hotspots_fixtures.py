@@ -1,4 +1,5 @@
-"""Rebuild the hotspots test fixtures in tests/data/hotspots/ from /work/shared/data.
+"""Rebuild the hotspots test fixtures in tests/data/hotspots/
+from the public source data (see tests/data/source_data.py).
 
 Run from the repository root: ``.venv/bin/python tests/data/make_hotspots_fixtures.py``.
 Outputs (all small, in the io contract's columns, coordinates in EPSG:27700 metres):
@@ -16,6 +17,7 @@ Outputs (all small, in the io contract's columns, coordinates in EPSG:27700 metr
 from __future__ import annotations
 
 import gzip
+import sys
 import warnings
 from pathlib import Path
 
@@ -26,7 +28,10 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from source_data import source_data_root
+
+SHARED = source_data_root()
 OUT = Path(__file__).resolve().parent / "hotspots"
 TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
 OAKHAM = (-0.745, 52.660, -0.710, 52.685)  # lon/lat box

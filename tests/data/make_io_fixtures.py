@@ -1,7 +1,8 @@
-"""Rebuild the load-stage fixtures in tests/data/io/ from the real data in ../shared/data.
+"""Rebuild the load-stage fixtures in tests/data/io/
+from the real data in the public source data (see tests/data/source_data.py).
 
 Run from the repository root: ``.venv/bin/python tests/data/make_io_fixtures.py``.
-This is the only file allowed to read ``../shared``; the tests read only tests/data/io.
+Only this script reads the source data; the tests read only tests/data/io.
 Every clip keeps the original line text (no re-quoting), so the files stay in the published
 layouts. Deterministic: no randomness.
 """
@@ -10,13 +11,17 @@ from __future__ import annotations
 
 import gzip
 import shutil
+import sys
 from pathlib import Path
 
 import geopandas as gpd
 import osmium
 import pandas as pd
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from source_data import source_data_root
+
+SHARED = source_data_root()
 OUT = Path(__file__).resolve().parent / "io"
 
 

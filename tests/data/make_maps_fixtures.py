@@ -1,4 +1,5 @@
-"""Rebuild the maps stage's small real-data fixtures from /work/shared/data.
+"""Rebuild the maps stage's small real-data fixtures
+from the public source data (see tests/data/source_data.py).
 
 Clips a 1 km x 1 km box of central Oakham (Rutland) in British National Grid
 (E 485500-486500, N 308200-309200) from:
@@ -18,6 +19,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import sys
 import tempfile
 from pathlib import Path
 
@@ -27,7 +29,10 @@ import osmnx as ox
 import pandas as pd
 from shapely.geometry import box
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from source_data import source_data_root
+
+SHARED = source_data_root()
 PBF = SHARED / "osm-uk-rutland-2022" / "rutland-2022-07-20.osm.pbf"
 POLICE = (
     SHARED / "police-uk-leicestershire-rutland-2019-2022" / "leicestershire-street-rutland.csv.gz"

@@ -1,4 +1,5 @@
-"""Rebuild the roster stage's fixtures in tests/data/roster/ from /work/shared/data.
+"""Rebuild the roster stage's fixtures in tests/data/roster/
+from the public source data (see tests/data/source_data.py).
 
 Real data: the four secondary schools of Rutland (names, OSM ids and locations from the
 2022-07-20 OSM extract) and the after-school-relevant offence counts near each of them from
@@ -15,13 +16,17 @@ import csv
 import gzip
 import json
 import math
+import sys
 from collections import Counter
 from pathlib import Path
 
 import osmium
 from pyproj import Transformer
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from source_data import source_data_root
+
+SHARED = source_data_root()
 PBF = SHARED / "osm-uk-rutland-2022" / "rutland-2022-07-20.osm.pbf"
 POLICE = (
     SHARED / "police-uk-leicestershire-rutland-2019-2022" / "leicestershire-street-rutland.csv.gz"

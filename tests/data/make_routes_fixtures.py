@@ -1,4 +1,5 @@
-"""Rebuild the routes-stage fixtures in ``tests/data/routes/`` from the shared real data.
+"""Rebuild the routes-stage fixtures in ``tests/data/routes/``
+from the public source data (see tests/data/source_data.py).
 
 - ``oakham.osm.pbf``: the Rutland OSM extract (2022-07-20, ODbL, (c) OpenStreetMap
   contributors) clipped to a box around central Oakham (lon -0.742..-0.705,
@@ -8,20 +9,27 @@
 - ``oakham-incidents.csv.gz``: data.police.uk street-level crimes (Leicestershire Police,
   OGL v3) in the same box, 2021-11 .. 2022-10, published columns unchanged.
 
-Run: ``.venv/bin/python tests/data/make_routes_fixtures.py`` (needs /work/shared/data).
+Run: ``.venv/bin/python tests/data/make_routes_fixtures.py`` (needs the source data:
+tests/data/source_data.py).
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import osmium
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from source_data import source_data_root
+
 HERE = Path(__file__).resolve().parent / "routes"
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+SHARED = source_data_root()
 PBF = SHARED / "osm-uk-rutland-2022" / "rutland-2022-07-20.osm.pbf"
-POLICE = SHARED / "police-uk-leicestershire-rutland-2019-2022" / "leicestershire-street-rutland.csv.gz"
+POLICE = (
+    SHARED / "police-uk-leicestershire-rutland-2019-2022" / "leicestershire-street-rutland.csv.gz"
+)
 WEST, EAST, SOUTH, NORTH = -0.742, -0.705, 52.662, 52.680
 
 
