@@ -23,7 +23,6 @@ import pandas as pd
 
 from corridors import graph, hotspots, io, maps, roster, routes
 from corridors.config import Config
-from corridors.outputs import atomic_open
 
 logger = logging.getLogger(__name__)
 
@@ -243,10 +242,3 @@ def _all_rejects(result: Result) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=list(io.REJECT_COLUMNS))
     return pd.concat(frames, ignore_index=True)
-
-
-def write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    """Write a DataFrame to CSV atomically."""
-    with atomic_open(path) as fh:
-        frame.to_csv(fh, index=False)
-    return path
