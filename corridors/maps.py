@@ -1361,7 +1361,7 @@ def _corridor_popup(row: pd.Series, team: str) -> str:
     for key, label, fmt in (
         ("risk", "risk", "{:.2f}"),
         ("footfall", "footfall (routes)", "{:.0f}"),
-        ("incidents", "after-school incidents nearby (look-back)", "{:.0f}"),
+        ("incidents", "incidents nearby (look-back; see the time note)", "{:.0f}"),
     ):
         value = row.get(key)
         if value is not None and pd.notna(value):
@@ -1428,7 +1428,7 @@ def _team_text(assignments: pd.DataFrame, slot: pd.Series) -> str:
     if "date" in mine.columns and "date" in slot:
         mine = mine[[_as_date(d) == _as_date(slot["date"]) for d in mine["date"]]]
     return "; ".join(
-        f"{r.get('name', r.get('person_id', ''))} ({r.get('agency', '')})"
+        f"{r.get('name', r.get('person_id', ''))} ({_agency_label(r.get('agency', ''))})"
         for _, r in mine.iterrows()
     )
 
@@ -1438,7 +1438,12 @@ def _teams_by_corridor(rota: Any | None) -> dict[str, str]:
         return {}
     out = {}
     for cid, grp in rota.assignments.groupby(rota.assignments["corridor_id"].astype(str)):
-        people = sorted({f"{r.get('name', '')} ({r.get('agency', '')})" for _, r in grp.iterrows()})
+        people = sorted(
+            {
+                f"{r.get('name', '')} ({_agency_label(r.get('agency', ''))})"
+                for _, r in grp.iterrows()
+            }
+        )
         out[str(cid)] = "; ".join(people)
     return out
 
@@ -1449,10 +1454,11 @@ AGENCY_LABELS = {
     "police": "Police",
     "pcso": "Police (PCSO)",
     "youth_worker": "Youth workers",
-    "school_officer": "School staff",
+    "school_officer": "Police (school-linked officer)",
     "school_staff": "School staff",
     "volunteer": "Volunteers",
     "health": "Health service",
+    "other": "Other local services",
 }
 
 

@@ -869,3 +869,15 @@ def test_take_screenshot(
     from matplotlib import image
 
     assert image.imread(png).shape[:2] == (600, 800)
+
+
+def test_school_linked_officers_are_called_police_on_the_shared_notice() -> None:
+    # parents and young people must know when a police officer walks, whatever their role
+    from corridors.config import RosterConfig
+
+    police = RosterConfig().police_agencies
+    assert "school_officer" in police
+    for agency in police:
+        assert maps._agency_label(agency).startswith("Police"), agency
+    for agency in ("youth_worker", "school_staff", "volunteer", "health", "other"):
+        assert not maps._agency_label(agency).startswith("Police"), agency
