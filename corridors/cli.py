@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import functools
 import logging
 import os
@@ -101,7 +103,7 @@ def _progress_bar(label: str) -> Iterator[Callable[[str, int, int], None] | None
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path | None, verbose: int, quiet: bool) -> None:
-    r"""Plan after-school patrol corridors around schools.
+    """Plan after-school patrol corridors around schools.
 
     \b
     Quick start on the embedded default area (Rutland):
@@ -162,7 +164,7 @@ def validate(
     crs: str | None,
     rejects_path: Path | None,
 ) -> None:
-    r"""Check every source and print rows read, accepted and rejected by reason.
+    """Check every source and print rows read, accepted and rejected by reason.
 
     With no file options, checks the sources of the config. With --schools or
     --incidents, checks just those files (no config needed).
@@ -191,7 +193,6 @@ def validate(
 def _adhoc_config(
     cfg: Config, schools: tuple[Path, ...], incidents: tuple[Path, ...], fmt: str, crs: str | None
 ) -> Config:
-    import dataclasses
 
     def sources(paths: tuple[Path, ...]) -> tuple[SourceConfig, ...]:
         return tuple(SourceConfig(path=p.resolve(), format=fmt, crs=crs) for p in paths)  # type: ignore[arg-type]
@@ -220,7 +221,7 @@ def _adhoc_config(
 @pass_state
 @_handle_errors
 def graph_cmd(state: _State, refresh: bool, osm_file: Path | None, place: str | None) -> None:
-    r"""Build or refresh the cached walking street graph and print its size.
+    """Build or refresh the cached walking street graph and print its size.
 
     \b
     Example:
@@ -229,8 +230,12 @@ def graph_cmd(state: _State, refresh: bool, osm_file: Path | None, place: str | 
     from corridors import graph, io
 
     cfg = state.config()
-    if osm_file is not None or place is not None:
-        cfg = override(cfg, "graph", osm_file=osm_file, place=place)
+    if osm_file is not None:
+        cfg = override(cfg, "graph", osm_file=osm_file)
+    elif place is not None:  # an online source replaces the config's OSM file
+        cfg = dataclasses.replace(
+            cfg, graph=dataclasses.replace(cfg.graph, osm_file=None, place=place)
+        )
     crs = cfg.area.crs if cfg.area.crs != "auto" else None
     study_area = None
     if crs is None:
@@ -260,7 +265,7 @@ def graph_cmd(state: _State, refresh: bool, osm_file: Path | None, place: str | 
 @pass_state
 @_handle_errors
 def hotspots_cmd(state: _State, method: str | None, week: str | None) -> None:
-    r"""Find the week's after-school hotspots and write them as GeoJSON.
+    """Find the week's after-school hotspots and write them as GeoJSON.
 
     \b
     Example:
@@ -272,7 +277,8 @@ def hotspots_cmd(state: _State, method: str | None, week: str | None) -> None:
     inputs = pipeline.load(cfg)
     street = pipeline.build_graph(cfg, inputs) if cfg.hotspots.method == "network" else None
     spots = pipeline.find_hotspots(cfg, inputs, street)
-    folder = cfg.maps.out_dir / cfg.area.name / cfg.area.iso_week()
+    # a folder of its own: the week's plan keeps the hotspots its corridors were built on
+    folder = cfg.maps.out_dir / cfg.area.name / "hotspots" / f"{cfg.area.iso_week()}-{spots.method}"
     paths = hotspots.write_hotspots(spots, folder)
     click.echo(
         f"{len(spots.polygons)} hotspots ({spots.method}) from {len(spots.selected):,} incidents"
@@ -309,7 +315,7 @@ def hotspots_cmd(state: _State, method: str | None, week: str | None) -> None:
 def tune(
     state: _State, methods: str, grid: tuple[str, ...], periods: int, out_dir: Path | None
 ) -> None:
-    r"""Backtest hotspot methods and parameters; print a ranked table (hit rate, PAI, PEI).
+    """Backtest hotspot methods and parameters; print a ranked table (hit rate, PAI, PEI).
 
     Every table includes a naive baseline (last period's counts per grid cell).
 
@@ -342,11 +348,19 @@ def tune(
 
 
 def _parse_grid(items: tuple[str, ...]) -> dict[str, list[Any]]:
+    from corridors.config import HotspotConfig
+
+    known = {f.name for f in dataclasses.fields(HotspotConfig)} - {"sweep"}
     grid: dict[str, list[Any]] = {}
     for item in items:
         key, sep, values = item.partition("=")
         if not sep or not values:
             raise CorridorsError(f"--grid {item!r}: expected KEY=V1,V2 (e.g. eps_m=100,150)")
+        if key.strip() not in known:
+            raise CorridorsError(
+                f"--grid {item!r}: {key.strip()!r} is not a [hotspots] setting; "
+                f"use one of {sorted(known)}"
+            )
         parsed: list[Any] = []
         for v in values.split(","):
             try:
@@ -365,7 +379,7 @@ def _parse_grid(items: tuple[str, ...]) -> dict[str, list[Any]]:
 @pass_state
 @_handle_errors
 def plan(state: _State, week: str | None) -> None:
-    r"""Plan the week: load, graph, hotspots, corridors, loops, roster, maps.
+    """Plan the week: load, graph, hotspots, corridors, loops, roster, maps.
 
     Writes everything to <maps>/<area>/<ISO week>/.
 
@@ -386,7 +400,8 @@ def plan(state: _State, week: str | None) -> None:
 def _echo_plan_summary(result: Any, paths: list[Path], elapsed_s: float) -> None:
     from corridors import io
 
-    click.echo(io.summarise(result.inputs.reports))
+    staff_reports = tuple(result.staff.reports) if result.staff is not None else ()
+    click.echo(io.summarise((*result.inputs.reports, *staff_reports)))
     plan = result.plan
     patrolled = (
         plan.corridors[plan.corridors["patrolled"]] if len(plan.corridors) else plan.corridors
@@ -445,49 +460,56 @@ def _echo_plan_summary(result: Any, paths: list[Path], elapsed_s: float) -> None
 def roster_cmd(
     state: _State, week: str | None, absent: str | None, on_date: Any, staff: Path | None
 ) -> None:
-    r"""Roster the week's patrol loops, or re-plan it after an absence with minimal changes.
+    """Roster the week's patrol loops, or re-plan it after an absence with minimal changes.
 
     \b
     Examples:
       corridors -c data/rutland.toml roster
       corridors -c data/rutland.toml roster --absent P03 --on 2022-11-09
     """
-    from corridors import pipeline, roster
+    from corridors import io, pipeline, roster
 
     cfg = override(override(state.config(), "area", week=week), "roster", staff=staff)
     if cfg.roster.staff is None and not cfg.roster.people:
         raise CorridorsError(
             "no staff: set [roster] staff (a CSV) or [[roster.people]] in the config"
         )
+    if on_date is not None and absent is None:
+        raise CorridorsError("--on goes with --absent: say who is away (--absent ID)")
+    week_start = cfg.area.week_start()
+    week_end = week_start + dt.timedelta(days=6)
     folder = cfg.maps.out_dir / cfg.area.name / cfg.area.iso_week()
-    if absent is not None:
+    if absent is None:
+        result = pipeline.run(cfg)
+    else:
         current = folder / "roster.csv"
         if not current.exists():
             raise CorridorsError(
                 f"{current}: no roster for this week yet; run 'corridors plan' first"
             )
-        people = roster.staff_for_config(cfg.roster)
-        plan_obj = roster.read_plan_loops(folder)
-        start = on_date.date() if on_date is not None else cfg.area.week_start()
-        res = roster.replan(
-            roster.read_roster(current), people, absent, start, cfg.roster, corridors=plan_obj
-        )
-        paths = roster.write_roster_exports(res.roster, plan_obj, folder)
-        click.echo(f"Re-planned without {absent} from {start}: {len(res.changes)} change(s)")
+        start = on_date.date() if on_date is not None else week_start
+        if not week_start <= start <= week_end:
+            raise CorridorsError(
+                f"--on {start} is not in week {cfg.area.iso_week()} "
+                f"({week_start} to {week_end}); pass --week too"
+            )
+        before = roster.read_roster(current)
+        result = pipeline.run(cfg, make_rota=False)
+        assert result.staff is not None
+        res = roster.replan(before, result.staff, absent, start, cfg.roster, corridors=result.plan)
+        pipeline.record_absence(cfg, absent, start, week_end)
+        result = dataclasses.replace(result, rota=res.roster)
+        click.echo(f"Re-planned without {absent} from {start}: {len(res.messages)} change(s)")
         for message in res.messages:
             click.echo(f"  {message}")
-        for problem in res.roster.problems:
-            click.echo(f"  {problem}")
-        click.echo(f"Wrote {len(paths)} files to {folder}")
-        return
-    result = pipeline.run(cfg)
-    assert result.rota is not None
-    paths = roster.write_roster_exports(result.rota, result.plan, folder)
+    assert result.rota is not None and result.staff is not None
+    paths = pipeline.write_plan(result)
+    click.echo(io.summarise(result.staff.reports))
     filled = int(result.rota.slots["filled"].sum()) if len(result.rota.slots) else 0
     click.echo(f"Roster: {filled}/{len(result.rota.slots)} slots filled ({result.rota.status})")
     for problem in result.rota.problems:
         click.echo(f"  {problem}")
-    click.echo(f"Wrote {len(paths)} files to {folder}")
+    click.echo(f"Wrote {len(paths)} files to {folder} (maps, roster, calendars, manifest)")
 
 
 @cli.command()
@@ -502,7 +524,7 @@ def roster_cmd(
 @pass_state
 @_handle_errors
 def screenshots(state: _State, out_dir: Path) -> None:
-    r"""Plan the week, then screenshot both maps in headless Chromium (for the README).
+    """Plan the week, then screenshot both maps in headless Chromium (for the README).
 
     \b
     Example:

@@ -115,10 +115,18 @@ class AreaConfig:
                 f"area.name must be letters, digits, '_', '-' or '.', got {self.name!r}"
             )
         _check_timezone(self.timezone, "area.timezone")
-        if self.week != "current" and not _ISO_WEEK.match(self.week):
+        m = _ISO_WEEK.match(self.week)
+        if self.week != "current" and not m:
             raise ConfigError(
                 f"area.week must look like '2022-W45' or be 'current', got {self.week!r}"
             )
+        if m:
+            year, week = int(m.group(1)), int(m.group(2))
+            last = dt.date(year, 12, 28).isocalendar()[1]
+            if not 1 <= week <= last:
+                raise ConfigError(
+                    f"area.week {self.week!r} does not exist: {year} has weeks 01 to {last:02d}"
+                )
         if self.lookback_weeks <= 0:
             raise ConfigError(f"area.lookback_weeks must be > 0, got {self.lookback_weeks}")
         if self.buffer_m < 0:

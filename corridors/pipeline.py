@@ -23,6 +23,7 @@ import pandas as pd
 
 from corridors import graph, hotspots, io, maps, roster, routes
 from corridors.config import Config
+from corridors.outputs import atomic_open
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,45 @@ def find_hotspots(
     )
 
 
+ABSENCES_CSV = "absences.csv"
+
+
+def record_absence(cfg: Config, person_id: str, first: dt.date, last: dt.date) -> Path:
+    """
+    Add an absence to the week's ``absences.csv``, so every later run of the week keeps it.
+
+    Returns
+    -------
+    pathlib.Path
+        The absences file.
+    """
+    path = cfg.maps.out_dir / cfg.area.name / cfg.area.iso_week() / ABSENCES_CSV
+    rows = pd.read_csv(path, dtype=str) if path.exists() else pd.DataFrame()
+    new = pd.DataFrame(
+        [{"person_id": person_id, "first_date": first.isoformat(), "last_date": last.isoformat()}]
+    )
+    rows = pd.concat([rows, new], ignore_index=True).drop_duplicates()
+    with atomic_open(path) as fh:
+        rows.to_csv(fh, index=False)
+    return path
+
+
+def _with_recorded_absences(cfg: Config, staff: roster.Staff) -> roster.Staff:
+    """Return ``staff`` with the absences recorded for this week by earlier re-plans."""
+    path = cfg.maps.out_dir / cfg.area.name / cfg.area.iso_week() / ABSENCES_CSV
+    if not path.exists():
+        return staff
+    for row in pd.read_csv(path, dtype=str).itertuples(index=False):
+        staff = roster.add_absence(
+            staff,
+            str(row.person_id),
+            dt.date.fromisoformat(str(row.first_date)),
+            dt.date.fromisoformat(str(row.last_date)),
+        )
+    logger.info("Kept the absences recorded for this week in %s", path)
+    return staff
+
+
 def _last_week_file(cfg: Config, name: str) -> Path | None:
     """Return ``name`` in last week's folder, if that week was planned."""
     last_monday = cfg.area.week_start() - dt.timedelta(weeks=1)
@@ -97,7 +137,7 @@ def _previous_hotspots(cfg: Config) -> gpd.GeoDataFrame | None:
         return None
 
 
-def run(cfg: Config, *, progress: Progress | None = None) -> Result:
+def run(cfg: Config, *, progress: Progress | None = None, make_rota: bool = True) -> Result:
     """
     Run every stage for the configured area and week.
 
@@ -107,6 +147,9 @@ def run(cfg: Config, *, progress: Progress | None = None) -> Result:
         The area's configuration.
     progress
         Optional callback ``(stage, done, total)`` for long stages.
+    make_rota
+        Solve the week's roster (False: load the staff but leave ``rota`` empty, for a
+        re-plan of an existing roster).
 
     Returns
     -------
@@ -151,8 +194,10 @@ def run(cfg: Config, *, progress: Progress | None = None) -> Result:
     t = time.perf_counter()
     has_staff = cfg.roster.staff is not None or bool(cfg.roster.people)
     staff = roster.staff_for_config(cfg.roster) if has_staff else None
-    rota = None
     if staff is not None:
+        staff = _with_recorded_absences(cfg, staff)
+    rota = None
+    if staff is not None and make_rota:
         previous_csv = cfg.roster.previous or _last_week_file(cfg, "roster.csv")
         previous = roster.read_roster(previous_csv) if previous_csv else None
         rota = roster.make_roster(

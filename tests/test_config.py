@@ -43,13 +43,21 @@ def test_iso_week_and_current_week():
     [
         ({"area": {"nmae": "x"}}, "unknown key(s) ['nmae'] in [area]"),
         ({"area": {"week": "2022-45"}}, "area.week must look like '2022-W45'"),
+        (
+            {"area": {"week": "2022-W53"}},
+            "area.week '2022-W53' does not exist: 2022 has weeks 01 to 52",
+        ),
+        ({"area": {"week": "2020-W00"}}, "area.week '2020-W00' does not exist"),
         ({"area": {"timezone": "Europe/Londn"}}, "unknown time zone 'Europe/Londn'"),
         ({"hotspots": {"eps_m": -1}}, "hotspots.eps_m must be > 0"),
         ({"hotspots": {"eps_m": "wide"}}, "hotspots.eps_m must be a number, got 'wide'"),
         ({"hotspots": {"method": "kmeans"}}, "hotspots.method must be one of"),
         ({"hotspots": {"window_start": "3pm"}}, "hotspots.window_start must be a time 'HH:MM'"),
         ({"hotspots": {"window_start": "18:00", "window_end": "15:00"}}, "must be after"),
-        ({"incidents": [{"path": "x.csv", "columns": {"latitude": "lat"}}]}, "unknown column mapping"),
+        (
+            {"incidents": [{"path": "x.csv", "columns": {"latitude": "lat"}}]},
+            "unknown column mapping",
+        ),
         ({"incidents": {"path": "x.csv"}}, "incidents must be a list"),
         ({"corridors": {"corridor_share": 1.5}}, "corridors.corridor_share must be in (0, 1]"),
     ],

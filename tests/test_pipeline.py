@@ -150,7 +150,7 @@ def _config_copy(tmp_path: Path, out_dir: Path, cache_dir: Path) -> Path:
     """The embedded config with absolute data paths and the given output folders."""
     text = CONFIG.read_text(encoding="utf-8")
     for rel in ("osm/", "police/", "staff-example.csv"):
-        text = text.replace(f'"{rel}', f'"{(ROOT / "data" / rel).as_posix()}')
+        text = text.replace(f'"{rel}', f'"{(ROOT / "data").as_posix()}/{rel}')
     text = text.replace('out_dir = "../maps"', f'out_dir = "{out_dir.as_posix()}"')
     text = text.replace('cache_dir = "../.cache/corridors"', f'cache_dir = "{cache_dir.as_posix()}"')
     path = tmp_path / "rutland.toml"
@@ -175,3 +175,10 @@ def test_cli_replans_the_roster_after_an_absence(planned, rutland_cfg, tmp_path)
     was = before[before["date"] < "2022-11-09"][early].sort_values(early).to_numpy().tolist()
     assert kept == was
     assert "change(s)" in run.output
+    # the maps and the manifest follow the new roster, and the absence is kept for the week
+    week_dir = result.out_dir
+    assert (week_dir / "absences.csv").read_text().splitlines()[1].startswith(f"{absent},")
+    replanned = pipeline.run(rutland_cfg)
+    new = replanned.rota.assignments
+    late = pd.to_datetime(new["date"].astype(str)) >= pd.Timestamp("2022-11-09")
+    assert not (late & (new["person_id"].astype(str) == absent)).any()
