@@ -53,7 +53,7 @@ from shapely.geometry import MultiPoint
 from shapely.geometry.base import BaseGeometry
 
 from corridors.config import HotspotConfig, config_to_dict
-from corridors.errors import ConfigError, InputDataError
+from corridors.errors import ConfigError, EmptyResultError, InputDataError
 from corridors.io import MONTH, OCCURRED_AT, OFFENCE, TIME_KNOWN
 from corridors.outputs import atomic_path, write_text
 
@@ -86,6 +86,12 @@ DEFAULT_OFFENCE_WEIGHTS: Mapping[str, float] = {
     "Public order": 0.5,
     "Anti-social behaviour": 0.5,
     "Drugs": 0.5,
+    # data.police.uk stop and search (as the loader labels it): police activity, not crime,
+    # so weighted like its nearest crime type but only when such records are loaded
+    "Stop and search: Offensive weapons": 1.0,
+    "Stop and search: Firearms": 1.0,
+    "Stop and search: Anything to threaten or harm anyone": 1.0,
+    "Stop and search: Controlled drugs": 0.5,
 }
 
 MONTH_ONLY_NOTE = (
@@ -1569,10 +1575,22 @@ def tune(
         cfgs = [c for c in cfgs if c.method != "network"]
         if not cfgs:
             raise ConfigError("tune: only 'network' configurations and no street graph")
-    return backtest(
+    table = backtest(
         incidents, cfgs, timezone=timezone, study_area=study_area, street=street,
         periods=periods, period=period, train_periods=train_periods,
     )  # fmt: skip
+    if not len(table) or not (pd.to_numeric(table["test_incidents"], errors="coerce") > 0).any():
+        weights = offence_weights(cfg)
+        kinds = incidents[OFFENCE].value_counts() if OFFENCE in incidents else pd.Series()
+        unweighted = [
+            f"{k} ({v:,})" for k, v in kinds.items() if weights.get(k, cfg.other_weight) <= 0
+        ]
+        raise EmptyResultError(
+            "tune: no incident in the test periods has a weight, so nothing can be scored"
+            + (f"; unweighted offences: {', '.join(unweighted[:6])}" if unweighted else "")
+            + ". Set [hotspots] offence_weights (or other_weight) for the offences you have"
+        )
+    return table
 
 
 def write_backtest(table: pd.DataFrame, folder: str | Path) -> list[Path]:

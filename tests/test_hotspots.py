@@ -649,3 +649,36 @@ def test_quiet_week_gives_empty_hotspots_not_an_error(method, tmp_path):
     assert any("no incidents were selected" in n for n in spots.notes)
     paths = hs.write_hotspots(spots, tmp_path)
     assert json.loads(paths[0].read_text())["features"] == []
+
+
+def test_stop_and_search_records_are_weighted_by_default(hackney):
+    # the loader labels them "Stop and search: <object>"; weapons and drugs searches count
+    sel = hs.select_incidents(
+        hackney, HotspotConfig(), timezone=TZ, week_start=dt.date(2018, 10, 1), lookback_weeks=52
+    )
+    weapons = sel[sel[OFFENCE] == "Stop and search: Offensive weapons"]
+    assert len(weapons) > 0
+    assert (sel[hs.WEIGHT] > 0).all()
+    assert not sel[OFFENCE].eq("Stop and search: Stolen goods").any()
+
+
+def test_tune_refuses_to_rank_when_no_incident_is_weighted(rutland):
+    from shapely.geometry import box
+
+    from corridors.errors import EmptyResultError
+
+    burglary = rutland[rutland[OFFENCE] == "Burglary"]
+    assert len(burglary) > 0
+    area = box(*rutland.total_bounds).buffer(500)
+    with pytest.raises(EmptyResultError, match=r"unweighted offences: Burglary"):
+        hs.tune(burglary, HotspotConfig(), timezone=TZ, study_area=area, methods=["kde"], periods=2)
+    # the same data scores once burglary is given a weight
+    table = hs.tune(
+        burglary,
+        HotspotConfig(offence_weights={"Burglary": 1.0}),
+        timezone=TZ,
+        study_area=area,
+        methods=["kde"],
+        periods=2,
+    )
+    assert (table["test_incidents"] > 0).all()
