@@ -425,7 +425,7 @@ def _echo_plan_summary(result: Any, paths: list[Path], elapsed_s: float) -> None
         click.echo(line)
     for row in plan.unpatrolled.itertuples(index=False):
         click.echo(f"  no patrol: {row.name}: {row.reason}")
-    for note in (*result.spots.notes, *plan.notes):
+    for note in (*result.notes, *result.spots.notes, *plan.notes):
         click.echo(f"Note: {note}")
     if result.rota is not None:
         rota = result.rota

@@ -45,6 +45,7 @@ class Result:
     rota: roster.Roster | None
     staff: roster.Staff | None
     timings_s: dict[str, float] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     @property
     def out_dir(self) -> Path:
@@ -211,7 +212,25 @@ def run(cfg: Config, *, progress: Progress | None = None, make_rota: bool = True
     timings["roster"] = time.perf_counter() - t
 
     logger.info("Planned %s %s in %.1f s", cfg.area.name, week, sum(timings.values()))
-    return Result(cfg, week, week_start, inputs, street, spots, plan, rota, staff, timings)
+    notes = _data_age_notes(inputs, week_start)
+    return Result(cfg, week, week_start, inputs, street, spots, plan, rota, staff, timings, notes)
+
+
+def _data_age_notes(inputs: io.Inputs, week_start: dt.date) -> tuple[str, ...]:
+    """Say so when the incident data end long before the planned week (stale evidence)."""
+    months = inputs.incidents[io.MONTH].dropna().astype(str) if len(inputs.incidents) else None
+    if months is None or not len(months):
+        return ("no incidents were loaded: every corridor lacks evidence",)
+    last = pd.Period(months.max(), freq="M")
+    gap_days = (week_start - last.end_time.date()).days
+    if gap_days <= 45:
+        return ()
+    note = (
+        f"the incident data end in {last} ({gap_days // 7} weeks before the planned week): "
+        "load newer incidents before relying on this plan"
+    )
+    logger.warning("%s", note)
+    return (note,)
 
 
 def write_plan(result: Result) -> list[Path]:
@@ -276,6 +295,7 @@ def _manifest_facts(result: Result) -> dict[str, object]:
             "problems": list(result.rota.problems),
         },
         "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()},
+        "plan_notes": list(result.notes),
     }
 
 

@@ -1,6 +1,7 @@
 """End to end: the main job on the embedded Rutland data, as `make plan` runs it."""
 
 import dataclasses
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -182,3 +183,10 @@ def test_cli_replans_the_roster_after_an_absence(planned, rutland_cfg, tmp_path)
     new = replanned.rota.assignments
     late = pd.to_datetime(new["date"].astype(str)) >= pd.Timestamp("2022-11-09")
     assert not (late & (new["person_id"].astype(str) == absent)).any()
+
+
+def test_planning_past_the_end_of_the_data_says_so(planned, rutland_cfg):
+    result, _ = planned
+    assert result.notes == ()  # 2022-W45 follows the data (to 2022-10)
+    notes = pipeline._data_age_notes(result.inputs, dt.date(2024, 3, 4))
+    assert len(notes) == 1 and "the incident data end in 2022-10" in notes[0]
