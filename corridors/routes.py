@@ -1562,7 +1562,7 @@ def write_corridor_exports(corridors: Corridors, folder: Path) -> list[Path]:
     ):
         table = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
         with atomic_open(folder / name) as fh:
-            table.to_csv(fh, index=False)
+            table.to_csv(fh, index=False, float_format="%.10g")
         written.append(folder / name)
     return written
 
