@@ -1321,7 +1321,11 @@ def _auto_crs(
         if len(p.frame):
             lon, lat = _to_lonlat(p)
             return choose_crs(float(np.nanmedian(lon)), float(np.nanmedian(lat)))
-    raise InputDataError('cannot choose area.crs = "auto": no source has a usable location; set it')
+    which = ", ".join(f"{p.table_path.name} ({p.read:,} rows read)" for p in parsed) or "none"
+    raise InputDataError(
+        f'cannot choose area.crs = "auto": no row of any source has usable coordinates '
+        f'(sources: {which}); give sources with located rows, or set [area] crs (e.g. "EPSG:27700")'
+    )
 
 
 def _load_kind(

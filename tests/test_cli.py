@@ -57,3 +57,16 @@ def test_version():
     assert __version__ in result.output
 
 
+
+
+def test_header_only_file_error_names_the_file(tmp_path):
+    header = (
+        "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,"
+        "LSOA name,Crime type,Last outcome category,Context\n"
+    )
+    empty = tmp_path / "2022-07-x-street.csv"
+    empty.write_text(header)
+    result = CliRunner().invoke(cli, ["validate", "--incidents", str(empty)])
+    assert result.exit_code == 1
+    assert "2022-07-x-street.csv (0 rows read)" in result.output
+    assert "Traceback" not in result.output
