@@ -149,6 +149,11 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: int, quiet: bool)
 )
 @click.option("--crs", help="CRS of x/y columns in the --schools/--incidents files.")
 @click.option(
+    "--geocode",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Row-aligned X/Y file for an EduBase --schools file (its geocodes).",
+)
+@click.option(
     "--rejects",
     "rejects_path",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -162,6 +167,7 @@ def validate(
     incidents: tuple[Path, ...],
     fmt: str,
     crs: str | None,
+    geocode: Path | None,
     rejects_path: Path | None,
 ) -> None:
     """Check every source and print rows read, accepted and rejected by reason.
@@ -174,12 +180,13 @@ def validate(
       corridors -c data/rutland.toml validate
       corridors validate --incidents police/2022-07/ --format police-street
       corridors validate --schools edubasealldata20240129.csv --format gias
+      corridors validate --schools schools.csv --format edubase --geocode xy.csv
     """
     from corridors import io
 
     if schools or incidents:
         base = state.config() if state.config_path else Config()
-        cfg = _adhoc_config(base, schools, incidents, fmt, crs)
+        cfg = _adhoc_config(base, schools, incidents, fmt, crs, geocode)
         default_rejects = Path("rejects.csv")
     else:
         cfg = state.config()
@@ -191,15 +198,24 @@ def validate(
 
 
 def _adhoc_config(
-    cfg: Config, schools: tuple[Path, ...], incidents: tuple[Path, ...], fmt: str, crs: str | None
+    cfg: Config,
+    schools: tuple[Path, ...],
+    incidents: tuple[Path, ...],
+    fmt: str,
+    crs: str | None,
+    geocode: Path | None = None,
 ) -> Config:
+    """Return ``cfg`` checking just the given files (no OSM file, no boundary)."""
 
-    def sources(paths: tuple[Path, ...]) -> tuple[SourceConfig, ...]:
-        return tuple(SourceConfig(path=p.resolve(), format=fmt, crs=crs) for p in paths)  # type: ignore[arg-type]
+    def sources(paths: tuple[Path, ...], xy: Path | None = None) -> tuple[SourceConfig, ...]:
+        return tuple(
+            SourceConfig(path=p.resolve(), format=fmt, crs=crs, geocode=xy)  # type: ignore[arg-type]
+            for p in paths
+        )
 
     return dataclasses.replace(
         cfg,
-        schools=sources(schools),
+        schools=sources(schools, geocode.resolve() if geocode else None),
         hubs=(),
         incidents=sources(incidents),
         graph=dataclasses.replace(cfg.graph, osm_file=None),

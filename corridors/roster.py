@@ -1004,6 +1004,12 @@ def _solve(
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         picked = {k: solver.boolean_value(v) for k, v in x.items()}
         objective, bound = solver.objective_value, solver.best_objective_bound
+        if name == "FEASIBLE" and cfg.lns_rounds:
+            picked, objective, lns_seconds = _lns(model, x, picked, objective, people,
+                                                  recs, cfg)  # fmt: skip
+            seconds += lns_seconds
+            if objective >= bound:
+                objective, name = bound, "OPTIMAL"
         if name == "OPTIMAL" and fill_gap > 0:
             name = "FEASIBLE"  # optimal for phase 2 only
     else:  # phase 2 ran out of time before its first solution: keep phase 1's plan
@@ -1019,6 +1025,60 @@ def _solve(
             chosen[sid].append(pid)
     return _Solved(chosen=dict(chosen), status=name, objective=objective, bound=bound,
                    seconds=seconds, fill_gap=fill_gap)  # fmt: skip
+
+
+def _lns(
+    model: Any,
+    x: Mapping[tuple[str, str], Any],
+    picked: dict[tuple[str, str], bool],
+    objective: float,
+    people: Sequence[_Person],
+    recs: Sequence[Mapping[Any, Any]],
+    cfg: RosterConfig,
+) -> tuple[dict[tuple[str, str], bool], float, float]:
+    """Improve phase 2's plan by large-neighbourhood search, deterministically.
+
+    Each round frees the assignments of a few people (those linked to some schools plus the
+    people now walking them, or a seeded random few), fixes every other ``x`` to the
+    current plan and re-solves the same model (presolve shrinks it to the neighbourhood) for
+    ``lns_seconds`` deterministic seconds. A better plan is kept. The model and its bound
+    are unchanged, so the objective stays comparable with phase 2's bound.
+    """
+    import random
+
+    rng = random.Random(cfg.seed)
+    pids = sorted({pid for pid, _ in x})
+    keys = sorted({k for p in people for k in p.keys})
+    slot_keys = {s[SLOT_ID]: _slot_keys(s) for s in recs}
+    by_id = {p.pid: p for p in people}
+    variables = model.proto.variables
+    seconds = 0.0
+    for r in range(cfg.lns_rounds):
+        if r % 2 == 0 and keys:
+            schools = set(rng.sample(keys, min(3, len(keys))))
+            free = {p for p in pids if by_id[p].keys & schools}
+            free |= {pid for (pid, sid), on in picked.items() if on and slot_keys[sid] & schools}
+        else:
+            free = set(rng.sample(pids, min(16, len(pids))))
+        saved = []
+        for (pid, _), v in x.items():
+            if pid not in free:
+                dom = variables[v.index].domain
+                saved.append((v.index, list(dom)))
+                val = int(picked[pid, _])
+                dom[:] = [val, val]
+        model.clear_hints()  # type: ignore[no-untyped-call]
+        for k, v in x.items():
+            model.add_hint(v, picked[k])
+        solver, status, _name = _run(model, cfg, cfg.lns_seconds, linearization=1, workers=1)
+        for i, dom in saved:
+            variables[i].domain[:] = dom
+        seconds += solver.wall_time
+        if status in (2, 4) and solver.objective_value > objective:  # FEASIBLE, OPTIMAL
+            objective = solver.objective_value
+            picked = {k: solver.boolean_value(v) for k, v in x.items()}
+    model.clear_hints()  # type: ignore[no-untyped-call]
+    return picked, objective, seconds
 
 
 def _run(

@@ -70,3 +70,19 @@ def test_header_only_file_error_names_the_file(tmp_path):
     assert result.exit_code == 1
     assert "2022-07-x-street.csv (0 rows read)" in result.output
     assert "Traceback" not in result.output
+
+
+def test_validate_edubase_with_its_geocode_file(tmp_path):
+    data = ROOT / "tests" / "data" / "io"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "-q", "validate", "--schools", str(data / "edubase-schools.csv"),
+            "--format", "edubase", "--geocode", str(data / "edubase-geocodes.csv"),
+            "--rejects", str(tmp_path / "rejects.csv"),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if line.startswith("schools"))
+    read, accepted, rejected = (int(v.replace(",", "")) for v in row.split()[2:5])
+    assert read == accepted + rejected and accepted > 0
