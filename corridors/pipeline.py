@@ -212,8 +212,36 @@ def run(cfg: Config, *, progress: Progress | None = None, make_rota: bool = True
     timings["roster"] = time.perf_counter() - t
 
     logger.info("Planned %s %s in %.1f s", cfg.area.name, week, sum(timings.values()))
-    notes = _data_age_notes(inputs, week_start)
+    notes = _data_age_notes(inputs, week_start) + _unknown_school_links(staff, inputs)
     return Result(cfg, week, week_start, inputs, street, spots, plan, rota, staff, timings, notes)
+
+
+def _unknown_school_links(staff: roster.Staff | None, inputs: io.Inputs) -> tuple[str, ...]:
+    """Name the staff links to schools that are not schools of this area (typos, old names)."""
+    if staff is None or not len(staff.people):
+        return ()
+
+    def key(text: object) -> str:
+        return " ".join(str(text).casefold().split())
+
+    known = {key(v) for v in inputs.schools[io.SCHOOL_ID]} | {
+        key(v) for v in inputs.schools[io.NAME]
+    }
+    unknown = [
+        f"{row.person_id} -> {link.strip()!r}"
+        for row in staff.people.itertuples(index=False)
+        for link in str(row.schools or "").split(";")
+        if link.strip() and key(link) not in known
+    ]
+    if not unknown:
+        return ()
+    note = (
+        f"{len(unknown)} staff link(s) to schools that are not in this area's schools, so "
+        f"they bring no familiar faces: {', '.join(unknown[:5])}"
+        + (" ..." if len(unknown) > 5 else "")
+    )
+    logger.warning("%s", note)
+    return (note,)
 
 
 def _data_age_notes(inputs: io.Inputs, week_start: dt.date) -> tuple[str, ...]:

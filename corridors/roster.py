@@ -1066,13 +1066,15 @@ def _lns(
                 dom = variables[v.index].domain
                 saved.append((v.index, list(dom)))
                 val = int(picked[pid, _])
-                dom[:] = [val, val]
+                dom.clear()
+                dom.extend([val, val])
         model.clear_hints()  # type: ignore[no-untyped-call]
         for k, v in x.items():
             model.add_hint(v, picked[k])
         solver, status, _name = _run(model, cfg, cfg.lns_seconds, linearization=1, workers=1)
         for i, dom in saved:
-            variables[i].domain[:] = dom
+            variables[i].domain.clear()
+            variables[i].domain.extend(dom)
         seconds += solver.wall_time
         if status in (2, 4) and solver.objective_value > objective:  # FEASIBLE, OPTIMAL
             objective = solver.objective_value

@@ -190,3 +190,19 @@ def test_planning_past_the_end_of_the_data_says_so(planned, rutland_cfg):
     assert result.notes == ()  # 2022-W45 follows the data (to 2022-10)
     notes = pipeline._data_age_notes(result.inputs, dt.date(2024, 3, 4))
     assert len(notes) == 1 and "the incident data end in 2022-10" in notes[0]
+
+
+def test_staff_links_to_unknown_schools_are_named(planned):
+    from corridors import roster
+
+    result, _ = planned
+    assert pipeline._unknown_school_links(result.staff, result.inputs) == ()
+    staff = roster.staff_from_records(
+        [
+            {"person_id": "X1", "name": "Example X", "agency": "youth worker",
+             "schools": "catmose  college;Hogwarts", "availability": "Mon-Fri 15:00-18:00"},
+        ]
+    )  # fmt: skip
+    notes = pipeline._unknown_school_links(staff, result.inputs)
+    assert len(notes) == 1
+    assert "X1 -> 'Hogwarts'" in notes[0] and "Catmose" not in notes[0]
