@@ -379,8 +379,6 @@ class RosterConfig:
     solver_seconds: float = 5.0
     num_workers: int = 1
     seed: int = 0
-    lns_rounds: int = 20
-    lns_seconds: float = 0.25
 
     def __post_init__(self) -> None:
         aims = ("deterrence", "reassurance", "engagement", "safeguarding")

@@ -458,8 +458,12 @@ def render_shared_map(
     _add_streets(m, street, cfg, name=text["streets"])
     patrols = shared_patrols(corridors, rota, cfg=cfg)
     frames = [street.edges]
-    if corridors is not None and len(corridors.corridors):
-        cor = shared_corridor_table(corridors.corridors, cfg=cfg)
+    walked = corridors.corridors if corridors is not None else None
+    if walked is not None and "patrolled" in walked.columns:
+        # only routes that are walked this week: an unpatrolled corridor is not news to share
+        walked = walked[walked["patrolled"].astype(bool)]
+    if walked is not None and len(walked):
+        cor = shared_corridor_table(walked, cfg=cfg)
         cor["popup"] = [_shared_corridor_popup(row) for _, row in cor.iterrows()]
         data = _geojson(cor, ["popup"], simplify_m=cfg.simplify_m)
         _GeoJsonLayer(
@@ -1313,7 +1317,11 @@ def _fit(
     padding_top_left: tuple[int, int] | None = None,
 ) -> None:
     if bounds:
-        m.fit_bounds(bounds, padding_top_left=padding_top_left)
+        fit = folium.map.FitBounds(bounds, padding_top_left=padding_top_left)
+        # no zoom animation on open: the vector layers are drawn once, for the final view
+        # (an animated first fit can leave them clipped to the start view until a pan)
+        fit.options["animate"] = False
+        m.add_child(fit)
         m.location = [
             round((bounds[0][0] + bounds[1][0]) / 2, 6),
             round((bounds[0][1] + bounds[1][1]) / 2, 6),

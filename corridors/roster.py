@@ -857,6 +857,8 @@ def _solve(
     obj: list[Any] = []  # secondary terms
     primary: list[Any] = []  # fill by risk (and, when re-planning, the cost of changes)
     per_person: dict[str, list[str]] = defaultdict(list)
+    hps: dict[str, tuple[Any, list[Any]]] = {}  # slot -> "police on it", its police x
+    bonus: dict[tuple[str, str], int] = {}  # phase 2's per-assignment term
     for s in recs:
         sid = s[SLOT_ID]
         f = model.new_bool_var(f"f[{sid}]")
@@ -884,6 +886,7 @@ def _solve(
         if need:
             model.add(sum(x[p.pid, sid] for p in cands if p.agency in need) >= f)
         hp = model.new_bool_var(f"hp[{sid}]")
+        hps[sid] = (hp, pol)
         if pol:
             model.add(sum(pol) >= hp)
             for v in pol:  # tight link: any police on the patrol -> hp
@@ -912,6 +915,7 @@ def _solve(
             if (p.pid, s[LOOP_ID]) in prev_pairs or (p.pid, s[CORRIDOR_ID]) in prev_pairs:
                 w += cfg.weight_previous
             obj.append((w + cfg.weight_person) * x[p.pid, sid])
+            bonus[p.pid, sid] = w + cfg.weight_person
             # lean teams and the cost of changes are part of phase 1
             primary.append((keep.get((p.pid, sid), 0) - cfg.weight_person) * x[p.pid, sid])
     # people: overlaps, hours, continuity, fairness
@@ -920,6 +924,7 @@ def _solve(
     units_of: dict[str, list[tuple[int, Any]]] = {}
     ys: list[tuple[Any, list[Any]]] = []  # continuity indicator, its x variables
     overs: list[tuple[Any, str, int]] = []  # fairness excess variable, person, threshold
+    load_vars: list[tuple[Any, str]] = []  # a person's load (quarter hours), person
     for pid, sids in per_person.items():
         p = by_id[pid]
         by_date: dict[dt.date, list[Mapping[Any, Any]]] = defaultdict(list)
@@ -951,9 +956,16 @@ def _solve(
         # over interchangeable people (in practice, people of the same agency).
         for pid, load in sorted(loads.items()):
             cap = (by_id[pid].max_min - used_min.get(pid, 0)) // 15
+            if cap < 4:
+                continue
+            # one load variable per person keeps each step's row short (2 terms, not one
+            # per slot): a smaller, faster LP with the same bound
+            lv = model.new_int_var(0, cap, f"load[{pid}]")
+            model.add(lv == load)
+            load_vars.append((lv, pid))
             for k in range(1, cap // 4 + 1):
                 over = model.new_int_var(0, cap, f"over[{pid},{k}]")
-                model.add(over >= load - 4 * k)
+                model.add(over >= lv - 4 * k)
                 overs.append((over, pid, 4 * k))
                 obj.append(-cfg.weight_fairness * over)
     if hint is None:
@@ -987,8 +999,19 @@ def _solve(
     # a complete, feasible start for phase 2: phase 1's plan, with the continuity and fairness
     # variables at their least values for that plan (phase 1 left them anywhere)
     value = {v.index: solver.value(v) for v in [*x.values(), *filled.values()]}
+    # ... improved by swaps (same slots, same team sizes, every rule kept) on the phase 2
+    # terms, which phase 1 ignored: CP-SAT's search barely moves from a start far from them
+    start = {k: bool(value[v.index]) for k, v in x.items()}
+    if not keep:  # a re-plan starts from the old plan: moving people is not free there
+        start = _polish(start, recs, by_id, cfg, bonus, used_min)
+    for k, v in x.items():
+        value[v.index] = int(start[k])
+    for hp, pol in hps.values():
+        value[hp.index] = max([value[v.index] for v in pol] + [0])
     for y, vs in ys:
         value[y.index] = max(value[v.index] for v in vs)
+    for lv, pid in load_vars:
+        value[lv.index] = sum(q * value[v.index] for q, v in units_of[pid])
     for over, pid, threshold in overs:
         load = sum(q * value[v.index] for q, v in units_of[pid])
         value[over.index] = max(0, load - threshold)
@@ -996,7 +1019,7 @@ def _solve(
         v = model.get_int_var_from_proto_index(i)
         model.add_hint(v, value.get(i, solver.value(v)))
     model.maximize(sum(primary) + sum(obj))
-    first = {k: solver.boolean_value(v) for k, v in x.items()}
+    first = start
     solver, status, name = _run(model, cfg, left, linearization=1, presolve=False)
     seconds += solver.wall_time
     logger.debug("Roster phase 2: %s %.0f (bound %.0f) in %.1f s", name,
@@ -1004,12 +1027,6 @@ def _solve(
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         picked = {k: solver.boolean_value(v) for k, v in x.items()}
         objective, bound = solver.objective_value, solver.best_objective_bound
-        if name == "FEASIBLE" and cfg.lns_rounds:
-            picked, objective, lns_seconds = _lns(model, x, picked, objective, people,
-                                                  recs, cfg)  # fmt: skip
-            seconds += lns_seconds
-            if objective >= bound:
-                objective, name = bound, "OPTIMAL"
         if name == "OPTIMAL" and fill_gap > 0:
             name = "FEASIBLE"  # optimal for phase 2 only
     else:  # phase 2 ran out of time before its first solution: keep phase 1's plan
@@ -1027,60 +1044,178 @@ def _solve(
                    seconds=seconds, fill_gap=fill_gap)  # fmt: skip
 
 
-def _lns(
-    model: Any,
-    x: Mapping[tuple[str, str], Any],
-    picked: dict[tuple[str, str], bool],
-    objective: float,
-    people: Sequence[_Person],
+def _polish(
+    plan: dict[tuple[str, str], bool],
     recs: Sequence[Mapping[Any, Any]],
+    by_id: Mapping[str, _Person],
     cfg: RosterConfig,
-) -> tuple[dict[tuple[str, str], bool], float, float]:
-    """Improve phase 2's plan by large-neighbourhood search, deterministically.
+    bonus: Mapping[tuple[str, str], int],
+    used_min: Mapping[str, int],
+    passes: int = 20,
+) -> dict[tuple[str, str], bool]:
+    """Improve a legal plan by replacing one team member at a time, deterministically.
 
-    Each round frees the assignments of a few people (those linked to some schools plus the
-    people now walking them, or a seeded random few), fixes every other ``x`` to the
-    current plan and re-solves the same model (presolve shrinks it to the neighbourhood) for
-    ``lns_seconds`` deterministic seconds. A better plan is kept. The model and its bound
-    are unchanged, so the objective stays comparable with phase 2's bound.
+    A replacement must keep every hard rule (:func:`_team_ok`, availability, hours, no
+    overlap) and the team's size (so phase 1's value), and must raise phase 2's terms
+    (familiar faces, previous week, continuity, fairness). First improvement, slots and
+    people in a fixed order, at most ``passes`` sweeps.
     """
-    import random
+    people = list(by_id.values())
+    slot = {s[SLOT_ID]: s for s in recs}
+    team: dict[str, list[str]] = defaultdict(list)
+    cands: dict[str, list[str]] = defaultdict(list)
+    for pid, sid in sorted(plan):
+        cands[sid].append(pid)
+        if plan[pid, sid]:
+            team[sid].append(pid)
+    quarters = {sid: s["duration_min"] // 15 for sid, s in slot.items()}
+    load: dict[str, int] = defaultdict(int)
+    mins: dict[str, int] = defaultdict(int)
+    busy: dict[tuple[str, dt.date], list[tuple[int, int, str]]] = defaultdict(list)
+    walks: dict[tuple[str, str], int] = defaultdict(int)
+    for sid, pids in team.items():
+        s = slot[sid]
+        for pid in pids:
+            load[pid] += quarters[sid]
+            mins[pid] += s["duration_min"]
+            busy[pid, s[DATE]].append((s["start_min"], s["end_min"], sid))
+            walks[pid, s[LOOP_ID]] += 1
+    steps = {pid: (p.max_min - used_min.get(pid, 0)) // 15 // 4 for pid, p in by_id.items()}
+    own: dict[str, list[str]] = defaultdict(list)  # person -> slots they may walk
+    for pid, sid in sorted(plan):
+        own[pid].append(sid)
 
-    rng = random.Random(cfg.seed)
-    pids = sorted({pid for pid, _ in x})
-    keys = sorted({k for p in people for k in p.keys})
-    slot_keys = {s[SLOT_ID]: _slot_keys(s) for s in recs}
-    by_id = {p.pid: p for p in people}
-    variables = model.proto.variables
-    seconds = 0.0
-    for r in range(cfg.lns_rounds):
-        if r % 2 == 0 and keys:
-            schools = set(rng.sample(keys, min(3, len(keys))))
-            free = {p for p in pids if by_id[p].keys & schools}
-            free |= {pid for (pid, sid), on in picked.items() if on and slot_keys[sid] & schools}
-        else:
-            free = set(rng.sample(pids, min(16, len(pids))))
-        saved = []
-        for (pid, _), v in x.items():
-            if pid not in free:
-                dom = variables[v.index].domain
-                saved.append((v.index, list(dom)))
-                val = int(picked[pid, _])
-                dom.clear()
-                dom.extend([val, val])
-        model.clear_hints()  # type: ignore[no-untyped-call]
-        for k, v in x.items():
-            model.add_hint(v, picked[k])
-        solver, status, _name = _run(model, cfg, cfg.lns_seconds, linearization=1, workers=1)
-        for i, dom in saved:
-            variables[i].domain.clear()
-            variables[i].domain.extend(dom)
-        seconds += solver.wall_time
-        if status in (2, 4) and solver.objective_value > objective:  # FEASIBLE, OPTIMAL
-            objective = solver.objective_value
-            picked = {k: solver.boolean_value(v) for k, v in x.items()}
-    model.clear_hints()  # type: ignore[no-untyped-call]
-    return picked, objective, seconds
+    def fair(pid: str, q: int) -> int:
+        return -cfg.weight_fairness * sum(max(0, q - 4 * k) for k in range(1, steps[pid] + 1))
+
+    for _ in range(passes):
+        better = False
+        for sid in sorted(team):
+            s = slot[sid]
+            a, b, day, lid, q = s["start_min"], s["end_min"], s[DATE], s[LOOP_ID], quarters[sid]
+            for i, pid in enumerate(list(team[sid])):
+                if pid not in team[sid]:
+                    continue
+                out = (bonus[pid, sid]
+                       - (cfg.weight_continuity if walks[pid, lid] == 1 else 0)
+                       + fair(pid, load[pid]) - fair(pid, load[pid] - q))  # fmt: skip
+                best, pick = 0, None
+                for new in cands[sid]:
+                    if new in team[sid]:
+                        continue
+                    p = by_id[new]
+                    if mins[new] + s["duration_min"] > p.max_min - used_min.get(new, 0):
+                        continue
+                    if any(x < b and a < y for x, y, _ in busy[new, day]):
+                        continue
+                    gain = (bonus[new, sid]
+                            - (cfg.weight_continuity if walks[new, lid] == 0 else 0)
+                            + fair(new, load[new] + q) - fair(new, load[new]))  # fmt: skip
+                    if gain - out > best:
+                        members = [by_id[x] for x in team[sid] if x != pid] + [p]
+                        if _team_ok(s, members, people, cfg):
+                            best, pick = gain - out, new
+                if pick is None:
+                    continue
+                team[sid][i] = pick
+                for who, sign in ((pid, -1), (pick, 1)):
+                    load[who] += sign * q
+                    mins[who] += sign * s["duration_min"]
+                    walks[who, lid] += sign
+                busy[pid, day].remove((a, b, sid))
+                busy[pick, day].append((a, b, sid))
+                better = True
+        # exchanges: p (on s1) and q (on s2) trade places, for s2 on a loop p already walks
+        # or at one of p's schools (same hours roughly, fewer distinct faces per loop)
+        for p_id in sorted(by_id):
+            for s1 in sorted(sid for sid, pids in team.items() if p_id in pids):
+                if p_id not in team[s1]:
+                    continue  # moved earlier in this sweep
+                r1 = slot[s1]
+                targets = sorted(sid for sid in own.get(p_id, ())
+                                 if sid != s1 and (bonus[p_id, sid] > 0
+                                                   or walks[p_id, slot[sid][LOOP_ID]] > 0))
+                for s2 in targets:
+                    r2 = slot[s2]
+                    if p_id in team[s2] or p_id not in team[s1]:
+                        continue
+                    done = False
+                    for q_id in list(team[s2]):
+                        if (q_id, s1) not in plan or q_id in team[s1]:
+                            continue
+                        gain = _swap_gain(p_id, q_id, r1, r2, bonus, walks, load, quarters,
+                                          fair, cfg)  # fmt: skip
+                        if gain <= 0 or not _swap_ok(p_id, q_id, r1, r2, by_id, mins, busy,
+                                                     used_min):  # fmt: skip
+                            continue
+                        t1 = [by_id[x] for x in team[s1] if x != p_id] + [by_id[q_id]]
+                        t2 = [by_id[x] for x in team[s2] if x != q_id] + [by_id[p_id]]
+                        if not (_team_ok(r1, t1, people, cfg) and _team_ok(r2, t2, people, cfg)):
+                            continue
+                        team[s1][team[s1].index(p_id)] = q_id
+                        team[s2][team[s2].index(q_id)] = p_id
+                        for who, out, into in ((p_id, r1, r2), (q_id, r2, r1)):
+                            load[who] += quarters[into[SLOT_ID]] - quarters[out[SLOT_ID]]
+                            mins[who] += into["duration_min"] - out["duration_min"]
+                            walks[who, out[LOOP_ID]] -= 1
+                            walks[who, into[LOOP_ID]] += 1
+                            busy[who, out[DATE]].remove(
+                                (out["start_min"], out["end_min"], out[SLOT_ID]))
+                            busy[who, into[DATE]].append(
+                                (into["start_min"], into["end_min"], into[SLOT_ID]))
+                        better = done = True
+                        break
+                    if done:
+                        break
+        if not better:
+            break
+    return {(pid, sid): pid in team.get(sid, ()) for pid, sid in plan}
+
+
+def _swap_gain(
+    p: str,
+    q: str,
+    r1: Mapping[Any, Any],
+    r2: Mapping[Any, Any],
+    bonus: Mapping[tuple[str, str], int],
+    walks: Mapping[tuple[str, str], int],
+    load: Mapping[str, int],
+    quarters: Mapping[str, int],
+    fair: Any,
+    cfg: RosterConfig,
+) -> int:
+    """Phase 2's gain when p (on slot r1) and q (on slot r2) trade places."""
+    s1, s2, l1, l2 = r1[SLOT_ID], r2[SLOT_ID], r1[LOOP_ID], r2[LOOP_ID]
+    gain = bonus[q, s1] + bonus[p, s2] - bonus[p, s1] - bonus[q, s2]
+    if l1 != l2:
+        w = cfg.weight_continuity
+        gain += w * ((walks[p, l1] == 1) - (walks[p, l2] == 0))
+        gain += w * ((walks[q, l2] == 1) - (walks[q, l1] == 0))
+    d = quarters[s2] - quarters[s1]
+    gain += fair(p, load[p] + d) - fair(p, load[p]) + fair(q, load[q] - d) - fair(q, load[q])
+    return int(gain)
+
+
+def _swap_ok(
+    p: str,
+    q: str,
+    r1: Mapping[Any, Any],
+    r2: Mapping[Any, Any],
+    by_id: Mapping[str, _Person],
+    mins: Mapping[str, int],
+    busy: Mapping[tuple[str, dt.date], list[tuple[int, int, str]]],
+    used_min: Mapping[str, int],
+) -> bool:
+    """Whether p can move from slot r1 to r2 and q from r2 to r1 (hours, no overlap)."""
+    for who, out, into in ((p, r1, r2), (q, r2, r1)):
+        d = into["duration_min"] - out["duration_min"]
+        if mins[who] + d > by_id[who].max_min - used_min.get(who, 0):
+            return False
+        a, b = into["start_min"], into["end_min"]
+        if any(x < b and a < y for x, y, sid in busy.get((who, into[DATE]), ())
+               if sid != out[SLOT_ID]):  # fmt: skip
+            return False
+    return True
 
 
 def _run(

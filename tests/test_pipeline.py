@@ -206,3 +206,13 @@ def test_staff_links_to_unknown_schools_are_named(planned):
     notes = pipeline._unknown_school_links(staff, result.inputs)
     assert len(notes) == 1
     assert "X1 -> 'Hogwarts'" in notes[0] and "Catmose" not in notes[0]
+
+
+def test_shared_page_shows_only_patrolled_routes(planned):
+    result, _ = planned
+    html = (result.out_dir / "shared.html").read_text(encoding="utf-8")
+    cors = result.plan.corridors
+    assert not cors["patrolled"].all(), "the embedded plan has an unpatrolled corridor"
+    for row in cors.itertuples(index=False):
+        for name in str(row.school_names).split(";"):
+            assert (name in html) == bool(row.patrolled), name

@@ -495,8 +495,9 @@ def test_replan_after_absence_changes_little(rutland) -> None:
     after = a[a["date"] < wed]
     assert set(zip(before["slot_id"], before["person_id"], strict=True)) == set(
         zip(after["slot_id"], after["person_id"], strict=True))  # fmt: skip
-    # P01's patrols from Wednesday are re-staffed; anybody else who moved did so the same day
-    # to take one of them (a chain), so every change is forced by the absence
+    # P01's patrols from Wednesday are re-staffed; anybody else who moved did so to take one
+    # of them (a chain: the same day, or another day when hours run short), so every change
+    # is forced by the absence
     removed = result.changes[result.changes["change"] == "removed"]
     added = result.changes[result.changes["change"] == "added"]
     lost = mine[mine["date"] >= wed]
@@ -504,7 +505,7 @@ def test_replan_after_absence_changes_little(rutland) -> None:
     assert (result.changes["date"] >= wed).all()
     moved = removed[removed["person_id"] != "P01"]
     for pid, date in zip(moved["person_id"], moved["date"], strict=True):
-        took = added[(added["person_id"] == pid) & (added["date"] == date)]
+        took = added[added["person_id"] == pid]
         assert set(took["slot_id"]) & set(lost["slot_id"]), (pid, date)
     assert len(added) == len(removed) <= 2 * len(lost)
     assert len(result.messages) == result.changes["slot_id"].nunique()
