@@ -97,6 +97,7 @@ TEAM = "team"
 RISK = "risk"
 FILLED = "filled"
 POLICE_CONTACT = "police_contact"
+POLICE_CONTACT_ID = "police_contact_id"
 PROBLEM = "problem"
 
 STAFF_REQUIRED = (PERSON_ID, PERSON_NAME, AGENCY, AVAILABILITY)
@@ -1289,10 +1290,10 @@ def _finish(
         for pid in solved.chosen.get(s[SLOT_ID], []):
             busy[pid, s[DATE]].append((s["start_min"], s["end_min"]))
             used[pid] += int(s["duration_min"])
-    filled, contacts, teams, probs = [], [], [], []
+    filled, contacts, contact_ids, teams, probs = [], [], [], [], []
     for s in slots.to_dict("records"):
         team = [by_id[pid] for pid in solved.chosen.get(s[SLOT_ID], []) if pid in by_id]
-        contact, problem = "", ""
+        contact, contact_id, problem = "", "", ""
         if team and not any(p.agency in police for p in team):
             cands = _contacts(people, s, police)
             keys = _slot_keys(s)
@@ -1304,11 +1305,13 @@ def _finish(
                 )
             )
             contact = _label(cands[0]) if cands else ""
+            contact_id = cands[0].pid if cands else ""
         if not team:
             problem = _diagnose(s, people, cfg, busy, used)
             problems.append(problem)
         filled.append(bool(team))
         contacts.append(contact)
+        contact_ids.append(contact_id)
         team_text = "; ".join(_label(p) for p in team)
         teams.append(team_text)
         probs.append(problem)
@@ -1322,6 +1325,7 @@ def _finish(
             })  # fmt: skip
     slots[FILLED] = pd.Series(filled, index=slots.index, dtype=bool)
     slots[POLICE_CONTACT] = contacts
+    slots[POLICE_CONTACT_ID] = contact_ids
     slots[TEAM] = teams
     slots[PROBLEM] = probs
     assignments = pd.DataFrame(rows, columns=list(ASSIGNMENT_COLUMNS))
@@ -1852,14 +1856,30 @@ def _write_calendars(rota: Roster, folder: Path) -> list[Path]:
     out = [folder / "team.ics"]
     with atomic_open(out[0], "wb") as fh:
         fh.write(team.to_ical())
-    for pid, rows in rota.assignments.groupby(PERSON_ID, sort=True):
-        cal = _calendar(f"Patrols: {rows[PERSON_NAME].iloc[0]}")
+    # a police contact is on call for a police-free patrol: it goes in their calendar too
+    on_call: dict[str, list[Mapping[Any, Any]]] = {}
+    for s in slots.values():
+        if s[FILLED] and s.get(POLICE_CONTACT_ID):
+            on_call.setdefault(str(s[POLICE_CONTACT_ID]), []).append(s)
+    names = dict(zip(rota.assignments[PERSON_ID], rota.assignments[PERSON_NAME], strict=False))
+    for pid in sorted(set(rota.assignments[PERSON_ID].astype(str)) | set(on_call)):
+        rows = rota.assignments[rota.assignments[PERSON_ID].astype(str) == pid]
+        who = names.get(pid) or str(on_call[pid][0][POLICE_CONTACT]).split(" (")[0]
+        cal = _calendar(f"Patrols: {who}")
         for sid in rows[SLOT_ID]:
             s = slots.get(sid) or rows[rows[SLOT_ID] == sid].iloc[0].to_dict()
             desc = f"Loop {s[LOOP_ID]}. Meet: {s[MEETING_POINT]}. Team: {s[TEAM]}."
             if s.get(POLICE_CONTACT):
                 desc += f" Police contact: {s[POLICE_CONTACT]}."
             cal.add_component(_event(f"{sid}/{pid}@safer-corridors", s, tz, stamp, desc))
+        for s in on_call.get(pid, []):
+            ev = _event(
+                f"{s[SLOT_ID]}/{pid}/contact@safer-corridors", s, tz, stamp,
+                f"On call as the police contact for a patrol without police. Loop "
+                f"{s[LOOP_ID]}. Meet: {s[MEETING_POINT]}. Team: {s[TEAM]}.",
+            )  # fmt: skip
+            ev["summary"] = f"Police contact (on call): {s[CORRIDOR_NAME]}"
+            cal.add_component(ev)
         cal.add_missing_timezones()
         path = folder / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', str(pid))}.ics"
         with atomic_open(path, "wb") as fh:

@@ -648,3 +648,21 @@ def test_read_plan_loops_round_trip(tmp_path: Path) -> None:
     assert back.loops.geometry.iloc[0].distance(cors.loops.geometry.iloc[0]) < 1.0
     with pytest.raises(InputDataError, match="no patrol loops"):
         read_plan_loops(tmp_path / "nowhere")
+
+
+def test_police_contact_gets_an_on_call_event(tmp_path) -> None:
+    cors = make_corridors([{"loop_id": "L1", "corridor_id": "C1", "start_time": "15:15"}],
+                          offences={"C1": {}})  # fmt: skip
+    staff = staff_from_records([
+        person("Y1", "youth_worker"), person("T1", "school_staff"),
+        person("O1", "police_officer", name="Example Officer Z", max_hours_week=0.5),
+    ])  # fmt: skip
+    rota = make_roster(cors, staff, one_day(), week_start=MONDAY)
+    assert rota.slots.iloc[0]["police_contact_id"] == "O1"
+    assert "O1" not in set(rota.assignments["person_id"])
+    write_roster_exports(rota, cors, tmp_path)
+    cal = icalendar.Calendar.from_ical((tmp_path / "calendar" / "O1.ics").read_bytes())
+    events = [c for c in cal.walk("VEVENT")]
+    assert len(events) == 1
+    assert str(events[0]["summary"]).startswith("Police contact (on call)")
+    assert events[0].decoded("dtstart").hour == 15
