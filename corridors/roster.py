@@ -998,6 +998,14 @@ def _solve(
     logger.debug("Roster phase 1: %s %.0f (bound %.0f) in %.1f s", name, p1, b1, solver.wall_time)
     fill_gap = abs(b1 - p1) / max(1.0, abs(p1))
     model.add(sum(primary) >= round(p1))
+    # Phase 2's bound comes from its LP, at linearization level 1, which leaves out the
+    # implications "x -> y" above: continuity then looks free. The same valid links as
+    # linear rows (no integer plan violates them), added only now so phase 1's search is
+    # unchanged. (Also tried: "police -> hp" rows and per person x loop "days walked <=
+    # most days x y" caps; valid, but they slowed the LP more than they tightened it.)
+    for y, vs in ys:
+        for v in vs:
+            model.add(y >= v)
     for f in filled.values():  # phase 2 re-staffs the same slots
         model.add(f == solver.boolean_value(f))
     model.clear_hints()  # type: ignore[no-untyped-call]
@@ -1025,7 +1033,8 @@ def _solve(
         model.add_hint(v, value.get(i, solver.value(v)))
     model.maximize(sum(primary) + sum(obj))
     first = start
-    solver, status, name = _run(model, cfg, left, linearization=1, presolve=False)
+    # every row in the LP from the start, not added lazily: the bound closes far faster
+    solver, status, name = _run(model, cfg, left, linearization=1, presolve=False, lazy=False)
     seconds += solver.wall_time
     logger.debug("Roster phase 2: %s %.0f (bound %.0f) in %.1f s", name,
                  solver.objective_value, solver.best_objective_bound, solver.wall_time)  # fmt: skip
@@ -1240,6 +1249,7 @@ def _run(
     linearization: int = 2,
     presolve: bool = True,
     workers: int | None = None,
+    lazy: bool = True,
 ) -> tuple[Any, Any, str]:
     """Solve ``model`` deterministically: a deterministic-time limit, fixed seed and workers."""
     from ortools.sat.python import cp_model
@@ -1251,6 +1261,7 @@ def _run(
     prm.interleave_search = prm.num_workers > 1  # keeps multi-worker search deterministic
     prm.linearization_level = linearization
     prm.cp_model_presolve = presolve  # phase 2 starts from a complete plan: search at once
+    prm.add_lp_constraints_lazily = lazy
     prm.max_deterministic_time = seconds
     prm.max_time_in_seconds = max(30.0, seconds * 10)  # wall-clock safety net only
     status = solver.solve(model)
