@@ -416,8 +416,7 @@ def plan(state: _State, week: str | None) -> None:
 def _echo_plan_summary(result: Any, paths: list[Path], elapsed_s: float) -> None:
     from corridors import io
 
-    staff_reports = tuple(result.staff.reports) if result.staff is not None else ()
-    click.echo(io.summarise((*result.inputs.reports, *staff_reports)))
+    click.echo(io.summarise(result.reports))
     plan = result.plan
     patrolled = (
         plan.corridors[plan.corridors["patrolled"]] if len(plan.corridors) else plan.corridors

@@ -527,3 +527,72 @@ __all__ = [
     "read_osm_pois",
     "read_osm_schools",
 ]
+
+
+# -- homes: where the corridor stage sends after-school walkers --------------------------
+
+_RESIDENTIAL_BUILDINGS = {
+    "house": 1.0, "residential": 1.0, "detached": 1.0, "semidetached_house": 1.0,
+    "terrace": 3.0, "bungalow": 1.0, "apartments": 6.0, "dormitory": 6.0, "farm": 1.0,
+    "static_caravan": 1.0, "houseboat": 1.0,
+}  # fmt: skip
+
+
+def read_residential(path: str | Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """
+    Read residential buildings and ``landuse=residential`` areas from an OSM file.
+
+    Parameters
+    ----------
+    path
+        An ``.osm``, ``.osm.bz2``, ``.osm.gz`` or ``.osm.pbf`` file.
+
+    Returns
+    -------
+    buildings : geopandas.GeoDataFrame
+        One Point (the mean of the outline's nodes) per residential building way, with
+        ``weight`` (dwellings, a rough guess by building type), EPSG:4326.
+    landuse : geopandas.GeoDataFrame
+        One Polygon per closed ``landuse=residential`` way, EPSG:4326. Multipolygon
+        relations are skipped.
+    """
+    bx: list[float] = []
+    by: list[float] = []
+    bw: list[float] = []
+    polys: list[shapely.Polygon] = []
+    processor = (
+        osmium.FileProcessor(str(_check_path(path)), osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations()
+        .with_filter(osmium.filter.KeyFilter("building", "landuse"))
+    )
+    for obj in processor:
+        if not obj.is_way():
+            continue
+        tags = obj.tags
+        building = tags.get("building")
+        landuse = tags.get("landuse")
+        if building is None and landuse != "residential":
+            continue
+        weight = _RESIDENTIAL_BUILDINGS.get(building) if building is not None else None
+        if building is not None and weight is None:
+            continue
+        try:
+            coords = [(n.lon, n.lat) for n in obj.nodes if n.location.valid()]
+        except osmium.InvalidLocationError:  # pragma: no cover - clipped extracts
+            continue
+        if len(coords) < 3:
+            continue
+        if weight is not None:
+            arr = np.asarray(coords[:-1] if coords[0] == coords[-1] else coords)
+            bx.append(float(arr[:, 0].mean()))
+            by.append(float(arr[:, 1].mean()))
+            bw.append(weight)
+        elif coords[0] == coords[-1] and len(coords) >= 4:
+            polys.append(shapely.Polygon(coords))
+    buildings = gpd.GeoDataFrame(
+        {"weight": np.asarray(bw, dtype=float)},
+        geometry=gpd.points_from_xy(bx, by),
+        crs="EPSG:4326",
+    )
+    landuse_gdf = gpd.GeoDataFrame(geometry=gpd.GeoSeries(polys, crs="EPSG:4326"))
+    return buildings, landuse_gdf

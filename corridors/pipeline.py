@@ -48,6 +48,12 @@ class Result:
     notes: tuple[str, ...] = ()
 
     @property
+    def reports(self) -> tuple[io.SourceReport, ...]:
+        """Per-source row counts of every input, staff included."""
+        staff = tuple(self.staff.reports) if self.staff is not None else ()
+        return (*self.inputs.reports, *staff)
+
+    @property
     def out_dir(self) -> Path:
         """The week's folder: ``<maps.out_dir>/<area>/<ISO week>/``."""
         return self.cfg.maps.out_dir / self.cfg.area.name / self.week
@@ -220,19 +226,9 @@ def _unknown_school_links(staff: roster.Staff | None, inputs: io.Inputs) -> tupl
     """Name the staff links to schools that are not schools of this area (typos, old names)."""
     if staff is None or not len(staff.people):
         return ()
-
-    def key(text: object) -> str:
-        return " ".join(str(text).casefold().split())
-
-    known = {key(v) for v in inputs.schools[io.SCHOOL_ID]} | {
-        key(v) for v in inputs.schools[io.NAME]
-    }
-    unknown = [
-        f"{row.person_id} -> {link.strip()!r}"
-        for row in staff.people.itertuples(index=False)
-        for link in str(row.schools or "").split(";")
-        if link.strip() and key(link) not in known
-    ]
+    unknown = roster.unknown_school_links(
+        staff, ids=inputs.schools[io.SCHOOL_ID], names=inputs.schools[io.NAME]
+    )
     if not unknown:
         return ()
     note = (
@@ -282,10 +278,7 @@ def write_plan(result: Result) -> list[Path]:
     if result.rota is not None:
         written += roster.write_roster_exports(result.rota, result.plan, folder)
 
-    reports = list(result.inputs.reports)
-    if result.staff is not None:
-        reports += list(result.staff.reports)
-    inputs = dataclasses.replace(result.inputs, reports=tuple(reports))
+    inputs = dataclasses.replace(result.inputs, reports=result.reports)
     week_files = maps.write_week(
         inputs=inputs,
         street=result.street,

@@ -598,6 +598,22 @@ def _key(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().casefold())
 
 
+def unknown_school_links(staff: Staff, *, ids: Iterable[Any], names: Iterable[Any]) -> list[str]:
+    """
+    Return ``"<person_id> -> '<link>'"`` for each staff link that names no known school.
+
+    Links are matched like the roster matches them (case and spacing ignored), against
+    the schools' ids and names.
+    """
+    known = {_key(str(v)) for v in ids} | {_key(str(v)) for v in names}
+    return [
+        f"{row.person_id} -> {link!r}"
+        for row in staff.people.itertuples(index=False)
+        for link in _split(getattr(row, SCHOOLS))
+        if _key(link) not in known
+    ]
+
+
 def build_slots(
     corridors: Any, cfg: RosterConfig, *, week_start: dt.date
 ) -> tuple[pd.DataFrame, list[str]]:

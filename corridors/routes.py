@@ -64,6 +64,7 @@ from shapely.ops import substring
 from corridors import io
 from corridors.config import RouteConfig
 from corridors.errors import InputDataError
+from corridors.osm import read_residential
 from corridors.outputs import atomic_open, write_text
 
 logger = logging.getLogger(__name__)
@@ -107,11 +108,6 @@ UNPATROLLED_COLUMNS = (io.SCHOOL_ID, io.NAME, REASON)
 
 MONTH_ONLY_NOTE = "month-only data: time of day unknown"
 _HUB_WEIGHTS = {"rail": 3.0, "tube": 3.0, "tram": 2.0, "bus": 1.0}
-_RESIDENTIAL_BUILDINGS = {
-    "house": 1.0, "residential": 1.0, "detached": 1.0, "semidetached_house": 1.0,
-    "terrace": 3.0, "bungalow": 1.0, "apartments": 6.0, "dormitory": 6.0, "farm": 1.0,
-    "static_caravan": 1.0, "houseboat": 1.0,
-}  # fmt: skip
 _PRIZE_SCALE = 1e8  # total prize of a corridor, in solver units (distance is a tie-break)
 _DIST_SCALE = 10  # solver distances in decimetres
 _UNIT_DISTANCE_COST = 1  # a tie-break: prizes dominate
@@ -403,68 +399,6 @@ def _depths(local_parent: np.ndarray) -> np.ndarray:
 # -- home areas -----------------------------------------------------------------------------
 
 
-def read_residential(path: str | Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """
-    Read residential buildings and ``landuse=residential`` areas from an OSM file.
-
-    Parameters
-    ----------
-    path
-        An ``.osm``, ``.osm.bz2``, ``.osm.gz`` or ``.osm.pbf`` file.
-
-    Returns
-    -------
-    buildings : geopandas.GeoDataFrame
-        One Point (the mean of the outline's nodes) per residential building way, with
-        ``weight`` (dwellings, a rough guess by building type), EPSG:4326.
-    landuse : geopandas.GeoDataFrame
-        One Polygon per closed ``landuse=residential`` way, EPSG:4326. Multipolygon
-        relations are skipped.
-    """
-    import osmium
-
-    bx: list[float] = []
-    by: list[float] = []
-    bw: list[float] = []
-    polys: list[Any] = []
-    processor = (
-        osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
-        .with_locations()
-        .with_filter(osmium.filter.KeyFilter("building", "landuse"))
-    )
-    for obj in processor:
-        if not obj.is_way():
-            continue
-        tags = obj.tags
-        building = tags.get("building")
-        landuse = tags.get("landuse")
-        if building is None and landuse != "residential":
-            continue
-        weight = _RESIDENTIAL_BUILDINGS.get(building) if building is not None else None
-        if building is not None and weight is None:
-            continue
-        try:
-            coords = [(n.lon, n.lat) for n in obj.nodes if n.location.valid()]
-        except osmium.InvalidLocationError:  # pragma: no cover - clipped extracts
-            continue
-        if len(coords) < 3:
-            continue
-        if weight is not None:
-            arr = np.asarray(coords[:-1] if coords[0] == coords[-1] else coords)
-            bx.append(float(arr[:, 0].mean()))
-            by.append(float(arr[:, 1].mean()))
-            bw.append(weight)
-        elif coords[0] == coords[-1] and len(coords) >= 4:
-            polys.append(shapely.Polygon(coords))
-    buildings = gpd.GeoDataFrame(
-        {"weight": np.asarray(bw, dtype=float)},
-        geometry=gpd.points_from_xy(bx, by),
-        crs="EPSG:4326",
-    )
-    landuse_gdf = gpd.GeoDataFrame(geometry=gpd.GeoSeries(polys, crs="EPSG:4326"))
-    return buildings, landuse_gdf
-
-
 def _street_length_weights(net: _Net) -> np.ndarray:
     """Half the length of the street segments at each node (each direction counts once)."""
     half = np.zeros(len(net.node_ids))
@@ -484,7 +418,7 @@ def _home_weights(street: Any, net: _Net) -> tuple[np.ndarray, str]:
     if is_osm:
         try:
             buildings, landuse = read_residential(source)
-        except Exception as exc:  # noqa: BLE001 - any read failure falls back to street length
+        except Exception as exc:
             logger.warning("Could not read residential buildings from %s (%s)", source, exc)
             buildings, landuse = gpd.GeoDataFrame(), gpd.GeoDataFrame()
         if len(buildings):
@@ -749,7 +683,7 @@ def _loop_instance(
     return _Instance(depot, cand, prize, mat, exit_at, entry_at, dist, pred, row_of)
 
 
-def _solve_loops(  # noqa: PLR0913, PLR0915
+def _solve_loops(
     net: _Net,
     seg_risk: np.ndarray,
     depot_pos: Sequence[int],
@@ -1059,7 +993,7 @@ def street_from_edges(
 # -- the stage ------------------------------------------------------------------------------
 
 
-def plan_corridors(  # noqa: PLR0912, PLR0913, PLR0915
+def plan_corridors(
     street: Any,
     inputs: io.Inputs,
     spots: Any | None,
@@ -1375,7 +1309,7 @@ def _why_not_patrolled(
     return f"no after-school incidents within {cfg.incident_buffer_m:g} m of its streets"
 
 
-def _reason(  # noqa: PLR0913
+def _reason(
     names: list[str],
     streets: list[str],
     n_inc: int,
@@ -1401,7 +1335,7 @@ def _reason(  # noqa: PLR0913
     return f"Not patrolled ({why_not}): {walking}; {what}."
 
 
-def _corridor_loops(  # noqa: PLR0913
+def _corridor_loops(
     net: _Net,
     cid: str,
     members: list[str],
