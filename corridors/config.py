@@ -377,6 +377,7 @@ class RosterConfig:
     replan_change_cost: int = 100
     replan_other_day_cost: int = 5000
     solver_seconds: float = 5.0
+    gap_limit: float = 0.005
     num_workers: int = 1
     seed: int = 0
 
@@ -394,6 +395,8 @@ class RosterConfig:
             )
         if self.solver_seconds <= 0:
             raise ConfigError(f"roster.solver_seconds must be > 0, got {self.solver_seconds}")
+        if not 0 <= self.gap_limit < 1:
+            raise ConfigError(f"roster.gap_limit must be in [0, 1), got {self.gap_limit}")
         if self.num_workers < 1:
             raise ConfigError(f"roster.num_workers must be >= 1, got {self.num_workers}")
         if not self.days or any(d not in range(7) for d in self.days):
