@@ -339,7 +339,9 @@ class RosterConfig:
     ``safeguarding``. ``people`` holds staff rows inline (same keys as the staff CSV
     columns), added to those of ``staff``. Times are local ``"HH:MM"``; minutes are minutes.
     The ``weight_*`` values are the solver's integer objective weights (see
-    :func:`corridors.roster.make_roster`).
+    :func:`corridors.roster.make_roster`). ``solver_seconds`` is the solver's deterministic
+    time; ``gap_limit`` stops the search once the roster is proven within that share of the
+    best possible (0.005 = 0.5 %; 0 searches until optimal or out of time).
     """
 
     staff: Path | None = None
