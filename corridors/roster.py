@@ -1051,8 +1051,8 @@ def _solve(
     if not keep:  # a re-plan starts from the old plan: moving people is not free there
         plan = _polish(plan, recs, by_id, cfg, bonus, used_min)
     start_values = complete(plan)
-    model.maximize(sum(c * v for c, v in [*primary, *secondary]))
     terms = [*primary, *secondary]
+    model.maximize(sum(c * v for c, v in terms))
     start_objective = worth(start_values, terms)
     relax = _relax(model, implied, left, "phase 2")
     _set_hint(model, start_values)
@@ -1372,8 +1372,9 @@ def _phase(
     2. RENS: CP-SAT with every decision the LP made integral fixed; if that has no plan,
        RINS: every decision at 0 in both the LP and the start plan fixed at 0 (the two
        share half the time; RENS needs most of it when its neighbourhood has plans). On
-       the borough benchmark these reach within 0.5 % of the LP bound in a second or two;
-       CP-SAT's one worker on the whole model barely leaves its start in that time.
+       the borough benchmark week RENS reaches within 0.5 % of the LP bound in 2-4 s, where
+       CP-SAT's one worker on the whole model barely leaves its start. (When staff are
+       short, RENS can have no plan and RINS stays near the start: see the README.)
     3. The whole model, from the best plan so far, with what time is left, only if the
        plan is not yet proven within ``cfg.gap_limit``.
 
