@@ -42,6 +42,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import logging
 import math
@@ -777,7 +778,7 @@ def _pyvrp_routes(
     k = len(prize)
     scale = _PRIZE_SCALE / max(float(prize.sum()), 1e-12)
     dist = np.ceil(mat * _DIST_SCALE).astype(np.int64)
-    max_dist = int(math.floor(budget_m * _DIST_SCALE))
+    max_dist = math.floor(budget_m * _DIST_SCALE)
     model = Model()
     locs = [model.add_location(x=0, y=0) for _ in range(k + 1)]
     model.add_depot(locs[0])
@@ -809,7 +810,7 @@ def _pyvrp_routes(
 
 def _tour_length(mat: np.ndarray, visits: list[int]) -> float:
     seq = [0, *visits, 0]
-    return float(sum(mat[a, b] for a, b in zip(seq[:-1], seq[1:], strict=True)))
+    return float(sum(mat[a, b] for a, b in itertools.pairwise(seq)))
 
 
 def _repair(visits: list[int], mat: np.ndarray, prize: np.ndarray, budget_m: float) -> list[int]:
@@ -856,7 +857,7 @@ def _expand(
     walked: set[int] = set()
     metres = 0.0
     seq = [0, *route, 0]
-    for a_loc, b_loc in zip(seq[:-1], seq[1:], strict=True):
+    for a_loc, b_loc in itertools.pairwise(seq):
         frm = int(exit_at[a_loc, b_loc])
         to = int(entry_at[a_loc, b_loc])
         if a_loc != 0:  # leave the previous candidate's midpoint towards ``frm``
@@ -866,7 +867,7 @@ def _expand(
             nodes.append(frm)
             metres += net.length[net.seg_rows[seg]] / 2
         path = _node_path(inst.pred, inst.row_of[frm], frm, to)
-        for p, q in zip(path[:-1], path[1:], strict=True):
+        for p, q in itertools.pairwise(path):
             r = int(_edge_row(net, np.array([p]), np.array([q]))[0])
             coords.append(_oriented(net, r, p)[1:])
             nodes.append(q)
@@ -897,7 +898,7 @@ def _half_from_mid(net: _Net, row: int, end: int) -> np.ndarray:
 
 
 def _toy_street() -> Any:
-    """A 3 x 3 grid street graph (100 m blocks) for doctests: nodes 0..8, row by row."""
+    """Return a 3 x 3 grid street graph (100 m blocks) for doctests: nodes 0..8, row by row."""
     rows_uv = []
     for r in range(3):
         for c in range(3):
@@ -1515,7 +1516,7 @@ def _geojson(frame: gpd.GeoDataFrame) -> str:
 
 
 __all__ = [
-    "Corridors", "Loop", "corridor_streets", "plan_corridors", "plan_patrol_loops", "read_residential",
-    "route_footfall", "street_from_edges", "write_corridor_exports",
+    "Corridors", "Loop", "corridor_streets", "plan_corridors", "plan_patrol_loops",
+    "read_residential", "route_footfall", "street_from_edges", "write_corridor_exports",
 ]  # fmt: skip
 
