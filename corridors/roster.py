@@ -1006,10 +1006,8 @@ def _solve(
         """
         value = [0] * n_vars
         for key, v in x.items():
-            value[v.index] = int(plan[key])
-        for sid, f in filled.items():
-            value[f.index] = int(any(value[x[p.pid, sid].index] for p in people
-                                     if (p.pid, sid) in x))  # fmt: skip
+            if plan[key]:
+                value[v.index] = value[filled[key[1]].index] = 1
         for hp, pol in hps.values():
             value[hp.index] = max([value[v.index] for v in pol] + [0])
         for y, vs in ys:

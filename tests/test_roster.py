@@ -78,6 +78,20 @@ def person(pid: str, agency: str, **kw: object) -> dict[str, object]:
             "availability": kw.pop("availability", "Mon-Fri 15:00-18:00"), **kw}  # fmt: skip
 
 
+def two_schools() -> tuple[Corridors, object]:
+    """Two schools' loops at 15:15; each school officer linked to the *other* loop's school."""
+    cors = make_corridors([
+        {"loop_id": "L1", "corridor_id": "C1", "start_time": "15:15", "school": "Catmose College"},
+        {"loop_id": "L2", "corridor_id": "C2", "start_time": "15:15", "school": "Oakham School"},
+    ])  # fmt: skip
+    staff = staff_from_records([
+        person("S1", "school_officer", schools="Oakham School"),
+        person("S2", "school_officer", schools="Catmose College"),
+        person("T1", "school_staff"), person("T2", "school_staff"),
+    ])  # fmt: skip
+    return cors, staff
+
+
 def one_day(**kw: object) -> RosterConfig:
     return dataclasses.replace(FAST, days=(0,), **kw)
 
@@ -399,10 +413,7 @@ def test_availability_absence_hours_and_overlaps() -> None:
 
 
 def test_school_linked_officer_walks_own_school() -> None:
-    cors = make_corridors([
-        {"loop_id": "L1", "corridor_id": "C1", "start_time": "15:15", "school": "Catmose College"},
-        {"loop_id": "L2", "corridor_id": "C2", "start_time": "15:15", "school": "Oakham School"},
-    ])  # fmt: skip
+    cors = two_schools()[0]
     staff = staff_from_records([
         person("S1", "school_officer", schools="OAKHAM SCHOOL"),
         person("S2", "school_officer", schools="osm:way/100"),  # Catmose College's id here
@@ -416,15 +427,7 @@ def test_school_linked_officer_walks_own_school() -> None:
 def test_polish_trades_places_to_put_familiar_faces_on_their_schools() -> None:
     from corridors.roster import _people, _polish, _team_ok, build_slots
 
-    cors = make_corridors([
-        {"loop_id": "L1", "corridor_id": "C1", "start_time": "15:15", "school": "Catmose College"},
-        {"loop_id": "L2", "corridor_id": "C2", "start_time": "15:15", "school": "Oakham School"},
-    ])  # fmt: skip
-    staff = staff_from_records([
-        person("S1", "school_officer", schools="Oakham School"),
-        person("S2", "school_officer", schools="Catmose College"),
-        person("T1", "school_staff"), person("T2", "school_staff"),
-    ])  # fmt: skip
+    cors, staff = two_schools()
     cfg = one_day()
     slots, _ = build_slots(cors, cfg, week_start=MONDAY)
     people = _people(staff)
@@ -444,15 +447,7 @@ def test_polish_trades_places_to_put_familiar_faces_on_their_schools() -> None:
 def test_phase_two_without_a_plan_still_reports_the_whole_objective(monkeypatch) -> None:
     import corridors.roster as roster_module
 
-    cors = make_corridors([
-        {"loop_id": "L1", "corridor_id": "C1", "start_time": "15:15", "school": "Catmose College"},
-        {"loop_id": "L2", "corridor_id": "C2", "start_time": "15:15", "school": "Oakham School"},
-    ])  # fmt: skip
-    staff = staff_from_records([
-        person("S1", "school_officer", schools="Oakham School"),
-        person("S2", "school_officer", schools="Catmose College"),
-        person("T1", "school_staff"), person("T2", "school_staff"),
-    ])  # fmt: skip
+    cors, staff = two_schools()
     full = make_roster(cors, staff, one_day(), week_start=MONDAY)
     real = roster_module._run
     phase_one: list[int] = []
@@ -702,5 +697,5 @@ def test_reported_bound_holds_and_a_proven_plan_is_optimal() -> None:
 
 
 def test_gap_limit_must_be_a_share() -> None:
-    with pytest.raises(ConfigError, match="roster.gap_limit must be in"):
+    with pytest.raises(ConfigError, match=r"roster\.gap_limit must be in"):
         RosterConfig(gap_limit=1.5)
