@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +25,7 @@ from corridors.config import (
     load_config,
     override,
 )
-from corridors.errors import CorridorsError
+from corridors.errors import CorridorsError, describe_os_error
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,7 +34,7 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 
 
 def _handle_errors(func: F) -> F:
-    """Turn every CorridorsError into ``Error: ...`` with exit status 1 and no traceback."""
+    """Turn every CorridorsError (and file-system fault) into ``Error: ...``, exit status 1."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -41,6 +42,10 @@ def _handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except CorridorsError as exc:
             raise click.ClickException(str(exc)) from exc
+        except OSError as exc:  # a fault no stage turned into a CorridorsError
+            raise click.ClickException(
+                describe_os_error(exc, hint="check the path, its permissions and free space")
+            ) from exc
 
     return wrapper  # type: ignore[return-value]
 
@@ -60,7 +65,8 @@ class _State:
                         f"no config file: {path} does not exist. Pass one with --config "
                         "(the embedded default area is data/rutland.toml)"
                     )
-            self._cfg = load_config(path)
+            cfg = load_config(path)
+            self._cfg = override(cfg, "area", week=cfg.area.iso_week())  # one week per run
         return self._cfg
 
 
@@ -182,18 +188,25 @@ def validate(
       corridors validate --schools edubasealldata20240129.csv --format gias
       corridors validate --schools schools.csv --format edubase --geocode xy.csv
     """
-    from corridors import io
+    from corridors import io, pipeline, publish
 
     if schools or incidents:
         base = state.config() if state.config_path else Config()
         cfg = _adhoc_config(base, schools, incidents, fmt, crs, geocode)
-        default_rejects = Path("rejects.csv")
+        inputs = io.load_inputs(cfg)
+        path = io.write_rejects(inputs.rejects, rejects_path or Path("rejects.csv"))
     else:
         cfg = state.config()
-        default_rejects = cfg.maps.out_dir / cfg.area.name / cfg.area.iso_week() / "rejects.csv"
-    inputs = io.load_inputs(cfg)
+        # never into the week's folder: that holds one whole plan
+        area = publish.area_dir(cfg.maps.out_dir, cfg.area.name)
+        inputs = io.load_inputs(cfg)
+        if rejects_path is not None:
+            path = io.write_rejects(inputs.rejects, rejects_path)
+        else:
+            with pipeline.locked(cfg, "validate"):
+                name = f"rejects-{cfg.area.iso_week()}.csv"
+                path = io.write_rejects(inputs.rejects, area / "validate" / name)
     click.echo(io.summarise(inputs.reports))
-    path = io.write_rejects(inputs.rejects, rejects_path or default_rejects)
     click.echo(f"Rejected rows, with file, line, column and reason: {path}")
 
 
@@ -287,15 +300,17 @@ def hotspots_cmd(state: _State, method: str | None, week: str | None) -> None:
     Example:
       corridors -c data/rutland.toml hotspots --method dbscan
     """
-    from corridors import hotspots, pipeline
+    from corridors import hotspots, pipeline, publish
 
     cfg = override(override(state.config(), "hotspots", method=method), "area", week=week)
     inputs = pipeline.load(cfg)
     street = pipeline.build_graph(cfg, inputs) if cfg.hotspots.method == "network" else None
     spots = pipeline.find_hotspots(cfg, inputs, street)
     # a folder of its own: the week's plan keeps the hotspots its corridors were built on
-    folder = cfg.maps.out_dir / cfg.area.name / "hotspots" / f"{cfg.area.iso_week()}-{spots.method}"
-    paths = hotspots.write_hotspots(spots, folder)
+    area = publish.area_dir(cfg.maps.out_dir, cfg.area.name)
+    with pipeline.locked(cfg, "hotspots"):
+        folder = area / "hotspots" / f"{cfg.area.iso_week()}-{spots.method}"
+        paths = hotspots.write_hotspots(spots, folder)
     click.echo(
         f"{len(spots.polygons)} hotspots ({spots.method}) from {len(spots.selected):,} incidents"
     )
@@ -356,8 +371,14 @@ def tune(
         street=street,
         periods=periods,
     )
-    folder = out_dir or cfg.maps.out_dir / cfg.area.name / "tune"
-    paths = hotspots.write_backtest(table, folder)
+    from corridors import publish
+
+    if out_dir is not None:
+        paths = hotspots.write_backtest(table, out_dir)
+    else:
+        with pipeline.locked(cfg, "tune"):
+            area = publish.area_dir(cfg.maps.out_dir, cfg.area.name)
+            paths = hotspots.write_backtest(table, area / "tune")
     click.echo(hotspots.format_backtest(table))
     for p in paths:
         click.echo(f"Wrote {p}")
@@ -407,9 +428,9 @@ def plan(state: _State, week: str | None) -> None:
     from corridors import pipeline
 
     t = time.perf_counter()
-    with _progress_bar("plan") as progress:
+    with pipeline.locked(cfg, "plan"), _progress_bar("plan") as progress:
         result = pipeline.run(cfg, progress=progress)
-    paths = pipeline.write_plan(result)
+        paths = pipeline.write_plan(result)
     _echo_plan_summary(result, paths, time.perf_counter() - t)
 
 
@@ -493,38 +514,77 @@ def roster_cmd(
         raise CorridorsError("--on goes with --absent: say who is away (--absent ID)")
     week_start = cfg.area.week_start()
     week_end = week_start + dt.timedelta(days=6)
-    folder = cfg.maps.out_dir / cfg.area.name / cfg.area.iso_week()
-    if absent is None:
-        result = pipeline.run(cfg)
-    else:
-        current = folder / "roster.csv"
-        if not current.exists():
-            raise CorridorsError(
-                f"{current}: no roster for this week yet; run 'corridors plan' first"
+    folder = pipeline.week_folder(cfg)
+    with pipeline.locked(cfg, "roster"):
+        if absent is None:
+            result = pipeline.run(cfg)
+        else:
+            current = folder / "roster.csv"
+            if not current.exists():
+                raise CorridorsError(
+                    f"{current}: no roster for this week yet; run 'corridors plan' first"
+                )
+            start = on_date.date() if on_date is not None else week_start
+            if not week_start <= start <= week_end:
+                raise CorridorsError(
+                    f"--on {start} is not in week {cfg.area.iso_week()} "
+                    f"({week_start} to {week_end}); pass --week too"
+                )
+            before = roster.read_roster(current)
+            result = pipeline.run(cfg, make_rota=False)
+            if result.staff is None:
+                raise CorridorsError("no staff were loaded: check [roster] staff")
+            res = roster.replan(
+                before, result.staff, absent, start, cfg.roster, corridors=result.plan
             )
-        start = on_date.date() if on_date is not None else week_start
-        if not week_start <= start <= week_end:
-            raise CorridorsError(
-                f"--on {start} is not in week {cfg.area.iso_week()} "
-                f"({week_start} to {week_end}); pass --week too"
+            result = dataclasses.replace(
+                result,
+                rota=res.roster,
+                absences=(*result.absences, pipeline.Absence(absent, start, week_end)),
             )
-        before = roster.read_roster(current)
-        result = pipeline.run(cfg, make_rota=False)
-        assert result.staff is not None
-        res = roster.replan(before, result.staff, absent, start, cfg.roster, corridors=result.plan)
-        pipeline.record_absence(cfg, absent, start, week_end)
-        result = dataclasses.replace(result, rota=res.roster)
-        click.echo(f"Re-planned without {absent} from {start}: {len(res.messages)} change(s)")
-        for message in res.messages:
-            click.echo(f"  {message}")
-    assert result.rota is not None and result.staff is not None
-    paths = pipeline.write_plan(result)
+            click.echo(f"Re-planned without {absent} from {start}: {len(res.messages)} change(s)")
+            for message in res.messages:
+                click.echo(f"  {message}")
+        if result.rota is None or result.staff is None:
+            raise CorridorsError("no roster was made: check [roster] staff")
+        paths = pipeline.write_plan(result)
     click.echo(io.summarise(result.staff.reports))
     filled = int(result.rota.slots["filled"].sum()) if len(result.rota.slots) else 0
     click.echo(f"Roster: {filled}/{len(result.rota.slots)} slots filled ({result.rota.status})")
     for problem in result.rota.problems:
         click.echo(f"  {problem}")
     click.echo(f"Wrote {len(paths)} files to {folder} (maps, roster, calendars, manifest)")
+
+
+@cli.command()
+@click.argument(
+    "week_folder", type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@_handle_errors
+def verify(week_folder: Path) -> None:
+    """Check a week's folder against its manifest: every file, its SHA-256, nothing extra.
+
+    Exits 1 and lists the files that differ.
+
+    \b
+    Example:
+      corridors verify maps/rutland/2022-W45
+    """
+    from corridors import publish
+
+    problems = publish.verify_week(week_folder)
+    if problems:
+        for line in problems:
+            click.echo(f"  {line}")
+        raise CorridorsError(
+            f"{week_folder}: {len(problems)} file(s) differ from the manifest: not the plan "
+            "it describes (re-run the plan for the week)"
+        )
+    manifest = publish.read_manifest(week_folder)
+    click.echo(
+        f"OK: {week_folder}: {len(manifest['files'])} files match the manifest of run "
+        f"{manifest.get('run_id')}"
+    )
 
 
 @cli.command()
@@ -548,8 +608,9 @@ def screenshots(state: _State, out_dir: Path) -> None:
     from corridors import maps, pipeline
 
     cfg = state.config()
-    result = pipeline.run(cfg)
-    pipeline.write_plan(result)
+    with pipeline.locked(cfg, "screenshots"):
+        result = pipeline.run(cfg)
+        pipeline.write_plan(result)
     for name in ("internal", "shared"):
         png = maps.take_screenshot(result.out_dir / f"{name}.html", out_dir / f"map-{name}.png")
         click.echo(f"Wrote {png}")
@@ -566,5 +627,10 @@ def screenshots(state: _State, out_dir: Path) -> None:
 
 
 def main() -> None:  # pragma: no cover - console entry point
-    """Run the CLI."""
+    """Run the CLI; SIGTERM unwinds like Ctrl-C, so a stopped run removes its staging."""
+
+    def _stop(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _stop)
     cli()

@@ -29,6 +29,7 @@ from typing import Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from corridors.errors import ConfigError
+from corridors.publish import check_slug
 
 SourceFormat = Literal[
     "auto",
@@ -110,10 +111,7 @@ class AreaConfig:
     lookback_weeks: int = 52
 
     def __post_init__(self) -> None:
-        if not re.fullmatch(r"[A-Za-z0-9_.-]+", self.name):
-            raise ConfigError(
-                f"area.name must be letters, digits, '_', '-' or '.', got {self.name!r}"
-            )
+        check_slug(self.name, "area.name")  # it names a folder under [maps] out_dir
         _check_timezone(self.timezone, "area.timezone")
         m = _ISO_WEEK.match(self.week)
         if self.week != "current" and not m:

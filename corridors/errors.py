@@ -5,6 +5,8 @@ Every message says what is wrong, where (file, row, column), the value it got an
 with exit status 1 and no traceback.
 """
 
+import errno
+
 
 class CorridorsError(Exception):
     """Base class for all corridors errors."""
@@ -32,3 +34,33 @@ class EmptyResultError(CorridorsError):
 
 class InfeasibleError(CorridorsError):
     """A solver could not satisfy the hard rules."""
+
+
+_OS_ERROR_WHAT = {
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "read-only file system",
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EFBIG: "file too large for this file system or process limit",
+    errno.ENOTDIR: "a file is in the way of a folder",
+    errno.EEXIST: "already exists (a file where a folder is needed?)",
+    errno.EISDIR: "is a folder, not a file",
+    errno.ENAMETOOLONG: "name too long",
+    errno.ENOENT: "no such file or folder",
+}
+
+
+def describe_os_error(exc: OSError, path: object = None, *, hint: str = "") -> str:
+    """
+    Return a one-line message for an operating-system error: ``<path>: <what>; <hint>``.
+
+    Examples
+    --------
+    >>> describe_os_error(OSError(errno.ENOSPC, "No space left on device"), "maps/x",
+    ...                   hint="free some space")
+    'maps/x: no space left on the device; free some space'
+    """
+    where = exc.filename if exc.filename is not None else path
+    what = _OS_ERROR_WHAT.get(exc.errno or -1) or (exc.strerror or str(exc)).lower()
+    return f"{where}: {what}" + (f"; {hint}" if hint else "")

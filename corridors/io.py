@@ -51,6 +51,7 @@ import io as _stdio
 import logging
 import math
 import re
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -304,10 +305,8 @@ def _head_bytes(path: Path, n: int = 4096) -> bytes:
         try:
             with gzip.open(path, "rb") as gz:
                 return gz.read(n)
-        except (OSError, EOFError) as exc:
-            raise InputDataError(
-                f"{path.name}: a damaged gzip file ({exc}); download it again"
-            ) from exc
+        except _GZIP_ERRORS as exc:
+            raise _damaged_gzip(path, exc) from exc
     return head
 
 
@@ -383,6 +382,8 @@ def _read_csv_file(
         raise InputDataError(f'{path.name}: unknown encoding {enc!r}; use e.g. "utf-8"') from exc
     except pd.errors.EmptyDataError as exc:
         raise InputDataError(f"{path.name}: the file is empty; expected {what}") from exc
+    except _GZIP_ERRORS as exc:
+        raise _damaged_gzip(path, exc) from exc
     except pd.errors.ParserError as exc:
         msg = str(exc).replace("Error tokenizing data. C error: ", "")
         raise InputDataError(
@@ -405,14 +406,27 @@ def _read_csv_file(
     return frame
 
 
+_GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
+
+
+def _damaged_gzip(path: Path, exc: BaseException) -> InputDataError:
+    return InputDataError(
+        f"{path}: a damaged or truncated gzip file ({type(exc).__name__}: {exc}); download it "
+        "again or give the uncompressed CSV"
+    )
+
+
 def _physical_lines(path: Path, compression: str | None) -> int:
     opener = gzip.open if compression == "gzip" else open
     count = 0
     last = b"\n"
-    with opener(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 22), b""):
-            count += chunk.count(b"\n")
-            last = chunk[-1:]
+    try:
+        with opener(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 22), b""):
+                count += chunk.count(b"\n")
+                last = chunk[-1:]
+    except _GZIP_ERRORS as exc:
+        raise _damaged_gzip(path, exc) from exc
     return count + (last != b"\n")
 
 

@@ -70,6 +70,7 @@ from corridors import __version__
 from corridors.config import MapConfig, config_to_dict
 from corridors.errors import ConfigError, CorridorsError, InputDataError
 from corridors.outputs import atomic_path, write_text
+from corridors.publish import HISTORY_GPKG, MANIFEST_JSON
 
 logger = logging.getLogger(__name__)
 
@@ -77,9 +78,7 @@ logger = logging.getLogger(__name__)
 
 INTERNAL_HTML = "internal.html"
 SHARED_HTML = "shared.html"
-MANIFEST_JSON = "manifest.json"
 INDEX_HTML = "index.html"
-HISTORY_GPKG = "plans.gpkg"
 WEEK = "week"  # column added to every history layer
 HISTORY_LAYERS = ("corridors", "loops", "roster", "hotspots")
 
@@ -446,12 +445,7 @@ def render_shared_map(
         If a language in ``cfg.languages`` has no translation in :data:`NOTICE_TEXT`, or
         ``week`` is not an ISO week.
     """
-    missing = [code for code in cfg.languages if code not in NOTICE_TEXT]
-    if missing:
-        raise ConfigError(
-            f"maps.languages: no notice translation for {missing}; known: {sorted(NOTICE_TEXT)}. "
-            "Add the language to corridors.maps.NOTICE_TEXT or remove it from the config."
-        )
+    check_languages(cfg)
     week_start = _week_start(week)
     text = NOTICE_TEXT["en"]
     m = _base_map(cfg)
@@ -491,6 +485,7 @@ def render_shared_map(
 
 
 def write_week(
+    folder: str | Path,
     *,
     inputs: Any,
     street: Any,
@@ -499,73 +494,63 @@ def write_week(
     rota: Any | None,
     config: Any,
     week: str,
-    extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Path]:
     """
-    Write one week's maps, manifest, history and the index (the whole ``maps`` stage).
+    Write one week's two pages, ``internal.html`` and ``shared.html``, into ``folder``.
 
-    Writes ``<out_dir>/<area>/<week>/internal.html``, ``shared.html`` and ``manifest.json``,
-    appends the week to ``<out_dir>/<area>/plans.gpkg`` and rewrites
-    ``<out_dir>/index.html``. Other stages' exports belong in the same week folder
-    (``out["week_dir"]``).
+    ``folder`` is the week's staging folder (``corridors.publish``); the manifest, the
+    history and the index are the publisher's job.
 
     Parameters
     ----------
+    folder
+        Where to write the pages.
     inputs, street, spots, corridors, rota
         The stage outputs (``spots``, ``corridors`` and ``rota`` may be None).
     config
         The run's ``Config``: ``config.maps`` (:class:`MapConfig`) and ``config.area.name``.
     week
         ISO week, ``"YYYY-Www"``.
-    extra
-        More facts for the manifest (stage counts, notes).
 
     Returns
     -------
     dict of str to pathlib.Path
-        ``week_dir``, ``internal``, ``shared``, ``manifest``, ``history`` and ``index``.
+        ``internal`` and ``shared``.
     """
     cfg: MapConfig = config.maps
-    area = config.area.name
-    week_dir = Path(cfg.out_dir) / area / week
-    title = area.replace("_", " ").replace("-", " ").title()
+    folder = Path(folder)
+    title = config.area.name.replace("_", " ").replace("-", " ").title()
     internal = save_offline(
         render_internal_map(
             inputs=inputs, street=street, spots=spots, corridors=corridors, rota=rota, cfg=cfg,
             week=week, title=title,
         ),
-        week_dir / INTERNAL_HTML,
+        folder / INTERNAL_HTML,
     )  # fmt: skip
     shared = save_offline(
         render_shared_map(
             street=street, corridors=corridors, rota=rota, cfg=cfg, week=week, area_name=title
         ),
-        week_dir / SHARED_HTML,
+        folder / SHARED_HTML,
     )
-    history = append_history(
-        Path(cfg.out_dir) / area / HISTORY_GPKG,
-        week=week,
-        corridors=corridors,
-        rota=rota,
-        spots=spots,
-    )
-    facts = {
-        "week": week,
-        "area": area,
-        "street_source": getattr(street, "source", None),
-        "street_sha256": getattr(street, "source_sha256", None),
-        "outputs": {p.name: _sha256(p) for p in (internal, shared)},
-        "notes": [*getattr(spots, "notes", ()), *getattr(corridors, "notes", ())],
-        **dict(extra or {}),
-    }
-    manifest = write_manifest(
-        week_dir / MANIFEST_JSON, cfg=config, reports=getattr(inputs, "reports", ()), extra=facts
-    )
-    index = write_index(cfg.out_dir)
-    return {
-        "week_dir": week_dir, "internal": internal, "shared": shared, "manifest": manifest,
-        "history": history, "index": index,
-    }  # fmt: skip
+    return {"internal": internal, "shared": shared}
+
+
+def check_languages(cfg: MapConfig) -> None:
+    """
+    Raise if a language of the shared notice has no translation.
+
+    Raises
+    ------
+    ConfigError
+        Naming the languages without a translation in :data:`NOTICE_TEXT`.
+    """
+    missing = [code for code in cfg.languages if code not in NOTICE_TEXT]
+    if missing:
+        raise ConfigError(
+            f"maps.languages: no notice translation for {missing}; known: {sorted(NOTICE_TEXT)}. "
+            "Add the language to corridors.maps.NOTICE_TEXT or remove it from the config."
+        )
 
 
 def shared_corridor_table(corridors: gpd.GeoDataFrame, *, cfg: MapConfig) -> gpd.GeoDataFrame:
@@ -744,28 +729,26 @@ def inline_assets(page: str) -> str:
     return page
 
 
-def write_manifest(
-    path: str | Path, *, cfg: Any, reports: Iterable[Any], extra: Mapping[str, Any] | None = None
-) -> Path:
+def manifest_doc(
+    *, cfg: Any, reports: Iterable[Any], extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """
-    Write the run's manifest (tool version, config, inputs with SHA-256, run time) as JSON.
+    Return what produced a plan (tool version, config, inputs with SHA-256, run time).
 
     Parameters
     ----------
-    path
-        The ``manifest.json`` to write (atomically).
     cfg
         The run's ``Config`` (any dataclass; written with ``config_to_dict``).
     reports
         ``corridors.io.SourceReport`` objects: kind, name, path, sha256, read, accepted and
         rejected row counts per input file.
     extra
-        More JSON-serialisable facts (week, stage counts, output files, notes).
+        More facts (week, stage counts, notes).
 
     Returns
     -------
-    pathlib.Path
-        ``path``.
+    dict
+        Plain JSON types only.
     """
     inputs = []
     for rep in reports:
@@ -781,10 +764,20 @@ def write_manifest(
         "inputs": inputs,
         **dict(extra or {}),
     }
-    out = write_text(
-        path, json.dumps(doc, indent=2, ensure_ascii=False, default=_json_default) + "\n"
-    )
-    return Path(out)
+    result: dict[str, Any] = json.loads(json.dumps(doc, default=_json_default))
+    return result
+
+
+def write_manifest(
+    path: str | Path, *, cfg: Any, reports: Iterable[Any], extra: Mapping[str, Any] | None = None
+) -> Path:
+    """
+    Write :func:`manifest_doc` as JSON to ``path`` (atomically).
+
+    A published week's manifest also lists its files (``corridors.publish.write_manifest``).
+    """
+    doc = manifest_doc(cfg=cfg, reports=reports, extra=extra)
+    return Path(write_text(path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n"))
 
 
 def write_index(out_root: str | Path) -> Path:
@@ -856,6 +849,7 @@ def append_history(
     corridors: Any | None,
     rota: Any | None,
     spots: Any | None,
+    into: str | Path | None = None,
 ) -> Path:
     """
     Add one week's plan to the area's GeoPackage history, replacing that week if present.
@@ -873,11 +867,14 @@ def append_history(
         ISO week, ``"YYYY-Www"``.
     corridors, rota, spots
         The week's ``Corridors``, ``Roster`` and ``Hotspots``; any may be None.
+    into
+        Write the new history here instead of onto ``gpkg_path`` (a publisher stages it
+        until the week is published: ``corridors.publish.pending_history``).
 
     Returns
     -------
     pathlib.Path
-        ``gpkg_path``.
+        The file written: ``into`` or ``gpkg_path``.
 
     Raises
     ------
@@ -908,7 +905,8 @@ def append_history(
                 "new history."
             ) from exc
     written = 0
-    with atomic_path(path) as tmp:
+    target = Path(into) if into is not None else path
+    with atomic_path(target) as tmp:
         for layer in [*HISTORY_LAYERS, *[n for n in old if n not in HISTORY_LAYERS]]:
             parts = []
             prev = old.get(layer)
@@ -925,8 +923,8 @@ def append_history(
             written += 1
         if written == 0:
             pd.DataFrame({WEEK: [week]}).iloc[:0].pipe(_write_layer, tmp, "weeks")
-    logger.info("Appended week %s to %s", week, path)
-    return path
+    logger.info("Appended week %s to %s", week, target)
+    return target
 
 
 def take_screenshot(
@@ -1613,10 +1611,6 @@ def _write_layer(table: pd.DataFrame, path: Path, layer: str) -> None:
     else:
         plain = pd.DataFrame(table.drop(columns=["geometry"], errors="ignore"))
         pyogrio.write_dataframe(plain, path, layer=layer, driver="GPKG", append=path.exists())
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _week_start(week: str) -> dt.date:

@@ -9,26 +9,81 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
-from corridors import graph, hotspots, io, maps, roster, routes
-from corridors.config import Config
+from corridors import graph, hotspots, io, maps, publish, roster, routes
+from corridors.config import Config, override
+from corridors.errors import CorridorsError, describe_os_error
 from corridors.outputs import atomic_open
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 """Progress callback: (stage label, done, total). The CLI draws it; the library never prints."""
+
+
+@dataclass(frozen=True)
+class Absence:
+    """A person away from ``first`` to ``last`` (inclusive), recorded by a re-plan."""
+
+    person_id: str
+    first: dt.date
+    last: dt.date
+
+
+def resolve_week(cfg: Config, today: dt.date | None = None) -> Config:
+    """Return ``cfg`` with ``[area] week = "current"`` fixed to an ISO week, once per run."""
+    return override(cfg, "area", week=cfg.area.iso_week(today))
+
+
+def check(cfg: Config) -> None:
+    """
+    Check, before any work, what would otherwise fail late: names, languages, the output root.
+
+    Raises
+    ------
+    CorridorsError
+        With the setting to change.
+    """
+    publish.area_dir(cfg.maps.out_dir, cfg.area.name)
+    maps.check_languages(cfg.maps)
+    publish.check_output_root(cfg.maps.out_dir)
+
+
+def week_folder(cfg: Config) -> Path:
+    """The planned week's folder, ``<maps.out_dir>/<area>/<ISO week>/``."""
+    return publish.week_dir(cfg.maps.out_dir, cfg.area.name, cfg.area.iso_week())
+
+
+@contextlib.contextmanager
+def locked(cfg: Config, command: str) -> Iterator[None]:
+    """
+    Hold the area's lock for a command that writes, after finishing what killed runs left.
+
+    Raises
+    ------
+    corridors.publish.LockedError
+        If another run holds the lock for longer than ``publish.LOCK_WAIT_S``.
+    """
+    check(cfg)
+    area = publish.area_dir(cfg.maps.out_dir, cfg.area.name)
+    with publish.area_lock(area, command=command):
+        try:
+            publish.recover(area)
+        except OSError as exc:
+            raise CorridorsError(describe_os_error(exc, area, hint=_OUT_HINT)) from exc
+        yield
 
 
 @dataclass(frozen=True)
@@ -46,6 +101,8 @@ class Result:
     staff: roster.Staff | None
     timings_s: dict[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    absences: tuple[Absence, ...] = ()
+    """Absences recorded for this week by re-plans: kept by every later run of the week."""
 
     @property
     def reports(self) -> tuple[io.SourceReport, ...]:
@@ -56,7 +113,7 @@ class Result:
     @property
     def out_dir(self) -> Path:
         """The week's folder: ``<maps.out_dir>/<area>/<ISO week>/``."""
-        return self.cfg.maps.out_dir / self.cfg.area.name / self.week
+        return publish.week_dir(self.cfg.maps.out_dir, self.cfg.area.name, self.week)
 
 
 def load(cfg: Config) -> io.Inputs:
@@ -88,47 +145,50 @@ def find_hotspots(
 ABSENCES_CSV = "absences.csv"
 
 
-def record_absence(cfg: Config, person_id: str, first: dt.date, last: dt.date) -> Path:
-    """
-    Add an absence to the week's ``absences.csv``, so every later run of the week keeps it.
+def recorded_absences(cfg: Config) -> tuple[Absence, ...]:
+    """Return the absences recorded for the planned week by earlier re-plans."""
+    path = week_folder(cfg) / ABSENCES_CSV
+    if not path.exists():
+        return ()
+    try:
+        rows = pd.read_csv(path, dtype=str, keep_default_na=False)
+        return tuple(
+            Absence(
+                str(r.person_id),
+                dt.date.fromisoformat(str(r.first_date)),
+                dt.date.fromisoformat(str(r.last_date)),
+            )
+            for r in rows.itertuples(index=False)
+        )
+    except (ValueError, AttributeError, pd.errors.ParserError) as exc:
+        raise CorridorsError(
+            f"{path}: cannot read the recorded absences ({exc}); fix the file or remove it "
+            "(person_id, first_date, last_date)"
+        ) from exc
 
-    Returns
-    -------
-    pathlib.Path
-        The absences file.
-    """
-    path = cfg.maps.out_dir / cfg.area.name / cfg.area.iso_week() / ABSENCES_CSV
-    rows = pd.read_csv(path, dtype=str) if path.exists() else pd.DataFrame()
-    new = pd.DataFrame(
-        [{"person_id": person_id, "first_date": first.isoformat(), "last_date": last.isoformat()}]
-    )
-    rows = pd.concat([rows, new], ignore_index=True).drop_duplicates()
+
+def _with_absences(staff: roster.Staff, absences: tuple[Absence, ...]) -> roster.Staff:
+    """Return ``staff`` with the recorded absences applied."""
+    for a in absences:
+        staff = roster.add_absence(staff, a.person_id, a.first, a.last)
+    return staff
+
+
+def _write_absences(absences: tuple[Absence, ...], path: Path) -> Path:
+    rows = pd.DataFrame(
+        [(a.person_id, a.first.isoformat(), a.last.isoformat()) for a in absences],
+        columns=["person_id", "first_date", "last_date"],
+    ).drop_duplicates()
     with atomic_open(path) as fh:
         rows.to_csv(fh, index=False)
     return path
-
-
-def _with_recorded_absences(cfg: Config, staff: roster.Staff) -> roster.Staff:
-    """Return ``staff`` with the absences recorded for this week by earlier re-plans."""
-    path = cfg.maps.out_dir / cfg.area.name / cfg.area.iso_week() / ABSENCES_CSV
-    if not path.exists():
-        return staff
-    for row in pd.read_csv(path, dtype=str).itertuples(index=False):
-        staff = roster.add_absence(
-            staff,
-            str(row.person_id),
-            dt.date.fromisoformat(str(row.first_date)),
-            dt.date.fromisoformat(str(row.last_date)),
-        )
-    logger.info("Kept the absences recorded for this week in %s", path)
-    return staff
 
 
 def _last_week_file(cfg: Config, name: str) -> Path | None:
     """Return ``name`` in last week's folder, if that week was planned."""
     last_monday = cfg.area.week_start() - dt.timedelta(weeks=1)
     year, week, _ = last_monday.isocalendar()
-    path = cfg.maps.out_dir / cfg.area.name / f"{year}-W{week:02d}" / name
+    path = publish.week_dir(cfg.maps.out_dir, cfg.area.name, f"{year}-W{week:02d}") / name
     return path if path.exists() else None
 
 
@@ -163,6 +223,8 @@ def run(cfg: Config, *, progress: Progress | None = None, make_rota: bool = True
     Result
         Inputs, street graph, hotspots, corridors and loops, roster.
     """
+    cfg = resolve_week(cfg)  # one week for the whole run, even across midnight on Sunday
+    check(cfg)
     timings: dict[str, float] = {}
     week_start = cfg.area.week_start()
     week = cfg.area.iso_week()
@@ -201,8 +263,9 @@ def run(cfg: Config, *, progress: Progress | None = None, make_rota: bool = True
     t = time.perf_counter()
     has_staff = cfg.roster.staff is not None or bool(cfg.roster.people)
     staff = roster.staff_for_config(cfg.roster) if has_staff else None
+    absences = recorded_absences(cfg)
     if staff is not None:
-        staff = _with_recorded_absences(cfg, staff)
+        staff = _with_absences(staff, absences)
     rota = None
     if staff is not None and make_rota:
         previous_csv = cfg.roster.previous or _last_week_file(cfg, "roster.csv")
@@ -219,7 +282,9 @@ def run(cfg: Config, *, progress: Progress | None = None, make_rota: bool = True
 
     logger.info("Planned %s %s in %.1f s", cfg.area.name, week, sum(timings.values()))
     notes = _data_age_notes(inputs, week_start) + _unknown_school_links(staff, inputs)
-    return Result(cfg, week, week_start, inputs, street, spots, plan, rota, staff, timings, notes)
+    return Result(
+        cfg, week, week_start, inputs, street, spots, plan, rota, staff, timings, notes, absences
+    )
 
 
 def _unknown_school_links(staff: roster.Staff | None, inputs: io.Inputs) -> tuple[str, ...]:
@@ -259,45 +324,92 @@ def _data_age_notes(inputs: io.Inputs, week_start: dt.date) -> tuple[str, ...]:
 
 def write_plan(result: Result) -> list[Path]:
     """
-    Write the week's folder: rejects, exports, maps, manifest; update history and index.
+    Publish the week's folder whole, then update the history and the index.
+
+    The folder (rejects, hotspots, corridor and roster exports, calendars, maps, absences,
+    ``manifest.json`` listing every file with its SHA-256 and the run id) is built in a
+    staging folder, checked and swapped in (:mod:`corridors.publish`), under the area's lock.
+    On any failure the previous week's folder is left as it was.
 
     Returns
     -------
     list of Path
-        Every file written.
+        Every file of the published week, then the history and the index.
+
+    Raises
+    ------
+    CorridorsError
+        One line naming the path and what to do, for any fault while writing.
     """
     cfg = result.cfg
-    folder = result.out_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
+    area = publish.area_dir(cfg.maps.out_dir, cfg.area.name)
+    final = result.out_dir
+    run_id = publish.new_run_id()
+    with locked(cfg, "plan"):
+        try:
+            with publish.staged_week(final, run_id=run_id) as stage:
+                _write_week_files(result, stage)
+                maps.append_history(
+                    area / publish.HISTORY_GPKG,
+                    week=result.week,
+                    corridors=result.plan,
+                    rota=result.rota,
+                    spots=result.spots,
+                    into=publish.pending_history(area, run_id),
+                )
+                doc = maps.manifest_doc(
+                    cfg=cfg,
+                    reports=result.reports,
+                    extra=_manifest_facts(result),
+                )
+                publish.write_manifest(stage, doc, run_id=run_id)
+                publish.publish_week(stage, final)
+            history = publish.commit_history(area, run_id)
+            index = maps.write_index(cfg.maps.out_dir)
+        except OSError as exc:
+            publish.pending_history(area, run_id).unlink(missing_ok=True)
+            hint = f"{_OUT_HINT}; the week's last published plan is unchanged"
+            raise CorridorsError(describe_os_error(exc, final, hint=hint)) from exc
+    files = [final / name for name in publish.read_manifest(final)["files"]]
+    written = [*files, final / publish.MANIFEST_JSON, *([history] if history else []), index]
+    logger.info("Published %s (%d files, run %s)", final, len(files) + 1, run_id)
+    return written
 
-    rejects = _all_rejects(result)
-    written.append(io.write_rejects(rejects, folder / "rejects.csv"))
-    written += hotspots.write_hotspots(result.spots, folder)
-    written += routes.write_corridor_exports(result.plan, folder)
+
+def _write_week_files(result: Result, folder: Path) -> None:
+    """Write every file of the week into ``folder`` (the staging folder)."""
+    io.write_rejects(_all_rejects(result), folder / "rejects.csv")
+    hotspots.write_hotspots(result.spots, folder)
+    routes.write_corridor_exports(result.plan, folder)
     if result.rota is not None:
-        written += roster.write_roster_exports(result.rota, result.plan, folder)
-
-    inputs = dataclasses.replace(result.inputs, reports=result.reports)
-    week_files = maps.write_week(
-        inputs=inputs,
+        roster.write_roster_exports(result.rota, result.plan, folder)
+    if result.absences:
+        _write_absences(result.absences, folder / ABSENCES_CSV)
+    maps.write_week(
+        folder,
+        inputs=dataclasses.replace(result.inputs, reports=result.reports),
         street=result.street,
         spots=result.spots,
         corridors=result.plan,
         rota=result.rota,
-        config=cfg,
+        config=result.cfg,
         week=result.week,
-        extra=_manifest_facts(result),
     )
-    written += [p for key, p in week_files.items() if key != "week_dir"]
-    logger.info("Wrote %d files to %s", len(written), folder)
-    return written
+
+
+_OUT_HINT = "make it writable, free some space, or set [maps] out_dir to another folder"
 
 
 def _manifest_facts(result: Result) -> dict[str, object]:
     """Return what produced this plan: week, config file, graph, method, parameters."""
     cfg = result.cfg
     return {
+        "week": result.week,
+        "area": cfg.area.name,
+        "street_source": result.street.source,
+        "street_sha256": result.street.source_sha256,
+        "notes": [*result.spots.notes, *result.plan.notes],
+        "absences": [dataclasses.asdict(a) for a in result.absences],
         "week_start": result.week_start.isoformat(),
         "config_file": str(cfg.source_file) if cfg.source_file else None,
         "graph": graph.graph_stats(result.street),

@@ -14,6 +14,11 @@ from corridors import pipeline
 from corridors.cli import cli
 from corridors.config import load_config
 
+try:  # tests/ is on sys.path (rootdir conftest, no package) ...
+    from rutland import config_copy
+except ImportError:  # ... or tests is a package
+    from tests.rutland import config_copy
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "data" / "rutland.toml"
 
@@ -147,21 +152,9 @@ def test_cli_validate_bad_file_is_one_clean_error(tmp_path):
     assert "Traceback" not in result.output
 
 
-def _config_copy(tmp_path: Path, out_dir: Path, cache_dir: Path) -> Path:
-    """The embedded config with absolute data paths and the given output folders."""
-    text = CONFIG.read_text(encoding="utf-8")
-    for rel in ("osm/", "police/", "staff-example.csv"):
-        text = text.replace(f'"{rel}', f'"{(ROOT / "data").as_posix()}/{rel}')
-    text = text.replace('out_dir = "../maps"', f'out_dir = "{out_dir.as_posix()}"')
-    text = text.replace('cache_dir = "../.cache/corridors"', f'cache_dir = "{cache_dir.as_posix()}"')
-    path = tmp_path / "rutland.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def test_cli_replans_the_roster_after_an_absence(planned, rutland_cfg, tmp_path):
     result, _ = planned
-    cfg_path = _config_copy(tmp_path, rutland_cfg.maps.out_dir, rutland_cfg.graph.cache_dir)
+    cfg_path = config_copy(tmp_path, rutland_cfg.maps.out_dir, rutland_cfg.graph.cache_dir)
     before = pd.read_csv(result.out_dir / "roster.csv", dtype=str)
     absent = before["person_id"].value_counts().index[0]
     run = CliRunner().invoke(

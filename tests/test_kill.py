@@ -1,0 +1,118 @@
+"""Kill `corridors plan` at random moments: the week folder is never a mix of two plans.
+
+The embedded Rutland plan is run to the end once, then started again and killed (SIGKILL, the
+whole process group) at 20 random moments: half spread over the whole run, half over its last
+part, where the week is written. After every kill the week folder must be exactly a complete
+plan (its manifest verifies: every file, its SHA-256, nothing extra) and the history must stay
+readable; then a rerun must succeed and leave nothing behind. ``CORRIDORS_KILL_SEED`` replays a
+sequence of moments.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import time
+
+import pyogrio
+import pytest
+
+from corridors import publish
+
+try:  # tests/ is on sys.path (rootdir conftest, no package) ...
+    from rutland import cli_command, cli_env, config_copy, run_cli
+except ImportError:  # ... or tests is a package
+    from tests.rutland import cli_command, cli_env, config_copy, run_cli
+
+WEEK = "2022-W45"
+KILLS = 20
+
+
+def _run_and_kill(cfg, delay_s: float) -> bool:
+    """Start a plan, SIGKILL it after ``delay_s``; True if it was killed, False if it ended."""
+    proc = subprocess.Popen(
+        cli_command(cfg, "plan"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=cli_env(),
+        cwd=cfg.parent,
+        start_new_session=True,
+    )
+    try:
+        proc.wait(timeout=delay_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return True
+    assert proc.returncode == 0
+    return False
+
+
+def test_killed_plans_leave_the_last_complete_week(tmp_path):
+    cfg = config_copy(tmp_path, tmp_path / "maps", tmp_path / "cache")
+    area = tmp_path / "maps" / "rutland"
+    week = area / WEEK
+    run_cli(cfg, "graph")  # a warm cache, as a team's second run has
+    t = time.perf_counter()
+    first = run_cli(cfg, "plan")
+    full_s = time.perf_counter() - t
+    assert first.returncode == 0, first.stderr
+    complete_runs = {publish.read_manifest(week)["run_id"]}
+
+    seed = int(os.environ.get("CORRIDORS_KILL_SEED", "20261130"))
+    rng = random.Random(seed)
+    moments = [rng.uniform(0.05, 1.0) * full_s for _ in range(KILLS // 2)]
+    moments += [rng.uniform(0.55, 1.05) * full_s for _ in range(KILLS - KILLS // 2)]
+    killed = checked = mixed = 0
+    for delay in moments:
+        killed += _run_and_kill(cfg, delay)
+        checked += 1
+        problems = publish.verify_week(week)  # the folder is there: a week existed before
+        run_id = publish.read_manifest(week)["run_id"]
+        if problems:
+            mixed += 1
+        assert not problems, (seed, delay, problems)
+        complete_runs.add(run_id)
+        layers = pyogrio.list_layers(area / publish.HISTORY_GPKG)  # still readable
+        assert len(layers)
+        weeks = [p.name for p in area.iterdir() if p.is_dir() and not p.name.startswith(".")]
+        assert weeks == [WEEK], weeks
+
+    again = run_cli(cfg, "plan")
+    assert again.returncode == 0, again.stderr
+    assert publish.verify_week(week) == []
+    left = sorted(p.name for p in area.iterdir())
+    assert left == [".lock", WEEK, publish.HISTORY_GPKG], left
+    print(
+        f"\nkill test (seed {seed}): {killed} kills of {KILLS} runs (full run {full_s:.1f} s), "
+        f"{checked} folders checked, {mixed} mixed, {len(complete_runs)} complete plans seen"
+    )
+    assert killed >= KILLS // 2, "most moments should land before the run ends"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stopped_plan_removes_its_staging(tmp_path, signum):
+    """Stopping a plan politely (Ctrl-C, a service manager) leaves no staging behind."""
+    cfg = config_copy(tmp_path, tmp_path / "maps", tmp_path / "cache")
+    proc = subprocess.Popen(
+        cli_command(cfg, "plan"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+        cwd=cfg.parent,
+    )
+    area = tmp_path / "maps" / "rutland"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:  # wait for the staging folder
+        if area.is_dir() and any(p.name.startswith(f".{WEEK}.staging-") for p in area.iterdir()):
+            break
+        time.sleep(0.02)
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode != 0
+    assert "Traceback" not in err, err
+    assert not (area / WEEK).exists()
+    assert not [p.name for p in area.iterdir() if ".staging-" in p.name]
