@@ -7,7 +7,7 @@ Usage: ``.venv/bin/python benchmarks/bench_graph.py [--quick] [--repeat N]``
   ``graph_to_gdfs``), i.e. what the stage would cost without its own reader;
 - cold: ``build_street_graph`` with the cache off (read, walkable filter, simplify, project,
   street ids, GeoDataFrames, MultiDiGraph);
-- warm: ``build_street_graph`` again, from the pickle cache;
+- warm: ``build_street_graph`` again, from the cache (data-only ``.npz`` file);
 - gpkg: the same node/edge tables read back from a GeoPackage (pyogrio) plus the graph
   rebuild, the alternative cache format.
 
@@ -132,12 +132,12 @@ def main() -> None:
     for label, t in [
         ("baseline: osmium XML + graph_from_xml", t_base),
         ("cold build (cache off)", t_cold),
-        ("warm load (pickle cache)", t_warm),
+        ("warm load (npz cache)", t_warm),
         ("load from GeoPackage + graph", t_gpkg),
     ]:
         print(f"{label:34} {t:8.3f} {t / t_base:11.3f}")
-    print(f"warm / cold: {t_warm / t_cold:.3f}   gpkg load / pickle load: {t_gpkg / t_warm:.2f}")
-    print(f"cache: pickle {cache_bytes / 1e6:.2f} MB, GeoPackage {gpkg_bytes / 1e6:.2f} MB")
+    print(f"warm / cold: {t_warm / t_cold:.3f}   gpkg load / cache load: {t_gpkg / t_warm:.2f}")
+    print(f"cache: npz {cache_bytes / 1e6:.2f} MB, GeoPackage {gpkg_bytes / 1e6:.2f} MB")
 
 
 if __name__ == "__main__":

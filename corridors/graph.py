@@ -31,25 +31,33 @@ How the graph is built (offline)
    ``GraphConfig.clip_buffer_m``) then clips it: edges with both ends inside are kept, and
    the largest connected piece of them (unless ``retain_all``). Street ids do not change.
 
-The whole file's graph is cached as one pickle under ``GraphConfig.cache_dir``, keyed by the
+The whole file's graph is cached as one file under ``GraphConfig.cache_dir``, keyed by the
 SHA-256 of the source file (for online sources: of the query), the graph settings, the CRS and
 :data:`CACHE_VERSION`; so ``corridors graph`` and ``corridors plan`` share one cache entry
-whatever study area each passes.
+whatever study area each passes. The file (``street-graph-<key>.npz``) holds data only, never
+code: an uncompressed zip of typed ``.npy`` arrays (read with ``allow_pickle=False``; text
+columns as integer codes plus their distinct values in JSON, edge geometry as vertex
+coordinates plus offsets) and a ``meta.json`` with the format version, the full cache key and
+the source's SHA-256. It is written atomically and
+checked (metadata, then every array's type, length and values) before use; a truncated,
+corrupt, foreign or outdated file is rebuilt with a :class:`CacheWarning`. Pickle files of
+older versions (``street-graph-*.pkl``) are never opened.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import logging
 import math
-import pickle
 import re
 import socket
 import threading
 import time
 import warnings
+import zipfile
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -79,8 +87,9 @@ from corridors.outputs import atomic_open
 
 logger = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
-"""Bump when the cached graph's layout or the building rules change."""
+CACHE_VERSION = 2
+"""Bump when the cached graph's layout or the building rules change (2: data-only ``.npz``
+file instead of a pickle)."""
 
 # Edge columns (``StreetGraph.edges``; index levels ``u``, ``v``, ``key``)
 STREET_ID = "street_id"
@@ -124,7 +133,7 @@ _ONLINE_TAGS = ("foot", "footway", "path", "sidewalk", "motorroad", "ref", "name
 
 
 class CacheWarning(UserWarning):
-    """A cached street graph could not be read and is rebuilt."""
+    """A cached street graph is unreadable, damaged or not for these inputs; it is rebuilt."""
 
 
 @dataclass(frozen=True)
@@ -224,6 +233,13 @@ def build_street_graph(
     ConfigError
         If no source is configured or ``crs`` is not a projected CRS.
 
+    Warns
+    -----
+    CacheWarning
+        If the cache file exists but is truncated, corrupt, not a street graph cache, or
+        made for another cache version, key or source (the message names the file and the
+        reason); the graph is then rebuilt and the cache entry replaced.
+
     Examples
     --------
     >>> from corridors.config import GraphConfig
@@ -242,10 +258,10 @@ def build_street_graph(
     if study_area is not None and cfg.clip_to_study_area:
         clip = study_area.buffer(cfg.clip_buffer_m) if cfg.clip_buffer_m > 0 else study_area
     key = _cache_key(cfg, sha, crs_str)  # the whole file's graph: clipping comes after
-    cache_path = Path(cfg.cache_dir) / f"street-graph-{key[:24]}.pkl"
+    cache_path = _cache_path(cfg.cache_dir, key)
 
     if cfg.use_cache and not refresh:
-        cached = _read_cache(cache_path, key)
+        cached = _read_cache(cache_path, key, sha, crs_str)
         if cached is not None:
             if clip is not None:
                 cached = _clip_parts(cached, clip, cfg, source)
@@ -260,7 +276,7 @@ def build_street_graph(
     raw = _read_raw(cfg, study_area, crs_obj)
     parts = _build_parts(raw, cfg, crs_obj, source)
     if cfg.use_cache:
-        _write_cache(cache_path, key, parts)
+        _write_cache(cache_path, key, sha, crs_str, parts)
     if clip is not None:
         parts = _clip_parts(parts, clip, cfg, source)
     seconds = time.perf_counter() - started
@@ -1114,43 +1130,234 @@ def _cache_key(
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode("utf-8")).hexdigest()
 
 
-def _read_cache(path: Path, key: str) -> dict[str, Any] | None:
+_CACHE_FORMAT = "corridors-street-graph"
+"""``format`` of a cache file's ``meta.json``."""
+_CACHE_META = "meta.json"
+_CACHE_TEXT = "text.json"
+_CACHE_TEXT_COLUMNS = (STREET_ID, STREET_NAME, NAME, HIGHWAY, FOOTWAY, REF, OSM_WAYS)
+_EDGE_COLUMNS = (STREET_ID, STREET_NAME, NAME, HIGHWAY, FOOTWAY, REF, LENGTH, OSM_WAYS, REVERSED)
+
+
+def _cache_path(cache_dir: Path | str, key: str) -> Path:
+    """Where the cache entry of ``key`` lives (one ``.npz`` file)."""
+    return Path(cache_dir) / f"street-graph-{key[:24]}.npz"
+
+
+class _CacheError(ValueError):
+    """A cache file that is not ours, not for these inputs, or damaged."""
+
+
+def _cache_schema(n_nodes: int, n_edges: int) -> dict[str, tuple[np.dtype[Any], int | None]]:
+    """Member name (without ``.npy``) -> (dtype, length; ``None`` for any length)."""
+    i8, f8 = np.dtype("<i8"), np.dtype("<f8")
+    schema: dict[str, tuple[np.dtype[Any], int | None]] = {
+        "nodes/osmid": (i8, n_nodes),
+        **{f"nodes/{c}": (f8, n_nodes) for c in ("x", "y", LON, LAT)},
+        f"nodes/{STREET_COUNT}": (i8, n_nodes),
+        **{f"edges/{c}": (i8, n_edges) for c in ("u", "v", "key")},
+        f"edges/{LENGTH}": (f8, n_edges),
+        f"edges/{REVERSED}": (np.dtype("|b1"), n_edges),
+        **{f"edges/{c}.codes": (np.dtype("<i4"), n_edges) for c in _CACHE_TEXT_COLUMNS},
+        "edges/geometry.x": (f8, None),  # the vertices of every edge, edge after edge
+        "edges/geometry.y": (f8, None),
+        "edges/geometry.offsets": (i8, n_edges + 1),  # edge i: vertices offsets[i]:offsets[i+1]
+    }
+    return schema
+
+
+def _read_cache(path: Path, key: str, sha: str, crs: str) -> dict[str, Any] | None:
+    """Load a cache entry written by :func:`_write_cache`, or ``None`` (rebuild).
+
+    Nothing in the file can run code: it is a zip of JSON and ``.npy`` members, read with
+    ``allow_pickle=False``. The metadata (format, :data:`CACHE_VERSION`, cache key, source
+    SHA-256, CRS, row counts) is checked before any array is read, and every array's dtype,
+    length and values before a table is built. A file that fails any check warns
+    (:class:`CacheWarning`, naming the file and the reason) and is rebuilt.
+    """
     if not path.exists():
         return None
     try:
-        with path.open("rb") as fh:
-            payload = pickle.load(fh)  # our own cache file, written by _write_cache
-        if not isinstance(payload, dict) or payload.get("key") != key:
-            raise ValueError("cache key or layout does not match")
-        if payload.get("format") != CACHE_VERSION:
-            raise ValueError(f"cache format {payload.get('format')} != {CACHE_VERSION}")
-        edges = payload["edges"]
-        edges["geometry"] = shapely.from_wkb(payload.pop("edge_wkb"))  # vectorised: fast
-        if len(edges) != len(payload["edges"].index) or edges["geometry"].isna().any():
-            raise ValueError("edge geometries are missing")
-        return payload
-    except Exception as exc:  # any unreadable cache is rebuilt
+        return _load_cache_file(path, key, sha, crs)
+    except Exception as exc:  # any unreadable, damaged, foreign or stale cache is rebuilt
+        reason = str(exc) if isinstance(exc, _CacheError) else f"{type(exc).__name__}: {exc}"
         warnings.warn(
-            f"{path}: cached street graph is unreadable ({type(exc).__name__}: {exc}); "
-            "rebuilding it.",
+            f"{path}: cached street graph is unreadable ({reason}); rebuilding it.",
             CacheWarning,
             stacklevel=3,
         )
         return None
 
 
-def _write_cache(path: Path, key: str, parts: Mapping[str, Any]) -> None:
+def _load_cache_file(path: Path, key: str, sha: str, crs: str) -> dict[str, Any]:
+    size = path.stat().st_size
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+        names = [info.filename for info in infos]
+        if _CACHE_META not in names:
+            raise _CacheError(f"no {_CACHE_META}: not a street graph cache")
+        stored = sum(info.file_size for info in infos)
+        if len(set(names)) != len(names) or stored > size or any(
+            info.compress_type != zipfile.ZIP_STORED or info.file_size != info.compress_size
+            for info in infos
+        ):
+            raise _CacheError("unexpected zip layout (compressed or duplicate members)")
+        meta = json.loads(zf.read(_CACHE_META).decode("utf-8"))
+        if not isinstance(meta, dict) or meta.get("format") != _CACHE_FORMAT:
+            raise _CacheError("not a street graph cache")
+        if meta.get("version") != CACHE_VERSION:
+            raise _CacheError(
+                f"cache format version {meta.get('version')!r}, expected {CACHE_VERSION}"
+            )
+        if meta.get("key") != key:
+            raise _CacheError("cache key does not match the settings")
+        if meta.get("source_sha256") != sha:
+            raise _CacheError("made from another OSM input (SHA-256 differs)")
+        if meta.get("crs") != crs:
+            raise _CacheError(f"made for CRS {meta.get('crs')!r}, not {crs!r}")
+        n_nodes, n_edges = meta.get("nodes"), meta.get("edges")
+        if not (type(n_nodes) is int and type(n_edges) is int and n_nodes > 0 and n_edges > 0):
+            raise _CacheError("bad node or edge count")
+        schema = _cache_schema(n_nodes, n_edges)
+        expected = {_CACHE_META, _CACHE_TEXT} | {f"{name}.npy" for name in schema}
+        if set(names) != expected:
+            raise _CacheError(
+                f"members differ from the layout (missing {sorted(expected - set(names))}, "
+                f"unexpected {sorted(set(names) - expected)})"
+            )
+        text = json.loads(zf.read(_CACHE_TEXT).decode("utf-8"))
+        arrays: dict[str, np.ndarray] = {}
+        for name, (dtype, length) in schema.items():
+            data = zf.read(f"{name}.npy")  # checks the CRC
+            arr = np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
+            if arr.dtype != dtype or arr.ndim != 1 or (length is not None and len(arr) != length):
+                raise _CacheError(
+                    f"{name}: {arr.dtype} {arr.shape}, expected {dtype} of length "
+                    f"{'any' if length is None else length}"
+                )
+            arrays[name] = arr
+    return _parts_from_arrays(arrays, text, n_edges)
+
+
+def _parts_from_arrays(
+    arrays: Mapping[str, np.ndarray], text: Any, n_edges: int
+) -> dict[str, Any]:
+    """Validated arrays -> the ``nodes`` and ``edges`` tables :func:`_build_parts` makes."""
+    osmid = arrays["nodes/osmid"]
+    floats = [arrays[f"nodes/{c}"] for c in ("x", "y", LON, LAT)] + [arrays[f"edges/{LENGTH}"]]
+    floats += [arrays["edges/geometry.x"], arrays["edges/geometry.y"]]
+    if not all(np.isfinite(a).all() for a in floats) or (arrays[f"edges/{LENGTH}"] < 0).any():
+        raise _CacheError("non-finite coordinates or lengths")
+    if (arrays[f"nodes/{STREET_COUNT}"] < 0).any():
+        raise _CacheError("negative street counts")
+    if (arrays[f"edges/{REVERSED}"].view(np.uint8) > 1).any():
+        raise _CacheError("reversed flags are not booleans")
+    node_index = pd.Index(osmid, name="osmid")
+    if not node_index.is_unique:
+        raise _CacheError("duplicate node ids")
+    u, v, k = (arrays[f"edges/{c}"] for c in ("u", "v", "key"))
+    if (node_index.get_indexer(np.concatenate([u, v])) < 0).any():
+        raise _CacheError("edges refer to nodes that are not in the node table")
+    edge_index = pd.MultiIndex.from_arrays([u, v, k], names=["u", "v", "key"])
+    if not edge_index.is_unique:
+        raise _CacheError("duplicate (u, v, key) edges")
+    if not isinstance(text, dict) or set(text) != set(_CACHE_TEXT_COLUMNS):
+        raise _CacheError(f"{_CACHE_TEXT}: expected the columns {list(_CACHE_TEXT_COLUMNS)}")
+    columns: dict[str, Any] = {}
+    for column in _CACHE_TEXT_COLUMNS:
+        values, codes = text[column], arrays[f"edges/{column}.codes"]
+        if not isinstance(values, list) or pd.api.types.infer_dtype(values, skipna=False) not in (
+            "string", "empty"
+        ):
+            raise _CacheError(f"{_CACHE_TEXT}: {column} is not a list of strings")
+        if codes.min() < -1 or codes.max() >= len(values):
+            raise _CacheError(f"{column}: codes out of range")
+        # the same conversion as _build_parts, on the distinct values; code -1: missing
+        distinct = pd.Series(np.array(values, dtype=object), dtype=object).astype("str")
+        columns[column] = distinct.array.take(codes, allow_fill=True)
+    xs, ys = arrays["edges/geometry.x"], arrays["edges/geometry.y"]
+    offsets = arrays["edges/geometry.offsets"]
+    if (
+        len(xs) != len(ys) or offsets[0] != 0 or offsets[-1] != len(xs)
+        or (np.diff(offsets) < 2).any()  # a LineString has two vertices or more
+    ):  # fmt: skip
+        raise _CacheError("edge geometry offsets do not match the vertices")
+    geoms = shapely.from_ragged_array(
+        shapely.GeometryType.LINESTRING, np.column_stack([xs, ys]), (offsets,)
+    )
+
+    nodes = pd.DataFrame(
+        {"x": arrays["nodes/x"], "y": arrays["nodes/y"], LON: arrays[f"nodes/{LON}"],
+         LAT: arrays[f"nodes/{LAT}"], STREET_COUNT: arrays[f"nodes/{STREET_COUNT}"]},
+        index=node_index,
+    )  # fmt: skip
+    columns[LENGTH] = arrays[f"edges/{LENGTH}"]
+    columns[REVERSED] = arrays[f"edges/{REVERSED}"]
+    edges = pd.DataFrame({c: columns[c] for c in _EDGE_COLUMNS}, index=edge_index)
+    edges["geometry"] = geoms
+    return {"format": CACHE_VERSION, "nodes": nodes, "edges": edges}
+
+
+def _cache_arrays(parts: Mapping[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, list[str]]]:
+    """The ``nodes`` and ``edges`` tables -> typed arrays and the text columns' values."""
+    nodes: pd.DataFrame = parts["nodes"]
+    edges: pd.DataFrame = parts["edges"]
+    arrays: dict[str, np.ndarray] = {
+        "nodes/osmid": nodes.index.to_numpy(dtype="<i8"),
+        **{f"nodes/{c}": nodes[c].to_numpy(dtype="<f8") for c in ("x", "y", LON, LAT)},
+        f"nodes/{STREET_COUNT}": nodes[STREET_COUNT].to_numpy(dtype="<i8"),
+        **{f"edges/{c}": edges.index.get_level_values(c).to_numpy(dtype="<i8")
+           for c in ("u", "v", "key")},
+        f"edges/{LENGTH}": edges[LENGTH].to_numpy(dtype="<f8"),
+        f"edges/{REVERSED}": edges[REVERSED].to_numpy(dtype="|b1"),
+    }  # fmt: skip
+    text: dict[str, list[str]] = {}
+    for column in _CACHE_TEXT_COLUMNS:
+        codes, uniques = pd.factorize(edges[column], use_na_sentinel=True)
+        values = list(uniques)
+        if not all(isinstance(s, str) for s in values):
+            raise TypeError(f"edge column {column} holds values that are not text")
+        arrays[f"edges/{column}.codes"] = codes.astype("<i4")
+        text[column] = values
+    geom_type, coords, (offsets,) = shapely.to_ragged_array(edges["geometry"].to_numpy())
+    if geom_type != shapely.GeometryType.LINESTRING or coords.shape[1] != 2:
+        raise TypeError(f"edge geometries must be 2-D LineStrings, not {geom_type.name}")
+    arrays["edges/geometry.x"] = np.ascontiguousarray(coords[:, 0], dtype="<f8")
+    arrays["edges/geometry.y"] = np.ascontiguousarray(coords[:, 1], dtype="<f8")
+    arrays["edges/geometry.offsets"] = offsets.astype("<i8")
+    return arrays, text
+
+
+def _write_cache(path: Path, key: str, sha: str, crs: str, parts: Mapping[str, Any]) -> None:
+    """Write the cache entry: one uncompressed zip of JSON and ``.npy`` members, atomically."""
+    arrays, text = _cache_arrays(parts)
+    meta = {
+        "format": _CACHE_FORMAT,
+        "version": CACHE_VERSION,
+        "key": key,
+        "source_sha256": sha,
+        "crs": crs,
+        "nodes": len(parts["nodes"]),
+        "edges": len(parts["edges"]),
+    }
     try:
-        with atomic_open(path, "wb") as fh:
-            payload = {
-                **parts,
-                "edges": parts["edges"].drop(columns="geometry"),
-                "edge_wkb": shapely.to_wkb(parts["edges"]["geometry"].to_numpy()),
-                "key": key,
-            }
-            pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        with (
+            atomic_open(path, "wb") as fh,
+            zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED) as zf,
+        ):
+            zf.writestr(_CACHE_META, json.dumps(meta, indent=1))
+            zf.writestr(_CACHE_TEXT, json.dumps(text))
+            for name, arr in arrays.items():
+                with zf.open(f"{name}.npy", "w", force_zip64=True) as out:
+                    np.lib.format.write_array(out, arr, allow_pickle=False)
     except OSError as exc:
         logger.warning("Could not write the street graph cache %s (%s)", path, exc)
+        return
+    old = sorted(path.parent.glob("street-graph-*.pkl"))
+    if old:  # never opened: pickles can run code
+        logger.info(
+            "%s: %d street-graph-*.pkl file(s) of an older version are ignored (never loaded); "
+            "delete them to free the space.", path.parent, len(old),
+        )  # fmt: skip
 
 
 # -- helpers -----------------------------------------------------------------------------------

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import pickle
+import re
 import socket
 import threading
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
 import numpy as np
 import osmnx as ox
+import pandas as pd
 import pyproj
 import pytest
 import shapely
@@ -211,7 +216,7 @@ def test_cache_hit_does_not_rebuild(
     refreshed = build_street_graph(cfg, crs=BNG, refresh=True)
     assert not refreshed.cache_hit and len(calls) == 4
     assert json.loads(json.dumps(graph_stats(refreshed)))["from_cache"] is False
-    assert len(list(tmp_path.glob("street-graph-*.pkl"))) == 4
+    assert len(list(tmp_path.glob("street-graph-*.npz"))) == 4
 
 
 def test_corrupt_cache_is_rebuilt_with_a_warning(tmp_path: Path) -> None:
@@ -227,6 +232,249 @@ def test_corrupt_cache_is_rebuilt_with_a_warning(tmp_path: Path) -> None:
     Path(first.cache_path).write_bytes(b"")  # truncated
     with pytest.warns(CacheWarning):
         assert len(build_street_graph(cfg, crs=BNG).edges) == 182
+
+
+class _Exploit:
+    """Unpickling this creates ``marker``: what a crafted cache file could do (or worse)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[Path]]:
+        return (Path.touch, (self.marker,))
+
+
+def _rewrite_member(path: Path, name: str, data: bytes | None) -> None:
+    """Replace (``None``: drop) one member of a cache file, keeping the others as they are."""
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    if data is None:
+        del members[name]
+    else:
+        members[name] = data
+    with zipfile.ZipFile(path, "w") as zf:
+        for n, d in members.items():
+            zf.writestr(n, d)
+
+
+def _npy(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, arr, allow_pickle=True)
+    return buf.getvalue()
+
+
+def _array(path: Path, name: str) -> np.ndarray:
+    with zipfile.ZipFile(path) as zf:
+        return np.lib.format.read_array(io.BytesIO(zf.read(name)), allow_pickle=False)
+
+
+def test_crafted_pickle_in_the_cache_never_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    marker = tmp_path / "pwned"
+    payload = pickle.dumps(_Exploit(marker))
+    cache = tmp_path / "cache"
+    cfg = _cfg(TINY, cache)
+    clean = build_street_graph(cfg, crs=BNG)  # where this version keeps the entry
+    assert clean.cache_path is not None
+    path = Path(clean.cache_path)
+    with monkeypatch.context() as m:  # where the pickle cache (format 1) kept it
+        m.setattr(graph, "CACHE_VERSION", 1)
+        old_key = graph._cache_key(cfg, clean.source_sha256, clean.crs)
+    old = cache / f"street-graph-{old_key[:24]}.pkl"
+    for target in (path, path.with_suffix(".pkl"), old):
+        target.write_bytes(payload)  # pickle bytes under the new name and the old ones
+    with (
+        pytest.warns(CacheWarning, match=re.escape(str(path))),
+        caplog.at_level(logging.INFO, logger="corridors.graph"),
+    ):
+        street = build_street_graph(cfg, crs=BNG)
+    assert not marker.exists()
+    assert not street.cache_hit and len(street.nodes) == 54 and len(street.edges) == 182
+    assert any(".pkl file(s) of an older version are ignored" in r.getMessage()
+               for r in caplog.records)  # fmt: skip
+    again = build_street_graph(cfg, crs=BNG)  # the entry was rewritten; the .pkl never read
+    assert again.cache_hit and not marker.exists()
+    assert old.read_bytes() == payload
+
+    # a well-formed cache file whose array member is a pickled object array
+    exploit = np.empty(len(again.edges), dtype=object)
+    exploit[:] = [_Exploit(marker)] * len(exploit)
+    _rewrite_member(path, "edges/street_id.codes.npy", _npy(exploit))
+    with pytest.warns(CacheWarning, match="allow_pickle"):
+        street = build_street_graph(cfg, crs=BNG)
+    assert not marker.exists() and not street.cache_hit and len(street.edges) == 182
+
+
+def test_cache_file_holds_data_only(tmp_path: Path) -> None:
+    street = build_street_graph(_cfg(TINY, tmp_path), crs=BNG)
+    assert street.cache_path is not None
+    path = Path(street.cache_path)
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left
+    with zipfile.ZipFile(path) as zf:
+        meta = json.loads(zf.read("meta.json"))
+        names = zf.namelist()
+        assert all(i.compress_type == zipfile.ZIP_STORED for i in zf.infolist())
+    assert meta["format"] == "corridors-street-graph"
+    assert meta["version"] == graph.CACHE_VERSION
+    assert meta["source_sha256"] == street.source_sha256 == graph._file_sha256(TINY)
+    assert meta["key"] == graph._cache_key(_cfg(TINY, tmp_path), street.source_sha256, BNG)
+    assert (meta["nodes"], meta["edges"]) == (54, 182)
+    with np.load(path, allow_pickle=False) as npz:  # every array loads without pickle
+        arrays = {n: npz[n] for n in npz.files if n + ".npy" in names}
+    assert len(arrays) == len(names) - 2
+    assert all(a.dtype != object for a in arrays.values())
+
+
+@pytest.mark.parametrize("fixture", [TINY, ST_GEORGES, OAKHAM], ids=lambda p: p.name)
+def test_cached_graph_equals_the_fresh_one(tmp_path: Path, fixture: Path) -> None:
+    fresh = build_street_graph(_cfg(fixture), crs=BNG)
+    build_street_graph(_cfg(fixture, tmp_path), crs=BNG)
+    cached = build_street_graph(_cfg(fixture, tmp_path), crs=BNG)
+    assert cached.cache_hit and not fresh.cache_hit
+    for got, want in ((cached.nodes, fresh.nodes), (cached.edges, fresh.edges)):
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(got.drop(columns="geometry")),
+            pd.DataFrame(want.drop(columns="geometry")),
+            check_exact=True,
+        )
+        assert got.crs == want.crs and got.geometry.name == want.geometry.name
+        assert (shapely.to_wkb(got.geometry.to_numpy()) ==
+                shapely.to_wkb(want.geometry.to_numpy())).all()  # fmt: skip
+    assert cached.edges["name"].isna().any()  # missing tags stay missing (NaN), not "nan"
+    assert nx.utils.graphs_equal(cached.graph, fresh.graph)
+    assert cached.graph.graph == fresh.graph.graph
+
+
+@pytest.mark.parametrize("keep", [0, 21, 0.5, -1], ids=["empty", "header", "half", "last-byte"])
+def test_truncated_cache_is_rebuilt(tmp_path: Path, keep: float) -> None:
+    cfg = _cfg(TINY, tmp_path)
+    first = build_street_graph(cfg, crs=BNG)
+    assert first.cache_path is not None
+    path = Path(first.cache_path)
+    data = path.read_bytes()
+    cut = int(len(data) * keep) if isinstance(keep, float) else keep % len(data)
+    path.write_bytes(data[:cut])
+    with pytest.warns(CacheWarning, match=re.escape(str(path)) + ".*unreadable"):
+        rebuilt = build_street_graph(cfg, crs=BNG)
+    assert not rebuilt.cache_hit
+    assert rebuilt.edges.equals(first.edges) and rebuilt.nodes.equals(first.nodes)
+    again = build_street_graph(cfg, crs=BNG)
+    assert again.cache_hit and again.edges.equals(first.edges)
+
+
+def test_corrupt_array_bytes_are_caught(tmp_path: Path) -> None:
+    cfg = _cfg(TINY, tmp_path)
+    first = build_street_graph(cfg, crs=BNG)
+    assert first.cache_path is not None
+    path = Path(first.cache_path)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("nodes/x.npy")
+    at = info.header_offset + 30 + len(info.filename) + len(info.extra) + info.file_size - 3
+    data[at] ^= 0xFF  # one flipped bit pattern inside a stored coordinate
+    path.write_bytes(bytes(data))
+    with pytest.warns(CacheWarning, match="(?i)crc"):
+        rebuilt = build_street_graph(cfg, crs=BNG)
+    assert not rebuilt.cache_hit and rebuilt.nodes.equals(first.nodes)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("version", 1, "version 1, expected"),
+        ("key", "0" * 64, "key does not match"),
+        ("source_sha256", "f" * 64, "another OSM input"),
+        ("crs", "EPSG:32630", "made for CRS"),
+        ("format", "something-else", "not a street graph cache"),
+        ("edges", 181, "edges/u: .* expected int64 of length 181"),
+    ],
+)
+def test_cache_for_other_inputs_is_rebuilt(
+    tmp_path: Path, field: str, value: object, reason: str
+) -> None:
+    cfg = _cfg(TINY, tmp_path)
+    first = build_street_graph(cfg, crs=BNG)
+    assert first.cache_path is not None
+    path = Path(first.cache_path)
+    with zipfile.ZipFile(path) as zf:
+        meta = json.loads(zf.read("meta.json"))
+    _rewrite_member(path, "meta.json", json.dumps({**meta, field: value}).encode())
+    with pytest.warns(CacheWarning, match=reason):
+        rebuilt = build_street_graph(cfg, crs=BNG)
+    assert not rebuilt.cache_hit and rebuilt.edges.equals(first.edges)
+    assert build_street_graph(cfg, crs=BNG).cache_hit  # rewritten for these inputs
+
+
+def _tamper(path: Path, case: str) -> None:
+    if case == "short-array":
+        _rewrite_member(path, "nodes/x.npy", _npy(np.zeros(3)))
+    elif case == "wrong-dtype":
+        length = _array(path, "edges/length.npy")
+        _rewrite_member(path, "edges/length.npy", _npy(length.astype(np.float32)))
+    elif case == "two-d-array":
+        _rewrite_member(path, "nodes/y.npy", _npy(np.zeros((54, 1))))
+    elif case == "missing-member":
+        _rewrite_member(path, "edges/highway.codes.npy", None)
+    elif case == "extra-member":
+        _rewrite_member(path, "edges/extra.npy", _npy(np.zeros(182)))
+    elif case == "unknown-node":
+        u = _array(path, "edges/u.npy")
+        u[0] = 999_999_999
+        _rewrite_member(path, "edges/u.npy", _npy(u))
+    elif case == "codes-out-of-range":
+        codes = _array(path, "edges/name.codes.npy")
+        _rewrite_member(path, "edges/name.codes.npy", _npy(codes + 1000))
+    elif case == "text-not-strings":
+        text = json.loads(zipfile.ZipFile(path).read("text.json"))
+        text["name"] = [1, 2, 3]
+        _rewrite_member(path, "text.json", json.dumps(text).encode())
+    elif case == "bad-offsets":
+        offsets = _array(path, "edges/geometry.offsets.npy")
+        offsets[1] = offsets[0] + 1
+        _rewrite_member(path, "edges/geometry.offsets.npy", _npy(offsets))
+    elif case == "nan-coordinate":
+        x = _array(path, "edges/geometry.x.npy")
+        x[5] = np.nan
+        _rewrite_member(path, "edges/geometry.x.npy", _npy(x))
+    else:
+        raise AssertionError(case)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["short-array", "wrong-dtype", "two-d-array", "missing-member", "extra-member",
+     "unknown-node", "codes-out-of-range", "text-not-strings", "bad-offsets", "nan-coordinate"],
+)  # fmt: skip
+def test_cache_with_bad_arrays_is_rebuilt(tmp_path: Path, case: str) -> None:
+    cfg = _cfg(TINY, tmp_path)
+    first = build_street_graph(cfg, crs=BNG)
+    assert first.cache_path is not None
+    _tamper(Path(first.cache_path), case)
+    with pytest.warns(CacheWarning, match=re.escape(first.cache_path)):
+        rebuilt = build_street_graph(cfg, crs=BNG)
+    assert not rebuilt.cache_hit and rebuilt.edges.equals(first.edges)
+    assert rebuilt.nodes.equals(first.nodes)
+
+
+def test_failed_cache_write_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls: list[int] = []
+    real = np.lib.format.write_array
+
+    def flaky(fp: object, arr: np.ndarray, **kw: object) -> None:
+        calls.append(1)
+        if len(calls) == 5:
+            raise OSError("disk full")
+        real(fp, arr, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(np.lib.format, "write_array", flaky)
+    with caplog.at_level(logging.WARNING, logger="corridors.graph"):
+        street = build_street_graph(_cfg(TINY, tmp_path), crs=BNG)
+    assert len(street.edges) == 182 and not street.cache_hit
+    assert any("Could not write the street graph cache" in r.getMessage() for r in caplog.records)
+    assert list(tmp_path.iterdir()) == []  # neither a partial cache file nor a temporary one
 
 
 def test_use_cache_false_writes_nothing(tmp_path: Path) -> None:
