@@ -49,6 +49,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import urllib.parse
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -61,7 +62,8 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from branca.element import Figure
+from branca.element import Figure, MacroElement
+from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
 from folium.utilities import get_bounds
@@ -194,15 +196,90 @@ class BrowserNotFoundError(CorridorsError):
     """No Chromium executable was found for screenshots."""
 
 
+# -- escaping: the one way data text becomes HTML ---------------------------------------
+# Every page is built so that a name from the data (OSM schools and hubs are crowd-edited;
+# staff, agencies, meeting points and notes are typed by people) can never become markup:
+#
+# - HTML is only ever built in Python, and every piece of text in it goes through _h();
+#   that covers popups (the ``popup`` property), the notice, title, legend and index.
+# - Anything else the JavaScript gets is plain text and is shown with ``textContent``:
+#   tooltips (the ``tip`` property) and the "Find a school" result list (``name``).
+# - Layer names stay plain text in Python; Leaflet's layer switcher inserts names as HTML,
+#   so _LayerControl passes them through _h() at the one place they reach the page.
+# - Data embedded in a <script> goes through _compact_json(), which cannot close the script.
+# - No link is ever built from data; the index links only its own relative paths (_href).
+
+
+def _h(value: Any) -> str:
+    """
+    Return ``str(value)`` escaped for HTML text and quoted attribute values.
+
+    The only escape function of the pages this module writes: ``&``, ``<``, ``>``, ``"``
+    and ``'`` become character references, so the browser shows the text as it was
+    (``"St Mary's"`` and ``"A & B"`` read correctly) and never as markup. Use it once, on
+    the plain text, where the text is put into HTML.
+
+    Examples
+    --------
+    >>> _h('"><img src=x onerror=alert(1)>')
+    '&quot;&gt;&lt;img src=x onerror=alert(1)&gt;'
+    >>> _h("St Mary's & All Saints")
+    'St Mary&#x27;s &amp; All Saints'
+    """
+    return html.escape(str(value), quote=True)
+
+
+def _href(relative: str) -> str:
+    """
+    Return a relative path as a safe ``href`` value (percent-encoded, then escaped).
+
+    Every character outside letters, digits, ``/`` and ``_.-~`` is percent-encoded, so the
+    path can hold no scheme (a folder called ``javascript:...`` becomes ``javascript%3A...``,
+    a relative link), no query, fragment or quote.
+
+    Examples
+    --------
+    >>> _href("rutland/2022-W45/shared.html")
+    'rutland/2022-W45/shared.html'
+    >>> _href("javascript:alert(1)/2022-W45/shared.html")
+    'javascript%3Aalert%281%29/2022-W45/shared.html'
+    """
+    return _h(urllib.parse.quote(relative, safe="/"))
+
+
+class _LayerControl(folium.LayerControl):
+    """
+    Leaflet's layer switcher, with each layer name escaped by :func:`_h`.
+
+    ``L.control.layers`` writes layer names into the page as HTML, so this is the one place
+    names are escaped; layers keep plain-text names (``Layer.layer_name``).
+    """
+
+    def render(self, **kwargs: Any) -> None:
+        """Collect the map's layers under escaped names, then render the control."""
+        self.reset()
+        for item in self._parent._children.values():
+            if isinstance(item, Layer) and item.control:
+                table = self.overlays if item.overlay else self.base_layers
+                table[_h(item.layer_name)] = item.get_name()
+        MacroElement.render(self, **kwargs)
+
+
 # -- small Leaflet layer with JS styling (one GeoJSON layer per kind of feature) ----------
 
 
 class _GeoJsonLayer(Layer):
-    """A ``L.geoJSON`` layer whose style, popups and tooltips come from feature properties.
+    """
+    A ``L.geoJSON`` layer whose style, popups and tooltips come from feature properties.
 
     Lighter than ``folium.GeoJson`` (no per-feature style map): ``style_js`` is a JavaScript
-    function body with ``f`` the feature; popups are the ``popup`` property (HTML built and
-    escaped in Python), tooltips the ``tip`` property.
+    function body with ``f`` the feature. Two properties are shown:
+
+    - ``popup``: HTML built in Python, with every piece of data text escaped by :func:`_h`;
+    - ``tip``: plain text, shown as text (``textContent``), never parsed as HTML.
+
+    Points are circle markers, or Font Awesome markers when ``icon`` gives
+    ``L.AwesomeMarkers.icon`` options.
     """
 
     _template = Template(
@@ -212,13 +289,23 @@ class _GeoJsonLayer(Layer):
             interactive: {{ this.interactive|tojson }},
             style: function(f) { {{ this.style_js }} },
             pointToLayer: function(f, latlng) {
+                {%- if this.icon %}
+                return L.marker(latlng, {icon: L.AwesomeMarkers.icon(
+                    {{ this.icon|tojavascript }})});
+                {%- else %}
                 return L.circleMarker(latlng, {radius: 7, weight: 2, fillOpacity: 0.9});
+                {%- endif %}
             },
             onEachFeature: function(f, layer) {
-                if (f.properties && f.properties.popup) {
-                    layer.bindPopup(f.properties.popup, {maxWidth: 360});
+                var p = f.properties || {};
+                if (p.popup) {  // HTML made in Python; data text escaped there
+                    layer.bindPopup(p.popup, {{ this.popup_options|tojavascript }});
                 }
-                if (f.properties && f.properties.tip) { layer.bindTooltip(f.properties.tip); }
+                if (p.tip) {  // plain text: shown as text, never as HTML
+                    var tip = document.createElement("span");
+                    tip.textContent = String(p.tip);
+                    layer.bindTooltip(tip, {{ this.tooltip_options|tojavascript }});
+                }
             }
         });
         {% endmacro %}
@@ -234,6 +321,9 @@ class _GeoJsonLayer(Layer):
         interactive: bool = True,
         show: bool = True,
         control: bool = True,
+        icon: Mapping[str, str] | None = None,
+        popup_options: Mapping[str, Any] | None = None,
+        tooltip_options: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(name=name, overlay=True, control=control, show=show)
         self._name = "GeoJsonLayer"
@@ -241,10 +331,61 @@ class _GeoJsonLayer(Layer):
         self.data_json = _compact_json(data)
         self.style_js = style_js
         self.interactive = interactive
+        self.icon = dict(icon or {})
+        self.popup_options = dict(popup_options or {"max_width": 360})
+        self.tooltip_options = dict(tooltip_options or {})
 
     def _get_self_bounds(self) -> list[list[float | None]]:
         """Bounds ``[[south, west], [north, east]]`` of the features (for ``Map.get_bounds``)."""
         return get_bounds(self.data, lonlat=True)
+
+
+class _TextSearch(JSCSSMixin, MacroElement):
+    """
+    leaflet-search over a :class:`_GeoJsonLayer`'s plain-text property ``key``.
+
+    Results are listed as text (``textContent``; the plugin's default would parse them as
+    HTML) and picking one zooms to the feature and opens its popup.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = new L.Control.Search({
+            layer: {{ this.layer.get_name() }},
+            propertyName: {{ this.key|tojson }},
+            collapsed: {{ this.collapsed|tojson }},
+            textPlaceholder: {{ this.placeholder|tojson }},
+            position: "topleft",
+            initial: false,
+            zoom: {{ this.zoom|tojson }},
+            hideMarkerOnCollapse: true,
+            buildTip: function(text) {  // a result is plain text, never HTML
+                var tip = L.DomUtil.create("li", "");
+                tip.textContent = String(text);
+                return tip;
+            }
+        });
+        {{ this.get_name() }}.on("search:locationfound", function(e) {
+            if (e.layer && e.layer.getPopup()) { e.layer.openPopup(); }
+        });
+        {{ this._parent.get_name() }}.addControl({{ this.get_name() }});
+        {% endmacro %}
+        """
+    )
+    default_js = folium.plugins.Search.default_js
+    default_css = folium.plugins.Search.default_css
+
+    def __init__(
+        self, layer: _GeoJsonLayer, *, key: str, placeholder: str, zoom: int = 16
+    ) -> None:
+        super().__init__()
+        self._name = "TextSearch"
+        self.layer = layer
+        self.key = key
+        self.placeholder = placeholder
+        self.zoom = zoom
+        self.collapsed = False
 
 
 class _OfflineMiniMap(folium.plugins.MiniMap):
@@ -388,7 +529,7 @@ def render_internal_map(
     _add_title(m, f"{title}: week {week} (from {week_start:%d %b %Y})")
     if cfg.minimap:
         _add_minimap(m, street, cfg)
-    folium.LayerControl(collapsed=False).add_to(m)
+    _LayerControl(collapsed=False).add_to(m)
     study_area = getattr(inputs, "study_area", None)
     bounds = _bounds_of(
         [study_area] if study_area is not None else [], crs=getattr(inputs, "crs", None)
@@ -478,7 +619,7 @@ def render_shared_map(
     _add_notice(m, patrols, cfg=cfg, area_name=area_name, week_start=week_start)
     if cfg.minimap:
         _add_minimap(m, street, cfg)
-    folium.LayerControl(collapsed=True).add_to(m)
+    _LayerControl(collapsed=True).add_to(m)
     _fit(m, _bounds_of_frames(frames), padding_top_left=(460, 20))
     logger.info("Rendered shared map for %s: %d patrols in the notice", week, len(patrols))
     return m
@@ -811,7 +952,7 @@ def write_index(out_root: str | Path) -> Path:
             except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
                 run_at = "(unreadable manifest)"
         links = " · ".join(
-            f'<a href="{html.escape((week_dir / f).relative_to(root).as_posix())}">{label}</a>'
+            f'<a href="{_href((week_dir / f).relative_to(root).as_posix())}">{_h(label)}</a>'
             for f, label in (
                 (INTERNAL_HTML, "internal map"),
                 (SHARED_HTML, "shared map"),
@@ -824,7 +965,7 @@ def write_index(out_root: str | Path) -> Path:
     rows.sort(key=lambda r: r[0])
     body = (
         "\n".join(
-            f"<tr><td>{html.escape(a)}</td><td>{html.escape(w)}</td><td>{html.escape(t)}</td><td>{ln}</td></tr>"
+            f"<tr><td>{_h(a)}</td><td>{_h(w)}</td><td>{_h(t)}</td><td>{ln}</td></tr>"
             for a, w, t, ln in rows
         )
         or '<tr><td colspan="4">No plans yet.</td></tr>'
@@ -837,7 +978,7 @@ td,th{{border:1px solid #ccc;padding:4px 10px;text-align:left}}</style></head>
 <table><thead><tr><th>Area</th><th>Week</th><th>Run at (UTC)</th><th>Files</th></tr></thead>
 <tbody>
 {body}
-</tbody></table><p>Made by safer-corridors {html.escape(__version__)}.</p></body></html>
+</tbody></table><p>Made by safer-corridors {_h(__version__)}.</p></body></html>
 """
     return Path(write_text(root / INDEX_HTML, page))
 
@@ -1086,7 +1227,24 @@ def _add_minimap(m: folium.Map, street: Any, cfg: MapConfig) -> None:
     _OfflineMiniMap(data, tiles=tiles).add_to(m)
 
 
+#: Marker icons of the internal map's point layers (``L.AwesomeMarkers.icon`` options).
+_POINT_ICONS = {
+    "schools": {"markerColor": "green", "iconColor": "white", "icon": "school", "prefix": "fa",
+                "extraClasses": "fa-rotate-0"},
+    "hubs": {"markerColor": "cadetblue", "iconColor": "white", "icon": "bus", "prefix": "fa",
+             "extraClasses": "fa-rotate-0"},
+}  # fmt: skip
+_POINT_CSS = (
+    "<style>.sc-detail table{margin:auto}.sc-detail tr{text-align:left}"
+    ".sc-detail th{padding:2px;padding-right:8px}</style>"
+)
+
+
 def _add_points(m: folium.Map, frame: gpd.GeoDataFrame, *, kind: str) -> None:
+    """Draw schools or hubs as markers: name as tooltip, their fields as a popup table.
+
+    Schools also get the "Find a school" search box, over the plain-text ``name``.
+    """
     pts = frame.copy()
     pts["geometry"] = pts.geometry.representative_point()
     cols = [c for c in ("name", "phase", "kind", "school_id", "hub_id") if c in pts.columns]
@@ -1095,30 +1253,21 @@ def _add_points(m: folium.Map, frame: gpd.GeoDataFrame, *, kind: str) -> None:
         if "name" in pts
         else "(no name)"
     )
-    data = _geojson(pts, list(dict.fromkeys(["name", *cols])), simplify_m=0)
+    fields = list(dict.fromkeys(["name", *cols]))
+    pts["tip"] = pts["name"].astype(str)
+    pts["popup"] = [_point_popup(row, fields) for _, row in pts.iterrows()]
+    data = _geojson(pts, ["name", "tip", "popup"], simplify_m=0)
+    _figure(m).header.add_child(folium.Element(_POINT_CSS), name="sc_detail_css")
+    layer = _GeoJsonLayer(
+        data,
+        name="Schools" if kind == "schools" else "Transport hubs",
+        style_js="return {};",
+        icon=_POINT_ICONS[kind],
+        popup_options={"max_width": 360, "class_name": "sc-detail"},
+        tooltip_options={"sticky": True, "class_name": "sc-detail"},
+    ).add_to(m)
     if kind == "schools":
-        layer = folium.GeoJson(
-            data,
-            name="Schools",
-            marker=folium.Marker(icon=folium.Icon(color="green", prefix="fa", icon="school")),
-            tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
-            popup=folium.GeoJsonPopup(fields=list(dict.fromkeys(["name", *cols]))),
-        ).add_to(m)
-        folium.plugins.Search(  # type: ignore[no-untyped-call]
-            layer=layer,
-            search_label="name",
-            placeholder="Find a school",
-            collapsed=False,
-            search_zoom=16,
-        ).add_to(m)
-    else:
-        folium.GeoJson(
-            data,
-            name="Transport hubs",
-            marker=folium.Marker(icon=folium.Icon(color="cadetblue", prefix="fa", icon="bus")),
-            tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
-            popup=folium.GeoJsonPopup(fields=list(dict.fromkeys(["name", *cols]))),
-        ).add_to(m)
+        _TextSearch(layer, key="name", placeholder="Find a school", zoom=16).add_to(m)
 
 
 def _add_internal_loops(
@@ -1180,9 +1329,9 @@ def _meeting_points(
             for _where, days, times, who in _notice_rows(mine, NOTICE_TEXT["en"], cfg)
         ]
         name = str(loop.get("meeting_point", "") or "Meeting point")
-        body = "".join(f"<li>{html.escape(t)}</li>" for t in lines)
+        body = "".join(f"<li>{_h(t)}</li>" for t in lines)
         rows.append(
-            {"popup": f"<b>{html.escape(name)}</b><ul>{body}</ul>", "tip": name, "geometry": first}
+            {"popup": f"<b>{_h(name)}</b><ul>{body}</ul>", "tip": name, "geometry": first}
         )
     return (
         gpd.GeoDataFrame(rows, geometry="geometry", crs=loops.crs) if rows else gpd.GeoDataFrame()
@@ -1197,29 +1346,30 @@ def _add_notice(
         t = NOTICE_TEXT[code]
         if len(patrols):
             body = "".join(
-                "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+                "<tr>" + "".join(f"<td>{_h(cell)}</td>" for cell in row) + "</tr>"
                 for row in _notice_rows(patrols, t, cfg)
             )
             table = (
-                f"<table><thead><tr><th>{t['where']}</th><th>{t['day']}</th><th>{t['time']}</th>"
-                f"<th>{t['who']}</th></tr></thead><tbody>{body}</tbody></table>"
+                f"<table><thead><tr><th>{_h(t['where'])}</th><th>{_h(t['day'])}</th>"
+                f"<th>{_h(t['time'])}</th><th>{_h(t['who'])}</th></tr></thead>"
+                f"<tbody>{body}</tbody></table>"
             )
         else:
-            table = f"<p>{html.escape(t['none'])}</p>"
+            table = f"<p>{_h(t['none'])}</p>"
         contact = (
-            f"<p><b>{html.escape(t['contact'].format(contact=cfg.contact))}</b></p>"
+            f"<p><b>{_h(t['contact'].format(contact=cfg.contact))}</b></p>"
             if cfg.contact
             else ""
         )
         sections.append(
-            f'<details lang="{code}"{" open" if i == 0 else ""}>'
-            f"<summary>{html.escape(t['language'])}: "
-            f"{html.escape(t['title'])}</summary>"
-            f"<p><b>{html.escape(area_name)}</b> · "
-            f"{html.escape(t['week'].format(week_start=week_start.strftime('%d/%m/%Y')))}</p>"
-            f"<p>{html.escape(t['intro'])}</p>{table}{contact}"
-            f"<p>{html.escape(t['emergency'])}</p>"
-            f"<p class='sc-small'>{html.escape(t['privacy'])}</p>"
+            f'<details lang="{_h(code)}"{" open" if i == 0 else ""}>'
+            f"<summary>{_h(t['language'])}: "
+            f"{_h(t['title'])}</summary>"
+            f"<p><b>{_h(area_name)}</b> · "
+            f"{_h(t['week'].format(week_start=week_start.strftime('%d/%m/%Y')))}</p>"
+            f"<p>{_h(t['intro'])}</p>{table}{contact}"
+            f"<p>{_h(t['emergency'])}</p>"
+            f"<p class='sc-small'>{_h(t['privacy'])}</p>"
             "</details>"
         )
     panel = (
@@ -1264,7 +1414,7 @@ def _add_title(m: folium.Map, title: str) -> None:
         folium.Element(
             '<div id="sc-title" style="position:fixed;top:10px;left:50%;transform:translateX(-50%);'
             "z-index:1000;background:rgba(255,255,255,.9);padding:4px 12px;border-radius:4px;"
-            f'font:bold 15px sans-serif">{html.escape(title)}</div>'
+            f'font:bold 15px sans-serif">{_h(title)}</div>'
         )
     )
 
@@ -1278,7 +1428,7 @@ def _internal_legend(has_spots: bool, rota: Any | None) -> str:
     )
     aims = "".join(
         f'<div><span style="border-top:3px dashed {c};display:inline-block;width:22px;'
-        f'margin-right:6px"></span>{aim}</div>'
+        f'margin-right:6px"></span>{_h(aim)}</div>'
         for aim, c in _AIM_COLOURS.items()
     )
     spot = (
@@ -1350,20 +1500,29 @@ def _bounds_of(geoms: Sequence[Any], *, crs: str | None) -> list[list[float]] | 
 # -- popups -------------------------------------------------------------------------------
 
 
+def _point_popup(row: pd.Series, fields: Sequence[str]) -> str:
+    """A school's or hub's fields as a two-column table (empty values as blanks)."""
+    cells = []
+    for field in fields:
+        value = _json_value(row.get(field))
+        cells.append(f"<tr><th>{_h(field)}</th><td>{_h('' if value is None else value)}</td></tr>")
+    return f"<table>{''.join(cells)}</table>"
+
+
 def _hotspot_popup(row: pd.Series) -> str:
-    parts = [f"<b>Hotspot {html.escape(str(row.get('hotspot_id', '')))}</b>"]
+    parts = [f"<b>Hotspot {_h(row.get('hotspot_id', ''))}</b>"]
     for key, label in (("weighted_count", "weighted incidents"), ("share", "share of area total")):
         if key in row and pd.notna(row[key]):
             parts.append(f"{label}: {float(row[key]):.2f}")
     if "offences" in row and isinstance(row["offences"], str):
-        parts.append(f"offences: {html.escape(_offences_text(row['offences']))}")
+        parts.append(f"offences: {_h(_offences_text(row['offences']))}")
     return "<br>".join(parts)
 
 
 def _corridor_popup(row: pd.Series, team: str) -> str:
-    parts = [f"<b>Corridor {html.escape(str(row.get('corridor_id', '')))}</b>"]
+    parts = [f"<b>Corridor {_h(row.get('corridor_id', ''))}</b>"]
     if row.get("school_names"):
-        parts.append(f"schools: {html.escape(str(row['school_names']))}")
+        parts.append(f"schools: {_h(row['school_names'])}")
     for key, label, fmt in (
         ("risk", "risk", "{:.2f}"),
         ("footfall", "footfall (routes)", "{:.0f}"),
@@ -1373,39 +1532,39 @@ def _corridor_popup(row: pd.Series, team: str) -> str:
         if value is not None and pd.notna(value):
             parts.append(f"{label}: {fmt.format(float(value))}")
     if isinstance(row.get("offences"), str):
-        parts.append(f"offences: {html.escape(_offences_text(row['offences']))}")
+        parts.append(f"offences: {_h(_offences_text(row['offences']))}")
     for key in ("reason", "time_note"):
         if isinstance(row.get(key), str) and row[key]:
-            parts.append(f"<i>{html.escape(row[key])}</i>")
+            parts.append(f"<i>{_h(row[key])}</i>")
     if "patrolled" in row and not bool(row["patrolled"]):
         parts.append("<b>not patrolled this week</b>")
     if team:
-        parts.append(f"team: {html.escape(team)}")
+        parts.append(f"team: {_h(team)}")
     return "<br>".join(parts)
 
 
 def _loop_popup(loop: pd.Series, slot: pd.Series | None, team: str) -> str:
     parts = [
-        f"<b>Loop {html.escape(str(loop.get('loop_id', '')))}</b> "
-        f"(corridor {html.escape(str(loop.get('corridor_id', '')))})"
+        f"<b>Loop {_h(loop.get('loop_id', ''))}</b> "
+        f"(corridor {_h(loop.get('corridor_id', ''))})"
     ]
     if loop.get("meeting_point"):
-        parts.append(f"meet at: {html.escape(str(loop['meeting_point']))}")
+        parts.append(f"meet at: {_h(loop['meeting_point'])}")
     if slot is not None:
         parts.append(
-            f"{html.escape(str(slot.get('day', '')))} {html.escape(str(slot.get('date', '')))}, "
-            f"{html.escape(str(slot.get('start', '')))}–{html.escape(str(slot.get('end', '')))}"
+            f"{_h(slot.get('day', ''))} {_h(slot.get('date', ''))}, "
+            f"{_h(slot.get('start', ''))}–{_h(slot.get('end', ''))}"
         )
         if slot.get("aim"):
-            parts.append(f"aim: {html.escape(str(slot['aim']))}")
+            parts.append(f"aim: {_h(slot['aim'])}")
         if "filled" in slot and not bool(slot["filled"]):
             parts.append("<b>NOT FILLED</b>")
         if isinstance(slot.get("problem"), str) and slot["problem"]:
-            parts.append(f"<i>{html.escape(slot['problem'])}</i>")
+            parts.append(f"<i>{_h(slot['problem'])}</i>")
         if isinstance(slot.get("police_contact"), str) and slot["police_contact"]:
-            parts.append(f"police contact: {html.escape(slot['police_contact'])}")
+            parts.append(f"police contact: {_h(slot['police_contact'])}")
     elif loop.get("start_time"):
-        parts.append(f"starts {html.escape(str(loop['start_time']))}")
+        parts.append(f"starts {_h(loop['start_time'])}")
     for key, label, fmt in (
         ("duration_min", "minutes", "{:.0f}"),
         ("length_m", "metres", "{:,.0f}"),
@@ -1415,14 +1574,14 @@ def _loop_popup(loop: pd.Series, slot: pd.Series | None, team: str) -> str:
         if value is not None and pd.notna(value):
             parts.append(f"{label}: {fmt.format(float(value))}")
     if team:
-        parts.append(f"team: {html.escape(team)}")
+        parts.append(f"team: {_h(team)}")
     return "<br>".join(parts)
 
 
 def _shared_corridor_popup(row: pd.Series) -> str:
     parts = []
     if row.get("school_names"):
-        parts.append(f"<b>{html.escape(str(row['school_names']))}</b>")
+        parts.append(f"<b>{_h(row['school_names'])}</b>")
     for col in SHARED_COUNT_COLUMNS:
         if row.get(col) is not None:
             parts.append(f"{col}: {int(row[col])}")
@@ -1729,8 +1888,12 @@ def _inline_css(path: Path) -> str:
     return re.sub(r"url\(([^)]+)\)", repl, css)
 
 
+_SCRIPT_END = re.compile(r"</(script)", re.IGNORECASE)
+
+
 def _safe_script(js: str) -> str:
-    return js.replace("</script", "<\\/script")
+    """JavaScript that cannot end its ``<script>`` element early (``</script`` in any case)."""
+    return _SCRIPT_END.sub(r"<\\/\1", js)
 
 
 @functools.cache

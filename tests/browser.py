@@ -8,10 +8,14 @@ Without Chromium the browser tests are skipped, except under ``CI=true`` where t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +28,7 @@ class PageReport:
 
     errors: list[str] = field(default_factory=list)  # uncaught exceptions + console errors
     blocked: list[str] = field(default_factory=list)  # URLs the page tried to fetch
+    dialogs: list[str] = field(default_factory=list)  # alert/confirm/prompt, dismissed
     counts: dict[str, int] = field(default_factory=dict)
     png: bytes = b""
     load_ms: float = 0.0
@@ -84,16 +89,34 @@ class OfflineBrowser:
 
     def open(self, path: Path, *, wait_ms: int = 300) -> PageReport:
         """Open ``path`` with every non-file request aborted; return what happened."""
+        with self.page(path, wait_ms=wait_ms) as (page, report):
+            report.counts = page.evaluate(_COUNT_JS)
+            report.png = page.screenshot()
+        return report
+
+    @contextlib.contextmanager
+    def page(self, path: Path, *, wait_ms: int = 300) -> Iterator[tuple[Any, PageReport]]:
+        """Open ``path`` offline and yield the live Playwright page and its report.
+
+        As :meth:`open`, for tests that drive the page (hover, click, type). Dialogs
+        (``alert``, ``confirm``...) are recorded in ``report.dialogs`` and dismissed. The page
+        is closed on exit.
+        """
         report = PageReport()
         page = self._context.new_page()
+        page.set_default_timeout(10_000)
 
-        def route(r: object) -> None:
-            url = r.request.url  # type: ignore[attr-defined]
+        def route(r: Any) -> None:
+            url = r.request.url
             if url.startswith(("file:", "data:", "about:")):
-                r.continue_()  # type: ignore[attr-defined]
+                r.continue_()
             else:
                 report.blocked.append(url)
-                r.abort()  # type: ignore[attr-defined]
+                r.abort()
+
+        def dialog(d: Any) -> None:
+            report.dialogs.append(f"{d.type}: {d.message}")
+            d.dismiss()
 
         page.route("**/*", route)
         page.on("pageerror", lambda exc: report.errors.append(f"pageerror: {exc}"))
@@ -105,16 +128,15 @@ class OfflineBrowser:
                 else None
             ),
         )
-        import time
-
+        page.on("dialog", dialog)
         t0 = time.perf_counter()
-        page.goto(Path(path).resolve().as_uri(), wait_until="load")
-        report.load_ms = (time.perf_counter() - t0) * 1000
-        page.wait_for_timeout(wait_ms)
-        report.counts = page.evaluate(_COUNT_JS)
-        report.png = page.screenshot()
-        page.close()
-        return report
+        try:
+            page.goto(Path(path).resolve().as_uri(), wait_until="load")
+            report.load_ms = (time.perf_counter() - t0) * 1000
+            page.wait_for_timeout(wait_ms)
+            yield page, report
+        finally:
+            page.close()
 
     def close(self) -> None:
         """Stop the browser and remove its profile."""
