@@ -55,7 +55,7 @@ from shapely.geometry.base import BaseGeometry
 from corridors.config import HotspotConfig, config_to_dict
 from corridors.errors import ConfigError, EmptyResultError, InputDataError
 from corridors.io import MONTH, OCCURRED_AT, OFFENCE, TIME_KNOWN
-from corridors.outputs import atomic_path, write_text
+from corridors.outputs import atomic_path, write_csv, write_text
 
 if TYPE_CHECKING:
     from corridors.graph import StreetGraph
@@ -1028,9 +1028,7 @@ def write_hotspots(spots: Hotspots, folder: str | Path) -> list[Path]:
     paths.append(write_text(folder / "hotspots.json", json.dumps(meta, indent=2, default=str)))
     if len(spots.edge_intensity):
         frame = spots.edge_intensity.rename("intensity").reset_index()
-        with atomic_path(folder / "edge_intensity.csv") as tmp:
-            frame.to_csv(tmp, index=False)
-        paths.append(folder / "edge_intensity.csv")
+        paths.append(write_csv(frame, folder / "edge_intensity.csv"))
     logger.info("Wrote %d hotspot files to %s", len(paths), folder)
     return paths
 
@@ -1612,8 +1610,7 @@ def write_backtest(table: pd.DataFrame, folder: str | Path) -> list[Path]:
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     csv = out / "tune.csv"
-    with atomic_path(csv) as tmp:
-        table.to_csv(tmp, index=False)
+    write_csv(table, csv)
     chart = plot_backtest(table, out / "tune.png")
     logger.info("Wrote backtest table and chart to %s", out)
     return [csv, chart]

@@ -68,7 +68,7 @@ from shapely.geometry.base import BaseGeometry
 from corridors import osm
 from corridors.config import Config, SourceConfig
 from corridors.errors import ConfigError, InputDataError
-from corridors.outputs import atomic_open
+from corridors.outputs import write_csv
 
 logger = logging.getLogger(__name__)
 
@@ -1638,7 +1638,7 @@ def load_inputs(cfg: Config) -> Inputs:
 
 def write_rejects(rejects: pd.DataFrame, path: str | Path) -> Path:
     """
-    Write the rejects table to a CSV file atomically.
+    Write the rejects table to a CSV file atomically (formula-like text neutralised).
 
     Parameters
     ----------
@@ -1655,9 +1655,7 @@ def write_rejects(rejects: pd.DataFrame, path: str | Path) -> Path:
     path = Path(path)
     cols = list(REJECT_COLUMNS) + [c for c in rejects.columns if c not in REJECT_COLUMNS]
     frame = rejects.reindex(columns=cols)
-    with atomic_open(path) as fh:
-        frame.to_csv(fh, index=False)
-    return path
+    return write_csv(frame, path)
 
 
 def summarise(reports: Sequence[SourceReport]) -> str:

@@ -12,7 +12,9 @@ CONTRACT:
 The staff file
 --------------
 A UTF-8 CSV; lines starting with ``#`` are comments. Columns (``person_id``, ``name``,
-``agency`` and ``availability`` are required):
+``agency`` and ``availability`` are required). Line breaks, tabs and other control
+characters in a cell become single spaces (:func:`clean_text`); a cell of nothing but
+control characters rejects its row.
 
 ``person_id``
     Unique id (text).
@@ -66,7 +68,7 @@ from corridors.config import RosterConfig
 from corridors.errors import ConfigError, InputDataError
 from corridors.io import REJECT_COLUMNS, SourceReport
 from corridors.lprelax import Relaxation, lp_relaxation
-from corridors.outputs import atomic_open, write_text
+from corridors.outputs import atomic_open, read_csv, write_csv, write_text
 
 logger = logging.getLogger(__name__)
 
@@ -471,6 +473,40 @@ def _parse_absences(text: str) -> list[tuple[dt.date, dt.date]]:
     return out
 
 
+#: Control characters (C0, DEL, C1) and Unicode line/paragraph separators.
+_CONTROL_CHARS = "\x00-\x1f\x7f-\x9f\u2028\u2029"
+#: A run of control characters with the white space around it: one space in staff text.
+_CONTROL_RUN = re.compile(rf"\s*[{_CONTROL_CHARS}]+\s*")
+_CONTROL_CHAR = re.compile(rf"[{_CONTROL_CHARS}]")
+
+
+def clean_text(text: str) -> str:
+    r"""
+    Return ``text`` with each run of control characters (line breaks, tabs...) as one space.
+
+    Staff text is cleaned on loading, so names and other fields never carry a line break or
+    another control character into a CSV, calendar or web page.
+
+    Examples
+    --------
+    >>> clean_text(" Ann \r\n Smith\t")
+    'Ann Smith'
+    """
+    return _CONTROL_RUN.sub(" ", text).strip()
+
+
+def _visible(text: str) -> str:
+    r"""
+    Return ``text`` with its control characters written as escapes (for reject reports).
+
+    Examples
+    --------
+    >>> _visible("a\x07\r\nb")
+    'a\\x07\\r\\nb'
+    """
+    return _CONTROL_CHAR.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
+
+
 def _parse_staff(
     records: Sequence[tuple[int, Mapping[str, str]]], *, source: str, file: str, sha256: str
 ) -> Staff:
@@ -485,7 +521,16 @@ def _parse_staff(
         rejects.append(_reject(file, line, column, reason, value))
         counts[column] += 1
 
-    for line, rec in records:
+    cleaned = 0
+    for line, raw in records:
+        rec = {k: clean_text(v) for k, v in raw.items()}
+        cleaned += sum(rec[k] != v.strip() for k, v in raw.items())
+        emptied = [c for c in (*STAFF_REQUIRED, *STAFF_OPTIONAL)
+                   if raw.get(c, "").strip() and not rec.get(c)]  # fmt: skip
+        if emptied:
+            bad(line, emptied[0], f"{emptied[0]} holds only control characters (line breaks, "
+                "tabs...); write it as plain text", _visible(raw[emptied[0]]))  # fmt: skip
+            continue
         pid = rec.get(PERSON_ID, "").strip()
         name = rec.get(PERSON_NAME, "").strip()
         if not pid:
@@ -532,6 +577,9 @@ def _parse_staff(
         avail.extend({PERSON_ID: pid, WEEKDAY: d, START: _min_to_hhmm(a), END: _min_to_hhmm(b)}
                      for d, a, b in ranges)  # fmt: skip
         absences.extend({PERSON_ID: pid, FIRST_DATE: a, LAST_DATE: b} for a, b in off)
+    if cleaned:
+        logger.warning("Staff %s: %d cells held line breaks, tabs or other control characters; "
+                       "each run was replaced by one space", file, cleaned)  # fmt: skip
     report = SourceReport(kind="staff", name=Path(file).name, path=file, read=len(records),
                           accepted=len(people), rejected=dict(counts), sha256=sha256)  # fmt: skip
     people_df = pd.DataFrame(people, columns=[PERSON_ID, PERSON_NAME, AGENCY, SCHOOLS, MAX_HOURS,
@@ -1857,7 +1905,7 @@ def read_roster(path: str | Path, *, timezone: str = "Europe/London") -> Roster:
     """
     path = Path(path)
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        df = read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError as exc:
         raise InputDataError(f"{path}: roster file not found; check [roster].previous") from exc
     except (pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
@@ -1950,7 +1998,8 @@ def write_roster_exports(rota: Roster, corridors: Any, folder: str | Path) -> li
     Files (all written atomically): ``roster.csv`` (one row per person per patrol),
     ``roster-slots.csv`` (every slot, filled or not, with problems), ``problems.txt`` (when
     some slots are unfilled), ``calendar/team.ics`` (one event per patrol) and
-    ``calendar/<person_id>.ics`` (one per person; UID ``<slot_id>/<person_id>``, stable),
+    ``calendar/<person_id>.ics`` (one per person; UID ``<slot_id>/<person_id>``, stable;
+    an id that is not a safe file name gets a short hash instead, see :func:`_ics_stem`),
     all in the roster's time zone; ``days/<date>-<day>.html`` with each loop drawn as an
     inline SVG from its EPSG:27700 coordinates (no network, no JavaScript).
 
@@ -1971,12 +2020,10 @@ def write_roster_exports(rota: Roster, corridors: Any, folder: str | Path) -> li
     """
     folder = Path(folder)
     out = []
-    with atomic_open(folder / "roster.csv") as fh:
-        rota.assignments.to_csv(fh, index=False, columns=list(ASSIGNMENT_COLUMNS))
-    out.append(folder / "roster.csv")
-    with atomic_open(folder / "roster-slots.csv") as fh:
-        rota.slots.to_csv(fh, index=False)
-    out.append(folder / "roster-slots.csv")
+    out.append(
+        write_csv(rota.assignments, folder / "roster.csv", columns=list(ASSIGNMENT_COLUMNS))
+    )
+    out.append(write_csv(rota.slots, folder / "roster-slots.csv"))
     if rota.problems:
         out.append(write_text(folder / "problems.txt", "\n".join(rota.problems) + "\n"))
     out.extend(_write_calendars(rota, folder / "calendar"))
@@ -1998,13 +2045,36 @@ def _local(date: dt.date, hhmm: str, tz: ZoneInfo) -> dt.datetime:
     return dt.datetime(date.year, date.month, date.day, h, m, tzinfo=tz)
 
 
+#: Control characters iCalendar TEXT may not hold (RFC 5545 3.3.11: all but tab; CR and LF
+#: are turned into the escaped line break ``\n`` instead).
+_ICAL_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _ical_text(value: Any) -> Any:
+    r"""
+    Return ``value`` as an iCalendar TEXT value that cannot break out of its property line.
+
+    Line breaks (CRLF, CR or LF) become one escaped ``\n``, other control characters a
+    space; ``icalendar.vText`` then escapes ``\``, ``;`` and ``,`` and folds long lines.
+
+    Examples
+    --------
+    >>> _ical_text("Bob\r\nATTENDEE:mailto:evil@x").to_ical()
+    b'Bob\\nATTENDEE:mailto:evil@x'
+    """
+    import icalendar
+
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    return icalendar.vText(_ICAL_CONTROL.sub(" ", text))
+
+
 def _calendar(name: str) -> Any:
     import icalendar
 
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Safer Corridors//roster//EN")
     cal.add("version", "2.0")
-    cal.add("x-wr-calname", name)
+    cal.add("x-wr-calname", _ical_text(name))
     return cal
 
 
@@ -2012,14 +2082,44 @@ def _event(uid: str, s: Mapping[Any, Any], tz: ZoneInfo, stamp: dt.datetime, des
     import icalendar
 
     ev = icalendar.Event()
-    ev.add("uid", uid)
+    ev.add("uid", _ical_text(uid))
     ev.add("dtstamp", stamp)
     ev.add("dtstart", _local(s[DATE], s[START], tz))
     ev.add("dtend", _local(s[DATE], s[END], tz))
-    ev.add("summary", f"Patrol: {s[CORRIDOR_NAME]} ({s[AIM]})")
-    ev.add("location", s[MEETING_POINT] or s[CORRIDOR_NAME])
-    ev.add("description", desc)
+    ev.add("summary", _ical_text(f"Patrol: {s[CORRIDOR_NAME]} ({s[AIM]})"))
+    ev.add("location", _ical_text(s[MEETING_POINT] or s[CORRIDOR_NAME]))
+    ev.add("description", _ical_text(desc))
     return ev
+
+
+#: Calendar file names a person's file must not take (compared case-insensitively).
+_RESERVED_ICS = frozenset({"team"})
+
+
+def _ics_stem(person_id: str, taken: set[str]) -> str:
+    """
+    Return a safe, unique file stem for a person's calendar and add it to ``taken``.
+
+    A person id made of letters, digits, ``_``, ``-`` and single inner dots (at most 64
+    characters, not starting with a dot) is used as it is; any other id, or one that
+    clashes case-insensitively with ``team`` or an earlier file, becomes its safe characters
+    plus a short hash of the id. So no stem holds a path separator or ``..``, none is empty
+    or hidden, and two people never share a file (also on case-insensitive file systems).
+
+    Examples
+    --------
+    >>> taken = set()
+    >>> _ics_stem("P01", taken), _ics_stem("../x", taken), _ics_stem("p01", taken)
+    ('P01', 'x-d6b96a97', 'p01-6617ecaa')
+    """
+    stem = person_id
+    plain = re.fullmatch(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*", person_id) is not None
+    if not plain or len(person_id) > 64 or person_id.casefold() in taken | _RESERVED_ICS:
+        digest = hashlib.sha256(person_id.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        safe = re.sub(r"[^A-Za-z0-9_-]+", "_", person_id).strip("_-")[:40]
+        stem = f"{safe}-{digest}" if safe else f"person-{digest}"
+    taken.add(stem.casefold())
+    return stem
 
 
 def _write_calendars(rota: Roster, folder: Path) -> list[Path]:
@@ -2044,6 +2144,7 @@ def _write_calendars(rota: Roster, folder: Path) -> list[Path]:
         if s[FILLED] and s.get(POLICE_CONTACT_ID):
             on_call.setdefault(str(s[POLICE_CONTACT_ID]), []).append(s)
     names = dict(zip(rota.assignments[PERSON_ID], rota.assignments[PERSON_NAME], strict=False))
+    taken: set[str] = {"team"}
     for pid in sorted(set(rota.assignments[PERSON_ID].astype(str)) | set(on_call)):
         rows = rota.assignments[rota.assignments[PERSON_ID].astype(str) == pid]
         who = names.get(pid) or str(on_call[pid][0][POLICE_CONTACT]).split(" (")[0]
@@ -2060,10 +2161,10 @@ def _write_calendars(rota: Roster, folder: Path) -> list[Path]:
                 f"On call as the police contact for a patrol without police. Loop "
                 f"{s[LOOP_ID]}. Meet: {s[MEETING_POINT]}. Team: {s[TEAM]}.",
             )  # fmt: skip
-            ev["summary"] = f"Police contact (on call): {s[CORRIDOR_NAME]}"
+            ev["summary"] = _ical_text(f"Police contact (on call): {s[CORRIDOR_NAME]}")
             cal.add_component(ev)
         cal.add_missing_timezones()
-        path = folder / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', str(pid))}.ics"
+        path = folder / f"{_ics_stem(pid, taken)}.ics"
         with atomic_open(path, "wb") as fh:
             fh.write(cal.to_ical())
         out.append(path)

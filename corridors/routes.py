@@ -66,7 +66,7 @@ from corridors import io
 from corridors.config import RouteConfig
 from corridors.errors import InputDataError
 from corridors.osm import read_residential
-from corridors.outputs import atomic_open, write_text
+from corridors.outputs import write_csv, write_text
 
 logger = logging.getLogger(__name__)
 
@@ -1496,9 +1496,7 @@ def write_corridor_exports(corridors: Corridors, folder: Path) -> list[Path]:
         ("corridor_streets.csv", corridor_streets(corridors)),
     ):
         table = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
-        with atomic_open(folder / name) as fh:
-            table.to_csv(fh, index=False, float_format="%.10g")
-        written.append(folder / name)
+        written.append(write_csv(table, folder / name, float_format="%.10g"))
     return written
 
 

@@ -554,6 +554,26 @@ def test_backtest_real_rutland_month_only(rutland, oakham_street, tmp_path):
     assert set(no_net["method"]) == {"kde", "naive"}
 
 
+def test_backtest_csv_neutralises_formula_text(tmp_path):
+    import csv
+
+    from corridors.outputs import read_csv
+
+    table = pd.DataFrame({
+        "rank": [1, 2], "label": ["=kde(bandwidth_m=150)", hs.BASELINE], "method": ["kde", "naive"],
+        "params": ["@x", ""], "hit_rate": [0.5, 0.25], "pai": [10.0, 5.0], "pei": [-0.5, 0.5],
+        "area_share": [0.05, 0.05],
+    })  # fmt: skip
+    path, _ = hs.write_backtest(table, tmp_path)
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[1][1:4] == ["'=kde(bandwidth_m=150)", "kde", "'@x"]
+    assert rows[1][-2] == "-0.5"  # a number, not text
+    back = read_csv(path, keep_default_na=False)
+    assert back["label"].tolist() == table["label"].tolist()
+    assert back["params"].tolist() == ["@x", ""] and back["pei"].tolist() == [-0.5, 0.5]
+
+
 def test_backtest_weekly_with_times(hackney):
     study = box(*hackney.total_bounds)
     base = HotspotConfig(method="kde", offence_weights=HACKNEY_WEIGHTS, other_weight=0.2)

@@ -550,6 +550,33 @@ def test_write_rejects_and_summary(tmp_path):
     assert text.splitlines()[-1].split() == ["total", "148", "127", "21"]
 
 
+def test_rejects_csv_neutralises_formula_ids(tmp_path):
+    import csv
+
+    from corridors.outputs import read_csv
+
+    evil = '=HYPERLINK("http://x","y")'
+    header, first = (DATA / "rutland-street-2m.csv").read_text(encoding="utf-8").splitlines()[:2]
+    row = next(csv.reader([first]))
+    with open(tmp_path / "2022-06-evil-street.csv", "w", encoding="utf-8", newline="") as fh:
+        fh.write(header + "\n")
+        writer = csv.writer(fh, lineterminator="\n")
+        for crime_id in (evil, evil, "+1"):  # the second copy of the id is rejected
+            writer.writerow([crime_id, *row[1:]])
+        writer.writerow(["+2", *row[1:4], "-0.66", "", *row[6:]])  # no latitude
+    inc, reports, rejects = io.load_incidents(SourceConfig(path=tmp_path), crs=BNG)
+    assert reports[0].format == "police-street" and len(inc) == 2
+    assert rejects["value"].tolist() == [evil, "-0.66,"]
+    path = io.write_rejects(rejects, tmp_path / "out" / "rejects.csv")
+    with open(path, encoding="utf-8", newline="") as fh:
+        cells = [row for row in csv.reader(fh)]
+    assert cells[1][-1] == "'" + evil  # a spreadsheet shows it as text, it does not run it
+    assert cells[2][-1] == "'-0.66,"  # raw input text, not a number
+    assert not [c for r in cells for c in r if c[:1] in ("=", "+", "-", "@")]
+    back = read_csv(path, dtype=str, keep_default_na=False)
+    assert back["value"].tolist() == [evil, "-0.66,"]
+
+
 def test_toml_sources_with_geocode_glob_and_mapping(tmp_path):
     d = DATA.resolve()
     _csv(tmp_path / "hubs.csv", "ref,title,mode,lat,lon\nh1,Oakham,rail,52.672,-0.734\n")

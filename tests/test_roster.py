@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
 import itertools
 import json
 import math
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -249,6 +251,118 @@ def test_staff_from_config_tables(tmp_path: Path) -> None:
     assert staff.rejects.iloc[0]["line"] == 2 and staff.rejects.iloc[0]["column"] == "agency"
     with pytest.raises(ConfigError, match="no staff"):
         staff_for_config(RosterConfig())
+
+
+def test_staff_text_with_control_characters(tmp_path: Path) -> None:
+    path = tmp_path / "staff.csv"
+    path.write_bytes(
+        (HEADER
+         + 'A1,"Ann \r\n Smith",police,"Catmose College;\r\nOakham School",'
+         + "Mon-Fri 15:00-18:00,,6,yes\n"
+         + "A2,Example\x0bB\x1b,\"youth\nworker\",,Mon 15:00-18:00,,6,yes\n"
+         + "A3,\x07\x1b,pcso,,Mon 15:00-18:00,,6,yes\n"
+         + "\x1b,Example D,pcso,,Mon 15:00-18:00,,6,yes\n"
+         + "A5,Example E,pcso,,Mon 15:00-18:00,\x07,6,yes\n").encode()
+    )  # fmt: skip
+    staff = load_staff(path)
+    people = staff.people.set_index("person_id")
+    assert list(people.index) == ["A1", "A2"]
+    assert people.loc["A1", "name"] == "Ann Smith"
+    assert people.loc["A1", "schools"] == "Catmose College;Oakham School"
+    assert people.loc["A2", "name"] == "Example B"
+    assert people.loc["A2", "agency"] == "youth_worker"
+    rej = staff.rejects.set_index("line")
+    assert list(rej.index) == [7, 8, 9]  # physical lines: A1 spans three, A2 two
+    assert rej["column"].tolist() == ["name", "person_id", "absences"]
+    assert rej["value"].tolist() == ["\\x07\\x1b", "\\x1b", "\\x07"]
+    assert rej["reason"].str.contains("only control characters").all()
+    assert staff.reports[0].rejected == {"name": 1, "person_id": 1, "absences": 1}
+    from_config = staff_from_records([person("X1", "pcso", name="Bob\r\nATTENDEE:mailto:x")])
+    assert from_config.people["name"].tolist() == ["Bob ATTENDEE:mailto:x"]
+
+
+def test_formula_names_are_neutralised_in_roster_csv_and_read_back(tmp_path: Path) -> None:
+    cors = make_corridors([{"loop_id": "L1", "corridor_id": "C1", "start_time": "15:15"}],
+                          offences={"C1": {}})  # fmt: skip
+    evil = "=cmd|' /C calc'!A0"
+    staff = staff_from_records([
+        person("Y1", "youth_worker", name=evil), person("T1", "school_staff", name="-Teacher"),
+        person("O1", "police_officer", name="@Officer", max_hours_week=0.5),
+    ])  # fmt: skip
+    rota = make_roster(cors, staff, one_day(), week_start=MONDAY)
+    assert set(rota.assignments["name"]) == {evil, "-Teacher"}
+    assert rota.slots["police_contact"].iloc[0].startswith("@Officer")
+    write_roster_exports(rota, cors, tmp_path)
+    for name in ("roster.csv", "roster-slots.csv"):
+        header, *rows = _rows(tmp_path / name)
+        cells = [c for r in rows for c in r]
+        assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")], name
+        assert all(r[header.index("team")].startswith("'") for r in rows), name
+        assert all(r[header.index("police_contact")].startswith("'@") for r in rows), name
+    header, *rows = _rows(tmp_path / "roster.csv")
+    assert {r[header.index("name")] for r in rows} == {"'" + evil, "'-Teacher"}
+    back = read_roster(tmp_path / "roster.csv")  # the re-plan path reads the originals
+    assert set(back.assignments["name"]) == {evil, "-Teacher"}
+    assert back.assignments["team"].tolist() == rota.assignments["team"].tolist()
+    result = replan(back, staff, "T1", MONDAY, one_day(), corridors=cors)
+    removed = result.changes[result.changes["change"] == "removed"]
+    assert "-Teacher" in set(removed["name"]) <= {evil, "-Teacher"}  # the names as given
+    assert any("-Teacher" in m for m in result.messages)
+
+
+def _rows(path: Path) -> list[list[str]]:
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+def test_calendars_escape_line_breaks_and_keep_file_names_safe(tmp_path: Path) -> None:
+    cors = make_corridors([{"loop_id": "L1", "corridor_id": "C1", "start_time": "15:15"}],
+                          offences={"C1": {}})  # fmt: skip
+    staff = staff_from_records([
+        person("Y1", "youth_worker"), person("T1", "school_staff"),
+        person("O1", "police_officer", max_hours_week=0.5),
+    ])  # fmt: skip
+    rota = make_roster(cors, staff, one_day(), week_start=MONDAY)
+    assert len(rota.assignments) == 2 and rota.slots["police_contact_id"].iloc[0] == "O1"
+    # text that never passed the staff loader: a hand-edited roster.csv, OSM names
+    bob = "Bob\r\nATTENDEE:mailto:evil@x"
+    gate = "Gate\rATTENDEE:mailto:evil@x;x,y\x07"
+    a = rota.assignments.copy()
+    a["person_id"] = a["person_id"].map({"Y1": "../../evil", "T1": "team"})
+    a["name"] = bob
+    a["meeting_point"] = gate
+    slots = rota.slots.copy()
+    slots["meeting_point"] = gate
+    slots["corridor_name"] = "Road\nX-INJECTED:1"
+    slots["team"] = bob
+    slots["police_contact"] = "Carol\r\nATTENDEE:mailto:evil@x (police officer)"
+    rota = dataclasses.replace(rota, assignments=a, slots=slots)
+    write_roster_exports(rota, cors, tmp_path / "week")
+    assert not [p for p in tmp_path.rglob("*") if "week" not in p.parts]  # nothing escaped
+    files = sorted(p.name for p in (tmp_path / "week" / "calendar").iterdir())
+    assert len(files) == 4 and "team.ics" in files  # "team" did not overwrite the team file
+    assert all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*\.ics", f) and ".." not in f
+               for f in files)  # fmt: skip
+    for f in files:
+        raw = (tmp_path / "week" / "calendar" / f).read_bytes()
+        lines = raw.split(b"\r\n")
+        assert not [ln for ln in lines if ln.startswith((b"ATTENDEE", b"X-INJECTED"))], f
+        assert b"\x07" not in raw and b"\r" not in raw.replace(b"\r\n", b"")
+        cal = icalendar.Calendar.from_ical(raw)
+        assert all("ATTENDEE" not in comp and "X-INJECTED" not in comp for comp in cal.walk())
+        (event,) = cal.walk("VEVENT")
+        assert str(event["location"]) == "Gate\nATTENDEE:mailto:evil@x;x,y "
+        assert str(event["summary"]).startswith(
+            ("Patrol: Road\nX-INJECTED:1", "Police contact (on call): Road\nX-INJECTED:1")
+        )
+        if f != "team.ics":  # X-WR-CALNAME is read back raw (escaped)
+            assert re.fullmatch(r"Patrols: (Bob|Carol)\\nATTENDEE:mailto:evil@x",
+                                str(cal["x-wr-calname"]))  # fmt: skip
+    team = icalendar.Calendar.from_ical((tmp_path / "week" / "calendar" / "team.ics").read_bytes())
+    assert "Team: Bob\nATTENDEE:mailto:evil@x" in str(team.walk("VEVENT")[0]["description"])
+    back = read_roster(tmp_path / "week" / "roster.csv")
+    assert back.assignments["meeting_point"].tolist() == [gate] * len(a)
+    assert back.assignments["name"].tolist() == [bob] * len(a)
 
 
 def test_staff_file_plus_config_people_with_duplicate() -> None:

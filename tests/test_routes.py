@@ -383,6 +383,33 @@ def test_exports(tiny_plan, tmp_path):
     assert list(tmp_path.joinpath("week").glob(".*")) == []  # no temporary files left
 
 
+def test_csv_exports_neutralise_formula_text(tiny_plan, tmp_path):
+    import csv
+    import dataclasses
+
+    from corridors.outputs import read_csv
+
+    loops = tiny_plan.loops.copy()
+    loops[routes.MEETING_POINT] = "=HYPERLINK(\"http://x\",\"y\")"
+    segments = tiny_plan.segments.copy()
+    segments["name"] = "+Market Street"
+    unpatrolled = pd.DataFrame({"school_id": ["s1"], "name": ["@School"], "reason": ["-"]})
+    plan = dataclasses.replace(tiny_plan, loops=loops, segments=segments, unpatrolled=unpatrolled)
+    paths = routes.write_corridor_exports(plan, tmp_path)
+    for path in paths[3:]:
+        with open(path, encoding="utf-8", newline="") as fh:
+            header, *rows = list(csv.reader(fh))
+        for row in rows:
+            for col, cell in zip(header, row, strict=True):
+                if cell[:1] in ("=", "+", "-", "@"):  # only numbers may start with a sign
+                    assert float(cell) < 0, (path.name, col, cell)
+    loops_back = read_csv(paths[3])
+    assert set(loops_back[routes.MEETING_POINT]) == {loops[routes.MEETING_POINT].iloc[0]}
+    assert loops_back[routes.LENGTH_M].dtype == float  # numbers are still numbers
+    assert read_csv(paths[4]).values.tolist() == [["s1", "@School", "-"]]
+    assert set(read_csv(paths[5])["name"]) == {"+Market Street"}
+
+
 # -- patrol loops: exact check and properties -----------------------------------------------
 
 
