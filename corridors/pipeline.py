@@ -25,7 +25,7 @@ import pandas as pd
 from corridors import graph, hotspots, io, maps, publish, roster, routes
 from corridors.config import Config, override
 from corridors.errors import CorridorsError, describe_os_error
-from corridors.outputs import atomic_open
+from corridors.outputs import read_csv, write_csv
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ def recorded_absences(cfg: Config) -> tuple[Absence, ...]:
     if not path.exists():
         return ()
     try:
-        rows = pd.read_csv(path, dtype=str, keep_default_na=False)
+        rows = read_csv(path, dtype=str, keep_default_na=False)
         return tuple(
             Absence(
                 str(r.person_id),
@@ -179,9 +179,7 @@ def _write_absences(absences: tuple[Absence, ...], path: Path) -> Path:
         [(a.person_id, a.first.isoformat(), a.last.isoformat()) for a in absences],
         columns=["person_id", "first_date", "last_date"],
     ).drop_duplicates()
-    with atomic_open(path) as fh:
-        rows.to_csv(fh, index=False)
-    return path
+    return write_csv(rows, path)
 
 
 def _last_week_file(cfg: Config, name: str) -> Path | None:

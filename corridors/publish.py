@@ -558,23 +558,26 @@ _TEMP = re.compile(r"\.(?P<stem>[^.]+)\.[A-Za-z0-9_]{6,}(\.[A-Za-z0-9]+)*")
 def _remove_temp_files(
     folder: Path, only: tuple[str, ...] | None = None, min_age_s: float = 0.0
 ) -> list[str]:
-    """Remove temporary files of interrupted atomic writes (``atomic_path``'s names).
+    """Remove temporary files of interrupted atomic writes (hidden files but the lock).
 
-    ``only`` limits it to some file stems and ``min_age_s`` to old files: for folders that
-    runs of other areas write at the same time (the index in ``out_dir``).
+    Under the area's lock every hidden file in the area and its weeks but the lock and the
+    staged history is a leftover. ``only`` (stems of ``atomic_path`` temporary names) and
+    ``min_age_s`` limit it for folders that runs of other areas write at the same time (the
+    index in ``out_dir``).
     """
     done = []
     now = time.time()
     for entry in folder.iterdir():
-        m = _TEMP.fullmatch(entry.name)
-        if not m or not entry.is_file() or entry.name == LOCK_FILE:
+        if not entry.name.startswith(".") or not entry.is_file() or entry.name == LOCK_FILE:
             continue
         if _PENDING_HISTORY.fullmatch(entry.name):
             continue
-        if only is not None and m.group("stem") not in only:
-            continue
-        if min_age_s and now - entry.stat().st_mtime < min_age_s:
-            continue
+        if only is not None:
+            m = _TEMP.fullmatch(entry.name)
+            if not m or m.group("stem") not in only:
+                continue
+            if now - entry.stat().st_mtime < min_age_s:
+                continue
         entry.unlink(missing_ok=True)
         done.append(f"removed the temporary file {entry.name}")
     return done

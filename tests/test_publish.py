@@ -120,6 +120,7 @@ def test_recover_rolls_history_forward_only_for_published_runs(tmp_path):
     publish.pending_history(area, "r9").write_text("history of a run killed before its swap")
     (area / WEEK / ".shared.k2j3h4g5.html").write_text("<half")  # interrupted atomic write
     (area / ".plans.abcd1234.gpkg").write_text("half")
+    (area / "..plans.r9.pending.x1y2z3.r9.pending.gpkg").write_text("half a staged history")
     publish.recover(area)
     assert (area / "plans.gpkg").read_text() == "history of r1"
     assert sorted(p.name for p in area.iterdir()) == [WEEK, "plans.gpkg"]
