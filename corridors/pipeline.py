@@ -80,7 +80,8 @@ def locked(cfg: Config, command: str) -> Iterator[None]:
     area = publish.area_dir(cfg.maps.out_dir, cfg.area.name)
     with publish.area_lock(area, command=command):
         try:
-            publish.recover(area)
+            if publish.recover(area):  # a killed run may have left the index behind
+                maps.write_index(cfg.maps.out_dir)
         except OSError as exc:
             raise CorridorsError(describe_os_error(exc, area, hint=_OUT_HINT)) from exc
         yield
