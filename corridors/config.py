@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import os
 import re
 import tomllib
@@ -120,6 +121,10 @@ class AreaConfig:
             )
         if m:
             year, week = int(m.group(1)), int(m.group(2))
+            if not 1990 <= year <= 2100:
+                raise ConfigError(
+                    f"area.week {self.week!r}: the year must be between 1990 and 2100"
+                )
             last = dt.date(year, 12, 28).isocalendar()[1]
             if not 1 <= week <= last:
                 raise ConfigError(
@@ -514,9 +519,11 @@ def load_config(path: str | Path) -> Config:
     """
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # a BOM from an editor is fine
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}: config file not found") from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(f"{path}: is a folder; expected a TOML config file") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: config file is not UTF-8 text") from exc
     except tomllib.TOMLDecodeError as exc:
@@ -630,6 +637,8 @@ def _convert(tp: Any, value: Any, where: str, base: Path) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where} must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ConfigError(f"{where} must be a finite number, got {value!r}")
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):

@@ -112,3 +112,31 @@ def test_corridors_inherit_the_hotspot_window():
         {"hotspots": {"window_start": "14:30"}, "corridors": {"window_start": "15:30"}}
     )
     assert own.corridors.window_start == "15:30"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[area]\nweek = "0000-W01"\n', "the year must be between 1990 and 2100"),
+        ('[area]\nweek = "9999-W01"\n', "the year must be between 1990 and 2100"),
+        ("[hotspots]\nbandwidth_m = nan\n", "hotspots.bandwidth_m must be a finite number"),
+        ("[corridors]\nspeed_kmh = inf\n", "corridors.speed_kmh must be a finite number"),
+        ("[corridors]\nhub_walk_m = -inf\n", "corridors.hub_walk_m must be a finite number"),
+    ],
+)
+def test_values_that_would_crash_later_are_config_errors(tmp_path, text, message):
+    path = tmp_path / "area.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
+
+
+def test_a_config_saved_with_a_bom_loads(tmp_path):
+    path = tmp_path / "area.toml"
+    path.write_bytes(b'\xef\xbb\xbf[area]\nname = "hackney"\n')
+    assert load_config(path).area.name == "hackney"
+
+
+def test_a_folder_as_config_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="is a folder; expected a TOML config file"):
+        load_config(tmp_path)
