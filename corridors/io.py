@@ -378,6 +378,11 @@ def _read_csv_file(
             f"{path.name}: not {shown_enc} text (byte 0x{bad} at offset {exc.start}); save it as "
             f'UTF-8 or set encoding = "{hint}" in the source; expected {what}'
         ) from exc
+    except UnicodeError as exc:  # e.g. "UTF-16 stream does not start with BOM"
+        raise InputDataError(
+            f"{path.name}: cannot be read as {enc} ({exc}); check the source's encoding (most "
+            f'files are "utf-8"); expected {what}'
+        ) from exc
     except LookupError as exc:
         raise InputDataError(f'{path.name}: unknown encoding {enc!r}; use e.g. "utf-8"') from exc
     except pd.errors.EmptyDataError as exc:
@@ -1335,6 +1340,12 @@ def _auto_crs(
         if len(p.frame):
             lon, lat = _to_lonlat(p)
             return choose_crs(float(np.nanmedian(lon)), float(np.nanmedian(lat)))
+    if parsed and not any(p.read for p in parsed):
+        names = ", ".join(str(p.table_path) for p in parsed)
+        raise InputDataError(
+            f"{names}: read 0 rows (a header and no data); give files with rows, or set [area] "
+            'crs (e.g. "EPSG:27700") to check empty files'
+        )
     which = ", ".join(f"{p.table_path.name} ({p.read:,} rows read)" for p in parsed) or "none"
     raise InputDataError(
         f'cannot choose area.crs = "auto": no row of any source has usable coordinates '

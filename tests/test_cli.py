@@ -68,7 +68,7 @@ def test_header_only_file_error_names_the_file(tmp_path):
     empty.write_text(header)
     result = CliRunner().invoke(cli, ["validate", "--incidents", str(empty)])
     assert result.exit_code == 1
-    assert "2022-07-x-street.csv (0 rows read)" in result.output
+    assert result.output.startswith(f"Error: {empty}: read 0 rows (a header and no data)")
     assert "Traceback" not in result.output
 
 

@@ -663,3 +663,25 @@ def test_property_read_is_accepted_plus_rejected(tmp_path, rows):
     assert lines == list(range(2, len(rows) + 2))  # every line once, accepted or rejected
     assert inc[io.INCIDENT_ID].is_unique
     assert inc[io.OCCURRED_AT].notna().all()
+
+
+def test_a_header_only_file_says_read_0_not_a_crs_problem(tmp_path):
+    path = tmp_path / "2022-01-x-street.csv"
+    path.write_text("Crime ID,Month,Longitude,Latitude,Crime type\n")
+    cfg = Config(incidents=(SourceConfig(path=path, format="police-street"),))
+    with pytest.raises(InputDataError, match="read 0 rows \\(a header and no data\\)"):
+        io.load_inputs(cfg)
+
+
+def test_utf16_declared_for_a_utf8_file_is_a_clean_error(tmp_path):
+    path = tmp_path / "incidents.csv"
+    path.write_text("id,date,x,y\n1,2022-01-01,486000,308700\n")
+    source = SourceConfig(
+        path=path,
+        format="csv",
+        encoding="utf-16",
+        crs="EPSG:27700",
+        columns={"id": "id", "date": "date", "x": "x", "y": "y"},
+    )
+    with pytest.raises(InputDataError, match="cannot be read as utf-16"):
+        io.load_inputs(Config(incidents=(source,)))
