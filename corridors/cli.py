@@ -236,6 +236,88 @@ def _adhoc_config(
     )
 
 
+# -- init -------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--osm",
+    "osm",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="OSM extract of the area (.osm.pbf, .osm, .osm.bz2): streets, schools, hubs.",
+)
+@click.option(
+    "--schools",
+    "schools",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="A schools file (GIAS, EduBase, CSV, GeoJSON, GeoPackage); repeatable.",
+)
+@click.option(
+    "--incidents",
+    "incidents",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="An incidents file or data.police.uk download folder; repeatable.",
+)
+@click.option(
+    "--staff",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The staff CSV for the roster (optional).",
+)
+@click.option("--name", help="The area's name, a slug (default: from the OSM file's name).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("corridors.toml"),
+    show_default=True,
+    help="Where to write the config.",
+)
+@click.option("--force", is_flag=True, help="Replace an existing config file.")
+@_handle_errors
+def init(
+    osm: Path | None,
+    schools: tuple[Path, ...],
+    incidents: tuple[Path, ...],
+    staff: Path | None,
+    name: str | None,
+    out: Path,
+    force: bool,
+) -> None:
+    """Write a starting config for a new area from the files you have.
+
+    Reads every file as a plan would (formats sniffed, rows checked), prints what it
+    found (CRS, time zone, school phases and offence names with their counts) and writes a
+    config with each guess marked "# guessed". Then run validate on it.
+
+    \b
+    Example:
+      corridors init --osm area.osm.pbf --incidents police/ --staff staff.csv
+      corridors -c corridors.toml validate
+    """
+    from corridors import io, starter
+
+    found = starter.survey(osm=osm, schools=schools, incidents=incidents, name=name)
+    text = starter.render_config(
+        found,
+        base=out.resolve().parent,
+        osm=osm,
+        schools=schools,
+        incidents=incidents,
+        staff=staff,
+    )
+    path = starter.write_config(out, text, force=force)
+    click.echo(io.summarise(found.inputs.reports))
+    click.echo(f"\nCRS {found.crs}; time zone {found.timezone}; week {found.week}")
+    click.echo(f"School phases: {starter._counts_text(found.phases) or 'none'}")
+    click.echo(f"Offences: {starter._counts_text(found.offences) or 'none'}")
+    for offence, group in found.offence_map.items():
+        click.echo(f"  {offence!r} weighted like {group!r} (guessed)")
+    click.echo(f"\nWrote {path}: check the lines marked '# guessed', then run")
+    click.echo(f"  corridors -c {path} validate")
+
+
 # -- graph ------------------------------------------------------------------------------
 
 

@@ -1,0 +1,311 @@
+"""A starting config for a new area, from the files a team has (``corridors init``).
+
+Every file is read the way a plan reads it (formats sniffed, rows validated), then what was
+found is written down as a TOML config with each guess marked ``# guessed``: the projected
+CRS and time zone chosen from the data's location, the school phases found (secondary-like
+ones included), an offence-weights table that maps the offence names found onto the built-in
+youth-relevant groups where the words allow, and the week after the data end.
+
+Examples
+--------
+>>> from pathlib import Path
+>>> found = survey(osm=Path("data/osm/rutland-2022-07-20.osm.pbf"),
+...                incidents=[Path("data/police/leicestershire-street-rutland.csv.gz")])
+>>> found.crs, found.timezone, found.week
+('EPSG:27700', 'Europe/London', '2022-W45')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from corridors import hotspots, io
+from corridors.config import AreaConfig, Config, GraphConfig, RouteConfig, SourceConfig
+from corridors.errors import ConfigError
+from corridors.outputs import write_text
+from corridors.publish import check_slug
+
+logger = logging.getLogger(__name__)
+
+#: Words in an offence name -> the built-in group whose weight it takes (first match wins).
+OFFENCE_WORDS: tuple[tuple[str, str], ...] = (
+    (r"weapon|firearm|knife|gun|blade|armed", "Possession of weapons"),
+    (r"robbery|mugging|hold.?up", "Robbery"),
+    (
+        r"assault|batter|violen|homicide|murder|manslaughter|wound|harass|threat|"
+        r"sex|rape|stab|shoot|fight|affray",
+        "Violence and sexual offences",
+    ),
+    (r"pickpocket|snatch|theft from (the )?person|larceny from person", "Theft from the person"),
+    (r"drug|narcotic|cannabis|marijuana|controlled substance", "Drugs"),
+    (r"disorder|public order|breach of the peace|disturb", "Public order"),
+    (r"anti.?social|nuisance|loiter|trespass", "Anti-social behaviour"),
+)
+
+
+@dataclass(frozen=True)
+class Survey:
+    """What a team's files hold, as a plan would read them."""
+
+    name: str
+    crs: str
+    timezone: str
+    week: str
+    inputs: io.Inputs
+    phases: dict[str, int]
+    offences: dict[str, int]
+    offence_map: dict[str, str]  # offence name found -> built-in group (guessed)
+    data_end: str | None  # last month with incidents, "YYYY-MM"
+
+
+def survey(
+    *,
+    osm: Path | None = None,
+    schools: Sequence[Path] = (),
+    incidents: Sequence[Path] = (),
+    name: str | None = None,
+) -> Survey:
+    """
+    Read the files with sniffed formats and return what they hold.
+
+    Parameters
+    ----------
+    osm
+        An OSM extract of the area (``.osm.pbf``...): streets, and schools and transport hubs
+        when no schools file is given.
+    schools, incidents
+        Files or folders (a data.police.uk download folder for incidents).
+    name
+        The area's name (a slug); default: from the OSM file's or first school file's name.
+
+    Raises
+    ------
+    ConfigError
+        If nothing to survey was given.
+    corridors.errors.InputDataError
+        If a file cannot be used at all.
+    """
+    if osm is None and not schools:
+        raise ConfigError("init: give --osm (streets, schools, hubs) or --schools, or both")
+    area_name = check_slug(name or _slug_of(osm or schools[0]), "--name")
+    school_sources = tuple(SourceConfig(path=p.resolve()) for p in schools)
+    if not school_sources and osm is not None:
+        school_sources = (SourceConfig(path=osm.resolve(), format="osm"),)
+    cfg = Config(
+        area=AreaConfig(name=area_name, crs="auto"),
+        schools=school_sources,
+        hubs=(SourceConfig(path=osm.resolve(), format="osm"),) if osm is not None else (),
+        incidents=tuple(SourceConfig(path=p.resolve()) for p in incidents),
+        graph=GraphConfig(osm_file=osm.resolve() if osm is not None else None),
+    )
+    cfg = dataclasses.replace(cfg, area=dataclasses.replace(cfg.area, timezone=_timezone(cfg)))
+    inputs = io.load_inputs(cfg)
+    phases = _counts(inputs.schools.get(io.PHASE))
+    offences = _counts(inputs.incidents.get(io.OFFENCE))
+    months = inputs.incidents.get(io.MONTH)
+    data_end = str(months.dropna().astype(str).max()) if months is not None and len(months) else None
+    return Survey(
+        name=area_name,
+        crs=inputs.crs,
+        timezone=inputs.timezone,
+        week=_week_after(data_end),
+        inputs=inputs,
+        phases=phases,
+        offences=offences,
+        offence_map=map_offences(offences),
+        data_end=data_end,
+    )
+
+
+def map_offences(offences: Mapping[str, int]) -> dict[str, str]:
+    """
+    Map offence names onto the built-in weighted groups where the words allow.
+
+    Names that already are built-in groups are left out (they are weighted as they are).
+
+    Examples
+    --------
+    >>> map_offences({"AGGRAVATED ASSAULT": 3, "Robbery": 2, "BURGLARY": 1, "Weapons Law": 1})
+    {'AGGRAVATED ASSAULT': 'Violence and sexual offences', 'Weapons Law': 'Possession of weapons'}
+    """
+    found = {}
+    for offence in offences:
+        if offence in hotspots.DEFAULT_OFFENCE_WEIGHTS:
+            continue
+        for pattern, group in OFFENCE_WORDS:
+            if re.search(pattern, offence, flags=re.IGNORECASE):
+                found[offence] = group
+                break
+    return found
+
+
+def render_config(
+    found: Survey,
+    *,
+    base: Path,
+    osm: Path | None,
+    schools: Sequence[Path],
+    incidents: Sequence[Path],
+    staff: Path | None,
+) -> str:
+    """Return the starting config as TOML text; paths relative to ``base`` where they can be."""
+    default_phases = RouteConfig().phases
+    include = [p for p in found.phases if p in default_phases]
+    lines = [
+        f"# Safer Corridors: a starting config for {found.name!r}, written by `corridors init`.",
+        "# Every line marked `# guessed` is the tool's reading of your files: check it.",
+        "",
+        "[area]",
+        f"name = {_q(found.name)}",
+        _guess(f"crs = {_q(found.crs)}", "from where the data are"),
+        _guess(f"timezone = {_q(found.timezone)}", "from where the data are"),
+        _guess(
+            f"week = {_q(found.week)}",
+            "the week after the data end" + (f" ({found.data_end})" if found.data_end else ""),
+        ),
+        "lookback_weeks = 52",
+        "",
+    ]
+    if osm is not None:
+        lines += ["[graph]", f"osm_file = {_q(_rel(osm, base))}", ""]
+    for p in schools or ([osm] if osm is not None else []):
+        fmt = "osm" if p == osm else _format(found, "schools", p)
+        lines += ["[[schools]]", f"path = {_q(_rel(p, base))}", f"format = {_q(fmt)}", ""]
+    if osm is not None:
+        lines += ["[[hubs]]", f"path = {_q(_rel(osm, base))}", 'format = "osm"', ""]
+    for p in incidents:
+        fmt = _format(found, "incidents", p)
+        lines += ["[[incidents]]", f"path = {_q(_rel(p, base))}", f"format = {_q(fmt)}", ""]
+    lines += ["[hotspots]"]
+    lines += _offence_lines(found)
+    lines += ["", "[corridors]"]
+    lines += [f"# school phases found: {_counts_text(found.phases) or 'none'}"]
+    if include:
+        lines += [f"phases = {_list(include)}   # guessed: the secondary-age phases found"]
+    else:
+        lines += [
+            f"phases = {_list(list(found.phases)[:1])}   # guessed: no secondary-like phase was "
+            "found; list the phases whose pupils walk home alone"
+        ]
+    lines += ["", "[roster]"]
+    lines += (
+        [f"staff = {_q(_rel(staff, base))}"]
+        if staff is not None
+        else ["# staff = \"staff.csv\"   # optional: people, agencies, availability"]
+    )
+    lines += [
+        "",
+        "[maps]",
+        'out_dir = "maps"',
+        'contact = ""   # who parents can call: shown on the shared page',
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_config(path: Path, text: str, *, force: bool = False) -> Path:
+    """Write the config; refuse to overwrite an existing file unless ``force``."""
+    if path.exists() and not force:
+        raise ConfigError(f"{path}: already exists; pass --force to replace it or choose --out")
+    return write_text(path, text)
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _timezone(cfg: Config) -> str:
+    """The area's time zone when the config cannot say: ``auto`` where supported."""
+    try:
+        return dataclasses.replace(cfg.area, timezone="auto").timezone
+    except ConfigError:  # this version has no automatic time zone
+        return cfg.area.timezone
+
+
+def _counts(series: pd.Series | None) -> dict[str, int]:
+    if series is None or not len(series):
+        return {}
+    counts = series.astype("string").fillna("unknown").value_counts()
+    return {str(k): int(v) for k, v in counts.items()}
+
+
+def _counts_text(counts: Mapping[str, int], n: int = 12) -> str:
+    items = [f"{k} ({v:,})" for k, v in list(counts.items())[:n]]
+    return ", ".join(items) + (" ..." if len(counts) > n else "")
+
+
+def _offence_lines(found: Survey) -> list[str]:
+    lines = [f"# offence names found: {_counts_text(found.offences) or 'none'}"]
+    known = [o for o in found.offences if o in hotspots.DEFAULT_OFFENCE_WEIGHTS]
+    if known:
+        lines.append(f"# weighted by the built-in table already: {', '.join(known)}")
+    if found.offence_map:
+        lines.append("offence_weights = {   # guessed from the words: check each")
+        for offence, group in found.offence_map.items():
+            weight = hotspots.DEFAULT_OFFENCE_WEIGHTS[group]
+            lines.append(f"  {_q(offence)} = {weight},   # like {group!r}")
+        lines.append("}")
+    elif not known and found.offences:
+        lines += [
+            "# no offence name matched a youth-relevant group: weigh them yourself, e.g.",
+            "# offence_weights = { \"Assault\" = 1.0 }   or   other_weight = 1.0",
+        ]
+    return lines
+
+
+def _format(found: Survey, kind: str, path: Path) -> str:
+    for rep in found.inputs.reports:
+        if rep.kind == kind and Path(rep.path).resolve() == path.resolve() and rep.format:
+            return rep.format
+    return "auto"
+
+
+def _week_after(month: str | None) -> str:
+    """The ISO week that starts on or after the first day after ``month`` ends."""
+    if not month:
+        today = dt.date.today()
+        year, week, _ = today.isocalendar()
+        return f"{year}-W{week:02d}"
+    end = pd.Period(month, freq="M").end_time.date()
+    monday = end + dt.timedelta(days=(7 - end.weekday()) % 7 or 7)
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _guess(line: str, why: str) -> str:
+    return f"{line:<34}# guessed: {why}"
+
+
+def _slug_of(path: Path) -> str:
+    """``rutland-2022-07-20.osm.pbf`` -> ``rutland``; ``greater-london-latest`` -> ``greater-london``."""
+    stem = unicodedata.normalize("NFKD", path.name.split(".")[0])
+    stem = "".join(c for c in stem if not unicodedata.combining(c))
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", stem)
+    slug = re.sub(r"([-_](latest|\d{4}(-\d{2}){0,2}|\d{6,8}))+$", "", slug)
+    return slug.strip("-_")[:64] or "area"
+
+
+def _rel(path: Path, base: Path) -> str:
+    path = path.resolve()
+    try:
+        return path.relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _q(value: str) -> str:
+    """A TOML basic string (JSON's escapes are valid TOML)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _list(values: Sequence[str]) -> str:
+    return "[" + ", ".join(_q(v) for v in values) + "]"
