@@ -213,7 +213,8 @@ def area_lock(
         started = dt.datetime.now().astimezone()
         info = {"pid": os.getpid(), "command": command, "started": started.isoformat(timespec="seconds")}
         os.ftruncate(fd, 0)
-        os.pwrite(fd, (json.dumps(info) + "\n").encode("utf-8"), 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, (json.dumps(info) + "\n").encode("utf-8"))
         _held[key] = 1
         try:
             yield
