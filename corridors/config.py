@@ -97,7 +97,10 @@ class AreaConfig:
     """The area a plan covers.
 
     ``crs`` is ``"auto"`` (British National Grid in Great Britain, else the local UTM
-    zone) or an explicit projected CRS such as ``"EPSG:27700"``. ``boundary`` is an
+    zone) or an explicit projected CRS such as ``"EPSG:27700"``. ``timezone`` is ``"auto"``
+    (Europe/London in Great Britain, else the zone at the study area's centre, looked up
+    offline; an error asks for it when that is at sea or the area spans zones) or an IANA
+    name such as ``"America/New_York"``, which always wins. ``boundary`` is an
     optional polygon file; without it the study area is the bounds of the OSM file
     (or of the schools, buffered by ``buffer_m``). ``week`` is the ISO week planned
     (``"2022-W45"``) or ``"current"``.
@@ -105,7 +108,7 @@ class AreaConfig:
 
     name: str = "area"
     crs: str = "auto"
-    timezone: str = "Europe/London"
+    timezone: str = "auto"
     boundary: Path | None = None
     buffer_m: float = 2000.0
     week: str = "current"
@@ -113,7 +116,8 @@ class AreaConfig:
 
     def __post_init__(self) -> None:
         check_slug(self.name, "area.name")  # it names a folder under [maps] out_dir
-        _check_timezone(self.timezone, "area.timezone")
+        if self.timezone != "auto":
+            _check_timezone(self.timezone, "area.timezone")
         m = _ISO_WEEK.match(self.week)
         if self.week != "current" and not m:
             raise ConfigError(
@@ -696,7 +700,11 @@ def _check_timezone(name: str, where: str) -> None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"{where}: unknown time zone {name!r} (e.g. 'Europe/London')") from exc
+        raise ConfigError(
+            f"{where}: unknown time zone {name!r} (an IANA name such as 'Europe/London'"
+            + (", or 'auto'" if where == "area.timezone" else "")
+            + ")"
+        ) from exc
 
 
 def _check_hhmm(value: str, where: str) -> None:

@@ -249,6 +249,65 @@ def offence_weights(cfg: HotspotConfig) -> dict[str, float]:
     return weights
 
 
+def unweighted_offences_hint(offences: pd.Series, cfg: HotspotConfig, *, top: int = 10) -> str:
+    """
+    Return the offence names that get no weight, with counts, and the two ways to weight them.
+
+    ``offences`` is the OFFENCE column of the incidents. The ``top`` most frequent names are
+    listed, then ``...`` and how many more. :func:`find_hotspots` and :func:`tune` use it
+    when no incident has a weight.
+
+    Examples
+    --------
+    >>> hint = unweighted_offences_hint(pd.Series(["Robo", "Hurto", "Robo"]), HotspotConfig())
+    >>> hint.split(". ")[0]
+    'offences found with no weight: Robo (2), Hurto (1)'
+    >>> '[hotspots] offence_weights = { "Robo" = 2.0, "Hurto" = 2.0, ... }' in hint
+    True
+    >>> hint.endswith("[hotspots] other_weight = 1.0")
+    True
+    """
+    weights = offence_weights(cfg)
+    counts = offences.astype("string").fillna("").value_counts()
+    counts = counts[[weights.get(str(k), cfg.other_weight) <= 0 for k in counts.index]]
+    counts = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
+    listed = [f"{k or '(blank)'} ({v:,})" for k, v in counts.head(top).items()]
+    if len(counts) > top:
+        listed.append(f"... ({len(counts) - top:,} more)")
+    examples = [str(k) for k in counts.index if k][:2] or ["Offence name"]
+    pairs = ", ".join(
+        '"' + k.replace("\\", "\\\\").replace('"', '\\"') + '" = 2.0' for k in examples
+    )
+    found = f"offences found with no weight: {', '.join(listed)}. " if listed else ""
+    return (
+        f"{found}Weight them with [hotspots] offence_weights = {{ {pairs}, ... }} or give every "
+        "offence not in the table a weight with [hotspots] other_weight = 1.0"
+    )
+
+
+def check_weighted(incidents: pd.DataFrame, cfg: HotspotConfig) -> None:
+    """
+    Raise if there are incidents but none has an offence weight (see :func:`offence_weights`).
+
+    Raises
+    ------
+    EmptyResultError
+        Listing the offence names found with their counts, and how to weight them.
+    """
+    if not len(incidents) or OFFENCE not in incidents:
+        return
+    weights = offence_weights(cfg)
+    names = incidents[OFFENCE].astype("string").fillna("")
+    if any(weights.get(str(k), cfg.other_weight) > 0 for k in names.unique()):
+        return
+    raise EmptyResultError(
+        f"none of the {len(incidents):,} incidents has an offence weight (the weights table "
+        "has the youth-relevant data.police.uk categories and [hotspots] offence_weights; "
+        f"other offences get other_weight = {cfg.other_weight:g}); "
+        + unweighted_offences_hint(names, cfg)
+    )
+
+
 # -- selection ---------------------------------------------------------------------------
 
 
@@ -757,6 +816,7 @@ def find_hotspots(
         incidents, cfg, timezone=timezone, week_start=week_start,
         lookback_weeks=lookback_weeks, term=term,
     )  # fmt: skip
+    check_weighted(incidents, cfg)
     table = sel.table
     crs = incidents.crs
     xy = _xy(table)
@@ -1578,15 +1638,10 @@ def tune(
         periods=periods, period=period, train_periods=train_periods,
     )  # fmt: skip
     if not len(table) or not (pd.to_numeric(table["test_incidents"], errors="coerce") > 0).any():
-        weights = offence_weights(cfg)
-        kinds = incidents[OFFENCE].value_counts() if OFFENCE in incidents else pd.Series()
-        unweighted = [
-            f"{k} ({v:,})" for k, v in kinds.items() if weights.get(k, cfg.other_weight) <= 0
-        ]
+        offences = incidents[OFFENCE] if OFFENCE in incidents else pd.Series(dtype="string")
         raise EmptyResultError(
-            "tune: no incident in the test periods has a weight, so nothing can be scored"
-            + (f"; unweighted offences: {', '.join(unweighted[:6])}" if unweighted else "")
-            + ". Set [hotspots] offence_weights (or other_weight) for the offences you have"
+            "tune: no incident in the test periods has a weight, so nothing can be scored; "
+            + unweighted_offences_hint(offences, cfg)
         )
     return table
 

@@ -44,10 +44,12 @@ Formats (``format`` of a source; ``"auto"`` sniffs the extension and the CSV hea
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import glob
 import gzip
 import hashlib
 import io as _stdio
+import itertools
 import logging
 import math
 import re
@@ -56,6 +58,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import geopandas as gpd
 import numpy as np
@@ -243,6 +246,106 @@ def choose_crs(lon: float, lat: float) -> str:
     if 72 <= lat < 84 and lon >= 0:  # Svalbard
         zone = 31 if lon < 9 else 33 if lon < 21 else 35 if lon < 33 else 37 if lon < 42 else zone
     return f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
+
+
+# -- time zone --------------------------------------------------------------------------
+
+def _same_clock(a: str, b: str) -> bool:
+    """Whether two zones keep the same time all this year and next (1st and 15th of months)."""
+    za, zb = ZoneInfo(a), ZoneInfo(b)
+    year = dt.date.today().year
+    for y, m, d in itertools.product((year, year + 1), range(1, 13), (1, 15)):
+        when = dt.datetime(y, m, d, 12, tzinfo=dt.UTC)
+        if when.astimezone(za).utcoffset() != when.astimezone(zb).utcoffset():
+            return False
+    return True
+
+
+def choose_timezone(lon: float, lat: float, extent: BaseGeometry | None = None) -> str:
+    """
+    Choose the area's time zone from its location (degrees, EPSG:4326), offline.
+
+    Parameters
+    ----------
+    lon, lat
+        The centre of the area (the study area's centroid).
+    extent
+        Optional study area in EPSG:4326: points of it (a 5 x 5 grid) are looked up too, so
+        that an area across a time-zone border is an error, not a silent choice, and an
+        area whose centre is on water takes the zone of its land.
+
+    Returns
+    -------
+    str
+        ``"Europe/London"`` in Great Britain (where :func:`choose_crs` picks the British
+        National Grid), else the IANA zone of the point from the ``timezonefinder`` data
+        (e.g. ``"America/New_York"``).
+
+    Raises
+    ------
+    ConfigError
+        If the point is at sea with no land in the area, or the area spans zones that keep
+        different times; the message asks for ``[area] timezone``.
+
+    Examples
+    --------
+    >>> choose_timezone(-0.72, 52.67)   # Oakham, Rutland
+    'Europe/London'
+    >>> choose_timezone(-73.99, 40.73)  # New York
+    'America/New_York'
+    >>> choose_timezone(2.35, 48.86)    # Paris
+    'Europe/Paris'
+    """
+    fix = 'set [area] timezone (an IANA name such as "America/New_York") in the config'
+    if choose_crs(lon, lat) == "EPSG:27700":
+        return "Europe/London"
+    from timezonefinder import TimezoneFinder  # loads in 0.2 s: only off Great Britain
+
+    found: dict[str, int] = {}
+    with TimezoneFinder() as finder:  # maps its data files; closes them on leaving
+        centre = finder.timezone_at_land(lng=lon, lat=lat)
+        if extent is not None and not extent.is_empty:
+            west, south, east, north = extent.bounds
+            shapely.prepare(extent)
+            grid = itertools.product(np.linspace(west, east, 5), np.linspace(south, north, 5))
+            for gx, gy in grid:
+                if shapely.intersects_xy(extent, gx, gy):
+                    zone = finder.timezone_at_land(lng=float(gx), lat=float(gy))
+                    if zone:
+                        found[zone] = found.get(zone, 0) + 1
+    if centre is None and not found:
+        raise ConfigError(
+            f"cannot choose [area] timezone = \"auto\": the area's centre ({lon:.4f}, "
+            f"{lat:.4f}) is at sea or outside every time zone; {fix}"
+        )
+    chosen = centre or max(sorted(found), key=lambda z: found[z])
+    try:
+        ZoneInfo(chosen)
+    except (ZoneInfoNotFoundError, ValueError) as exc:  # an older tz database than the map's
+        raise ConfigError(
+            f"cannot choose [area] timezone = \"auto\": {chosen!r} (the zone at ({lon:.4f}, "
+            f"{lat:.4f})) is not in this system's time-zone database; {fix}"
+        ) from exc
+    others = sorted(z for z in found if not _same_clock(z, chosen))
+    if others:
+        raise ConfigError(
+            f"cannot choose [area] timezone = \"auto\": the area around ({lon:.4f}, "
+            f"{lat:.4f}) spans time zones that keep different times ({chosen}, "
+            f"{', '.join(others)}); {fix}"
+        )
+    return chosen
+
+
+def _area_timezone(study_area: BaseGeometry, crs: str) -> str:
+    """``[area] timezone = "auto"``: the zone of the study area (logged)."""
+    area = gpd.GeoSeries([study_area], crs=crs).to_crs("EPSG:4326").iloc[0]
+    centre = gpd.GeoSeries([study_area.centroid], crs=crs).to_crs("EPSG:4326").iloc[0]
+    tz = choose_timezone(centre.x, centre.y, area)
+    logger.info(
+        'Time zone %s, from the area\'s location ([area] timezone = "auto"; set it to override)',
+        tz,
+    )
+    return tz
 
 
 # -- reading files ----------------------------------------------------------------------
@@ -715,8 +818,10 @@ def _ids(
 
 
 def _norm_phase(values: pd.Series) -> np.ndarray:
+    """Phases in the vocabulary of :data:`corridors.osm.PHASES` ("Elementary" -> primary)."""
     low = values.astype(str).str.strip().str.lower()
-    return low.map(lambda v: _PHASE_ALIASES.get(v, v)).to_numpy(dtype=object)
+    mapping = {v: _PHASE_ALIASES.get(v) or osm.normalise_phase(v) for v in low.unique()}
+    return low.map(mapping).to_numpy(dtype=object)
 
 
 # -- per-format parsers ------------------------------------------------------------------
@@ -1585,11 +1690,15 @@ def load_inputs(cfg: Config) -> Inputs:
     ('EPSG:27700', 27)
     """
     area = cfg.area
-    tz = area.timezone
+    # "auto": the zone comes from the study area, known only after the sources are read;
+    # incident times are then read in it (read first in UTC only when the area needs them)
+    tz = area.timezone if area.timezone != "auto" else "UTC"
     osm_cache: dict[Path, Any] = {}  # one pass per OSM file for schools and hubs
     schools_p = [_parse_source(s, "schools", tz, osm_cache) for s in cfg.schools]
     hubs_p = [_parse_source(s, "hubs", tz, osm_cache) for s in cfg.hubs]
-    incidents_p = [_parse_source(s, "incidents", tz) for s in cfg.incidents]
+    located = cfg.graph.osm_file is not None or bool(area.boundary and area.boundary.exists())
+    early = area.timezone != "auto" or not (located or any(len(p.frame) for p in schools_p))
+    incidents_p = [_parse_source(s, "incidents", tz) for s in cfg.incidents] if early else []
     centre: tuple[float, float] | None = None
     if area.crs == "auto":
         if area.boundary is not None and area.boundary.exists():
@@ -1617,6 +1726,10 @@ def load_inputs(cfg: Config) -> Inputs:
         points=points,
         buffer_m=area.buffer_m,
     )
+    if area.timezone == "auto":
+        first, tz = tz, _area_timezone(study_area, crs)
+        if not early or tz != first:
+            incidents_p = [_parse_source(s, "incidents", tz) for s in cfg.incidents]
     schools, r1, j1 = _combine(schools_p, crs, study_area, tz)
     hubs, r2, j2 = _combine(hubs_p, crs, study_area, tz)
     incidents, r3, j3 = _combine(incidents_p, crs, study_area, tz)

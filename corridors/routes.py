@@ -994,6 +994,26 @@ def street_from_edges(
 # -- the stage ------------------------------------------------------------------------------
 
 
+def _phase_skip_note(skipped: pd.Series, phases: Sequence[str]) -> str:
+    """
+    Say how many schools were left out by ``[corridors] phases``, by phase, and the fix.
+
+    Examples
+    --------
+    >>> print(_phase_skip_note(pd.Series(["unknown"] * 3 + ["primary"]), ["secondary"]))
+    4 schools skipped: phase not in corridors.phases: unknown (3), primary (1); add a phase \
+to [corridors] phases to include it (now phases = ["secondary"])
+    """
+    counts = skipped.astype(str).str.lower().value_counts()
+    counts = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
+    listed = ", ".join(f"{k} ({v:,})" for k, v in counts.items())
+    now = ", ".join(json.dumps(p, ensure_ascii=False) for p in phases)
+    return (
+        f"{len(skipped):,} schools skipped: phase not in corridors.phases: {listed}; "
+        f"add a phase to [corridors] phases to include it (now phases = [{now}])"
+    )
+
+
 def plan_corridors(
     street: Any,
     inputs: io.Inputs,
@@ -1044,10 +1064,7 @@ def plan_corridors(
     in_phase = schools[io.PHASE].astype(str).str.lower().isin(phases).to_numpy()
     chosen = schools[in_phase]
     if (~in_phase).any():
-        notes.append(
-            f"{int((~in_phase).sum())} schools skipped: phase not in corridors.phases "
-            f"({', '.join(cfg.phases)})"
-        )
+        notes.append(_phase_skip_note(schools[io.PHASE][~in_phase], cfg.phases))
     school_ids = chosen[io.SCHOOL_ID].astype(str).tolist()
     school_names = chosen[io.NAME].astype(str).tolist()
     name_of = dict(zip(school_ids, school_names, strict=True))

@@ -38,6 +38,16 @@ def test_iso_week_and_current_week():
     assert current.iso_week(dt.date(2026, 11, 26)) == "2026-W48"
 
 
+def test_area_timezone_is_auto_unless_given():
+    # "auto": from the area's location when the inputs are loaded (corridors.io)
+    assert config_from_dict({}, base_dir=ROOT).area.timezone == "auto"
+    assert config_from_dict({"area": {"timezone": "auto"}}, base_dir=ROOT).area.timezone == "auto"
+    given = config_from_dict({"area": {"timezone": "America/New_York"}}, base_dir=ROOT)
+    assert given.area.timezone == "America/New_York"
+    with pytest.raises(ConfigError, match=r"unknown time zone 'Auto'.*or 'auto'"):
+        config_from_dict({"area": {"timezone": "Auto"}}, base_dir=ROOT)
+
+
 @pytest.mark.parametrize(
     ("raw", "message"),
     [

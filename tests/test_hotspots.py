@@ -659,7 +659,8 @@ def test_docstring_examples():
 
 @pytest.mark.parametrize("method", ["dbscan", "hdbscan", "kde", "network"])
 def test_quiet_week_gives_empty_hotspots_not_an_error(method, tmp_path):
-    inc = make_incidents([(10, 5), (20, 5)], offences="Burglary")  # weight 0 by default
+    # weighted offences, but none in the look-back (all-unweighted data is an error: below)
+    inc = make_incidents([(10, 5), (20, 5)], offences="Robbery", months=["2019-01"] * 2)
     spots = hs.find_hotspots(
         inc, HotspotConfig(method=method), timezone=TZ, week_start=dt.date(2022, 11, 7),
         lookback_weeks=52, street=line_graph(),
@@ -690,7 +691,7 @@ def test_tune_refuses_to_rank_when_no_incident_is_weighted(rutland):
     burglary = rutland[rutland[OFFENCE] == "Burglary"]
     assert len(burglary) > 0
     area = box(*rutland.total_bounds).buffer(500)
-    with pytest.raises(EmptyResultError, match=r"unweighted offences: Burglary"):
+    with pytest.raises(EmptyResultError, match=r"no weight: Burglary \(\d+\)\. Weight them"):
         hs.tune(burglary, HotspotConfig(), timezone=TZ, study_area=area, methods=["kde"], periods=2)
     # the same data scores once burglary is given a weight
     table = hs.tune(
@@ -702,3 +703,102 @@ def test_tune_refuses_to_rank_when_no_incident_is_weighted(rutland):
         periods=2,
     )
     assert (table["test_incidents"] > 0).all()
+
+
+# -- offence names abroad: no weight is an error, not "0 hotspots" ---------------------------
+
+FOREIGN = ["Robo"] * 5 + ["Hurto"] * 3 + [f"Delito {i:02d}" for i in range(11)]
+
+
+@pytest.mark.parametrize("method", ["kde", "network"])
+def test_only_unweighted_offence_names_are_an_error_with_names_and_counts(method):
+    from corridors.errors import EmptyResultError
+
+    inc = make_incidents([(100 + i, 5) for i in range(len(FOREIGN))], offences=FOREIGN)
+    kw = dict(timezone=TZ, week_start=dt.date(2022, 11, 7), lookback_weeks=52, street=line_graph())
+    with pytest.raises(EmptyResultError) as err:
+        hs.find_hotspots(inc, HotspotConfig(method=method), **kw)
+    msg = str(err.value)
+    assert "none of the 19 incidents has an offence weight" in msg
+    # the ten most frequent names with their counts, then "..." for the other three
+    assert "Robo (5), Hurto (3), Delito 00 (1)" in msg
+    assert "Delito 07 (1), ... (3 more)" in msg and "Delito 08" not in msg
+    # both ways out, as TOML to paste
+    assert '[hotspots] offence_weights = { "Robo" = 2.0, "Hurto" = 2.0, ... }' in msg
+    assert "other_weight = 1.0" in msg
+    # either way out works
+    spots = hs.find_hotspots(inc, HotspotConfig(method=method, other_weight=1.0), **kw)
+    assert len(spots.selected) == len(FOREIGN)
+    hurto = HotspotConfig(method=method, offence_weights={"Hurto": 1.0})
+    spots = hs.find_hotspots(inc, hurto, **kw)
+    assert set(spots.selected[OFFENCE]) == {"Hurto"}
+    # one weighted name among them is enough: the others are left out with a note
+    inc.loc[0, OFFENCE] = "Robbery"
+    spots = hs.find_hotspots(inc, HotspotConfig(method=method), **kw)
+    assert list(spots.selected[OFFENCE]) == ["Robbery"]
+    assert any("left out: Delito 00 (1)" in n and "Robo (4)" in n for n in spots.notes)
+
+
+def _foreign_area(tmp_path: Path) -> Path:
+    """A tiny config: the tiny street grid (BNG) with incidents of foreign offence names."""
+    tiny = Path(__file__).parent / "data" / "graph" / "tiny.osm"
+    rows = ["ref,fecha,hora,delito,x,y"]
+    names = ["Robo"] * 4 + ["Hurto"] * 2 + ["Lesiones"]
+    for i, name in enumerate(names):
+        rows.append(f"R{i},2022-10-{3 + i:02d},15:30,{name},{450100 + 50 * i},250310")
+    (tmp_path / "delitos.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    cfg = tmp_path / "abroad.toml"
+    cfg.write_text(
+        f"""
+[area]
+name = "abroad"
+crs = "EPSG:27700"
+timezone = "Europe/London"
+week = "2022-W45"
+
+[graph]
+osm_file = "{tiny.as_posix()}"
+cache_dir = "cache"
+
+[[schools]]
+path = "{tiny.as_posix()}"
+format = "osm"
+
+[[incidents]]
+path = "delitos.csv"
+format = "csv"
+crs = "EPSG:27700"
+columns = {{ id = "ref", date = "fecha", time = "hora", offence = "delito", x = "x", y = "y" }}
+
+[hotspots]
+method = "kde"
+
+[maps]
+out_dir = "maps"
+""",
+        encoding="utf-8",
+    )
+    return cfg
+
+
+@pytest.mark.parametrize("command", ["hotspots", "plan"])
+def test_cli_hotspots_and_plan_stop_when_no_offence_has_a_weight(tmp_path, command):
+    from click.testing import CliRunner
+
+    from corridors.cli import cli
+
+    cfg = _foreign_area(tmp_path)
+    result = CliRunner().invoke(cli, ["-q", "-c", str(cfg), command])
+    assert result.exit_code == 1, result.output
+    assert "Error: none of the 7 incidents has an offence weight" in result.output
+    assert "Robo (4), Hurto (2), Lesiones (1)" in result.output
+    assert 'offence_weights = { "Robo" = 2.0, "Hurto" = 2.0, ... }' in result.output
+    assert "other_weight = 1.0" in result.output
+    assert "Traceback" not in result.output
+    # the way out the message gives: the same area then plans
+    text = cfg.read_text(encoding="utf-8")
+    cfg.write_text(text.replace('method = "kde"', 'method = "kde"\nother_weight = 1.0'))
+    if command == "hotspots":
+        result = CliRunner().invoke(cli, ["-q", "-c", str(cfg), command])
+        assert result.exit_code == 0, result.output
+        assert "from 7 incidents" in result.output

@@ -451,6 +451,108 @@ def test_load_inputs_boundary_file(tmp_path):
     assert inputs.reports[0].rejected["outside the study area"] > 0
 
 
+# -- time zone and phases abroad ----------------------------------------------------------
+
+
+def _area_files(tmp_path: Path, lon: float, lat: float, *, schools: bool = True):
+    """Schools (phase words of other countries) and incidents at 15:30 local, near a point."""
+    school_csv = _csv(
+        tmp_path / "schools.csv",
+        "id,name,phase,lat,lon\n"
+        f"s1,Lincoln Elementary,Elementary,{lat},{lon}\n"
+        f"s2,Central High,High School,{lat + 0.004},{lon + 0.004}\n"
+        f"s3,Hill Middle,Middle School,{lat - 0.004},{lon}\n"
+        f"s4,Oak K-8,K-8,{lat},{lon - 0.004}\n",
+    )
+    incident_csv = _csv(
+        tmp_path / "incidents.csv",
+        "id,offence,date,time,lat,lon\n"
+        f"i1,Robbery,2022-10-03,15:30,{lat + 0.001},{lon + 0.001}\n"
+        f"i2,Robbery,2022-01-10,15:30,{lat - 0.001},{lon - 0.001}\n",
+    )
+    return Config(
+        area=AreaConfig(crs="auto"),
+        schools=(SourceConfig(path=school_csv),) if schools else (),
+        incidents=(SourceConfig(path=incident_csv),),
+    )
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "zone", "summer_utc_hour"),
+    [
+        (-73.99, 40.73, "America/New_York", 19),  # Manhattan: UTC-4 in October
+        (2.35, 48.86, "Europe/Paris", 13),  # Paris: UTC+2
+        (-0.72, 52.67, "Europe/London", 14),  # Oakham, Rutland: UTC+1
+    ],
+)
+def test_timezone_auto_comes_from_the_area(tmp_path, lon, lat, zone, summer_utc_hour):
+    assert AreaConfig().timezone == "auto"
+    inputs = io.load_inputs(_area_files(tmp_path, lon, lat))
+    assert inputs.timezone == zone
+    inc = inputs.incidents.set_index(io.INCIDENT_ID)
+    # the local times of the file are read in the area's zone, not London's
+    assert str(inc[io.OCCURRED_AT].dt.tz) == zone
+    assert inc.loc["i1", io.OCCURRED_AT].hour == 15
+    assert inc.loc["i1", io.OCCURRED_AT].tz_convert("UTC").hour == summer_utc_hour
+    # phase words of other countries map to the phase vocabulary
+    phases = dict(zip(inputs.schools[io.NAME], inputs.schools[io.PHASE], strict=True))
+    assert phases == {
+        "Lincoln Elementary": "primary",
+        "Central High": "secondary",
+        "Hill Middle": "middle deemed secondary",
+        "Oak K-8": "all-through",
+    }
+
+
+def test_timezone_auto_from_incidents_alone(tmp_path):
+    # no schools, no boundary, no OSM file: the incidents place the area (read twice)
+    inputs = io.load_inputs(_area_files(tmp_path, -73.99, 40.73, schools=False))
+    assert inputs.timezone == "America/New_York"
+    at = inputs.incidents.set_index(io.INCIDENT_ID).loc["i2", io.OCCURRED_AT]
+    assert (at.hour, at.tz_convert("UTC").hour) == (15, 20)  # January: UTC-5
+
+
+def test_explicit_timezone_wins_over_auto(tmp_path, caplog):
+    auto = _area_files(tmp_path, -73.99, 40.73)
+    assert io.load_inputs(auto).timezone == "America/New_York"
+    cfg = Config(
+        area=AreaConfig(crs="auto", timezone="America/Chicago"),
+        schools=auto.schools,
+        incidents=auto.incidents,
+    )
+    with caplog.at_level("INFO", logger="corridors.io"):
+        inputs = io.load_inputs(cfg)
+    assert inputs.timezone == "America/Chicago"
+    assert inputs.incidents[io.OCCURRED_AT].dt.hour.tolist() == [15, 15]
+    assert str(inputs.incidents[io.OCCURRED_AT].dt.tz) == "America/Chicago"
+    assert inputs.crs == "EPSG:32618"
+    assert not any("Time zone" in r.getMessage() for r in caplog.records)
+
+
+def test_timezone_auto_is_logged(tmp_path, caplog):
+    with caplog.at_level("INFO", logger="corridors.io"):
+        io.load_inputs(_area_files(tmp_path, 2.35, 48.86))
+    assert any("Time zone Europe/Paris" in r.getMessage() for r in caplog.records)
+
+
+def test_timezone_auto_at_sea_or_across_zones_asks_for_it():
+    with pytest.raises(ConfigError, match=r"at sea.*set \[area\] timezone"):
+        io.choose_timezone(-30.0, 40.0)
+    # a box across the Central / Mountain time border in Nebraska
+    across = r"keep different times \(America/Chicago, America/Denver\).*set \[area\] timezone"
+    with pytest.raises(ConfigError, match=across):
+        io.choose_timezone(-101.0, 41.0, box(-102.5, 40.0, -100.0, 42.0))
+    # same clocks on both sides of a border is no problem (Strasbourg / Kehl)
+    assert io.choose_timezone(7.75, 48.58, box(7.6, 48.5, 7.9, 48.65)) == "Europe/Paris"
+
+
+def test_timezone_auto_in_great_britain_is_london(tmp_path):
+    # the embedded area's config names it; "auto" gives the same there
+    assert io.choose_timezone(-0.72, 52.67) == "Europe/London"
+    assert io.choose_timezone(-4.25, 55.86) == "Europe/London"  # Glasgow
+    assert io.choose_timezone(-6.26, 53.35) == "Europe/Dublin"  # Dublin is not in GB
+
+
 # -- the embedded default area ---------------------------------------------------------------
 
 

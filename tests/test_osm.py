@@ -11,7 +11,13 @@ import pytest
 from shapely.geometry import Point
 
 from corridors.errors import InputDataError
-from corridors.osm import guess_phase, osm_bounds, read_osm_hubs, read_osm_schools
+from corridors.osm import (
+    guess_phase,
+    normalise_phase,
+    osm_bounds,
+    read_osm_hubs,
+    read_osm_schools,
+)
 
 DATA = Path(__file__).parent / "data" / "io"
 RUTLAND = Path(__file__).parents[1] / "data" / "osm" / "rutland-2022-07-20.osm.pbf"
@@ -182,7 +188,7 @@ def test_leeds_unsorted_export():
         ({"name": "Ketton C Of E Primary School"}, "primary"),
         ({"name": "Langham CE School"}, "primary"),
         ({"name": "Great Casterton Church Of England School"}, "primary"),
-        ({"name": "Casterton College Rutland"}, "secondary"),
+        ({"amenity": "school", "name": "Casterton College Rutland"}, "secondary"),
         ({"name": "Leeds Grammar School"}, "secondary"),
         ({"name": "Harehills Infant School"}, "primary"),
         ({"name": "Little Acorns Nursery"}, "nursery"),
@@ -194,6 +200,133 @@ def test_leeds_unsorted_export():
 )
 def test_guess_phase(tags, phase):
     assert guess_phase(tags) == phase
+
+
+SCHOOL = {"amenity": "school"}
+
+
+@pytest.mark.parametrize(
+    ("name", "phase"),
+    [
+        # United States / Canada
+        ("Lincoln Elementary School", "primary"),
+        ("Lincoln Elementary", "primary"),
+        ("Roosevelt Middle School", "middle deemed secondary"),
+        ("Hoover Junior High", "middle deemed secondary"),
+        ("Central High School", "secondary"),
+        ("Lincoln High", "secondary"),
+        ("Hillside K-8 School", "all-through"),
+        ("Bronx Academy K-12", "all-through"),
+        ("Brooklyn Prep", "all-through"),
+        ("Xavier College Preparatory", "secondary"),
+        ("Jarvis Collegiate Institute", "secondary"),
+        ("Maple Public School", "primary"),
+        # Australia / New Zealand
+        ("Box Hill Secondary College", "secondary"),
+        ("Mount Waverley P-12 College", "all-through"),
+        ("Brisbane State School", "primary"),
+        ("Brisbane State High School", "secondary"),
+        ("Queen's Intermediate School", "middle deemed secondary"),
+        # Europe
+        ("Goethe-Gymnasium", "secondary"),
+        ("Grundschule am Park", "primary"),
+        ("Mühlenbachgrundschule", "primary"),
+        ("Lycée Victor Hugo", "secondary"),
+        ("Lycee Henri IV", "secondary"),
+        ("Collège Jean Moulin", "secondary"),
+        ("École élémentaire Jules Ferry", "primary"),
+        ("École maternelle Les Lilas", "nursery"),
+        # England, unchanged and new
+        ("Catmose College", "secondary"),
+        ("Hills Road Sixth Form College", "16 plus"),
+        ("Westminster Pre-Prep", "primary"),
+        ("High Street Primary School", "primary"),
+        ("St Mary's C of E High School", "secondary"),
+        ("Highfield School", "unknown"),
+        ("University High School", "secondary"),
+        ("Ohio State University", "not applicable"),
+    ],
+)
+def test_guess_phase_from_school_words_abroad(name, phase):
+    assert guess_phase({**SCHOOL, "name": name}) == phase
+
+
+@pytest.mark.parametrize(
+    ("tags", "phase"),
+    [
+        ({"grades": "K-5"}, "primary"),
+        ({"grades": "PK-6"}, "primary"),
+        ({"grades": "6-8"}, "middle deemed secondary"),
+        ({"grades": "9-12"}, "secondary"),
+        ({"grades": "7-12"}, "secondary"),
+        ({"grades": "11-12"}, "16 plus"),
+        ({"grades": "K-8"}, "all-through"),
+        ({"grades": "K-12"}, "all-through"),
+        ({"grades": "K;1;2;3;4;5"}, "primary"),
+        ({"school": "elementary"}, "primary"),
+        ({"school": "middle_school"}, "middle deemed secondary"),
+        ({"school": "junior_high"}, "middle deemed secondary"),
+        ({"school": "high_school"}, "secondary"),
+        ({"school": "primary;secondary"}, "all-through"),
+        ({"school:FR": "collège"}, "secondary"),
+        ({"school:FR": "lycée"}, "secondary"),
+        ({"school:FR": "maternelle"}, "nursery"),
+        ({"isced:level": "6"}, "not applicable"),
+        # grades win over the name; isced:level over grades
+        ({"grades": "9-12", "name": "Lincoln Elementary"}, "secondary"),
+        ({"isced:level": "1", "grades": "9-12"}, "primary"),
+    ],
+)
+def test_guess_phase_from_tags_abroad(tags, phase):
+    assert guess_phase({**SCHOOL, **tags}) == phase
+
+
+@pytest.mark.parametrize(
+    ("tags", "phase"),
+    [
+        # a "College" tagged as a school is one (English and Dutch secondary schools)
+        ({"amenity": "school", "name": "Boston College"}, "secondary"),
+        ({"amenity": "school", "school": "college", "name": "Collège Pasteur"}, "secondary"),
+        ({"isced:level": "2", "name": "Boston College"}, "secondary"),
+        # ... a college or university, or a name with no school tag, is not a secondary school
+        ({"amenity": "university", "name": "Boston College"}, "not applicable"),
+        ({"amenity": "college", "name": "Springfield Technical College"}, "not applicable"),
+        ({"name": "Boston College"}, "unknown"),
+        ({"amenity": "school", "isced:level": "6", "name": "Trinity College"}, "not applicable"),
+        ({"amenity": "school", "name": "Imperial College University Campus"}, "not applicable"),
+    ],
+)
+def test_college_is_a_secondary_school_only_when_tagged_as_a_school(tags, phase):
+    assert guess_phase(tags) == phase
+
+
+@pytest.mark.parametrize(
+    ("value", "phase"),
+    [
+        ("Elementary", "primary"),
+        ("Elementary School", "primary"),
+        ("Middle School", "middle deemed secondary"),
+        ("Junior High", "middle deemed secondary"),
+        ("High School", "secondary"),
+        ("K-8", "all-through"),
+        ("K-12", "all-through"),
+        ("9-12", "secondary"),
+        ("Gymnasium", "secondary"),
+        ("Lycée", "secondary"),
+        ("Collège", "secondary"),
+        ("College", "secondary"),  # a phase column value: the school is a school
+        ("Prep", "all-through"),
+        # the GIAS vocabulary stays as written
+        ("Primary", "primary"),
+        ("Middle deemed primary", "middle deemed primary"),
+        ("Not applicable", "not applicable"),
+        ("16 plus", "16 plus"),
+        ("", "unknown"),
+        ("Adult learning", "adult learning"),
+    ],
+)
+def test_normalise_phase_column_values(value, phase):
+    assert normalise_phase(value) == phase
 
 
 def test_bad_osm_files(tmp_path):

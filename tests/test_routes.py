@@ -325,6 +325,28 @@ def test_far_apart_schools_keep_separate_corridors():
     assert any("street length" in note for note in plan.notes)
 
 
+def test_skipped_schools_are_counted_by_phase_with_the_fix():
+    street = _grid(4, 3, jitter=0.0)
+    schools = _schools([
+        ("S", "Hill High School", "secondary", (E0 + 105, N0 + 105)),
+        ("U1", "Hill School", "unknown", (E0 + 205, N0 + 105)),
+        ("U2", "Dale School", "unknown", (E0 + 305, N0 + 105)),
+        ("P", "Hill Elementary", "primary", (E0 + 5, N0 + 105)),
+    ])
+    incidents = _incidents([Point(E0 + 100, N0 + 110)], months=["2022-09"])
+    plan = routes.plan_corridors(
+        street, _inputs(schools, _empty_hubs(), incidents), None,
+        RouteConfig(catchment_m=300, hub_walk_m=300), week_start=WEEK, timezone=TZ,
+        lookback_weeks=52,
+    )
+    assert list(plan.corridors[routes.SCHOOL_IDS]) == ["S"]
+    assert (
+        "3 schools skipped: phase not in corridors.phases: unknown (2), primary (1); add a "
+        "phase to [corridors] phases to include it (now phases = "
+        '["secondary", "all-through", "16 plus", "middle deemed secondary"])'
+    ) in plan.notes
+
+
 def test_school_far_from_streets_is_reported():
     street = _grid(3, 3)
     schools = _schools([("Z", "Remote School", "secondary", (E0 + 5000, N0))])
