@@ -17,7 +17,6 @@ Examples
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import logging
@@ -102,13 +101,12 @@ def survey(
     if not school_sources and osm is not None:
         school_sources = (SourceConfig(path=osm.resolve(), format="osm"),)
     cfg = Config(
-        area=AreaConfig(name=area_name, crs="auto"),
+        area=AreaConfig(name=area_name, crs="auto", timezone="auto"),
         schools=school_sources,
         hubs=(SourceConfig(path=osm.resolve(), format="osm"),) if osm is not None else (),
         incidents=tuple(SourceConfig(path=p.resolve()) for p in incidents),
         graph=GraphConfig(osm_file=osm.resolve() if osm is not None else None),
     )
-    cfg = dataclasses.replace(cfg, area=dataclasses.replace(cfg.area, timezone=_timezone(cfg)))
     inputs = io.load_inputs(cfg)
     phases = _counts(inputs.schools.get(io.PHASE))
     offences = _counts(inputs.incidents.get(io.OFFENCE))
@@ -221,14 +219,6 @@ def write_config(path: Path, text: str, *, force: bool = False) -> Path:
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-def _timezone(cfg: Config) -> str:
-    """The area's time zone when the config cannot say: ``auto`` where supported."""
-    try:
-        return dataclasses.replace(cfg.area, timezone="auto").timezone
-    except ConfigError:  # this version has no automatic time zone
-        return cfg.area.timezone
 
 
 def _counts(series: pd.Series | None) -> dict[str, int]:
