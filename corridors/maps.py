@@ -86,9 +86,10 @@ HISTORY_LAYERS = ("corridors", "loops", "roster", "hotspots")
 
 ASSET_DIR = Path(__file__).parent / "assets" / "vendor"
 
-#: Corridor columns the shared map may show as they are. Everything else is dropped.
+#: Corridor columns the shared map may show as they are (it names a loop's schools with them).
 SHARED_CORRIDOR_COLUMNS = ("corridor_id", "school_names")
-#: Corridor columns that are counts: shown on the shared map only where >= min_shared_count.
+#: Corridor columns that are counts: never on the shared page; :func:`shared_corridor_table`
+#: keeps them only where >= min_shared_count, for a corridor table shared by other means.
 SHARED_COUNT_COLUMNS = ("incidents",)
 
 _WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -117,10 +118,20 @@ NOTICE_TEXT: dict[str, dict[str, str]] = {
         "title": "Safer walks home from school",
         "week": "Week beginning {week_start}",
         "intro": (
-            "Police officers, youth workers and school staff will walk these routes after "
-            "school this week. If you are walking home, you are welcome to say hello or to "
-            "walk with them."
+            "This week, {who} will walk these routes after school. If you are walking home, "
+            "you are welcome to say hello or to walk with them."
         ),
+        # {who} in "intro": the kinds of people rostered this week (people_<kind>, joined with
+        # "and"), or people_general when the week has no roster (no staff file)
+        "people_general": "local officers and partners",
+        "people_police_officer": "police officers",
+        "people_pcso": "police community support officers (PCSOs)",
+        "people_youth_worker": "youth workers",
+        "people_school_staff": "school staff",
+        "people_health": "health workers",
+        "people_volunteer": "volunteers",
+        "people_other": "staff of other local services",
+        "and": "and",
         "day": "Day",
         "time": "Time",
         "where": "Meeting point",
@@ -142,10 +153,21 @@ NOTICE_TEXT: dict[str, dict[str, str]] = {
         "title": "Teithiau cerdded mwy diogel adref o'r ysgol",
         "week": "Wythnos yn dechrau {week_start}",
         "intro": (
-            "Bydd swyddogion yr heddlu, gweithwyr ieuenctid a staff ysgolion yn cerdded y "
-            "llwybrau hyn ar ôl ysgol yr wythnos hon. Os ydych chi'n cerdded adref, mae croeso "
-            "i chi ddweud helo neu gerdded gyda nhw."
+            "Bydd {who} yn cerdded y llwybrau hyn ar ôl ysgol yr wythnos hon. Os ydych chi'n "
+            "cerdded adref, mae croeso i chi ddweud helo neu gerdded gyda nhw."
         ),
+        # police officers, youth workers and school staff as in the old, fixed sentence; the
+        # other kinds are new drafts. Every word below starts with a consonant that "a" (and)
+        # leaves unchanged; check the mutations if a word is changed.
+        "people_general": "swyddogion lleol a phartneriaid",
+        "people_police_officer": "swyddogion yr heddlu",
+        "people_pcso": "swyddogion cymorth cymunedol yr heddlu (PCSO)",
+        "people_youth_worker": "gweithwyr ieuenctid",
+        "people_school_staff": "staff ysgolion",
+        "people_health": "gweithwyr iechyd",
+        "people_volunteer": "gwirfoddolwyr",
+        "people_other": "staff gwasanaethau lleol eraill",
+        "and": "a",
         "day": "Diwrnod",
         "time": "Amser",
         "where": "Man cyfarfod",
@@ -168,10 +190,20 @@ NOTICE_TEXT: dict[str, dict[str, str]] = {
         "title": "Okuldan eve daha güvenli yürüyüş",
         "week": "{week_start} tarihinde başlayan hafta",
         "intro": (
-            "Bu hafta okul çıkışında polis memurları, gençlik çalışanları ve okul personeli bu "
-            "güzergâhlarda yürüyecek. Eve yürüyorsanız onlara merhaba diyebilir ya da onlarla "
-            "birlikte yürüyebilirsiniz."
+            "Bu hafta okul çıkışında {who} bu güzergâhlarda yürüyecek. Eve yürüyorsanız onlara "
+            "merhaba diyebilir ya da onlarla birlikte yürüyebilirsiniz."
         ),
+        # police officers, youth workers and school staff as in the old, fixed sentence; the
+        # other kinds are new drafts (the PCSO term especially)
+        "people_general": "yerel görevliler ve ortak kurumların çalışanları",
+        "people_police_officer": "polis memurları",
+        "people_pcso": "toplum destek görevlileri (PCSO)",
+        "people_youth_worker": "gençlik çalışanları",
+        "people_school_staff": "okul personeli",
+        "people_health": "sağlık çalışanları",
+        "people_volunteer": "gönüllüler",
+        "people_other": "diğer yerel kurumların çalışanları",
+        "and": "ve",
         "day": "Gün",
         "time": "Saat",
         "where": "Buluşma noktası",
@@ -553,12 +585,17 @@ def render_shared_map(
     area_name: str,
 ) -> folium.Map:
     """
-    Draw the shared map and notice (routes, times and meeting points only).
+    Draw the shared map and notice (the routes walked, times and meeting points only).
 
     Built from corridors and patrols, never from the incident table: it takes no inputs and
-    no hotspots. Corridors keep only ``SHARED_CORRIDOR_COLUMNS``, plus the count columns
-    ``SHARED_COUNT_COLUMNS`` where the count is at least ``cfg.min_shared_count`` (else the
-    column is dropped for that corridor). People's names appear only when ``cfg.show_names``.
+    no hotspots. The routes drawn are the week's patrol loops (``corridors.loops``), not the
+    corridors they lie on: with a roster, only loops with a filled patrol; without one, every
+    loop at its planned time. A loop is named by its corridor's ``school_names``; nothing
+    else of the corridor reaches the page, and the page shows no counts at all
+    (``SHARED_COUNT_COLUMNS`` and ``cfg.min_shared_count`` do not apply to it). The notice
+    names the kinds of people rostered this week (police officers, PCSOs, youth workers,
+    school staff, ...), or says "local officers and partners" when there is no roster.
+    People's names appear only when ``cfg.show_names``.
 
     Parameters
     ----------
@@ -567,9 +604,9 @@ def render_shared_map(
     corridors
         ``corridors.routes.Corridors`` or None (no routes yet).
     rota
-        ``corridors.roster.Roster`` or None: days and organisations of each patrol.
+        ``corridors.roster.Roster`` or None (no staff): days and organisations of each patrol.
     cfg
-        ``languages``, ``contact``, ``show_names``, ``min_shared_count``, ``online_tiles``.
+        ``languages``, ``contact``, ``show_names``, ``online_tiles``.
     week
         ISO week, ``"YYYY-Www"``.
     area_name
@@ -593,22 +630,19 @@ def render_shared_map(
     _add_streets(m, street, cfg, name=text["streets"])
     patrols = shared_patrols(corridors, rota, cfg=cfg)
     frames = [street.edges]
-    walked = corridors.corridors if corridors is not None else None
-    if walked is not None and "patrolled" in walked.columns:
-        # only routes that are walked this week: an unpatrolled corridor is not news to share
-        walked = walked[walked["patrolled"].astype(bool)]
-    if walked is not None and len(walked):
-        cor = shared_corridor_table(walked, cfg=cfg)
-        cor["popup"] = [_shared_corridor_popup(row) for _, row in cor.iterrows()]
-        data = _geojson(cor, ["popup"], simplify_m=cfg.simplify_m)
+    walked = shared_loops(corridors, patrols)
+    if len(walked):
+        routes = walked[["geometry"]].copy()
+        routes["popup"] = [_shared_loop_popup(lp, patrols, cfg) for _, lp in walked.iterrows()]
+        routes["tip"] = [str(name or text["routes"]) for name in walked["school_names"]]
+        data = _geojson(routes, ["popup", "tip"], simplify_m=cfg.simplify_m)
         _GeoJsonLayer(
             data,
             name=text["routes"],
-            style_js='return {color: "#2166ac", weight: 6, opacity: 0.85};',
+            style_js='return {color: "#2166ac", weight: 5, opacity: 0.85};',
         ).add_to(m)
-        frames = [cor]
-    if corridors is not None and len(corridors.loops):
-        points = _meeting_points(corridors.loops, patrols, cfg)
+        frames = [routes]
+        points = _meeting_points(walked, patrols, cfg)
         if len(points):
             data = _geojson(points, ["popup", "tip"], simplify_m=0)
             _GeoJsonLayer(
@@ -616,7 +650,14 @@ def render_shared_map(
                 name=text["meeting_points"],
                 style_js='return {color: "#ffffff", fillColor: "#1b7837", weight: 2};',
             ).add_to(m)
-    _add_notice(m, patrols, cfg=cfg, area_name=area_name, week_start=week_start)
+    _add_notice(
+        m,
+        patrols,
+        cfg=cfg,
+        area_name=area_name,
+        week_start=week_start,
+        kinds=rostered_kinds(rota),
+    )
     if cfg.minimap:
         _add_minimap(m, street, cfg)
     _LayerControl(collapsed=True).add_to(m)
@@ -696,11 +737,13 @@ def check_languages(cfg: MapConfig) -> None:
 
 def shared_corridor_table(corridors: gpd.GeoDataFrame, *, cfg: MapConfig) -> gpd.GeoDataFrame:
     """
-    Return the corridor columns the shared map may show.
+    Return the corridor columns that may be shared outside the team (a table, not the page).
 
     Keeps ``SHARED_CORRIDOR_COLUMNS`` and geometry; a count column of
     ``SHARED_COUNT_COLUMNS`` is kept as a whole number where it is at least
     ``cfg.min_shared_count`` and set to missing (dropped for that corridor) below it.
+    The shared page does not use it: it draws the walked loops (:func:`shared_loops`) and
+    shows no counts at all.
 
     Examples
     --------
@@ -797,6 +840,104 @@ def shared_patrols(corridors: Any | None, rota: Any | None, *, cfg: MapConfig) -
         )
     out = pd.DataFrame(rows, columns=cols)
     return out.sort_values(["date", "start", "meeting_point"], key=_sort_key).reset_index(drop=True)
+
+
+def shared_loops(corridors: Any | None, patrols: pd.DataFrame) -> gpd.GeoDataFrame:
+    """
+    Return the loops the shared page draws: the week's patrol loops that are walked.
+
+    A loop is walked when :func:`shared_patrols` lists it (with a roster: a filled patrol;
+    without: every loop) and its corridor, if the table says so, is patrolled.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns loop_id, corridor_id, meeting_point, school_names (of the corridor, ``""``
+        when unknown) and the loop's geometry, in the loops' CRS; nothing else.
+    """
+    cols = ["loop_id", "corridor_id", "meeting_point", "school_names"]
+    if corridors is None or not len(corridors.loops) or not len(patrols):
+        return gpd.GeoDataFrame(columns=[*cols, "geometry"], geometry="geometry")
+    loops = corridors.loops
+    ids = loops["loop_id"].astype(str)
+    keep = ids.isin(set(patrols["loop_id"].astype(str)))
+    cor = corridors.corridors
+    names: dict[str, str] = {}
+    if cor is not None and len(cor) and "corridor_id" in cor.columns:
+        cids = cor["corridor_id"].astype(str)
+        if "patrolled" in cor.columns:
+            off = set(cids[~cor["patrolled"].astype(bool)])
+            keep &= ~loops["corridor_id"].astype(str).isin(off)
+        if "school_names" in cor.columns:  # SHARED_CORRIDOR_COLUMNS: nothing else is read
+            names = {
+                c: ("" if v is None or (np.isscalar(v) and pd.isna(v)) else str(v))
+                for c, v in zip(cids, cor["school_names"], strict=True)
+            }
+    mine = loops[keep.to_numpy()]
+    return gpd.GeoDataFrame(
+        {
+            "loop_id": mine["loop_id"].astype(str).to_numpy(),
+            "corridor_id": mine["corridor_id"].astype(str).to_numpy(),
+            "meeting_point": [
+                "" if v is None or (np.isscalar(v) and pd.isna(v)) else str(v)
+                for v in mine.get("meeting_point", pd.Series([None] * len(mine)))
+            ],
+            "school_names": [names.get(str(c), "") for c in mine["corridor_id"]],
+        },
+        geometry=mine.geometry.to_numpy(),
+        crs=loops.crs,
+    )
+
+
+#: Kinds of people the shared notice names, in this order (``people_<kind>`` in NOTICE_TEXT).
+PEOPLE_KINDS = (
+    "police_officer", "pcso", "youth_worker", "school_staff", "health", "volunteer", "other",
+)  # fmt: skip
+#: Roster agencies (``corridors.roster.AGENCIES``) -> kinds: school-linked officers are police.
+_KIND_OF_AGENCY = {
+    "police_officer": "police_officer",
+    "police": "police_officer",
+    "school_officer": "police_officer",
+    "pcso": "pcso",
+    "youth_worker": "youth_worker",
+    "school_staff": "school_staff",
+    "health": "health",
+    "volunteer": "volunteer",
+    "other": "other",
+}
+
+
+def rostered_kinds(rota: Any | None) -> tuple[str, ...]:
+    """
+    Return the kinds of people (:data:`PEOPLE_KINDS`) on the roster's patrols this week.
+
+    Agencies outside the roster's codes count as ``"other"``; no roster (or nobody on it)
+    gives ``()``, and the notice then uses its general wording.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> rota = SimpleNamespace(assignments=pd.DataFrame(
+    ...     {"agency": ["youth_worker", "school_officer", "pcso", "youth_worker"]}))
+    >>> rostered_kinds(rota), rostered_kinds(None)
+    (('police_officer', 'pcso', 'youth_worker'), ())
+    """
+    people = getattr(rota, "assignments", None)
+    if people is None or not len(people) or "agency" not in people.columns:
+        return ()
+    found = {
+        _KIND_OF_AGENCY.get(re.sub(r"[\s-]+", "_", str(a).strip().lower()), "other")
+        for a in people["agency"].dropna()
+    }
+    return tuple(k for k in PEOPLE_KINDS if k in found)
+
+
+def _people_text(kinds: Sequence[str], text: Mapping[str, str]) -> str:
+    """The kinds of people as words of the notice's language: "a, b and c"."""
+    words = [text[f"people_{k}"] for k in kinds] or [text["people_general"]]
+    if len(words) == 1:
+        return words[0]
+    return f"{', '.join(words[:-1])} {text['and']} {words[-1]}"
 
 
 def save_offline(m: folium.Map, path: str | Path) -> Path:
@@ -1323,13 +1464,8 @@ def _meeting_points(
         first = shapely.get_point(
             shapely.get_geometry(geom, 0) if geom.geom_type.startswith("Multi") else geom, 0
         )
-        mine = patrols[patrols["loop_id"] == str(loop["loop_id"])]
-        lines = [
-            f"{days}, {times}" + (f" · {who}" if who else "")
-            for _where, days, times, who in _notice_rows(mine, NOTICE_TEXT["en"], cfg)
-        ]
         name = str(loop.get("meeting_point", "") or "Meeting point")
-        body = "".join(f"<li>{_h(t)}</li>" for t in lines)
+        body = "".join(f"<li>{_h(t)}</li>" for t in _patrol_lines(loop, patrols, cfg))
         rows.append(
             {"popup": f"<b>{_h(name)}</b><ul>{body}</ul>", "tip": name, "geometry": first}
         )
@@ -1338,12 +1474,28 @@ def _meeting_points(
     )
 
 
+def _patrol_lines(loop: pd.Series, patrols: pd.DataFrame, cfg: MapConfig) -> list[str]:
+    """A loop's patrols as plain text lines: "days, time · who"."""
+    mine = patrols[patrols["loop_id"] == str(loop["loop_id"])]
+    return [
+        f"{days}, {times}" + (f" · {who}" if who else "")
+        for _where, days, times, who in _notice_rows(mine, NOTICE_TEXT["en"], cfg)
+    ]
+
+
 def _add_notice(
-    m: folium.Map, patrols: pd.DataFrame, *, cfg: MapConfig, area_name: str, week_start: dt.date
+    m: folium.Map,
+    patrols: pd.DataFrame,
+    *,
+    cfg: MapConfig,
+    area_name: str,
+    week_start: dt.date,
+    kinds: Sequence[str] = (),
 ) -> None:
     sections = []
     for i, code in enumerate(cfg.languages):
         t = NOTICE_TEXT[code]
+        intro = f"<p>{_h(t['intro'].format(who=_people_text(kinds, t)))}</p>"
         if len(patrols):
             body = "".join(
                 "<tr>" + "".join(f"<td>{_h(cell)}</td>" for cell in row) + "</tr>"
@@ -1355,7 +1507,7 @@ def _add_notice(
                 f"<tbody>{body}</tbody></table>"
             )
         else:
-            table = f"<p>{_h(t['none'])}</p>"
+            table, intro = f"<p>{_h(t['none'])}</p>", ""  # nobody walks: no one to name
         contact = (
             f"<p><b>{_h(t['contact'].format(contact=cfg.contact))}</b></p>"
             if cfg.contact
@@ -1367,7 +1519,7 @@ def _add_notice(
             f"{_h(t['title'])}</summary>"
             f"<p><b>{_h(area_name)}</b> · "
             f"{_h(t['week'].format(week_start=week_start.strftime('%d/%m/%Y')))}</p>"
-            f"<p>{_h(t['intro'])}</p>{table}{contact}"
+            f"{intro}{table}{contact}"
             f"<p>{_h(t['emergency'])}</p>"
             f"<p class='sc-small'>{_h(t['privacy'])}</p>"
             "</details>"
@@ -1392,7 +1544,10 @@ def _notice_rows(
     groups: dict[tuple[str, str, str], list[dt.date | None]] = {}
     for _, p in patrols.iterrows():
         times = f"{p['start']}–{p['end']}" if p["end"] else str(p["start"])
-        groups.setdefault((str(p["meeting_point"]), times, _who(p, cfg)), []).append(p["date"])
+        # _as_date: a missing date (no roster: every school day) may come back as NaN
+        groups.setdefault((str(p["meeting_point"]), times, _who(p, cfg)), []).append(
+            _as_date(p["date"])
+        )
     names = text["days"].split("|")
     rows = []
     for (where, times, who), dates in sorted(groups.items()):
@@ -1578,14 +1733,16 @@ def _loop_popup(loop: pd.Series, slot: pd.Series | None, team: str) -> str:
     return "<br>".join(parts)
 
 
-def _shared_corridor_popup(row: pd.Series) -> str:
-    parts = []
-    if row.get("school_names"):
-        parts.append(f"<b>{_h(row['school_names'])}</b>")
-    for col in SHARED_COUNT_COLUMNS:
-        if row.get(col) is not None:
-            parts.append(f"{col}: {int(row[col])}")
-    return "<br>".join(parts) or "Patrol route"
+def _shared_loop_popup(loop: pd.Series, patrols: pd.DataFrame, cfg: MapConfig) -> str:
+    """A walked loop on the shared page: its schools, meeting point and patrols; no counts."""
+    parts = [f"<b>{_h(loop['school_names'])}</b>"] if loop.get("school_names") else []
+    parts.append("Patrol route")
+    if loop.get("meeting_point"):
+        parts.append(f"{_h(NOTICE_TEXT['en']['where'])}: {_h(loop['meeting_point'])}")
+    lines = _patrol_lines(loop, patrols, cfg)
+    if lines:
+        parts.append("<ul>" + "".join(f"<li>{_h(t)}</li>" for t in lines) + "</ul>")
+    return "<br>".join(parts)
 
 
 def _team_text(assignments: pd.DataFrame, slot: pd.Series) -> str:
@@ -1919,6 +2076,7 @@ def vendored_files() -> dict[str, str]:
 __all__ = [
     "HISTORY_LAYERS",
     "NOTICE_TEXT",
+    "PEOPLE_KINDS",
     "SHARED_CORRIDOR_COLUMNS",
     "SHARED_COUNT_COLUMNS",
     "BrowserNotFoundError",
@@ -1927,8 +2085,10 @@ __all__ = [
     "inline_assets",
     "render_internal_map",
     "render_shared_map",
+    "rostered_kinds",
     "save_offline",
     "shared_corridor_table",
+    "shared_loops",
     "shared_patrols",
     "take_screenshot",
     "write_index",

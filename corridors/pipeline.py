@@ -281,9 +281,15 @@ def run(cfg: Config, *, progress: Progress | None = None, make_rota: bool = True
 
     logger.info("Planned %s %s in %.1f s", cfg.area.name, week, sum(timings.values()))
     notes = _data_age_notes(inputs, week_start) + _unknown_school_links(staff, inputs)
+    if not has_staff:
+        notes += (NO_STAFF_NOTE,)
     return Result(
         cfg, week, week_start, inputs, street, spots, plan, rota, staff, timings, notes, absences
     )
+
+
+NO_STAFF_NOTE = "no staff file: no roster; set [roster] staff to roster the week"
+"""The plan note (manifest ``plan_notes``, the CLI summary) of a week planned without staff."""
 
 
 def _unknown_school_links(staff: roster.Staff | None, inputs: io.Inputs) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import html
 import itertools
 import json
 import re
@@ -695,6 +696,163 @@ def test_shared_patrols_without_roster(tiny: dict[str, object]) -> None:
     assert patrols["date"].tolist() == [None]
 
 
+def _route_layer(m: folium.Map) -> gpd.GeoDataFrame:
+    """The shared map's "Patrol routes" layer as drawn (EPSG:27700), with its properties."""
+    layers = [
+        c for c in m._children.values() if getattr(c, "layer_name", None) == "Patrol routes"
+    ]
+    if not layers:
+        return gpd.GeoDataFrame(geometry=[], crs=CRS)
+    (layer,) = layers
+    return gpd.GeoDataFrame.from_features(layer.data["features"], crs=4326).to_crs(CRS)
+
+
+def _two_loop_world() -> tuple[Corridors, Roster]:
+    """The tiny world's corridor over all three streets, its loop and a second loop on
+    Deanscroft; the roster fills the first loop every day and never the second."""
+    tiny = _tiny_world()
+    base: Corridors = tiny["corridors"]  # type: ignore[assignment]
+    lines = list(tiny["street"].edges.geometry[:3])  # type: ignore[attr-defined]
+    cor = base.corridors.copy()
+    cor["geometry"] = [MultiLineString(lines)]  # 600 m of streets
+    cor["incidents"] = [250]  # a count far above min_shared_count
+    deans = lines[2]
+    second = base.loops.iloc[[0]].copy()
+    second["loop_id"] = ["C1-L2"]
+    second["meeting_point"] = ["Deanscroft corner"]
+    second["geometry"] = [LineString([*deans.coords, *deans.coords[::-1][1:]])]  # 400 m
+    loops = gpd.GeoDataFrame(pd.concat([base.loops, second], ignore_index=True), crs=CRS)
+    corridors = dataclasses.replace(base, corridors=cor, loops=loops)
+    rota = _roster(
+        ["C1-L1", "C1-L2"],
+        {"C1-L1": "C1", "C1-L2": "C1"},
+        {"C1-L1": "Oakham Test School gate", "C1-L2": "Deanscroft corner"},
+    )
+    unfilled = rota.slots["loop_id"] == "C1-L2"
+    slots = rota.slots.assign(filled=~unfilled, problem=np.where(unfilled, "nobody free", ""))
+    people = rota.assignments[rota.assignments["loop_id"] != "C1-L2"]
+    return corridors, dataclasses.replace(rota, slots=slots, assignments=people)
+
+
+def test_shared_map_draws_the_walked_loops_not_the_corridors() -> None:
+    corridors, rota = _two_loop_world()
+    m = maps.render_shared_map(
+        street=_tiny_world()["street"], corridors=corridors, rota=rota,
+        cfg=dataclasses.replace(CFG, min_shared_count=1), week=WEEK, area_name="Oakham",
+    )  # fmt: skip
+    drawn = _route_layer(m)
+    # the filled loop, as walked (out and back: 800 m), not the corridor (600 m of streets)
+    # and not the loop nobody was rostered to
+    assert len(drawn) == 1
+    assert drawn.length.sum() == pytest.approx(800.0, abs=1.0)
+    assert drawn.geometry.iloc[0].buffer(5).contains(corridors.loops.geometry.iloc[0])
+    assert drawn.distance(Point(486000, 308500)).min() > 150  # Deanscroft's far end
+    page = m.get_root().render()
+    assert "Oakham Test School" in drawn["popup"].iloc[0] and "15:15–16:00" in page
+    assert "Deanscroft corner" not in page  # no meeting point for a patrol nobody walks
+    # no count anywhere on the page, whatever min_shared_count allows
+    assert "incidents" not in page.lower()
+    texts = [
+        json.dumps(c.data["features"][0]["properties"])
+        for c in m._children.values()
+        if isinstance(c, maps._GeoJsonLayer) and c.layer_name != "Streets"
+    ]
+    notice = re.search(r'<div class="sc-notice".*?</div>', page, re.S)
+    assert len(texts) == 2 and notice is not None  # routes, meeting points; the notice
+    assert not [t for t in [*texts, notice.group(0)] if "250" in t]
+    # without a roster every loop is drawn, at its planned time
+    unrostered = maps.render_shared_map(
+        street=_tiny_world()["street"], corridors=corridors, rota=None, cfg=CFG, week=WEEK,
+        area_name="Oakham",
+    )  # fmt: skip
+    drawn = _route_layer(unrostered)
+    assert len(drawn) == 2 and drawn.length.sum() == pytest.approx(1200.0, abs=1.0)
+    assert "Deanscroft corner" in unrostered.get_root().render()
+
+
+def test_shared_map_and_notice_without_a_roster(tiny: dict[str, object], tmp_path: Path) -> None:
+    # no staff file: loops, times and meeting points, and who in general terms
+    m = maps.render_shared_map(
+        street=tiny["street"], corridors=tiny["corridors"], rota=None, cfg=CFG, week=WEEK,
+        area_name="Oakham",
+    )  # fmt: skip
+    page = maps.save_offline(m, tmp_path / "shared.html").read_text(encoding="utf-8")
+    routes = _route_layer(m)
+    assert len(routes) == 1
+    assert "This week, local officers and partners will walk these routes after school." in page
+    assert "Bydd swyddogion lleol a phartneriaid yn cerdded" in page
+    assert "yerel görevliler ve ortak kurumların çalışanları bu güzergâhlarda" in page
+    for kind in ("police officers", "youth workers", "school staff", "PCSO"):
+        assert kind.lower() not in page.lower(), kind
+    assert page.count("<tr><td>Oakham Test School gate</td>") == 3  # one row per language
+    assert "Every school day" in page and "Bob diwrnod ysgol" in page
+    assert "Her okul günü" in page and "15:15–15:35" in page
+    # the route's popup lists the same
+    assert "<li>Every school day, 15:15–15:35</li>" in routes["popup"].iloc[0]
+
+
+@pytest.mark.parametrize(
+    ("agencies", "en", "cy", "tr"),
+    [
+        (
+            ["police_officer", "youth_worker"],
+            "This week, police officers and youth workers will walk",
+            "Bydd swyddogion yr heddlu a gweithwyr ieuenctid yn cerdded",
+            "okul çıkışında polis memurları ve gençlik çalışanları bu",
+        ),
+        (
+            ["school_staff", "pcso", "school_officer"],
+            "This week, police officers, police community support officers (PCSOs) and school "
+            "staff will walk",
+            "Bydd swyddogion yr heddlu, swyddogion cymorth cymunedol yr heddlu (PCSO) a staff "
+            "ysgolion yn cerdded",
+            "okul çıkışında polis memurları, toplum destek görevlileri (PCSO) ve okul personeli bu",
+        ),
+        (
+            ["youth_worker", "youth_worker"],
+            "This week, youth workers will walk",
+            "Bydd gweithwyr ieuenctid yn cerdded",
+            "okul çıkışında gençlik çalışanları bu",
+        ),
+    ],
+)
+def test_notice_names_only_the_kinds_of_people_rostered(
+    tiny: dict[str, object], agencies: list[str], en: str, cy: str, tr: str
+) -> None:
+    rota: Roster = tiny["rota"]  # type: ignore[assignment]
+    people = rota.assignments.copy()
+    people["agency"] = [agencies[i % len(agencies)] for i in range(len(people))]
+    m = maps.render_shared_map(
+        street=tiny["street"], corridors=tiny["corridors"],
+        rota=dataclasses.replace(rota, assignments=people), cfg=CFG, week=WEEK, area_name="O",
+    )  # fmt: skip
+    notice = re.search(r'<div class="sc-notice".*?</div>', m.get_root().render(), re.S)
+    assert notice is not None
+    text = html.unescape(notice.group(0))
+    assert en in text and cy in text and tr in text
+    named = {k for k in maps.PEOPLE_KINDS if maps.NOTICE_TEXT["en"][f"people_{k}"] in text}
+    assert named == set(maps.rostered_kinds(dataclasses.replace(rota, assignments=people)))
+    assert "local officers and partners" not in text
+
+
+def test_rostered_kinds() -> None:
+    def kinds(*agencies: str) -> tuple[str, ...]:
+        return maps.rostered_kinds(
+            Roster(
+                assignments=pd.DataFrame({"agency": list(agencies)}), slots=pd.DataFrame(),
+                problems=(), status="OPTIMAL", objective=0.0, bound=0.0, gap=0.0,
+            )
+        )  # fmt: skip
+
+    assert kinds("volunteer", "school_officer", "health") == ("police_officer", "health",
+                                                              "volunteer")  # fmt: skip
+    assert kinds("Leicestershire Police", "pcso") == ("pcso", "other")  # not a roster code
+    assert kinds() == () and maps.rostered_kinds(None) == ()
+    for code in maps.PEOPLE_KINDS:  # every kind has words in every language
+        for table in maps.NOTICE_TEXT.values():
+            assert table[f"people_{code}"], code
+
+
 # -- offline pages ---------------------------------------------------------------------------
 
 
@@ -831,10 +989,9 @@ def test_pages_draw_offline_in_chromium(
     shared = offline_browser.open(oakham_pages["shared"])
     assert shared.errors == []
     assert shared.counts["notice"] == 1 and shared.counts["awesome_markers"] == 0
-    assert (
-        shared.counts["geojson_features"] == 2 + n_cor + n_loops
-    )  # streets, routes, meeting points
-    assert shared.counts["svg_paths"] >= 2 + n_cor + n_loops
+    # streets (major, minor), the loops walked (not the corridors), their meeting points
+    assert shared.counts["geojson_features"] == 2 + n_loops + n_loops
+    assert shared.counts["svg_paths"] >= 2 + n_loops + n_loops
     assert not png_is_blank(shared.png)
 
 

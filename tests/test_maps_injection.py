@@ -246,14 +246,19 @@ INTERNAL_TEXTS = (
     + [evil(f) for f in ("PoliceContact", "Staff1", "Staff2", "Title")]
     + [agency("Agency1"), agency("Agency2")]
 )
+#: Translation keys a page with a roster does not show: the notice names only the kinds of
+#: people rostered (here "other": the agencies are not roster codes), so one kind, no "and".
+_NOT_SHOWN = ("days", "none", "every_school_day", "and") + tuple(
+    k for k in maps.NOTICE_TEXT["en"] if k.startswith("people_") and k != "people_other"
+)
 SHARED_TEXTS = (
     [evil(f) for f in ("SchoolNames", "MeetingPoint", "Staff1", "Staff2", "Area", "Contact")]
     + [agency("Agency1"), agency("Agency2"), CONTACT]
-    + [evil(f"en-{k}") for k in EN if k not in ("days", "none", "every_school_day")]
+    + [evil(f"en-{k}") for k in EN if k not in _NOT_SHOWN]
     + [
         evil(f"zz-{k}")
         for k in ZZ
-        if k not in ("days", "none", "every_school_day", "routes", "meeting_points", "streets")
+        if k not in (*_NOT_SHOWN, "routes", "meeting_points", "streets")
     ]  # layers are named in English
     + [evil("en-day0"), evil("zz-day0")]  # Monday, in the notice and the meeting point's popup
 )

@@ -3,7 +3,9 @@
 import dataclasses
 import datetime as dt
 import json
+import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import geopandas as gpd
 import pandas as pd
@@ -209,3 +211,68 @@ def test_shared_page_shows_only_patrolled_routes(planned):
     for row in cors.itertuples(index=False):
         for name in str(row.school_names).split(";"):
             assert (name in html) == bool(row.patrolled), name
+
+
+def _drawn_routes(html: str) -> gpd.GeoDataFrame:
+    """The shared page's route lines (the line features with a popup), in EPSG:27700."""
+    decoder, features = json.JSONDecoder(), []
+    for match in re.finditer(r"L\.geoJSON\(", html):
+        data, _ = decoder.raw_decode(html, match.end())
+        features += [
+            f
+            for f in data["features"]
+            if "Line" in f["geometry"]["type"] and (f.get("properties") or {}).get("popup")
+        ]
+    return gpd.GeoDataFrame.from_features(features, crs=4326).to_crs(27700)
+
+
+def test_shared_page_draws_the_walked_loops_and_names_who_walks(planned):
+    from corridors import maps
+
+    result, _ = planned
+    html = (result.out_dir / "shared.html").read_text(encoding="utf-8")
+    loops = result.plan.loops
+    drawn = _drawn_routes(html)
+    # the week's loops as walked, not the corridors they lie on (4.6 km of corridors here)
+    assert len(drawn) == len(loops)
+    assert drawn.length.sum() == pytest.approx(loops.length.sum(), rel=0.01)
+    assert "incidents" not in html.lower()  # no count on the shared page
+    notice = re.search(r'<div class="sc-notice".*?</div>', html, re.S).group(0)
+    en = maps.NOTICE_TEXT["en"]
+    # the roster the page was made with (a re-plan in another test may have changed it)
+    rota = SimpleNamespace(assignments=pd.read_csv(result.out_dir / "roster.csv", dtype=str))
+    kinds = maps.rostered_kinds(rota)
+    assert kinds and set(kinds) != set(maps.PEOPLE_KINDS)
+    for kind in maps.PEOPLE_KINDS:  # the kinds rostered, and only those
+        assert (en[f"people_{kind}"] in notice) == (kind in kinds), kind
+
+
+def test_plan_without_a_staff_file(rutland_cfg, tmp_path):
+    out = tmp_path / "maps"
+    cfg_path = config_copy(tmp_path, out, rutland_cfg.graph.cache_dir)
+    lines = cfg_path.read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if not line.startswith("staff =")]
+    assert len(kept) == len(lines) - 1
+    cfg_path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    run = CliRunner().invoke(cli, ["-q", "-c", str(cfg_path), "plan"])
+    assert run.exit_code == 0, run.output
+    assert f"Note: {pipeline.NO_STAFF_NOTE}" in run.output and "Roster:" not in run.output
+    week_dir = out / "rutland" / "2022-W45"
+    manifest = json.loads((week_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["roster"] is None
+    assert pipeline.NO_STAFF_NOTE in manifest["plan_notes"]
+    assert not [i for i in manifest["inputs"] if i["kind"] == "staff"]
+    # loops, times and meeting points are planned; nothing of a roster is written
+    for name in ("loops.geojson", "loops.csv", "loops.gpx", "internal.html", "shared.html"):
+        assert name in manifest["files"], name
+    for name in manifest["files"]:
+        assert not name.startswith(("roster", "calendar/", "days/", "problems")), name
+    assert not (week_dir / "calendar").exists() and not (week_dir / "days").exists()
+    loops = gpd.read_file(week_dir / "loops.geojson")
+    assert len(loops) >= 1 and loops["start_time"].notna().all()
+    html = (week_dir / "shared.html").read_text(encoding="utf-8")
+    assert "This week, local officers and partners will walk these routes" in html
+    assert "Every school day" in html
+    for name in loops["meeting_point"]:
+        assert name in html, name
+    assert len(_drawn_routes(html)) == len(loops)
