@@ -193,21 +193,50 @@ def validate(
     if schools or incidents:
         base = state.config() if state.config_path else Config()
         cfg = _adhoc_config(base, schools, incidents, fmt, crs, geocode)
-        inputs = io.load_inputs(cfg)
-        path = io.write_rejects(inputs.rejects, rejects_path or Path("rejects.csv"))
+        inputs = io.load_inputs(cfg, strict=False)
+        reports, rejects = inputs.reports, inputs.rejects
+        path = io.write_rejects(rejects, rejects_path or Path("rejects.csv"))
     else:
         cfg = state.config()
         # never into the week's folder: that holds one whole plan
         area = publish.area_dir(cfg.maps.out_dir, cfg.area.name)
-        inputs = io.load_inputs(cfg)
+        inputs = io.load_inputs(cfg, strict=False)
+        reports, rejects = _with_other_files(cfg, inputs.reports, inputs.rejects)
         if rejects_path is not None:
-            path = io.write_rejects(inputs.rejects, rejects_path)
+            path = io.write_rejects(rejects, rejects_path)
         else:
             with pipeline.locked(cfg, "validate"):
                 name = f"rejects-{cfg.area.iso_week()}.csv"
-                path = io.write_rejects(inputs.rejects, area / "validate" / name)
-    click.echo(io.summarise(inputs.reports))
+                path = io.write_rejects(rejects, area / "validate" / name)
+    click.echo(io.summarise(reports))
     click.echo(f"Rejected rows, with file, line, column and reason: {path}")
+    for r in reports:
+        if r.optional and r.read > 0 and r.accepted == 0:
+            click.echo(f"Note: {r.path}: every row was rejected; it is optional, so runs go on "
+                       "without it")  # fmt: skip
+    # after the table and the rejects file, so the user sees everything first
+    io.check_usable(reports, rejects, see=f"every rejected row is in {path}")
+
+
+def _with_other_files(cfg: Config, reports: Any, rejects: Any) -> tuple[Any, Any]:
+    """Add the staff file and the term dates file (when set) to the reports and rejects."""
+    import pandas as pd
+
+    from corridors import hotspots, roster
+
+    reports, frames = list(reports), [rejects]
+    if cfg.roster.staff is not None or cfg.roster.people:
+        staff = roster.staff_for_config(cfg.roster, strict=False)
+        reports += staff.reports
+        frames.append(staff.rejects)
+    if cfg.hotspots.term_dates is not None:
+        terms = hotspots.load_term_dates(cfg.hotspots.term_dates)
+        reports.append(terms.report)
+        frames.append(terms.rejects)
+    frames = [f for f in frames if len(f)]
+    if frames:
+        rejects = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return tuple(reports), rejects
 
 
 def _adhoc_config(
@@ -405,18 +434,24 @@ def hotspots_cmd(state: _State, method: str | None, week: str | None) -> None:
 @cli.command()
 @click.option(
     "--methods",
-    default="dbscan,hdbscan,kde,network",
-    show_default=True,
-    help="Comma-separated methods to compare.",
+    default=None,
+    help="Comma-separated methods to compare [default: the methods of [hotspots] sweep, else "
+    "dbscan,hdbscan,kde, and network when [graph] osm_file is set].",
 )
 @click.option(
     "--grid",
     "grid",
     multiple=True,
     metavar="KEY=V1,V2",
-    help="A parameter to sweep, e.g. --grid eps_m=100,150,200 (repeatable).",
+    help="A parameter to sweep, e.g. --grid eps_m=100,150,200 (repeatable); replaces that key "
+    "of [hotspots] sweep. Values are read as the setting's type (true/false, numbers, HH:MM).",
 )
-@click.option("--periods", type=int, default=6, show_default=True, help="Rolling test periods.")
+@click.option(
+    "--periods",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Rolling test periods [default: [hotspots] backtest_periods].",
+)
 @click.option(
     "--out",
     "out_dir",
@@ -426,68 +461,83 @@ def hotspots_cmd(state: _State, method: str | None, week: str | None) -> None:
 @pass_state
 @_handle_errors
 def tune(
-    state: _State, methods: str, grid: tuple[str, ...], periods: int, out_dir: Path | None
-) -> None:
+    state: _State, methods: str | None, grid: tuple[str, ...], periods: int | None,
+    out_dir: Path | None,
+) -> None:  # fmt: skip
     """Backtest hotspot methods and parameters; print a ranked table (hit rate, PAI, PEI).
 
-    Every table includes a naive baseline (last period's counts per grid cell).
+    Every table includes a naive baseline (last period's counts per grid cell). Runs offline:
+    without [graph] osm_file, the methods that need the street graph (network) are left out
+    unless you ask for them.
 
     \b
     Example:
       corridors -c data/rutland.toml tune --grid eps_m=100,200 --periods 6
     """
-    cfg = state.config()
-    sweep = _parse_grid(grid)
-    from corridors import hotspots, pipeline
+    from corridors import hotspots, pipeline, publish
+    from corridors.config import parse_grid, sweep_value
 
+    cfg = state.config()
+    sweep = {**cfg.hotspots.sweep, **parse_grid(grid, flag="--grid")}
+    if methods is not None:
+        asked = [sweep_value("method", m, "--methods") for m in methods.split(",") if m.strip()]
+        if not asked:
+            raise CorridorsError("--methods: name at least one of dbscan, hdbscan, kde, network")
+    elif "method" in sweep:
+        asked = list(sweep["method"])
+    else:
+        asked = None  # the default: every method that can run here
+    offline_graph = cfg.graph.osm_file is not None
+    online_graph = cfg.graph.place is not None or cfg.graph.point is not None
+    method_list = list(dict.fromkeys(asked or TUNE_METHODS))
+    need_graph = [m for m in method_list if m in GRAPH_METHODS]
+    if need_graph and not offline_graph:
+        if asked is None:
+            method_list = [m for m in method_list if m not in GRAPH_METHODS]
+            click.echo(
+                f"Note: skipped {', '.join(need_graph)}: it needs the street graph and [graph] "
+                "osm_file is not set (set it to an OSM extract to include it)"
+            )
+        elif not online_graph:
+            raise CorridorsError(
+                f"tune: {', '.join(need_graph)} needs the street graph, and [graph] osm_file is "
+                "not set: set [graph] osm_file to an OSM extract of the area, or compare the "
+                "other methods (--methods dbscan,hdbscan,kde)"
+            )
+    sweep["method"] = method_list
     inputs = pipeline.load(cfg)
-    method_list = [m.strip() for m in methods.split(",") if m.strip()]
-    street = pipeline.build_graph(cfg, inputs) if "network" in method_list else None
+    street = (
+        pipeline.build_graph(cfg, inputs)
+        if any(m in GRAPH_METHODS for m in method_list)
+        else None
+    )
     table = hotspots.tune(
         inputs.incidents,
         cfg.hotspots,
-        methods=method_list,
         grid=sweep,
         timezone=inputs.timezone,
         study_area=inputs.study_area,
         street=street,
         periods=periods,
     )
-    from corridors import publish
-
     if out_dir is not None:
         paths = hotspots.write_backtest(table, out_dir)
     else:
         with pipeline.locked(cfg, "tune"):
             area = publish.area_dir(cfg.maps.out_dir, cfg.area.name)
             paths = hotspots.write_backtest(table, area / "tune")
+    n_periods = int(table["periods"].max()) if len(table) else 0
+    click.echo(
+        f"Backtest of {len(table) - 1} configuration(s) ({', '.join(method_list)}) over "
+        f"{n_periods} test periods"
+    )
     click.echo(hotspots.format_backtest(table))
     for p in paths:
         click.echo(f"Wrote {p}")
 
 
-def _parse_grid(items: tuple[str, ...]) -> dict[str, list[Any]]:
-    from corridors.config import HotspotConfig
-
-    known = {f.name for f in dataclasses.fields(HotspotConfig)} - {"sweep"}
-    grid: dict[str, list[Any]] = {}
-    for item in items:
-        key, sep, values = item.partition("=")
-        if not sep or not values:
-            raise CorridorsError(f"--grid {item!r}: expected KEY=V1,V2 (e.g. eps_m=100,150)")
-        if key.strip() not in known:
-            raise CorridorsError(
-                f"--grid {item!r}: {key.strip()!r} is not a [hotspots] setting; "
-                f"use one of {sorted(known)}"
-            )
-        parsed: list[Any] = []
-        for v in values.split(","):
-            try:
-                parsed.append(int(v) if v.strip().lstrip("-").isdigit() else float(v))
-            except ValueError:
-                parsed.append(v.strip())
-        grid[key.strip()] = parsed
-    return grid
+TUNE_METHODS = ("dbscan", "hdbscan", "kde", "network")
+GRAPH_METHODS = frozenset({"network"})  # methods that need the street graph
 
 
 # -- routes, roster, plan -------------------------------------------------------------------

@@ -23,7 +23,7 @@ import re
 import tomllib
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
@@ -59,6 +59,8 @@ class SourceConfig:
     default): the layout of the EduBase "Schools in England" subset with its geocodes.
     ``path`` may be a folder (a data.police.uk download: every ``*-street.csv`` below it) or a
     glob pattern such as ``police/*-street.csv.gz``.
+    ``optional``: a source whose rows are all rejected is an error unless it is optional (then
+    the run goes on without it, and says so).
     """
 
     path: Path
@@ -71,6 +73,7 @@ class SourceConfig:
     date_format: str | None = None
     label: str | None = None
     geocode: Path | None = None
+    optional: bool = False
 
     def __post_init__(self) -> None:
         known = {
@@ -684,16 +687,142 @@ def _check_hotspot_extras(cfg: HotspotConfig) -> None:
             f"hotspots.backtest_periods must be >= 1 and train_periods >= 0, "
             f"got {cfg.backtest_periods} and {cfg.train_periods}"
         )
-    allowed = {f.name for f in dataclasses.fields(cfg)} - {"sweep"}
-    for key, values in cfg.sweep.items():
+    # one typed sweep, whatever wrote it (TOML or the command line)
+    object.__setattr__(cfg, "sweep", typed_sweep(cfg.sweep, "hotspots.sweep"))
+
+
+# -- parameter sweeps ([hotspots] sweep, ``corridors tune --grid``) ------------------------------
+
+_TRUE = frozenset({"true", "yes", "1"})
+_FALSE = frozenset({"false", "no", "0"})
+_TIME_FIELDS = frozenset({"window_start", "window_end"})
+
+
+def _sweep_kind(key: str) -> Any:
+    """Return the type of HotspotConfig field ``key`` that a sweep may vary, or None."""
+    tp = typing.get_type_hints(HotspotConfig)[key]
+    if get_origin(tp) is Literal or tp in (bool, int, float, str):
+        return tp
+    return None
+
+
+def _expected(key: str, tp: Any) -> str:
+    if get_origin(tp) is Literal:
+        return "one of " + ", ".join(str(a) for a in get_args(tp))
+    if key in _TIME_FIELDS:
+        return "a time of day, HH:MM"
+    return {
+        bool: "a boolean: true/false, yes/no or 1/0",
+        int: "a whole number",
+        float: "a number",
+        str: "text",
+    }[tp]
+
+
+def sweep_value(key: str, value: Any, where: str) -> Any:
+    """
+    Return one sweep value as the type of the ``[hotspots]`` field ``key``.
+
+    Text (from the command line) is parsed: booleans as true/false, yes/no or 1/0, whole
+    numbers, numbers, times as ``HH:MM``, methods by name. Values that already have the
+    field's type (from TOML) are kept (whole numbers for number fields become floats).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``where`` (the key), the value and the type expected.
+
+    Examples
+    --------
+    >>> sweep_value("train_all_hours", "no", "--grid train_all_hours")
+    False
+    >>> sweep_value("eps_m", "100", "--grid eps_m"), sweep_value("min_samples", 5, "x")
+    (100.0, 5)
+    """
+    tp = _sweep_kind(key)
+    if tp is None:
+        raise ConfigError(f"{where}: {key!r} cannot be swept (only single values); set it instead")
+    text = value.strip() if isinstance(value, str) else None
+    bad = ConfigError(f"{where}: expected {_expected(key, tp)}, got {value!r}")
+    if get_origin(tp) is Literal:
+        if text not in get_args(tp):
+            raise bad
+        return text
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        if text is not None and text.lower() in _TRUE | _FALSE:
+            return text.lower() in _TRUE
+        raise bad
+    if tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if text is not None and re.fullmatch(r"[+-]?\d+", text):
+            return int(text)
+        raise bad
+    if tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            number = float(value)
+        elif text:
+            try:
+                number = float(text)
+            except ValueError:
+                raise bad from None
+        else:
+            raise bad
+        if not math.isfinite(number):
+            raise bad
+        return number
+    if text is None:  # str fields
+        raise bad
+    if key in _TIME_FIELDS and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", text):
+        raise bad
+    return text
+
+
+def typed_sweep(sweep: Mapping[str, Any], where: str = "hotspots.sweep") -> dict[str, list[Any]]:
+    """
+    Return ``{field: [values]}`` with every value typed by its ``[hotspots]`` field.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown field, an empty or non-list value, or a value of the wrong type.
+    """
+    allowed = {f.name for f in dataclasses.fields(HotspotConfig)} - {"sweep"}
+    out: dict[str, list[Any]] = {}
+    for key, values in sweep.items():
+        if key not in allowed:
+            raise ConfigError(f"{where}: unknown parameter {key!r}; use one of {sorted(allowed)}")
+        if not isinstance(values, (list, tuple)) or not values:
+            raise ConfigError(f"{where}.{key} must be a non-empty list of values, got {values!r}")
+        out[key] = [sweep_value(key, v, f"{where}.{key}") for v in values]
+    return out
+
+
+def parse_grid(items: Sequence[str], flag: str = "--grid") -> dict[str, list[Any]]:
+    """
+    Parse command-line sweep items ``KEY=V1,V2`` into a typed sweep (see :func:`typed_sweep`).
+
+    Examples
+    --------
+    >>> parse_grid(["eps_m=100,150", "train_all_hours=true,false", "window_start=15:00"])
+    {'eps_m': [100.0, 150.0], 'train_all_hours': [True, False], 'window_start': ['15:00']}
+    """
+    allowed = {f.name for f in dataclasses.fields(HotspotConfig)} - {"sweep"}
+    out: dict[str, list[Any]] = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        key = key.strip()
+        if not sep or not values.strip() or not key:
+            raise ConfigError(f"{flag} {item!r}: expected KEY=V1,V2 (e.g. eps_m=100,150)")
         if key not in allowed:
             raise ConfigError(
-                f"hotspots.sweep: unknown parameter {key!r}; use one of {sorted(allowed)}"
+                f"{flag} {item!r}: {key!r} is not a [hotspots] setting; "
+                f"use one of {sorted(allowed)}"
             )
-        if not isinstance(values, (list, tuple)) or not values:
-            raise ConfigError(
-                f"hotspots.sweep.{key} must be a non-empty list of values, got {values!r}"
-            )
+        out[key] = [sweep_value(key, v, f"{flag} {key}") for v in values.split(",")]
+    return out
 
 
 def _check_timezone(name: str, where: str) -> None:

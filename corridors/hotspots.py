@@ -11,7 +11,10 @@ CONTRACT:
   period="auto", periods=None, train_periods=None) -> pd.DataFrame`` (ranked table);
   ``write_backtest(table, folder) -> [tune.csv, tune.png]``; ``format_backtest(table) -> str``
 - ``write_hotspots(spots, folder) -> list[Path]``; ``plot_backtest(table, path) -> Path``
-- ``expand_sweep(cfg, sweep=None)``, ``parse_sweep(["eps_m=100,150"])`` for ``--sweep``
+- ``expand_sweep(cfg, sweep=None)``, ``parse_sweep(["eps_m=100,150"])`` for ``--grid``
+  (values typed by their ``HotspotConfig`` field: :func:`corridors.config.parse_grid`)
+- ``load_term_dates(path) -> TermDates`` (calendar, report, rejects);
+  ``read_term_dates(path) -> TermCalendar`` (strict)
 
 Public functions
 ----------------
@@ -33,9 +36,11 @@ the after-school window; they are used without the time filter and every output 
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
 import hashlib
+import io as _stdio
 import itertools
 import json
 import logging
@@ -52,9 +57,18 @@ import shapely
 from shapely.geometry import MultiPoint
 from shapely.geometry.base import BaseGeometry
 
-from corridors.config import HotspotConfig, config_to_dict
+from corridors.config import HotspotConfig, config_to_dict, parse_grid, typed_sweep
 from corridors.errors import ConfigError, EmptyResultError, InputDataError
-from corridors.io import MONTH, OCCURRED_AT, OFFENCE, TIME_KNOWN
+from corridors.io import (
+    MONTH,
+    OCCURRED_AT,
+    OFFENCE,
+    R_BAD_DATE,
+    REJECT_COLUMNS,
+    TIME_KNOWN,
+    SourceReport,
+    _check_text_file,
+)
 from corridors.outputs import atomic_path, write_csv, write_text
 
 if TYPE_CHECKING:
@@ -176,15 +190,111 @@ class TermCalendar:
         return ok
 
 
-def read_term_dates(path: str | Path) -> TermCalendar:
+@dataclass(frozen=True)
+class TermDates:
+    """A term dates file as read: the calendar of its good rows, its report and its rejects."""
+
+    calendar: TermCalendar
+    report: SourceReport
+    rejects: pd.DataFrame  # columns REJECT_COLUMNS
+
+
+R_TERM_ENDS_EARLY = "ends before it starts"
+R_TERM_KIND = "kind is not 'term' or 'holiday'"
+
+
+_TERM_DATES_WHAT = (
+    "a term dates CSV with columns start, end (YYYY-MM-DD) and kind (hotspots.term_dates)"
+)
+
+
+def load_term_dates(path: str | Path) -> TermDates:
     """
-    Read term dates and holidays from a CSV file.
+    Read term dates and holidays from a CSV file, keeping every bad row with its reason.
 
     Parameters
     ----------
     path
-        CSV with columns ``start`` and ``end`` (ISO dates, inclusive) and an optional
-        ``kind`` column (``term``, the default, or ``holiday``).
+        CSV (UTF-8) with columns ``start`` and ``end`` (ISO dates, inclusive) and an optional
+        ``kind`` column (``term``, the default, or ``holiday``). Blank lines are skipped.
+
+    Returns
+    -------
+    TermDates
+        The calendar of the accepted rows, a :class:`~corridors.io.SourceReport` (kind
+        ``term dates``) and the rejected rows (file, line, column, reason, value).
+
+    Raises
+    ------
+    InputDataError
+        If the file cannot be read at all (missing, a folder, empty, binary, not UTF-8) or
+        lacks the ``start`` and ``end`` columns.
+    """
+    path = Path(path)
+    _check_text_file(path, _TERM_DATES_WHAT)  # missing, a folder, empty, binary, ...
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputDataError(
+            f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save "
+            "it as UTF-8 CSV"
+        ) from exc
+    reader = csv.reader(_stdio.StringIO(text))
+    try:
+        rows = [(reader.line_num, cells) for cells in reader if "".join(cells).strip()]
+    except csv.Error as exc:
+        raise InputDataError(f"{path}: not a well-formed CSV ({exc})") from exc
+    if not rows:
+        raise InputDataError(f"{path}: the file is empty; expected {_TERM_DATES_WHAT}")
+    header = [h.strip().lower() for h in rows[0][1]]
+    missing = {"start", "end"} - set(header)
+    if missing:
+        raise InputDataError(
+            f"{path}: term dates need columns 'start' and 'end' (ISO dates); "
+            f"missing {sorted(missing)}, found {header}"
+        )
+    table = [
+        (line, {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header)})
+        for line, cells in rows[1:]
+    ]
+    terms: list[tuple[dt.date, dt.date]] = []
+    holidays: list[tuple[dt.date, dt.date]] = []
+    rejects: list[tuple[str, str, int, str, str, str]] = []
+    for line, row in table:
+        texts = {c: str(row[c]).strip() for c in ("start", "end")}
+        days: dict[str, dt.date] = {}
+        for col, text in texts.items():
+            try:
+                days[col] = dt.date.fromisoformat(text)
+            except ValueError:
+                rejects.append(("term dates", str(path), line, col, R_BAD_DATE, text))
+                break
+        if len(days) < 2:
+            continue
+        if days["end"] < days["start"]:
+            rejects.append(("term dates", str(path), line, "end", R_TERM_ENDS_EARLY,
+                            f"{texts['start']} .. {texts['end']}"))  # fmt: skip
+            continue
+        kind = str(row.get("kind", "term") or "term").strip().lower()
+        if kind not in ("term", "holiday"):
+            rejects.append(("term dates", str(path), line, "kind", R_TERM_KIND, kind))
+            continue
+        (terms if kind == "term" else holidays).append((days["start"], days["end"]))
+    frame = pd.DataFrame(rejects, columns=list(REJECT_COLUMNS))
+    counts = frame["reason"].value_counts()
+    report = SourceReport(
+        kind="term dates", name=path.name, path=str(path), read=len(table),
+        accepted=len(terms) + len(holidays), rejected={str(k): int(v) for k, v in counts.items()},
+        sha256=hashlib.sha256(raw).hexdigest(), format="csv",
+    )  # fmt: skip
+    calendar = TermCalendar(terms=tuple(terms), holidays=tuple(holidays))
+    return TermDates(calendar, report, frame)
+
+
+def read_term_dates(path: str | Path) -> TermCalendar:
+    """
+    Read term dates and holidays from a CSV file (see :func:`load_term_dates`).
 
     Returns
     -------
@@ -194,40 +304,23 @@ def read_term_dates(path: str | Path) -> TermCalendar:
     Raises
     ------
     InputDataError
-        If the file is missing or a row has a bad date or kind.
+        If the file cannot be read, or a row has a bad date or kind (the first one is named;
+        ``corridors validate`` lists them all).
     """
-    path = Path(path)
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError as exc:
-        raise InputDataError(f"{path}: term dates file not found; fix hotspots.term_dates") from exc
-    table.columns = [str(c).strip().lower() for c in table.columns]
-    missing = {"start", "end"} - set(table.columns)
-    if missing:
+    loaded = load_term_dates(path)
+    if len(loaded.rejects):
+        bad = loaded.rejects.iloc[0]
+        what = {
+            R_BAD_DATE: f"has a bad date ({bad['value']!r}); write dates as YYYY-MM-DD",
+            R_TERM_ENDS_EARLY: f"ends before it starts ({bad['value']})",
+            R_TERM_KIND: f"column 'kind' must be 'term' or 'holiday', got {bad['value']!r}",
+        }[str(bad["reason"])]
+        more = len(loaded.rejects) - 1
         raise InputDataError(
-            f"{path}: term dates need columns 'start' and 'end' (ISO dates); "
-            f"missing {sorted(missing)}, found {list(table.columns)}"
+            f"{path}: row {bad['line']} {what}"
+            + (f" ({more} more bad rows: run 'corridors validate')" if more else "")
         )
-    terms: list[tuple[dt.date, dt.date]] = []
-    holidays: list[tuple[dt.date, dt.date]] = []
-    for i, row in enumerate(table.to_dict("records"), start=2):
-        try:
-            start = dt.date.fromisoformat(str(row["start"]).strip())
-            end = dt.date.fromisoformat(str(row["end"]).strip())
-        except ValueError as exc:
-            raise InputDataError(
-                f"{path}: row {i} has a bad date ({row['start']!r} .. {row['end']!r}); "
-                "write dates as YYYY-MM-DD"
-            ) from exc
-        if end < start:
-            raise InputDataError(f"{path}: row {i} ends ({end}) before it starts ({start})")
-        kind = str(row.get("kind", "term") or "term").strip().lower()
-        if kind not in ("term", "holiday"):
-            raise InputDataError(
-                f"{path}: row {i} column 'kind' must be 'term' or 'holiday', got {kind!r}"
-            )
-        (terms if kind == "term" else holidays).append((start, end))
-    return TermCalendar(terms=tuple(terms), holidays=tuple(holidays))
+    return loaded.calendar
 
 
 def term_calendar(cfg: HotspotConfig) -> TermCalendar | None:
@@ -890,6 +983,9 @@ def find_hotspots(
     if len(table) == 0:
         notes.append("no incidents were selected: no hotspots this week")
         logger.warning("No incidents selected for hotspots (week of %s)", week_start)
+    elif len(polygons) == 0:
+        notes.append(no_hotspots_note(cfg, len(table)))
+        logger.warning("%s", notes[-1])
     logger.info(
         "Found %d %s hotspots from %s selected incidents (week of %s)",
         len(polygons), cfg.method, f"{len(table):,}", week_start,
@@ -903,6 +999,39 @@ def find_hotspots(
         time_known=sel.time_known,
         notes=tuple(notes),
     )
+
+
+def no_hotspots_note(cfg: HotspotConfig, n_selected: int) -> str:
+    """
+    Say plainly that a method found no hotspot in ``n_selected`` incidents, and what to try.
+
+    Examples
+    --------
+    >>> print(no_hotspots_note(HotspotConfig(method="dbscan"), 40))  # doctest: +ELLIPSIS
+    0 hotspots (dbscan) from 40 selected incidents: ... min_samples (5) ... eps_m (150 m) ...
+    """
+    look = {
+        "dbscan": (
+            f"a hotspot needs min_samples ({cfg.min_samples}) incidents within eps_m "
+            f"({cfg.eps_m:g} m) of each other: raise [hotspots] eps_m or lower min_samples"
+        ),
+        "hdbscan": (
+            f"a hotspot needs min_cluster_size ({cfg.min_cluster_size}) distinct places, "
+            f"min_samples ({cfg.min_samples}) of them close together: lower [hotspots] "
+            "min_cluster_size or min_samples"
+        ),
+        "kde": (
+            f"no grid cell has any density at bandwidth_m ({cfg.bandwidth_m:g} m), cell_m "
+            f"({cfg.cell_m:g} m) and area_share ({cfg.area_share:g}): raise [hotspots] "
+            "bandwidth_m or area_share"
+        ),
+        "network": (
+            f"no incident lies within snap_m ({cfg.snap_m:g} m) of a street, or the area_share "
+            f"({cfg.area_share:g}) holds no street: raise [hotspots] snap_m or area_share, "
+            "and check that the street graph covers the incidents"
+        ),
+    }[cfg.method]
+    return f"0 hotspots ({cfg.method}) from {n_selected:,} selected incidents: {look}"
 
 
 def _points_in(xy: np.ndarray, polys: Sequence[BaseGeometry]) -> np.ndarray:
@@ -1123,9 +1252,9 @@ def expand_sweep(
     --------
     >>> cfgs = expand_sweep(HotspotConfig(), {"method": ["kde", "dbscan"], "eps_m": [100, 200]})
     >>> [(c.method, c.eps_m) for c in cfgs]
-    [('kde', 150.0), ('dbscan', 100), ('dbscan', 200)]
+    [('kde', 150.0), ('dbscan', 100.0), ('dbscan', 200.0)]
     """
-    grid = dict(cfg.sweep if sweep is None else sweep)
+    grid = dict(cfg.sweep if sweep is None else typed_sweep(sweep))
     if not grid:
         return [dataclasses.replace(cfg, sweep={})]
     keys = list(grid)
@@ -1151,31 +1280,15 @@ def parse_sweep(items: Sequence[str]) -> dict[str, list[Any]]:
     """
     Parse command-line sweep options ``name=v1,v2,...`` into a sweep mapping.
 
+    The one sweep parser (:func:`corridors.config.parse_grid`): each value is typed by its
+    ``[hotspots]`` field, as ``[hotspots] sweep`` values are.
+
     Examples
     --------
     >>> parse_sweep(["eps_m=100,150", "method=kde,dbscan", "train_all_hours=true,false"])
-    {'eps_m': [100, 150], 'method': ['kde', 'dbscan'], 'train_all_hours': [True, False]}
+    {'eps_m': [100.0, 150.0], 'method': ['kde', 'dbscan'], 'train_all_hours': [True, False]}
     """
-    out: dict[str, list[Any]] = {}
-    for item in items:
-        name, sep, values = item.partition("=")
-        if not sep or not values:
-            raise ConfigError(
-                f"--sweep {item!r}: write it as name=value1,value2 (e.g. eps_m=100,150)"
-            )
-        out[name.strip()] = [_parse_value(v.strip()) for v in values.split(",")]
-    return out
-
-
-def _parse_value(text: str) -> Any:
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
+    return parse_grid(items, flag="--grid")
 
 
 def _label(cfg: HotspotConfig) -> str:

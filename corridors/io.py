@@ -182,6 +182,7 @@ class SourceReport:
     sha256: str
     format: str = ""
     files: int = 1
+    optional: bool = False  # the source's ``optional``: may have every row rejected
 
 
 @dataclass(frozen=True)
@@ -1351,6 +1352,7 @@ def _report(parsed: _Parsed, accepted: int, rejects: pd.DataFrame) -> SourceRepo
         sha256=parsed.sha256,
         format=parsed.fmt,
         files=parsed.files,
+        optional=parsed.src.optional,
     )
 
 
@@ -1660,7 +1662,7 @@ def study_area_from(
     )
 
 
-def load_inputs(cfg: Config) -> Inputs:
+def load_inputs(cfg: Config, *, strict: bool = True) -> Inputs:
     """
     Load, validate and project every source of an area.
 
@@ -1670,6 +1672,9 @@ def load_inputs(cfg: Config) -> Inputs:
         The run's configuration: ``[area]`` (CRS, time zone, boundary, buffer),
         ``[graph].osm_file`` (the study area's bounds when there is no boundary) and the
         ``[[schools]]``, ``[[hubs]]`` and ``[[incidents]]`` sources.
+    strict
+        Raise when a source that is not ``optional`` had rows but accepted none
+        (:func:`check_usable`); ``corridors validate`` passes False, reports, then checks.
 
     Returns
     -------
@@ -1680,7 +1685,7 @@ def load_inputs(cfg: Config) -> Inputs:
     Raises
     ------
     InputDataError
-        If a file cannot be used at all.
+        If a file cannot be used at all, or (``strict``) every row of a source was rejected.
 
     Examples
     --------
@@ -1707,6 +1712,10 @@ def load_inputs(cfg: Config) -> Inputs:
         elif cfg.graph.osm_file is not None:
             w, s, e, n = osm.osm_bounds(cfg.graph.osm_file)
             centre = ((w + e) / 2, (s + n) / 2)
+    # no located row anywhere, for want of good rows: say so before asking for a CRS
+    unplaced = _nothing_placed([*schools_p, *hubs_p, *incidents_p], tz, strict=strict)
+    if unplaced is not None:
+        return unplaced
     crs = _auto_crs(area.crs, [*schools_p, *incidents_p, *hubs_p], centre)
     points = None
     if area.boundary is None and cfg.graph.osm_file is None:
@@ -1748,6 +1757,9 @@ def load_inputs(cfg: Config) -> Inputs:
         f"{len(incidents):,}",
         crs,
     )
+    rejects = _concat_rejects([j1, j2, j3])
+    if strict:
+        check_usable(reports, rejects)
     return Inputs(
         crs=crs,
         timezone=tz,
@@ -1756,7 +1768,131 @@ def load_inputs(cfg: Config) -> Inputs:
         hubs=hubs,
         incidents=incidents,
         reports=reports,
-        rejects=_concat_rejects([j1, j2, j3]),
+        rejects=rejects,
+    )
+
+
+def _nothing_placed(parsed: Sequence[_Parsed], tz: str, *, strict: bool) -> Inputs | None:
+    """
+    When no source kept a located row (so no CRS or study area can be found) because sources
+    lost every row while parsing: raise that (``strict``), or return their reports and no
+    rows (``corridors validate``). None when that is not the cause.
+    """
+    if any(len(p.frame) for p in parsed):
+        return None
+    reports = tuple(_report(p, 0, _concat_rejects(p.rejects)) for p in parsed)
+    rejects = _concat_rejects([r for p in parsed for r in p.rejects])
+    if not all_rejected(reports, rejects):
+        return None
+    if strict:
+        check_usable(reports, rejects)
+    crs = "EPSG:4326"
+    empty = [_empty_frame(kind, crs, tz) for kind in ("schools", "hubs", "incidents")]
+    return Inputs(crs, tz, box(0, 0, 0, 0), *empty, reports=reports, rejects=rejects)
+
+
+# what to set when every row of a source was rejected for this (its commonest) reason
+_ALL_REJECTED_HINTS = {
+    R_MISSING_XY: "map its coordinate columns (columns = { x = ..., y = ... } or lat/lon)",
+    R_BAD_XY: "map its coordinate columns (columns = { x = ..., y = ... } or lat/lon)",
+    R_ZERO_XY: "its coordinates are withheld (0, 0): it cannot place anything",
+    R_RANGE_XY: (
+        'set crs in its entry to the CRS of its x/y columns (crs = "EPSG:27700" for '
+        'eastings/northings, "EPSG:4326" for longitude/latitude)'
+    ),
+    R_OUTSIDE: (
+        "no row lies in the study area: check crs in its entry (x/y in another CRS?), "
+        "[area] boundary and [graph] osm_file"
+    ),
+    R_BAD_DATE: 'set date_format in its entry to the file\'s dates (e.g. date_format = "%d/%m/%Y")',
+    R_BAD_TIME: "check its time column (HH:MM) in columns",
+    R_BAD_MONTH: "months must read YYYY-MM (as data.police.uk writes them); check its month column",
+    R_NO_TIME: "check timezone in its entry",
+    R_NO_OFFENCE: "map its offence column (columns = { offence = ... })",
+    R_DUP_ID: "every row repeats an ID loaded from an earlier source: is the file listed twice?",
+    R_NO_ID: "map its ID column (columns = { id = ... })",
+    R_CLOSED: "every school in it is closed",
+    R_NO_KIND: "map its kind column (columns = { kind = ... }: rail, tube, tram or bus)",
+}
+_ENTRY = {
+    "schools": "[[schools]]",
+    "hubs": "[[hubs]]",
+    "incidents": "[[incidents]]",
+    "staff": "[roster] staff",
+    "term dates": "[hotspots] term_dates",
+}
+
+
+def all_rejected(
+    reports: Sequence[SourceReport], rejects: pd.DataFrame | None = None
+) -> list[str]:
+    """
+    Describe each source that had rows but accepted none (and is not ``optional``).
+
+    Each line names the file, the commonest reject reasons with their counts (and an example
+    value when ``rejects`` is given), the setting to look at, and how to go on without it.
+
+    Examples
+    --------
+    >>> r = SourceReport("incidents", "a", "a.csv", 3, 0, {"unparseable month": 3}, "")
+    >>> all_rejected([r])  # doctest: +ELLIPSIS
+    ['a.csv: every incidents row was rejected (3 read, 0 accepted): unparseable month: 3; ...']
+    """
+    lines = []
+    for r in reports:
+        if r.read <= 0 or r.accepted > 0 or r.optional:
+            continue
+        top = sorted(r.rejected.items(), key=lambda kv: -kv[1])
+        shown = []
+        for reason, n in top[:3]:
+            text = f"{reason}: {n:,}"
+            if rejects is not None and len(rejects) and "value" in rejects:
+                mine = (rejects["source"] == r.name) | (rejects["file"] == r.path)
+                why = (rejects["reason"] == reason) | (rejects["column"] == reason)  # staff: column
+                hit = rejects[mine & why]
+                value = str(hit["value"].iloc[0]) if len(hit) else ""
+                if value:
+                    text += f" (e.g. {value[:40]!r})"
+            shown.append(text)
+        if len(top) > 3:
+            shown.append(f"{len(top) - 3} more reasons")
+        entry = _ENTRY.get(r.kind, f"[[{r.kind}]]")
+        hint = _ALL_REJECTED_HINTS.get(top[0][0], "") if top else ""
+        way_out = (
+            f"or set optional = true in its {entry} entry to go on without it"
+            if entry.startswith("[[")
+            else f"or leave {entry} out of the config"
+        )
+        lines.append(
+            f"{r.path}: every {r.kind} row was rejected ({r.read:,} read, 0 accepted): "
+            f"{'; '.join(shown)}; " + (f"{hint}; " if hint else "") + way_out
+        )
+    return lines
+
+
+def check_usable(
+    reports: Sequence[SourceReport],
+    rejects: pd.DataFrame | None = None,
+    *,
+    see: str = "run 'corridors validate' to list every rejected row",
+) -> None:
+    """
+    Raise if a source that is not ``optional`` had rows but accepted none.
+
+    Raises
+    ------
+    InputDataError
+        One line per such source (see :func:`all_rejected`), ending with ``see`` (where to
+        find every rejected row).
+    """
+    lines = all_rejected(reports, rejects)
+    if not lines:
+        return
+    tail = f" ({see})"
+    if len(lines) == 1:
+        raise InputDataError(lines[0] + tail)
+    raise InputDataError(
+        f"{len(lines)} sources had every row rejected{tail}:\n  " + "\n  ".join(lines)
     )
 
 

@@ -23,8 +23,8 @@ import geopandas as gpd
 import pandas as pd
 
 from corridors import graph, hotspots, io, maps, publish, roster, routes
-from corridors.config import Config, override
-from corridors.errors import CorridorsError, describe_os_error
+from corridors.config import Config, HotspotConfig, override
+from corridors.errors import CorridorsError, EmptyResultError, describe_os_error
 from corridors.outputs import read_csv, write_csv
 
 logger = logging.getLogger(__name__)
@@ -230,6 +230,8 @@ def run(cfg: Config, *, progress: Progress | None = None, make_rota: bool = True
 
     t = time.perf_counter()
     inputs = load(cfg)
+    routes.check_schools_in_scope(inputs.schools, cfg.corridors)
+    check_usable_incidents(cfg, inputs)
     timings["load"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -290,6 +292,78 @@ def run(cfg: Config, *, progress: Progress | None = None, make_rota: bool = True
 
 NO_STAFF_NOTE = "no staff file: no roster; set [roster] staff to roster the week"
 """The plan note (manifest ``plan_notes``, the CLI summary) of a week planned without staff."""
+
+
+def check_usable_incidents(cfg: Config, inputs: io.Inputs) -> int:
+    """
+    Return how many incidents the plan can use as evidence, or stop if there are none.
+
+    Usable: in the look-back before the planned week, with a positive offence weight, and
+    in the after-school window (month-only records count without it). Without any, every
+    corridor would look quiet for want of data, so the plan stops and names the filter
+    that left nothing and the setting to change.
+
+    Raises
+    ------
+    EmptyResultError
+        If no incident is usable.
+    """
+    week_start = cfg.area.week_start()
+    lookback = cfg.area.lookback_weeks
+
+    def selected(hcfg: HotspotConfig, all_hours: bool) -> gpd.GeoDataFrame:
+        return hotspots.select_incidents(
+            inputs.incidents, hcfg, timezone=inputs.timezone, week_start=week_start,
+            lookback_weeks=lookback, all_hours=all_hours,
+        )  # fmt: skip
+
+    incidents = inputs.incidents
+    if len(incidents):
+        usable = len(selected(cfg.hotspots, False))
+        if usable:
+            return usable
+    head = f"no usable incidents for week {cfg.area.iso_week()}"
+    sources = ", ".join(r.name for r in inputs.reports if r.kind == "incidents") or "none"
+    if not len(incidents):
+        raise EmptyResultError(
+            f"{head}: no incident was loaded (incident sources: {sources}); add an "
+            "[[incidents]] source with rows for the area (check it with 'corridors validate')"
+        )
+    months = incidents[io.MONTH].dropna().astype(str)
+    span, suggest = "", "a week the data cover"
+    if len(months):
+        span = f" (the data run {months.min()} to {months.max()})"
+        after = pd.Period(months.max(), freq="M").end_time.date() + dt.timedelta(days=1)
+        monday = after + dt.timedelta(days=(7 - after.weekday()) % 7)  # first whole week after
+        year, week, _ = monday.isocalendar()
+        suggest = f"a week the data cover (the first week after them is {year}-W{week:02d})"
+    every = {str(o): 1.0 for o in incidents[io.OFFENCE].dropna().unique()}
+    in_lookback = selected(
+        dataclasses.replace(cfg.hotspots, offence_weights=every, other_weight=1.0), True
+    )
+    if not len(in_lookback):
+        raise EmptyResultError(
+            f"{head}: {len(incidents):,} incidents loaded, none in the {lookback} weeks before "
+            f"{week_start}{span}; set [area] week to {suggest}, or [area] lookback_weeks, "
+            "or load newer incidents"
+        )
+    weighted = selected(cfg.hotspots, True)
+    if not len(weighted):
+        kinds = in_lookback[io.OFFENCE].astype(str).value_counts()
+        listed = ", ".join(f"{k} ({v:,})" for k, v in kinds.head(6).items())
+        raise EmptyResultError(
+            f"{head}: {len(in_lookback):,} incidents in the look-back, none with an offence "
+            f"weight above 0 (their offences: {listed}); set [hotspots] offence_weights for "
+            "them (or other_weight)"
+        )
+    h = cfg.hotspots
+    days = ",".join("Mon Tue Wed Thu Fri Sat Sun".split()[d] for d in h.weekdays)
+    term = " on school days" if h.exclude_holidays and (h.term_dates or h.holidays) else ""
+    raise EmptyResultError(
+        f"{head}: {len(weighted):,} weighted incidents in the look-back, none in the "
+        f"after-school window ({days} {h.window_start}-{h.window_end}{term}); check [hotspots] "
+        "window_start, window_end, weekdays" + (", exclude_holidays and term_dates" if term else "")
+    )
 
 
 def _unknown_school_links(staff: roster.Staff | None, inputs: io.Inputs) -> tuple[str, ...]:

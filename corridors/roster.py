@@ -66,7 +66,7 @@ import pandas as pd
 
 from corridors.config import RosterConfig
 from corridors.errors import ConfigError, InputDataError
-from corridors.io import REJECT_COLUMNS, SourceReport
+from corridors.io import REJECT_COLUMNS, SourceReport, check_usable
 from corridors.lprelax import Relaxation, lp_relaxation
 from corridors.outputs import atomic_open, read_csv, write_csv, write_text
 
@@ -242,12 +242,20 @@ def load_staff(path: str | Path) -> Staff:
     True
     """
     path = Path(path)
+    if path.is_dir():
+        raise InputDataError(f"{path}: is a folder, not the staff CSV; check [roster].staff")
     try:
         raw = path.read_bytes()
     except FileNotFoundError as exc:
         raise InputDataError(f"{path}: staff file not found; check [roster].staff") from exc
     except OSError as exc:
         raise InputDataError(f"{path}: cannot read the staff file ({exc})") from exc
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputDataError(f"{path}: staff file is UTF-16 text; save it as UTF-8 CSV")
+    if b"\x00" in raw:
+        raise InputDataError(
+            f"{path}: is a binary file, not a staff CSV (UTF-8 text); check [roster].staff"
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -308,18 +316,26 @@ def staff_from_records(
     return _parse_staff(rows, source="staff", file=name, sha256=digest)
 
 
-def staff_for_config(cfg: RosterConfig) -> Staff:
+def staff_for_config(cfg: RosterConfig, *, strict: bool = True) -> Staff:
     """
     Return the staff of ``cfg``: the ``staff`` file (if set) plus the ``people`` tables.
+
+    With ``strict`` (the default), a staff file whose rows were all rejected is an error
+    (``corridors validate`` passes False, reports every row, then checks).
 
     Raises
     ------
     ConfigError
         If neither ``[roster].staff`` nor ``[roster].people`` gives anybody.
+    InputDataError
+        If the staff file cannot be read, or (``strict``) every row of it was rejected.
     """
     parts = []
     if cfg.staff is not None:
-        parts.append(load_staff(cfg.staff))
+        part = load_staff(cfg.staff)
+        if strict:
+            check_usable(part.reports, part.rejects)
+        parts.append(part)
     if cfg.people:
         parts.append(staff_from_records(cfg.people))
     if not parts:

@@ -64,7 +64,7 @@ from shapely.ops import substring
 
 from corridors import io
 from corridors.config import RouteConfig
-from corridors.errors import InputDataError
+from corridors.errors import EmptyResultError, InputDataError
 from corridors.osm import read_residential
 from corridors.outputs import write_csv, write_text
 
@@ -1060,8 +1060,7 @@ def plan_corridors(
     notes: list[str] = []
     unpatrolled: list[tuple[str, str, str]] = []
     schools = inputs.schools
-    phases = {p.lower() for p in cfg.phases}
-    in_phase = schools[io.PHASE].astype(str).str.lower().isin(phases).to_numpy()
+    in_phase = schools_in_scope(schools, cfg)
     chosen = schools[in_phase]
     if (~in_phase).any():
         notes.append(_phase_skip_note(schools[io.PHASE][~in_phase], cfg.phases))
@@ -1162,7 +1161,7 @@ def plan_corridors(
         footfall = float(seg_foot[segs].sum())
         street_names = _street_list(names[rows], net.length[rows])
         n_inc, offences, time_note = _evidence(near, cfg)
-        why_not = _why_not_patrolled(n_inc, risk, from_spots, cfg, lookback_weeks)
+        why_not = _why_not_patrolled(n_inc, risk, from_spots, cfg, lookback_weeks, len(recent))
         patrolled = why_not is None
         member_names = [name_of[s] for s in members]
         reason = _reason(
@@ -1182,8 +1181,11 @@ def plan_corridors(
             RISK: seg_risk_all[segs], "geometry": net.geoms[rows],
         }))  # fmt: skip
         if why_not is not None:
+            # "no patrol needed" only on evidence: usable incidents in the look-back, and too
+            # few of them near this corridor; without any there is no evidence either way
+            verdict = "; no patrol needed" if len(recent) else ""
             for s in members:
-                unpatrolled.append((s, name_of[s], f"corridor {cid}: {why_not}; no patrol needed"))
+                unpatrolled.append((s, name_of[s], f"corridor {cid}: {why_not}{verdict}"))
         else:
             loop_records += _corridor_loops(
                 net, cid, members, name_of, school_node, segs, seg_risk_all, geom, near,
@@ -1207,6 +1209,11 @@ def plan_corridors(
         geometry="geometry", crs=street.crs,
     )  # fmt: skip
     unpatrolled_df = pd.DataFrame(unpatrolled, columns=list(UNPATROLLED_COLUMNS))
+    if not len(recent) and len(plans):
+        notes.append(
+            f"no usable incidents in the {lookback_weeks} weeks before {week_start}: no "
+            "corridor could be judged quiet or risky; load incidents that cover those weeks"
+        )
     if len(recent) and not bool(recent[io.TIME_KNOWN].fillna(False).astype(bool).any()):
         notes.append(MONTH_ONLY_NOTE + ": evidence counts all look-back incidents")
     logger.info(
@@ -1216,6 +1223,41 @@ def plan_corridors(
         len(loops_gdf), len(unpatrolled_df),
     )  # fmt: skip
     return Corridors(corridors_gdf, segments_gdf, loops_gdf, unpatrolled_df, tuple(notes))
+
+
+def schools_in_scope(schools: pd.DataFrame, cfg: RouteConfig) -> np.ndarray:
+    """Return a boolean mask of the schools whose phase is one of ``cfg.phases``."""
+    if not len(schools):
+        return np.zeros(0, dtype=bool)
+    phases = {p.lower() for p in cfg.phases}
+    return schools[io.PHASE].astype(str).str.lower().isin(phases).to_numpy()
+
+
+def check_schools_in_scope(schools: pd.DataFrame, cfg: RouteConfig) -> int:
+    """
+    Return how many schools a plan covers (their phase is in ``cfg.phases``).
+
+    Raises
+    ------
+    EmptyResultError
+        If there are none: which input is empty and what to set.
+    """
+    n = int(schools_in_scope(schools, cfg).sum())
+    if n:
+        return n
+    if not len(schools):
+        raise EmptyResultError(
+            "no schools to plan for: no school was loaded; add a [[schools]] source "
+            "(check it with 'corridors validate')"
+        )
+    phases = schools[io.PHASE].astype(str).str.lower().value_counts()
+    found = ", ".join(f"{k} ({v:,})" for k, v in phases.head(6).items())
+    raise EmptyResultError(
+        f"no schools in scope: {len(schools):,} schools loaded, none with a phase in "
+        f"[corridors] phases ({', '.join(cfg.phases)}); their phases: {found}. Set "
+        "[corridors] phases to the phases to plan for, or give the schools' phases "
+        "(a GIAS extract has them)"
+    )
 
 
 def _corridor_segments(
@@ -1307,9 +1349,23 @@ def _evidence(near: gpd.GeoDataFrame, cfg: RouteConfig) -> tuple[int, dict[str, 
 
 
 def _why_not_patrolled(
-    n_inc: int, risk: float, from_spots: bool, cfg: RouteConfig, lookback_weeks: int
+    n_inc: int,
+    risk: float,
+    from_spots: bool,
+    cfg: RouteConfig,
+    lookback_weeks: int,
+    n_recent: int | None = None,
 ) -> str | None:
-    """Return why a corridor gets no patrol (no needless contact), or None if it does."""
+    """Return why a corridor gets no patrol (no needless contact), or None if it does.
+
+    ``n_recent`` is the number of usable look-back incidents in the whole area: with none,
+    the reason says there is no evidence, never that the corridor is quiet.
+    """
+    if n_recent == 0:
+        return (
+            f"no usable incidents in the last {lookback_weeks} weeks (none loaded, or none in "
+            "the look-back and the after-school window): no evidence either way"
+        )
     counted = f"{n_inc} incidents within {cfg.incident_buffer_m:g} m in {lookback_weeks} weeks"
     if n_inc == 0 and cfg.min_incidents > 0:
         return (

@@ -1,8 +1,15 @@
 from pathlib import Path
 
+import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from corridors.cli import cli
+
+try:  # tests/ is on sys.path (rootdir conftest, no package) ...
+    from rutland import config_copy
+except ImportError:  # ... or tests is a package
+    from tests.rutland import config_copy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -86,3 +93,206 @@ def test_validate_edubase_with_its_geocode_file(tmp_path):
     row = next(line for line in result.output.splitlines() if line.startswith("schools"))
     read, accepted, rejected = (int(v.replace(",", "")) for v in row.split()[2:5])
     assert read == accepted + rejected and accepted > 0
+
+
+# -- evidence of absence vs absence of evidence ------------------------------------------------
+
+POLICE_HEADER = (
+    "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,"
+    "LSOA name,Crime type,Last outcome category,Context\n"
+)
+
+
+def _police_rows(months, crime="Robbery"):
+    return "".join(
+        f"c{i},{m},Leics,Leics,{-0.722 + i * 1e-4:.6f},52.669,On or near X,E1,R 1,{crime},,\n"
+        for i, m in enumerate(months)
+    )
+
+
+def _tiny_area(tmp_path, *, months=("2022-09", "2022-10"), extra="", incidents_extra=""):
+    """A config of tiny files: one school, a police.uk street file, no OSM file."""
+    (tmp_path / "schools.csv").write_text(
+        "urn,school,phase,lat,lon\n1,Example College,secondary,52.668,-0.722\n"
+    )
+    (tmp_path / "street.csv").write_text(POLICE_HEADER + _police_rows(months))
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(
+        '[area]\nname = "tiny"\ncrs = "EPSG:27700"\nweek = "2022-W45"\n\n'
+        '[[schools]]\npath = "schools.csv"\nformat = "csv"\n'
+        'columns = { id = "urn", name = "school", phase = "phase", lat = "lat", lon = "lon" }\n\n'
+        f'[[incidents]]\npath = "street.csv"\nformat = "police-street"\n{incidents_extra}\n'
+        f'[maps]\nout_dir = "maps"\n\n{extra}',
+        encoding="utf-8",
+    )
+    return cfg
+
+
+def _summary_row(output, kind):
+    row = next(line for line in output.splitlines() if line.startswith(kind))
+    return [int(v.replace(",", "")) for v in row[len(kind):].split()[1:4]]
+
+
+def test_validate_exits_1_when_every_row_of_a_file_is_rejected(tmp_path):
+    bad = tmp_path / "2022-07-x-street.csv"
+    bad.write_text(POLICE_HEADER + _police_rows(["Jan 2022", "Feb 2022", "2022-13"]))
+    rejects = tmp_path / "rejects.csv"
+    result = CliRunner().invoke(
+        cli, ["-q", "validate", "--incidents", str(bad), "--rejects", str(rejects)]
+    )
+    assert result.exit_code == 1, result.output
+    # the table and the rejects file first, then the error
+    assert _summary_row(result.output, "incidents") == [3, 0, 3]
+    assert len(pd.read_csv(rejects)) == 3
+    error = result.output.splitlines()[-1]
+    assert error.startswith("Error: ") and str(bad) in error
+    assert "every incidents row was rejected" in error and "unparseable month: 3" in error
+    assert "optional = true" in error and str(rejects) in error
+    assert "Traceback" not in result.output
+
+
+def test_validate_optional_source_with_every_row_rejected_is_a_note(tmp_path):
+    cfg = _tiny_area(tmp_path, months=("Jan 2022",), incidents_extra="optional = true\n")
+    result = CliRunner().invoke(
+        cli, ["-q", "-c", str(cfg), "validate", "--rejects", str(tmp_path / "r.csv")]
+    )
+    assert result.exit_code == 0, result.output
+    assert _summary_row(result.output, "incidents") == [1, 0, 1]
+    assert "it is optional, so runs go on without it" in result.output
+    # without optional = true the same file stops validate
+    cfg = _tiny_area(tmp_path, months=("Jan 2022",))
+    result = CliRunner().invoke(
+        cli, ["-q", "-c", str(cfg), "validate", "--rejects", str(tmp_path / "r.csv")]
+    )
+    assert result.exit_code == 1 and "street.csv: every incidents row" in result.output
+
+
+STAFF_HEADER = "person_id,name,agency,availability\n"
+
+
+def test_validate_checks_the_staff_and_term_dates_files(tmp_path):
+    (tmp_path / "staff.csv").write_text(
+        STAFF_HEADER + "P1,Example One,youth worker,Mon-Fri 15:00-18:00\n"
+        "P2,Example Two,astronaut,Mon-Fri 15:00-18:00\n"
+    )
+    (tmp_path / "terms.csv").write_text(
+        "start,end,kind\n2022-09-05,2022-10-21,term\n2022-13-01,2022-12-16,term\n"
+        "2022-10-24,2022-10-28,holiday\n2022-11-04,2022-11-01,holiday\n\n"
+    )
+    cfg = _tiny_area(
+        tmp_path,
+        extra='[roster]\nstaff = "staff.csv"\n\n[hotspots]\nterm_dates = "terms.csv"\n',
+    )
+    rejects = tmp_path / "rejects.csv"
+    result = CliRunner().invoke(cli, ["-q", "-c", str(cfg), "validate", "--rejects", str(rejects)])
+    assert result.exit_code == 0, result.output
+    assert _summary_row(result.output, "staff") == [2, 1, 1]
+    assert _summary_row(result.output, "term dates") == [4, 2, 2]
+    table = pd.read_csv(rejects, dtype=str)
+    by_file = table.groupby("file")["line"].apply(list).to_dict()
+    assert by_file[str(tmp_path / "staff.csv")] == ["3"]
+    assert by_file[str(tmp_path / "terms.csv")] == ["3", "5"]
+    assert set(table["reason"]) >= {"unparseable date", "ends before it starts"}
+
+
+def test_validate_stops_when_every_staff_row_is_rejected(tmp_path):
+    (tmp_path / "staff.csv").write_text(STAFF_HEADER + "P1,Example One,astronaut,Mon 15:00-18:00\n")
+    cfg = _tiny_area(tmp_path, extra='[roster]\nstaff = "staff.csv"\n')
+    result = CliRunner().invoke(
+        cli, ["-q", "-c", str(cfg), "validate", "--rejects", str(tmp_path / "r.csv")]
+    )
+    assert result.exit_code == 1, result.output
+    assert _summary_row(result.output, "staff") == [1, 0, 1]
+    assert result.output.splitlines()[-1].startswith(f"Error: {tmp_path / 'staff.csv'}: every")
+
+
+@pytest.mark.parametrize("setting", ['[roster]\nstaff = "{f}"', '[hotspots]\nterm_dates = "{f}"'])
+@pytest.mark.parametrize("kind", ["empty", "binary", "cp1252", "folder"])
+def test_validate_unreadable_staff_or_term_dates_is_one_error_line(tmp_path, setting, kind):
+    target = tmp_path / "other.csv"
+    if kind == "folder":
+        target.mkdir()
+    else:
+        target.write_bytes({
+            "empty": b"",
+            "binary": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00",
+            "cp1252": "start,end,name\n2022-09-05,2022-10-21,Caf\u00e9\n".encode("cp1252"),
+        }[kind])  # fmt: skip
+    cfg = _tiny_area(tmp_path, extra=setting.format(f=target.as_posix()) + "\n")
+    result = CliRunner().invoke(
+        cli, ["-q", "-c", str(cfg), "validate", "--rejects", str(tmp_path / "r.csv")]
+    )
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: ") and "other.csv" in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert "Traceback" not in result.output
+
+
+# -- tune offline ---------------------------------------------------------------------------------
+
+
+def _offline_rutland(tmp_path, hotspots_extra=""):
+    """The embedded config without its OSM file for the street graph (schools still from it)."""
+    path = config_copy(tmp_path, tmp_path / "maps", tmp_path / "cache")
+    text = path.read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if not line.startswith("osm_file =")]
+    text = "\n".join(lines) + "\n"
+    text = text.replace("bandwidth_m = 150.0\n", f"bandwidth_m = 150.0\n{hotspots_extra}")
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_tune_offline_skips_network_and_uses_the_config_sweep(tmp_path):
+    cfg = _offline_rutland(
+        tmp_path, "backtest_periods = 2\nsweep = { bandwidth_m = [150, 300] }\n"
+    )
+    out = tmp_path / "tune"
+    result = CliRunner().invoke(cli, ["-q", "-c", str(cfg), "tune", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Note: skipped network" in result.output and "osm_file" in result.output
+    table = pd.read_csv(out / "tune.csv")
+    assert set(table["method"]) == {"dbscan", "hdbscan", "kde", "naive"}
+    kde = table[table["method"] == "kde"]["label"].tolist()
+    assert sorted(kde) == sorted(
+        [f"kde bandwidth_m={b} cell_m=150 half_life=26w all hours" for b in (150, 300)]
+    )
+    assert table["periods"].eq(2).all()  # [hotspots] backtest_periods
+    # the command line overrides both; grid values are typed (true/false are booleans)
+    result = CliRunner().invoke(cli, [
+        "-q", "-c", str(cfg), "tune", "--out", str(out), "--methods", "kde", "--periods", "1",
+        "--grid", "train_all_hours=true,false",
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "tune.csv")
+    assert table["periods"].eq(1).all()
+    assert set(table["train_window"]) == {
+        "all hours", "after-school window", "last period, after-school window",
+    }  # fmt: skip
+    assert len(table) == 2 * 2 + 1  # bandwidth 150/300 (config) x all hours/window + baseline
+
+
+def test_tune_asking_for_network_without_an_osm_file_is_an_error(tmp_path):
+    cfg = _offline_rutland(tmp_path)
+    result = CliRunner().invoke(cli, ["-q", "-c", str(cfg), "tune", "--methods", "kde,network"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: tune: network needs the street graph")
+    assert "set [graph] osm_file" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("grid", "message"),
+    [
+        ("train_all_hours=true,maybe", "--grid train_all_hours: expected a boolean"),
+        ("min_samples=5,1.5", "--grid min_samples: expected a whole number, got '1.5'"),
+        ("eps_m=100,wide", "--grid eps_m: expected a number, got 'wide'"),
+        ("window_start=15:00,3pm", "--grid window_start: expected a time of day, HH:MM"),
+        ("method=kde,kmeans", "--grid method: expected one of dbscan, hdbscan, kde, network"),
+    ],
+)
+def test_tune_bad_grid_value_is_one_error_naming_key_and_type(tmp_path, grid, message):
+    cfg = _offline_rutland(tmp_path)
+    result = CliRunner().invoke(cli, ["-q", "-c", str(cfg), "tune", "--grid", grid])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"Error: {message}"), result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -642,7 +643,7 @@ def test_config_fields_and_sweep_parsing(tmp_path):
         HotspotConfig(sweep={"eps": [1]})
     with pytest.raises(ConfigError, match="holidays"):
         HotspotConfig(holidays=("2022-10-28/2022-10-24",))
-    with pytest.raises(ConfigError, match="name=value1,value2"):
+    with pytest.raises(ConfigError, match="expected KEY=V1,V2"):
         hs.parse_sweep(["eps_m"])
     assert hs.parse_sweep(["method=kde,network", "eps_m=50.5"]) == {
         "method": ["kde", "network"],
@@ -802,3 +803,95 @@ def test_cli_hotspots_and_plan_stop_when_no_offence_has_a_weight(tmp_path, comma
         result = CliRunner().invoke(cli, ["-q", "-c", str(cfg), command])
         assert result.exit_code == 0, result.output
         assert "from 7 incidents" in result.output
+
+# -- saying plainly what was not found; one typed sweep; term dates as a source ----------------
+
+
+@pytest.mark.parametrize(
+    ("method", "names"),
+    [
+        ("dbscan", ("eps_m (150 m)", "min_samples (5)")),
+        ("hdbscan", ("min_cluster_size (5)", "min_samples (5)")),
+        ("network", ("snap_m (50 m)", "area_share (0.05)")),
+    ],
+)
+def test_no_hotspot_from_many_incidents_names_the_parameters(method, names):
+    # 40 robberies far from the street: each alone, 1 km apart (too few together for DBSCAN),
+    # or at 4 places (fewer than min_cluster_size places for HDBSCAN): nothing to find
+    if method == "hdbscan":
+        inc = make_incidents([(1000 * (i % 4), 5000) for i in range(40)])
+    else:
+        inc = make_incidents([(1000 * (i % 8), 5000 + 1000 * (i // 8)) for i in range(40)])
+    spots = hs.find_hotspots(
+        inc, HotspotConfig(method=method), timezone=TZ, week_start=dt.date(2022, 11, 7),
+        lookback_weeks=52, street=line_graph(),
+    )  # fmt: skip
+    assert len(spots.selected) == 40 and spots.polygons.empty
+    [note] = [n for n in spots.notes if n.startswith("0 hotspots")]
+    assert note.startswith(f"0 hotspots ({method}) from 40 selected incidents: ")
+    for name in names:
+        assert name in note
+
+
+def test_sweep_values_are_typed_by_their_field_wherever_they_come_from():
+    cfg = config_from_dict({
+        "hotspots": {
+            "sweep": {
+                "train_all_hours": ["yes", "no"], "eps_m": [100, "150"],
+                "min_samples": [3], "window_start": ["15:00", "15:30"], "method": ["kde"],
+            }
+        }
+    })  # fmt: skip
+    assert cfg.hotspots.sweep == {
+        "train_all_hours": [True, False], "eps_m": [100.0, 150.0], "min_samples": [3],
+        "window_start": ["15:00", "15:30"], "method": ["kde"],
+    }  # fmt: skip
+    # the command line goes through the same parser
+    assert hs.parse_sweep(["train_all_hours=true,FALSE,1,0", "min_samples=3"]) == {
+        "train_all_hours": [True, False, True, False], "min_samples": [3],
+    }  # fmt: skip
+    cfgs = hs.expand_sweep(HotspotConfig(method="kde"), {"train_all_hours": ["true", "false"]})
+    assert [c.train_all_hours for c in cfgs] == [True, False]
+    for sweep, message in [
+        ({"min_samples": [1.5]}, "hotspots.sweep.min_samples: expected a whole number, got 1.5"),
+        ({"train_all_hours": ["maybe"]}, "hotspots.sweep.train_all_hours: expected a boolean"),
+        ({"eps_m": [True]}, "hotspots.sweep.eps_m: expected a number, got True"),
+        ({"window_end": ["6pm"]}, "hotspots.sweep.window_end: expected a time of day, HH:MM"),
+        ({"weekdays": [[0, 1]]}, "'weekdays' cannot be swept"),
+    ]:
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            config_from_dict({"hotspots": {"sweep": sweep}})
+
+
+def test_term_dates_keep_every_bad_row_with_its_reason(tmp_path):
+    path = tmp_path / "terms.csv"
+    path.write_text(
+        "start,end,kind\n2022-09-05,2022-10-21,term\n2022-13-01,2022-12-16,term\n\n"
+        "2022-11-04,2022-11-01,holiday\n2022-10-24,2022-10-28,half term\n"
+        "2022-10-24,2022-10-28,holiday\n"
+    )
+    loaded = hs.load_term_dates(path)
+    rep = loaded.report
+    assert (rep.kind, rep.read, rep.accepted) == ("term dates", 5, 2)
+    assert rep.rejected == {"unparseable date": 1, "ends before it starts": 1,
+                            "kind is not 'term' or 'holiday'": 1}  # fmt: skip
+    assert loaded.rejects["line"].tolist() == [3, 5, 6]
+    assert loaded.rejects["column"].tolist() == ["start", "end", "kind"]
+    assert loaded.calendar.terms == ((dt.date(2022, 9, 5), dt.date(2022, 10, 21)),)
+    with pytest.raises(InputDataError, match=r"row 3 has a bad date .*\(2 more bad rows"):
+        hs.read_term_dates(path)
+
+
+@pytest.mark.parametrize("kind", ["empty", "blank", "binary", "cp1252", "folder", "utf16"])
+def test_term_dates_that_cannot_be_read_are_one_input_error(tmp_path, kind):
+    path = tmp_path / "terms.csv"
+    text = "start,end,name\n2022-09-05,2022-10-21,Caf\u00e9\n"
+    if kind == "folder":
+        path.mkdir()
+    else:
+        path.write_bytes({
+            "empty": b"", "blank": b"\n\n", "binary": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+            "cp1252": text.encode("cp1252"), "utf16": text.encode("utf-16"),
+        }[kind])  # fmt: skip
+    with pytest.raises(InputDataError, match="terms.csv"):
+        hs.read_term_dates(path)

@@ -276,3 +276,138 @@ def test_plan_without_a_staff_file(rutland_cfg, tmp_path):
     for name in loops["meeting_point"]:
         assert name in html, name
     assert len(_drawn_routes(html)) == len(loops)
+
+# -- evidence of absence vs absence of evidence ------------------------------------------------
+
+POLICE_HEADER = (
+    "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,"
+    "LSOA name,Crime type,Last outcome category,Context\n"
+)
+EMBEDDED_INCIDENTS = '"{}"'.format(
+    (ROOT / "data" / "police" / "leicestershire-street-rutland.csv.gz").as_posix()
+)
+
+
+def _plan_with(tmp_path, rutland_cfg, *replacements):
+    """Run `corridors plan` on a copy of the embedded config with some text replaced."""
+    path = config_copy(tmp_path, tmp_path / "maps", rutland_cfg.graph.cache_dir)
+    text = path.read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["-q", "-c", str(path), "plan"])
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "maps" / "rutland" / "2022-W45").exists()  # nothing published
+    return result
+
+
+def test_plan_stops_when_every_incident_row_is_rejected(tmp_path, rutland_cfg):
+    bad = tmp_path / "street.csv"
+    bad.write_text(
+        POLICE_HEADER
+        + "a,Jan 2022,L,L,-0.722,52.669,On or near X,E1,R 1,Robbery,,\n"
+        + "b,Feb 2022,L,L,-0.722,52.669,On or near X,E1,R 1,Robbery,,\n"
+    )
+    result = _plan_with(tmp_path, rutland_cfg, (EMBEDDED_INCIDENTS, f'"{bad.as_posix()}"'))
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"Error: {bad}: every incidents row was rejected")
+    assert "unparseable month: 2 (e.g. 'Jan 2022')" in result.output
+    assert "optional = true" in result.output
+    assert "no patrol needed" not in result.output
+    # optional: the run goes on without it, and stops for want of any usable incident
+    result = _plan_with(
+        tmp_path, rutland_cfg,
+        (EMBEDDED_INCIDENTS, f'"{bad.as_posix()}"\noptional = true'),
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: no usable incidents for week 2022-W45: no incident")
+    assert "[[incidents]]" in result.output and "no patrol needed" not in result.output
+
+
+def test_plan_stops_when_no_incident_falls_in_the_lookback(tmp_path, rutland_cfg, planned):
+    # with the data's own week, a corridor with too few incidents near it is quiet ...
+    reasons = planned[0].plan.unpatrolled["reason"]
+    quiet = reasons[reasons.str.contains("fewer than corridors.min_incidents")]
+    assert len(quiet) and quiet.str.endswith("no patrol needed").all()
+    # ... but a week the data do not reach has no evidence at all: no plan
+    result = _plan_with(tmp_path, rutland_cfg, ('week = "2022-W45"', 'week = "2025-W10"'))
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: no usable incidents for week 2025-W10: 5,161")
+    assert "none in the 52 weeks before 2025-03-03 (the data run 2019-12 to 2022-10)" in (
+        result.output
+    )
+    assert "[area] week" in result.output and "lookback_weeks" in result.output
+    assert "no patrol needed" not in result.output
+
+
+def test_plan_stops_when_the_schools_are_given_the_wrong_crs(tmp_path, rutland_cfg):
+    schools = tmp_path / "schools.csv"
+    schools.write_text(  # longitude/latitude, but the config says British National Grid
+        "urn,school,phase,x,y\n1,Catmose College,secondary,-0.7227,52.6681\n"
+        "2,Uppingham School,secondary,-0.7236,52.5878\n"
+    )
+    osm_file = (ROOT / "data" / "osm" / "rutland-2022-07-20.osm.pbf").as_posix()
+    osm_schools = f'"{osm_file}"\nformat = "osm"'
+    entry = (
+        f'"{schools.as_posix()}"\nformat = "csv"\ncrs = "EPSG:27700"\n'
+        'columns = { id = "urn", name = "school", phase = "phase", x = "x", y = "y" }'
+    )
+    path = config_copy(tmp_path, tmp_path / "maps", rutland_cfg.graph.cache_dir)
+    text = path.read_text(encoding="utf-8")
+    # the first OSM entry is [[schools]]; [[hubs]] keeps the OSM file
+    path.write_text(text.replace(osm_schools, entry, 1), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["-q", "-c", str(path), "plan"])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"Error: {schools}: every schools row was rejected (2 read")
+    assert "crs" in result.output and "[[schools]]" in result.output
+    assert "0 corridors" not in result.output
+
+
+def test_plan_stops_when_no_school_is_in_scope(tmp_path, rutland_cfg):
+    result = _plan_with(
+        tmp_path, rutland_cfg,
+        ('phases = ["secondary", "all-through", "16 plus", "middle deemed secondary"]',
+         'phases = ["nursery"]'),
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: no schools in scope: 27 schools loaded, none with a")
+    assert "[corridors] phases (nursery)" in result.output and "secondary (" in result.output
+
+
+def test_plan_stops_when_every_staff_row_is_rejected(tmp_path, rutland_cfg):
+    staff = tmp_path / "staff.csv"
+    staff.write_text(
+        "person_id,name,agency,availability\nP1,Example One,astronaut,Mon-Fri 15:00-18:00\n"
+    )
+    staff_path = f'"{(ROOT / "data").as_posix()}/staff-example.csv"'
+    result = _plan_with(tmp_path, rutland_cfg, (staff_path, f'"{staff.as_posix()}"'))
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"Error: {staff}: every staff row was rejected (1 read")
+
+
+def test_no_incident_in_the_after_school_window_is_named(rutland_cfg):
+    from shapely.geometry import Point, box
+
+    from corridors import io
+
+    times = pd.to_datetime(["2022-10-03 09:30", "2022-10-08 16:00"]).tz_localize("Europe/London")
+    incidents = gpd.GeoDataFrame(
+        {
+            io.INCIDENT_ID: ["a", "b"], io.OFFENCE: "Robbery", io.MONTH: "2022-10",
+            io.OCCURRED_AT: times, io.TIME_KNOWN: True,  # a Monday morning, a Saturday
+        },
+        geometry=[Point(485_000, 308_000)] * 2, crs="EPSG:27700",
+    )  # fmt: skip
+    empty = incidents.iloc[0:0]
+    inputs = io.Inputs(
+        "EPSG:27700", "Europe/London", box(0, 0, 1, 1), empty, empty, incidents, (), pd.DataFrame()
+    )
+    with pytest.raises(
+        pipeline.EmptyResultError,
+        match=r"2 weighted incidents in the look-back, none in the after-school window "
+        r"\(Mon,Tue,Wed,Thu,Fri 15:00-18:00\); check \[hotspots\] window_start",
+    ):
+        pipeline.check_usable_incidents(rutland_cfg, inputs)
+    inputs = dataclasses.replace(inputs, incidents=incidents.assign(**{io.TIME_KNOWN: False}))
+    assert pipeline.check_usable_incidents(rutland_cfg, inputs) == 2  # month-only: usable

@@ -20,7 +20,7 @@ from shapely.geometry import Point
 
 from corridors import graph, io, osm, routes
 from corridors.config import GraphConfig, RouteConfig
-from corridors.errors import ConfigError
+from corridors.errors import ConfigError, EmptyResultError
 from corridors.hotspots import Hotspots
 
 DATA = Path(__file__).parent / "data"
@@ -645,3 +645,43 @@ def test_unpatrolled_reason_says_no_incidents(tiny_street, tiny_inputs):
     assert reasons.str.endswith("no patrol needed").all()
     assert not plan.corridors[routes.PATROLLED].any()
     assert len(plan.loops) == 0
+
+
+# -- evidence of absence vs absence of evidence ------------------------------------------------
+
+
+def test_no_usable_incidents_never_says_no_patrol_needed(tiny_street, tiny_inputs):
+    def plan_with(incidents):
+        return routes.plan_corridors(
+            tiny_street, _inputs(tiny_inputs.schools, tiny_inputs.hubs, incidents), None,
+            RouteConfig(), week_start=WEEK, timezone=TZ, lookback_weeks=52,
+        )  # fmt: skip
+
+    none_loaded = _incidents([])
+    too_old = _incidents([Point(E0 + 300, N0 + 250)] * 3, months=["2019-01"] * 3)
+    for incidents in (none_loaded, too_old):
+        plan = plan_with(incidents)
+        assert not plan.corridors[routes.PATROLLED].any() and plan.loops.empty
+        reasons = plan.unpatrolled[routes.REASON]
+        assert len(reasons) == 2
+        assert not reasons.str.contains("no patrol needed").any()
+        assert reasons.str.contains("no usable incidents in the last 52 weeks").all()
+        assert reasons.str.endswith("no evidence either way").all()
+        assert plan.corridors[routes.REASON].str.contains("no evidence either way").all()
+        assert any("no corridor could be judged quiet or risky" in n for n in plan.notes)
+    # one usable incident in the look-back, 5 km away: this corridor really had none near it
+    plan = plan_with(_incidents([Point(E0 - 5000, N0)], months=["2022-09"]))
+    assert plan.unpatrolled[routes.REASON].str.endswith("; no patrol needed").all()
+    assert not any("could be judged" in n for n in plan.notes)
+
+
+def test_schools_in_scope_or_a_plain_error(tiny_inputs):
+    schools = tiny_inputs.schools
+    assert routes.check_schools_in_scope(schools, RouteConfig()) == int(
+        routes.schools_in_scope(schools, RouteConfig()).sum()
+    ) > 0
+    with pytest.raises(EmptyResultError, match=r"no schools in scope: \d+ schools loaded, none "
+                       r"with a phase in \[corridors\] phases \(nursery\); their phases: "):
+        routes.check_schools_in_scope(schools, RouteConfig(phases=("nursery",)))
+    with pytest.raises(EmptyResultError, match=r"no school was loaded; add a \[\[schools\]\]"):
+        routes.check_schools_in_scope(schools.iloc[0:0], RouteConfig())
