@@ -329,6 +329,7 @@ def check_usable_incidents(cfg: Config, inputs: io.Inputs) -> int:
             f"{head}: no incident was loaded (incident sources: {sources}); add an "
             "[[incidents]] source with rows for the area (check it with 'corridors validate')"
         )
+    hotspots.check_weighted(incidents, cfg.hotspots)  # offence names the weights do not know
     months = incidents[io.MONTH].dropna().astype(str)
     span, suggest = "", "a week the data cover"
     if len(months):
@@ -349,12 +350,10 @@ def check_usable_incidents(cfg: Config, inputs: io.Inputs) -> int:
         )
     weighted = selected(cfg.hotspots, True)
     if not len(weighted):
-        kinds = in_lookback[io.OFFENCE].astype(str).value_counts()
-        listed = ", ".join(f"{k} ({v:,})" for k, v in kinds.head(6).items())
         raise EmptyResultError(
             f"{head}: {len(in_lookback):,} incidents in the look-back, none with an offence "
-            f"weight above 0 (their offences: {listed}); set [hotspots] offence_weights for "
-            "them (or other_weight)"
+            "weight above 0; "
+            + hotspots.unweighted_offences_hint(in_lookback[io.OFFENCE], cfg.hotspots)
         )
     h = cfg.hotspots
     days = ",".join("Mon Tue Wed Thu Fri Sat Sun".split()[d] for d in h.weekdays)
