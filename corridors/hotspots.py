@@ -36,6 +36,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import io as _stdio
 import itertools
 import json
 import logging
@@ -194,13 +195,28 @@ def read_term_dates(path: str | Path) -> TermCalendar:
     Raises
     ------
     InputDataError
-        If the file is missing or a row has a bad date or kind.
+        If the file is missing, is not a UTF-8 CSV, or a row has a bad date or kind.
     """
     path = Path(path)
+    expected = "expected a CSV with columns start, end (YYYY-MM-DD) and optional kind"
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        text = path.read_bytes().decode("utf-8-sig")
+        table = pd.read_csv(_stdio.StringIO(text), dtype=str, keep_default_na=False)
     except FileNotFoundError as exc:
         raise InputDataError(f"{path}: term dates file not found; fix hotspots.term_dates") from exc
+    except IsADirectoryError as exc:
+        raise InputDataError(f"{path}: is a folder; {expected}") from exc
+    except UnicodeDecodeError as exc:
+        raise InputDataError(
+            f"{path}: term dates file is not UTF-8 text (byte {exc.start}); save it as UTF-8 "
+            f"CSV; {expected}"
+        ) from exc
+    except pd.errors.EmptyDataError as exc:
+        raise InputDataError(f"{path}: term dates file is empty; {expected}") from exc
+    except pd.errors.ParserError as exc:
+        raise InputDataError(
+            f"{path}: not a well-formed CSV ({' '.join(str(exc).split())}); {expected}"
+        ) from exc
     table.columns = [str(c).strip().lower() for c in table.columns]
     missing = {"start", "end"} - set(table.columns)
     if missing:
