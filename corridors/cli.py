@@ -102,7 +102,7 @@ def _progress_bar(label: str) -> Iterator[Callable[[str, int, int], None] | None
     "-c",
     "--config",
     "config_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # load_config says what is wrong (missing, a folder...)
     help="The area's TOML config file (default: ./corridors.toml or $CORRIDORS_CONFIG).",
 )
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")

@@ -414,7 +414,7 @@ def _head_bytes(path: Path, n: int = 4096) -> bytes:
     return head
 
 
-def _check_text_file(path: Path, what: str) -> bytes:
+def _check_text_file(path: Path, what: str, encoding: str | None = None) -> bytes:
     """Raise InputDataError if ``path`` cannot be a CSV; return its first bytes."""
     if not path.exists():
         raise InputDataError(f"{path}: file not found; expected {what}")
@@ -436,6 +436,8 @@ def _check_text_file(path: Path, what: str) -> bytes:
         raise InputDataError(
             f"{path.name}: is {kind}, not a CSV (a failed download saved as .csv?); expected {what}"
         )
+    if (encoding or "").lower().replace("_", "-").startswith(("utf-16", "utf-32")):
+        return head  # declared: its BOM and NUL bytes are expected
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputDataError(
             f"{path.name}: is UTF-16 text; save it as UTF-8 CSV or set encoding = "
@@ -450,7 +452,7 @@ def _read_csv_file(
     path: Path, *, encoding: str | None, fallback: str | None, what: str
 ) -> pd.DataFrame:
     """Read one CSV as strings; add ``_line`` (1-based, header = line 1)."""
-    _check_text_file(path, what)
+    _check_text_file(path, what, encoding)
     with open(path, "rb") as fh:
         compression = "gzip" if fh.read(2) == b"\x1f\x8b" else None
     enc = encoding or "utf-8-sig"
@@ -494,7 +496,7 @@ def _read_csv_file(
     except _GZIP_ERRORS as exc:
         raise _damaged_gzip(path, exc) from exc
     except pd.errors.ParserError as exc:
-        msg = str(exc).replace("Error tokenizing data. C error: ", "")
+        msg = " ".join(str(exc).replace("Error tokenizing data. C error: ", "").split())
         raise InputDataError(
             f"{path.name}: not a well-formed CSV ({msg}); quote fields that contain commas; "
             f"expected {what}"
@@ -549,6 +551,8 @@ def _expand_paths(src: SourceConfig, fmt: str) -> tuple[list[Path], Path]:
             raise InputDataError(f"{text}: no file matches this pattern; check the path")
         return files, Path(text.split("*")[0].rsplit("/", 1)[0] or ".")
     if path.is_dir():
+        if fmt not in ("auto", "police-street", "police-stop-search"):
+            raise InputDataError(f"{path}: is a folder; expected one {fmt} file")
         if fmt in ("police-stop-search",):
             pats = ("*-stop-and-search.csv", "*-stop-and-search.csv.gz")
         else:
@@ -598,9 +602,14 @@ def _format_of(src: SourceConfig, first: Path) -> str:
         return "gpkg"
     if name.endswith((".shp", ".fgb")):
         return "gpkg"  # any vector file pyogrio reads
-    _check_text_file(first, "a CSV file")
+    _check_text_file(first, "a CSV file", src.encoding)
     head = _head_bytes(first, 65536)
-    text = head.decode(src.encoding or "utf-8", errors="replace").lstrip("\ufeff")
+    try:
+        text = head.decode(src.encoding or "utf-8", errors="replace").lstrip("\ufeff")
+    except LookupError as exc:
+        raise InputDataError(
+            f'{first.name}: unknown encoding {src.encoding!r}; use e.g. "utf-8"'
+        ) from exc
     first_line = text.splitlines()[0] if text else ""
     header = next(csv.reader(_stdio.StringIO(first_line)), [])
     return _sniff_format(first, [h.strip() for h in header])

@@ -264,10 +264,16 @@ def load_staff(path: str | Path) -> Staff:
         ) from exc
     rows: list[tuple[int, list[str]]] = []
     reader = csv.reader(_stdio.StringIO(text))
-    for cells in reader:
-        if not cells or not "".join(cells).strip() or cells[0].lstrip().startswith("#"):
-            continue
-        rows.append((reader.line_num, cells))
+    try:
+        for cells in reader:
+            if not cells or not "".join(cells).strip() or cells[0].lstrip().startswith("#"):
+                continue
+            rows.append((reader.line_num, cells))
+    except csv.Error as exc:  # e.g. a field over csv's 131,072-character limit
+        raise InputDataError(
+            f"{path}: line {reader.line_num}: not a well-formed staff CSV ({exc}); "
+            "one person per line, fields of plain text"
+        ) from exc
     if not rows:
         raise InputDataError(f"{path}: staff file is empty; it needs a header row and people")
     header_line, header = rows[0]
