@@ -53,7 +53,13 @@ class SourceConfig:
 
     ``columns`` maps the tool's field names to the file's column names for generic CSVs:
     ``id``, ``name``, ``phase``, ``status``, ``kind``, ``offence``, ``datetime``, ``date``,
-    ``time``, ``hour``, ``minute``, ``month``, ``lat``, ``lon``, ``x``, ``y``.
+    ``time``, ``year``, ``month``, ``day``, ``hour``, ``minute``, ``lat``, ``lon``, ``x``,
+    ``y``. Dates come from ``datetime``, or ``date`` (+ ``time``, or ``hour`` and
+    ``minute``), or separate ``year``, ``month`` (number or name) and ``day`` columns (+
+    ``hour``/``minute``; no day: month only), or ``month`` alone. ``lat``/``lon``/``x``/``y``
+    also re-map the coordinate columns of the fixed formats (police, GIAS, EduBase), e.g. to
+    undo swapped columns. ``date_format`` (strptime codes, e.g. ``"%d/%m/%Y %H:%M"`` or
+    ``"%b-%y"``) is used for every date, datetime and month column of the source.
     ``geocode`` is a second CSV, row-aligned with ``path``, that holds the coordinates
     (``X``/``Y`` or the ``x``/``y`` columns of ``columns``, in ``crs``, British National Grid by
     default): the layout of the EduBase "Schools in England" subset with its geocodes.
@@ -78,7 +84,7 @@ class SourceConfig:
     def __post_init__(self) -> None:
         known = {
             "id", "name", "phase", "status", "kind", "offence", "datetime", "date", "time",
-            "hour", "minute", "month", "lat", "lon", "x", "y",
+            "year", "month", "day", "hour", "minute", "lat", "lon", "x", "y",
         }  # fmt: skip
         unknown = set(self.columns) - known
         if unknown:

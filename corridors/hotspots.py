@@ -68,6 +68,7 @@ from corridors.io import (
     TIME_KNOWN,
     SourceReport,
     _check_text_file,
+    months_in_lookback,
 )
 from corridors.outputs import atomic_path, write_csv, write_text
 
@@ -427,7 +428,8 @@ def select_incidents(
 
     Keeps incidents of the ``lookback_weeks`` weeks before ``week_start`` (month-only
     records when their whole month ended before ``week_start`` and mid-month falls in the
-    look-back), with a positive offence weight, and (unless ``all_hours``) those with a
+    look-back, or it is the newest such month: :func:`corridors.io.months_in_lookback`),
+    with a positive offence weight, and (unless ``all_hours``) those with a
     known time inside the after-school window: local time (``timezone``, so daylight
     saving is handled) in ``[window_start, window_end)`` on ``weekdays``, and on school
     days when ``exclude_holidays`` is set. Month-only records are kept without the time
@@ -524,16 +526,13 @@ def _select(
         known = local.notna().to_numpy()
     end = pd.Timestamp(week_start).tz_localize(timezone)
     start = end - pd.Timedelta(weeks=lookback_weeks)
-    # month-only rows: dated mid-month; used when their whole month ended before `end`
+    # month-only rows: dated mid-month (their age); used by the look-back's month rule
     month = _month_starts(incidents)
     mid = (month + pd.Timedelta(days=14)).dt.tz_localize(timezone, nonexistent="shift_forward")
-    month_end = (month + pd.offsets.MonthBegin(1)).dt.tz_localize(
-        timezone, nonexistent="shift_forward"
-    )
     when = local.where(pd.Series(known, index=incidents.index), mid)
-    in_span = (when >= start) & (when < end)
-    in_span &= pd.Series(known, index=incidents.index) | (month_end <= end)
-    in_span = in_span.fillna(False).to_numpy(dtype=bool)
+    in_time = ((when >= start) & (when < end)).fillna(False).to_numpy(dtype=bool)
+    months = incidents[MONTH] if MONTH in incidents else pd.Series("", index=incidents.index)
+    in_span = np.where(known, in_time, months_in_lookback(months, week_start, lookback_weeks))
 
     in_window = known & _window_mask(local, cfg, term)
     keep_time = in_window | ~known if not all_hours else np.ones(len(incidents), dtype=bool)

@@ -39,6 +39,19 @@ Formats (``format`` of a source; ``"auto"`` sniffs the extension and the CSV hea
   names (``lat``/``latitude``, ``lon``/``longitude``, ``x``/``easting`` ...). x/y need ``crs``.
 - ``geojson`` / ``gpkg``: any geometry (polygons become a representative point); attribute
   columns as for ``csv``. The "line" of a feature is its 1-based feature number.
+
+Dates as people have them: police months are also read in the forms a spreadsheet writes
+(``Feb-25``, ``February 2025``, ``02/2025``, ``2025-02-01``) and normalised to ``YYYY-MM``, with
+a note in the :class:`SourceReport`; ``date_format`` is used for every date, datetime and month
+column when given; separate ``year``, ``month``, ``day``, ``hour``, ``minute`` columns are
+read. A date before 1990 or after the planned week (after today when no week is known) is
+rejected. Dates that look wrongly mapped (all one day, every time midnight) raise a
+:class:`DateMappingWarning` and are noted in the report.
+
+Coordinates as people have them: a row whose numbers cannot be a place (non-finite, out of
+range once projected) is rejected, never the whole source; a source whose two coordinate
+columns look exchanged (:func:`_check_swaps`) is refused with the ``columns`` setting that
+fixes it; a study area made from points leaves strays out (:func:`robust_extent`).
 """
 
 from __future__ import annotations
@@ -53,9 +66,10 @@ import itertools
 import logging
 import math
 import re
+import warnings
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -108,6 +122,29 @@ R_NO_ID = "empty ID"
 R_CLOSED = "closed school"
 R_NO_KIND = "unknown hub kind"
 R_EMPTY_ROW = "empty row"
+R_SWAPPED_LONLAT = "lat/lon look swapped"
+R_SWAPPED_XY = "x/y (easting/northing) look swapped"
+R_OLD_DATE = "date before 1990"
+R_LATE_DATE = "date after the planned week"
+R_FUTURE_DATE = "date in the future"
+
+EARLIEST_DATE = dt.date(1990, 1, 1)
+"""Incident dates before this are rejected (R_OLD_DATE): no source of this tool goes back so
+far, and such dates are typing or spreadsheet errors (``0001-01``, ``1900-01-00``)."""
+
+SWAPPED_SHARE = 0.9
+"""A source whose located rows lie outside the reference extent but inside it with the two
+coordinates exchanged, this share of them or more, has its columns swapped: an error."""
+
+GB_LONLAT = (-8.7, 49.85, 1.8, 60.9)
+"""Great Britain's extent (west, south, east, north; degrees), as in :func:`choose_crs`."""
+
+_MIN_SUSPECT_ROWS = 5  # fewer dated rows than this are never "suspiciously all equal"
+
+
+class DateMappingWarning(UserWarning):
+    """A source's dates look wrongly mapped (every date equal, or every time midnight)."""
+
 
 HUB_KINDS = ("rail", "tube", "tram", "bus")
 
@@ -150,6 +187,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "datetime": ("occurredat", "datetime", "timestamp"),
     "date": ("date",),
     "time": ("time",),
+    "year": ("year",),
+    "day": ("day",),
     "hour": ("hour",),
     "minute": ("minute",),
     "month": ("month",),
@@ -183,6 +222,8 @@ class SourceReport:
     format: str = ""
     files: int = 1
     optional: bool = False  # the source's ``optional``: may have every row rejected
+    notes: tuple[str, ...] = ()
+    """What the loader did or suspects (months normalised, dates that look wrongly mapped)."""
 
 
 @dataclass(frozen=True)
@@ -383,6 +424,27 @@ class _Parsed:
     rejects: list[pd.DataFrame]
     id_col: str
     id_generated: np.ndarray  # bool per row of frame
+    notes: list[str] = field(default_factory=list)  # for the SourceReport
+    warnings: list[str] = field(default_factory=list)  # notes also raised as DateMappingWarning
+    coords: tuple[str, str] = ("", "")  # the file's x (lon) and y (lat) columns, for messages
+    located: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    """Longitude, latitude of every row with usable coordinates, kept or rejected for another
+    reason (bad dates, say): they still place the area when no row is kept."""
+
+
+@dataclass(frozen=True)
+class _DateLimit:
+    """The last day an incident may fall on, and the reject reason for later ones."""
+
+    last: dt.date
+    reason: str
+
+    @classmethod
+    def of(cls, week_start: dt.date | None, tz: str) -> _DateLimit:
+        """Return the limit for a week: its Sunday, or today (in ``tz``) without a week."""
+        if week_start is None:
+            return cls(dt.datetime.now(ZoneInfo(tz)).date(), R_FUTURE_DATE)
+        return cls(week_start + dt.timedelta(days=6), R_LATE_DATE)
 
 
 def _file_sha(paths: list[Path]) -> str:
@@ -792,8 +854,14 @@ def _find_columns(
 
 def _coords(
     chk: _Checker, frame: pd.DataFrame, xcol: str, ycol: str, crs: str, labels: tuple[str, str]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Parse coordinates; reject missing, non-numeric, 0/0 and out-of-range values."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Parse coordinates; reject missing, non-numeric, 0/0 and out-of-range values.
+
+    Returns x, y (in ``crs``) and their longitude/latitude. Every kept row has finite,
+    valid longitude/latitude (so no later step meets an infinite or absurd point). Longitude
+    and latitude that are out of range but valid exchanged are rejected as swapped, and a
+    file where nearly all are is refused (see :data:`SWAPPED_SHARE`).
+    """
     xs = _col(frame, xcol)
     ys = _col(frame, ycol)
     label = f"{labels[0]}/{labels[1]}"
@@ -807,9 +875,65 @@ def _coords(
         crs_obj = pyproj.CRS.from_user_input(crs)
     except pyproj.exceptions.CRSError as exc:
         raise ConfigError(f'source {chk.name}: unknown crs {crs!r} (e.g. "EPSG:27700")') from exc
+    located = chk.ok
+    fx, fy = np.where(located, x, 0.0), np.where(located, y, 0.0)
     if crs_obj.is_geographic:
-        chk.reject((np.abs(x) > 180) | (np.abs(y) > 90), R_RANGE_XY, label, shown)
-    return x, y
+        lon, lat = fx, fy
+        out = (np.abs(lon) > 180) | (np.abs(lat) > 90)
+        swapped = located & out & (np.abs(lat) <= 180) & (np.abs(lon) <= 90)
+        if swapped.any() and swapped.sum() >= SWAPPED_SHARE * located.sum():
+            raise _swap_error(
+                chk.table.path.name, int(swapped.sum()), int(located.sum()),
+                "the valid range (latitude -90..90)", True, labels, crs,
+            )  # fmt: skip
+        chk.reject(swapped, R_SWAPPED_LONLAT, label, shown)
+    else:
+        to_lonlat = pyproj.Transformer.from_crs(crs_obj, "EPSG:4326", always_xy=True)
+        with np.errstate(invalid="ignore", over="ignore"):
+            lon, lat = (np.asarray(v, dtype=float) for v in to_lonlat.transform(fx, fy))
+        out = ~np.isfinite(lon) | ~np.isfinite(lat) | (np.abs(lon) > 180) | (np.abs(lat) > 90)
+    chk.reject(out, R_RANGE_XY, label, shown)
+    return x, y, lon, lat
+
+
+def _swap_error(
+    name: str, k: int, n: int, where: str, lonlat: bool, labels: tuple[str, str], crs: str
+) -> InputDataError:
+    """Return the error for a file whose two coordinate columns look exchanged, with the fix."""
+    xcol, ycol = labels
+    axes = "longitude and latitude" if lonlat else "x and y"
+    if xcol == "geometry":
+        what = "the geometry's x and y"
+        fix = "export the file again with x = longitude (easting) and y = latitude (northing)"
+    elif lonlat:
+        what = f"the columns {xcol!r} (read as longitude) and {ycol!r} (read as latitude)"
+        fix = f'set columns = {{ lon = "{ycol}", lat = "{xcol}" }} in the source'
+    else:
+        what = f"the columns {xcol!r} (read as x, easting) and {ycol!r} (read as y, northing)"
+        fix = (
+            f'set columns = {{ x = "{ycol}", y = "{xcol}" }} in the source; if the numbers are '
+            f"not in {crs}, set the source's crs instead (--crs on the command line)"
+        )
+    if where == "Great Britain":
+        fix += (
+            "; if the points really lie outside Great Britain, set [area] crs to their local "
+            'CRS (e.g. "EPSG:32740")'
+        )
+    return InputDataError(
+        f"{name}: {k:,} of {n:,} located rows lie outside {where} but inside it with {axes} "
+        f"exchanged: {what} look swapped; {fix}"
+    )
+
+
+def _coordinate_overrides(
+    table: _Table, src: SourceConfig, cols: dict[str, str | None]
+) -> dict[str, str | None]:
+    """Re-map a fixed format's coordinate columns by the source's ``columns`` (swaps)."""
+    keys = [k for k in ("x", "y", "lat", "lon") if k in src.columns]
+    if not keys:
+        return cols
+    found = _find_columns(table, src, keys)
+    return {**cols, **found}
 
 
 def _ids(
@@ -847,6 +971,7 @@ def _parse_schools(table: _Table, src: SourceConfig, name: str) -> _Parsed:
             "status": "EstablishmentStatus (name)", "x": "Easting", "y": "Northing",
             "lat": None, "lon": None,
         }  # fmt: skip
+        cols = _coordinate_overrides(table, src, cols)
         crs = src.crs or "EPSG:27700"
     elif fmt == "edubase":
         cols = {
@@ -876,12 +1001,15 @@ def _parse_schools(table: _Table, src: SourceConfig, name: str) -> _Parsed:
             f["_gy"] = geo[gy].to_numpy()
             table.frame = f
             cols["x"], cols["y"] = "_gx", "_gy"
-        elif cols["x"] is None or f[cols["x"]].str.strip().str.lower().isin(_NA_STRINGS).all():
-            raise InputDataError(
-                f"{table.path.name}: no X/Y coordinates (columns missing or empty in every "
-                "row); give the row-aligned geocode file as "
-                'geocode = "geocoded_schools.csv" in the source'
-            )
+        else:
+            cols = _coordinate_overrides(table, src, cols)
+            xcol = cols["x"]
+            if xcol is None or f[xcol].str.strip().str.lower().isin(_NA_STRINGS).all():
+                raise InputDataError(
+                    f"{table.path.name}: no X/Y coordinates (columns missing or empty in every "
+                    "row); give the row-aligned geocode file as "
+                    'geocode = "geocoded_schools.csv" in the source'
+                )
     else:
         cols = _find_columns(
             table,
@@ -905,7 +1033,9 @@ def _parse_hubs(table: _Table, src: SourceConfig, name: str) -> _Parsed:
     return _finish_parse("hubs", table, src, name, chk, cols, crs)
 
 
-def _parse_incidents(table: _Table, src: SourceConfig, name: str, tz: str) -> _Parsed:
+def _parse_incidents(
+    table: _Table, src: SourceConfig, name: str, tz: str, limit: _DateLimit
+) -> _Parsed:
     chk = _Checker(table, name)
     fmt = table.fmt
     if fmt == "police-street":
@@ -914,12 +1044,14 @@ def _parse_incidents(table: _Table, src: SourceConfig, name: str, tz: str) -> _P
             "lon": "Longitude", "lat": "Latitude", "x": None, "y": None,
             "location": "Location" if "Location" in table.frame.columns else None,
         }  # fmt: skip
+        cols = _coordinate_overrides(table, src, cols)
         crs = "EPSG:4326"
     elif fmt == "police-stop-search":
         cols = {
             "id": None, "offence": "Object of search", "datetime": "Date",
             "lon": "Longitude", "lat": "Latitude", "x": None, "y": None,
         }  # fmt: skip
+        cols = _coordinate_overrides(table, src, cols)
         crs = "EPSG:4326"
     else:
         keys = (
@@ -928,9 +1060,11 @@ def _parse_incidents(table: _Table, src: SourceConfig, name: str, tz: str) -> _P
             "datetime",
             "date",
             "time",
+            "year",
+            "month",
+            "day",
             "hour",
             "minute",
-            "month",
             "x",
             "y",
             "lat",
@@ -945,7 +1079,7 @@ def _parse_incidents(table: _Table, src: SourceConfig, name: str, tz: str) -> _P
                 f'"<column>"}}; the file has {", ".join(table.header[:20])}'
             )
         crs = table.crs or src.crs or "EPSG:4326"
-    return _finish_parse("incidents", table, src, name, chk, cols, crs, tz=tz)
+    return _finish_parse("incidents", table, src, name, chk, cols, crs, tz=tz, limit=limit)
 
 
 def _when(
@@ -955,28 +1089,53 @@ def _when(
     fmt: str,
     src: SourceConfig,
     tz: str,
+    limit: _DateLimit | None = None,
+    notes: list[str] | None = None,
+    warned: list[str] | None = None,
 ) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
-    """Return (occurred_at in ``tz``, month strings, time_known)."""
+    """Return (occurred_at in ``tz``, month strings, time_known); reject dates out of range.
+
+    Dates come from, in this order: a datetime column; a date column, or year + month + day
+    columns, with a time column or hour (+ minute) columns (without them the time of day is
+    unknown); year + month columns (month only); a month column (month only).
+    ``src.date_format`` parses every date, datetime and month text of the source when given.
+    Dates before :data:`EARLIEST_DATE` or after ``limit.last`` are rejected; ``notes`` and
+    ``warned`` (dates that look wrongly mapped) collect what the report should say.
+    """
     n = len(f)
     nat = pd.DatetimeIndex([pd.NaT] * n).tz_localize(tz)
     src_tz = src.timezone or tz
+    limit = limit or _DateLimit.of(None, tz)
+    notes = notes if notes is not None else []
+    warned = warned if warned is not None else []
     dt_col, date_col, month_col = cols.get("datetime"), cols.get("date"), cols.get("month")
+    year_col, day_col = cols.get("year"), cols.get("day")
+    time_col, hour_col, minute_col = cols.get("time"), cols.get("hour"), cols.get("minute")
     if dt_col is not None:
         text = _col(f, dt_col)
-        if fmt == "police-stop-search":
-            stamps = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
-            chk.reject(stamps.isna().to_numpy(), R_BAD_DATE, dt_col, text.to_numpy())
-            local = pd.DatetimeIndex(stamps).tz_convert(tz)
-        else:
-            local = _parse_local(chk, text, dt_col, src.date_format, src_tz, tz)
+        _refuse_years_only(chk, text, dt_col, "datetime")
+        _reject_text_years(chk, text, dt_col, limit)
+        # stop-and-search Dates are UTC (with an offset); other files are in the source's zone
+        zone = (src.timezone or "UTC") if fmt == "police-stop-search" else src_tz
+        local = _parse_local(chk, text, dt_col, src.date_format, zone, tz)
+        _reject_range(chk, local, dt_col, text.to_numpy(), limit)
+        _suspect(chk, local, dt_col, warned, times=True)
         month = local.strftime("%Y-%m").to_numpy(dtype=object)
         return local, month, np.ones(n, dtype=bool)
-    if date_col is not None:
-        dtext = _col(f, date_col)
-        day = _parse_date(dtext, src.date_format)
-        chk.reject(day.isna().to_numpy(), R_BAD_DATE, date_col, dtext.to_numpy())
-        time_col, hour_col, minute_col = cols.get("time"), cols.get("hour"), cols.get("minute")
+    if date_col is not None or (year_col is not None and day_col is not None):
+        if date_col is not None:
+            dtext = _col(f, date_col)
+            _refuse_years_only(chk, dtext, date_col, "date")
+            _reject_text_years(chk, dtext, date_col, limit)
+            day = _parse_date(dtext, src.date_format)
+            chk.reject(day.isna().to_numpy(), R_BAD_DATE, date_col, dtext.to_numpy())
+            dlabel = date_col
+        else:
+            assert year_col is not None and day_col is not None
+            day, dtext, dlabel = _year_month_day(chk, f, year_col, month_col, day_col, limit)
         if time_col is None and hour_col is None:
+            _reject_range(chk, day, dlabel, dtext.to_numpy(), limit)
+            _suspect(chk, day, dlabel, warned, times=False)
             month = pd.DatetimeIndex(day).strftime("%Y-%m").to_numpy(dtype=object)
             return nat, month, np.zeros(n, dtype=bool)
         if time_col is not None:
@@ -999,35 +1158,272 @@ def _when(
         chk.reject(bad, R_BAD_TIME, bad_col, bad_val)
         offset = pd.to_timedelta(hour.fillna(0) * 3600 + minute.fillna(0) * 60 + second, unit="s")
         naive = pd.DatetimeIndex(day + offset.to_numpy())
-        local = _localize(
-            chk,
-            naive,
-            src_tz,
-            tz,
-            f"{date_col}+{bad_col}",
-            (dtext + " " + pd.Series(bad_val, index=f.index).astype(str)).to_numpy(),
-        )
+        shown = (dtext + " " + pd.Series(bad_val, index=f.index).astype(str)).to_numpy()
+        local = _localize(chk, naive, src_tz, tz, f"{dlabel}+{bad_col}", shown)
+        _reject_range(chk, local, f"{dlabel}+{bad_col}", shown, limit)
+        _suspect(chk, local, f"{dlabel}+{bad_col}", warned, times=True)
         month = local.strftime("%Y-%m").to_numpy(dtype=object)
         return local, month, np.ones(n, dtype=bool)
+    if year_col is not None:
+        clocks = [k for k in ("time", "hour", "minute") if k in src.columns]
+        if clocks:
+            raise InputDataError(
+                f"{chk.table.path.name}: columns.{clocks[0]} needs the day of the month: map "
+                "columns.day too (or columns.date)"
+            )
+        month, shown, label = _year_month(chk, f, year_col, month_col)
+        _reject_month_range(chk, month, label, shown, limit)
+        return nat, month, np.zeros(n, dtype=bool)
     if month_col is not None:
         mtext = _col(f, month_col)
-        ok = mtext.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])")
-        if fmt not in ("police-street",) and not ok.all():
-            alt = pd.to_datetime(mtext.where(~ok), format="ISO8601", errors="coerce")
-            mtext = mtext.where(ok, pd.DatetimeIndex(alt).strftime("%Y-%m").astype(str))
-            ok = mtext.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])")
-        chk.reject(~ok.to_numpy(dtype=bool), R_BAD_MONTH, month_col, _col(f, month_col).to_numpy())
-        return nat, mtext.to_numpy(dtype=object), np.zeros(n, dtype=bool)
+        month, normalised = _parse_months(mtext, src.date_format)
+        chk.reject(month == "", R_BAD_MONTH, month_col, mtext.to_numpy())
+        _reject_month_range(chk, month, month_col, mtext.to_numpy(), limit)
+        done = normalised & chk.ok
+        if done.any():
+            example = mtext.to_numpy()[np.flatnonzero(done)[0]]
+            note = (
+                f"{int(done.sum()):,} {month_col!r} values normalised to YYYY-MM from the "
+                f"forms spreadsheets write (e.g. {example!r})"
+            )
+            notes.append(note)
+            logger.info("%s: %s", chk.name, note)
+        return nat, month.to_numpy(dtype=object), np.zeros(n, dtype=bool)
     raise InputDataError(
         f"{chk.table.path.name}: no date column; map one of columns.datetime, columns.date "
-        "(+ time, or hour + minute) or columns.month in the source"
+        "(+ time, or hour + minute), columns.year + month (+ day, hour, minute) or "
+        "columns.month in the source"
     )
+
+
+_MONTHS = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+)  # fmt: skip
+_MONTH_NAMES = {
+    name: number
+    for number, full in enumerate(_MONTHS, start=1)
+    for name in (full, full[:3], *(("sept",) if number == 9 else ()))
+}
+
+
+def _year_of(two_or_four: pd.Series) -> pd.Series:
+    """Years from 2- or 4-digit text (2 digits: 69-99 -> 19xx, else 20xx, as strptime)."""
+    year = pd.to_numeric(two_or_four, errors="coerce")
+    short = two_or_four.str.len() == 2
+    return year.where(~short, year + np.where(year < 69, 2000, 1900))
+
+
+def _month_forms(text: pd.Series) -> pd.Series:
+    """``YYYY-MM`` from the forms a spreadsheet writes a month in ("" where none fits).
+
+    ``2025-02-01`` (and ``2025-02-01 00:00:00``), ``2025/02``, ``02/2025``, ``2-2025``,
+    ``Feb-25``, ``Feb 2025``, ``February 2025``, ``feb.25``.
+    """
+    year = pd.Series(np.nan, index=text.index)
+    month = pd.Series(np.nan, index=text.index)
+    ymd = text.str.extract(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$")
+    ok = ymd[0].notna()
+    if ok.any():  # a whole date: the day must exist
+        parts = ymd[ok].astype(int).set_axis(["year", "month", "day"], axis=1)
+        valid = pd.to_datetime(parts, errors="coerce").notna()
+        year[ok] = parts["year"].where(valid)
+        month[ok] = parts["month"].where(valid)
+    for pattern, y_at, m_at in (
+        (r"^(\d{4})[-/.](\d{1,2})$", 0, 1),
+        (r"^(\d{1,2})[-/.](\d{4})$", 1, 0),
+        (r"^([A-Za-z]{3,9})\.?[-\s/'.]*(\d{4}|\d{2})$", 1, 0),
+    ):
+        todo = year.isna() & month.isna()
+        found = text[todo].str.extract(pattern)
+        hit = found[0].notna()
+        if not hit.any():
+            continue
+        idx = found.index[hit]
+        year[idx] = _year_of(found.loc[hit, y_at])
+        raw_month = found.loc[hit, m_at]
+        names = raw_month.str.lower().map(_MONTH_NAMES)
+        month[idx] = pd.to_numeric(raw_month, errors="coerce").fillna(names)
+    good = year.notna() & month.between(1, 12)
+    out = pd.Series("", index=text.index, dtype=object)
+    if good.any():
+        pairs = zip(year[good], month[good], strict=True)
+        out[good] = [f"{int(y):04d}-{int(m):02d}" for y, m in pairs]
+    return out
+
+
+def _parse_months(text: pd.Series, fmt: str | None) -> tuple[pd.Series, np.ndarray]:
+    """Month text -> ``YYYY-MM`` ("" where unreadable), and which rows were not in that form.
+
+    ``YYYY-MM`` is always read; other text with ``fmt`` when given, else in the forms of
+    :func:`_month_forms`.
+    """
+    s = text.astype(str).str.strip()
+    canon = s.str.fullmatch(r"\d{4}-(?:0[1-9]|1[0-2])").to_numpy(dtype=bool)
+    out = pd.Series(np.where(canon, s, ""), index=text.index, dtype=object)
+    todo = ~canon & (s != "").to_numpy(dtype=bool)
+    if todo.any():
+        t = s[todo]
+        if fmt:
+            stamps = pd.to_datetime(t, format=fmt, errors="coerce")
+            got = pd.Series(pd.DatetimeIndex(stamps).strftime("%Y-%m"), index=t.index)
+            got = got.fillna("").astype(str).replace("NaT", "")
+        else:
+            got = _month_forms(t)
+        out[todo] = got.to_numpy()
+    return out, todo & (out != "").to_numpy(dtype=bool)
+
+
+def _month_numbers(mtext: pd.Series, year: pd.Series) -> pd.Series:
+    """Month numbers (1-12) from numbers or English names, or from a whole month of ``year``."""
+    num = pd.to_numeric(mtext, errors="coerce")
+    num = num.where((num == num.round()) & num.between(1, 12))
+    num = num.fillna(mtext.str.lower().str.rstrip(".").map(_MONTH_NAMES))
+    rest = num.isna() & (mtext != "")
+    if rest.any():  # "2024-05" or "May 2024" in the month column: its year must agree
+        whole, _ = _parse_months(mtext[rest], None)
+        same = pd.to_numeric(whole.str[:4], errors="coerce") == year[rest]
+        num[rest] = pd.to_numeric(whole.str[5:7], errors="coerce").where(same)
+    return num
+
+
+def _year_numbers(ytext: pd.Series) -> pd.Series:
+    year = pd.to_numeric(ytext, errors="coerce")
+    return year.where((year == year.round()) & year.between(1, 9999))
+
+
+def _year_month(
+    chk: _Checker, f: pd.DataFrame, year_col: str, month_col: str | None
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """Month strings from year and month columns (no day: month-only records)."""
+    if month_col is None:
+        raise InputDataError(
+            f"{chk.table.path.name}: columns.year needs columns.month (a number or a name)"
+        )
+    ytext, mtext = _col(f, year_col), _col(f, month_col)
+    year = _year_numbers(ytext)
+    month = _month_numbers(mtext, year)
+    chk.reject(year.isna().to_numpy(), R_BAD_DATE, year_col, ytext.to_numpy())
+    chk.reject(month.isna().to_numpy(), R_BAD_MONTH, month_col, mtext.to_numpy())
+    good = (year.notna() & month.notna()).to_numpy()
+    out = np.full(len(f), "", dtype=object)
+    pairs = zip(year[good], month[good], strict=True)
+    out[good] = [f"{int(y):04d}-{int(m):02d}" for y, m in pairs]
+    return out, (ytext + "-" + mtext).to_numpy(), f"{year_col}/{month_col}"
+
+
+def _year_month_day(
+    chk: _Checker,
+    f: pd.DataFrame,
+    year_col: str,
+    month_col: str | None,
+    day_col: str,
+    limit: _DateLimit,
+) -> tuple[pd.Series, pd.Series, str]:
+    """Dates from year, month and day columns; the shown text and the columns' label."""
+    month_str, _, _ = _year_month(chk, f, year_col, month_col)
+    ytext, dtext = _col(f, year_col), _col(f, day_col)
+    year = _year_numbers(ytext)
+    shown = ytext + "-" + _col(f, str(month_col)) + "-" + dtext
+    label = f"{year_col}/{month_col}/{day_col}"
+    chk.reject((year < EARLIEST_DATE.year).to_numpy(), R_OLD_DATE, label, shown.to_numpy())
+    chk.reject((year > limit.last.year).to_numpy(), limit.reason, label, shown.to_numpy())
+    day_num = pd.to_numeric(dtext, errors="coerce")
+    day_num = day_num.where((day_num == day_num.round()) & day_num.between(1, 31))
+    parts = pd.DataFrame(
+        {
+            "year": year.where(chk.ok),
+            "month": pd.to_numeric(pd.Series(month_str, index=f.index).str[5:7], errors="coerce"),
+            "day": day_num,
+        }
+    )
+    whole = parts.notna().all(axis=1)
+    day = pd.Series(pd.NaT, index=f.index, dtype="datetime64[ns]")
+    if whole.any():
+        day[whole] = pd.to_datetime(parts[whole].astype(int), errors="coerce")
+    chk.reject(day.isna().to_numpy(), R_BAD_DATE, day_col, dtext.to_numpy())
+    return day, shown, label
+
+
+def _refuse_years_only(chk: _Checker, text: pd.Series, col: str, key: str) -> None:
+    """Refuse a date column that holds only years (it would date every row 1 January)."""
+    filled = text[text != ""]
+    if len(filled) and filled.str.fullmatch(r"\d{4}").all():
+        raise InputDataError(
+            f"{chk.table.path.name}: column {col!r} (columns.{key}) holds years only (e.g. "
+            f"{filled.iloc[0]!r}), not dates; map the parts instead: columns = {{ year = "
+            f'"{col}", month = "<month column>", day = "<day column>" }} (day optional)'
+        )
+
+
+def _reject_text_years(chk: _Checker, text: pd.Series, col: str, limit: _DateLimit) -> None:
+    """Reject dates whose written year alone is out of range (pandas cannot hold 0001-01-01)."""
+    found = text.str.extract(
+        r"^(?:(\d{4})[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](\d{4}))(?:\D|$)"
+    )
+    year = pd.to_numeric(found[0].fillna(found[1]), errors="coerce")
+    chk.reject((year < EARLIEST_DATE.year).to_numpy(), R_OLD_DATE, col, text.to_numpy())
+    chk.reject((year > limit.last.year).to_numpy(), limit.reason, col, text.to_numpy())
+
+
+def _wall_days(stamps: Any) -> pd.DatetimeIndex:
+    """Local calendar days of naive or tz-aware timestamps (NaT kept)."""
+    index = pd.DatetimeIndex(stamps)
+    if index.tz is not None:
+        index = index.tz_localize(None)
+    return index.normalize()
+
+
+def _reject_range(
+    chk: _Checker, stamps: Any, col: str, shown: np.ndarray, limit: _DateLimit
+) -> None:
+    """Reject dates before :data:`EARLIEST_DATE` or after ``limit.last``."""
+    days = _wall_days(stamps)
+    chk.reject(np.asarray(days < pd.Timestamp(EARLIEST_DATE)), R_OLD_DATE, col, shown)
+    chk.reject(np.asarray(days > pd.Timestamp(limit.last)), limit.reason, col, shown)
+
+
+def _reject_month_range(
+    chk: _Checker, month: Any, col: str, shown: np.ndarray, limit: _DateLimit
+) -> None:
+    """Reject months before 1990-01, or that begin after ``limit.last``."""
+    m = pd.Series(np.asarray(month, dtype=object)).astype(str)
+    filled = (m != "").to_numpy()
+    chk.reject(filled & (m < EARLIEST_DATE.strftime("%Y-%m")).to_numpy(), R_OLD_DATE, col, shown)
+    late = filled & (m > limit.last.strftime("%Y-%m")).to_numpy()
+    chk.reject(late, limit.reason, col, shown)
+
+
+def _suspect(chk: _Checker, stamps: Any, col: str, warned: list[str], *, times: bool) -> None:
+    """Note dates that look wrongly mapped: every one the same day, or every time midnight."""
+    index = pd.DatetimeIndex(stamps)
+    ok = chk.ok & np.asarray(index.notna())
+    n = int(ok.sum())
+    if n < _MIN_SUSPECT_ROWS:
+        return
+    local = index[ok]
+    days = _wall_days(local)
+    if days.nunique() == 1:
+        warned.append(
+            f"all {n:,} dates from {col!r} are the same day ({days[0]:%Y-%m-%d}): check the "
+            "source's columns mapping (a year, or the date of the report, read as the date?)"
+        )
+    if times and ((local.hour == 0) & (local.minute == 0)).all():
+        warned.append(
+            f"every one of the {n:,} times from {col!r} is midnight (00:00): the column "
+            "seems to hold dates only, which puts every incident outside the after-school "
+            "window; map the time of day (columns.time, or hour and minute) if the file has it"
+        )
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?:$|[T ])")  # a year or "2024-05" is not a date
 
 
 def _parse_date(text: pd.Series, fmt: str | None) -> pd.Series:
     if fmt:
         return pd.to_datetime(text, format=fmt, errors="coerce")
-    day = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    iso = text.where(text.str.match(_ISO_DAY), "")
+    day = pd.to_datetime(iso, format="ISO8601", errors="coerce")
     miss = day.isna() & (text != "")
     if miss.any():  # UK style day first
         for alt in ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
@@ -1056,7 +1452,8 @@ def _parse_local(
         if fmt:
             naive = pd.to_datetime(t, format=fmt, errors="coerce")
         else:
-            naive = pd.to_datetime(t, format="ISO8601", errors="coerce")
+            iso = t.where(t.str.match(_ISO_DAY), "")
+            naive = pd.to_datetime(iso, format="ISO8601", errors="coerce")
             miss = naive.isna() & (t != "")
             for alt in ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d-%m-%Y %H:%M"):
                 if not miss.any():
@@ -1118,6 +1515,7 @@ def _finish_parse(
     crs: str,
     *,
     tz: str = "Europe/London",
+    limit: _DateLimit | None = None,
 ) -> _Parsed:
     f = table.frame
     data_cols = [c for c in f.columns if not c.startswith("_")]
@@ -1147,8 +1545,11 @@ def _finish_parse(
             f"{table.path.name}: no coordinate columns; map lat/lon (or x/y with crs) in the "
             f"source's columns; the file has {', '.join(table.header[:20])}"
         )
-    x, y = _coords(chk, f, xcol, ycol, crs, labels_xy)
+    x, y, lon, lat = _coords(chk, f, xcol, ycol, crs, labels_xy)
+    located = np.column_stack([lon, lat])[chk.ok]
     out = pd.DataFrame(index=f.index)
+    notes: list[str] = []
+    warned: list[str] = []
     id_col = cols.get("id")
     ids, generated = _ids(chk, f, id_col, name, table.multi)
     if kind == "schools":
@@ -1183,7 +1584,7 @@ def _finish_parse(
         else:
             offence = offence_raw
         chk.reject((offence_raw == "").to_numpy(), R_NO_OFFENCE, str(cols.get("offence")), "")
-        when, month, known = _when(chk, f, cols, table.fmt, src, tz)
+        when, month, known = _when(chk, f, cols, table.fmt, src, tz, limit, notes, warned)
         out[INCIDENT_ID] = ids
         out[OFFENCE] = offence.to_numpy(dtype=object)
         out[MONTH] = month
@@ -1192,6 +1593,8 @@ def _finish_parse(
         out[LOCATION] = _col(f, cols.get("location")).to_numpy(dtype=object)
     out["_x"] = x
     out["_y"] = y
+    out["_lon"] = lon
+    out["_lat"] = lat
     out["_file"] = f["_file"].to_numpy()
     out["_line"] = f["_line"].to_numpy()
     keep = chk.ok
@@ -1209,6 +1612,10 @@ def _finish_parse(
         rejects=[chk.rejects()],
         id_col=str(id_col or ""),
         id_generated=np.asarray(generated)[keep],
+        notes=notes + warned,
+        warnings=warned,
+        coords=labels_xy,
+        located=located,
     )
 
 
@@ -1241,6 +1648,8 @@ def _parse_osm(
         out[KIND] = gdf[osm.KIND].to_numpy(dtype=object)
     out["_x"] = gdf.geometry.x.to_numpy()
     out["_y"] = gdf.geometry.y.to_numpy()
+    out["_lon"] = out["_x"]
+    out["_lat"] = out["_y"]
     out["_file"] = path.name
     out["_line"] = np.arange(n, dtype=np.int64) + 1
     return _Parsed(
@@ -1250,7 +1659,11 @@ def _parse_osm(
 
 
 def _parse_source(
-    src: SourceConfig, kind: str, tz: str, cache: dict[Path, Any] | None = None
+    src: SourceConfig,
+    kind: str,
+    tz: str,
+    cache: dict[Path, Any] | None = None,
+    limit: _DateLimit | None = None,
 ) -> _Parsed:
     if not isinstance(src, SourceConfig):
         src = SourceConfig(path=Path(src))
@@ -1284,15 +1697,107 @@ def _parse_source(
         return _parse_schools(table, src, name)
     if kind == "hubs":
         return _parse_hubs(table, src, name)
-    return _parse_incidents(table, src, name, tz)
+    return _parse_incidents(table, src, name, tz, limit or _DateLimit.of(None, tz))
 
 
 # -- projection, study area, reports -------------------------------------------------------
 
 
 def _to_lonlat(parsed: _Parsed) -> tuple[np.ndarray, np.ndarray]:
-    tr = pyproj.Transformer.from_crs(parsed.crs, "EPSG:4326", always_xy=True)
-    return tr.transform(parsed.frame["_x"].to_numpy(), parsed.frame["_y"].to_numpy())
+    """Longitude and latitude of a parsed source's rows (checked finite and valid)."""
+    f = parsed.frame
+    return f["_lon"].to_numpy(dtype=float), f["_lat"].to_numpy(dtype=float)
+
+
+def _reference_extent(
+    crs: str,
+    *,
+    study_area: BaseGeometry | None = None,
+    boundary: Path | None = None,
+    osm_file: Path | None = None,
+) -> tuple[BaseGeometry | None, str]:
+    """Return the extent (degrees) the sources' points should fall in, and its name.
+
+    The study area (in ``crs``) or the boundary file, else the OSM file's bounds, else Great
+    Britain when ``crs`` is "auto" or British National Grid, else the area of use of ``crs``.
+    """
+    if study_area is not None:
+        return gpd.GeoSeries([study_area], crs=crs).to_crs("EPSG:4326").iloc[0], "the study area"
+    if boundary is not None and boundary.exists():
+        return study_area_from(crs="EPSG:4326", boundary=boundary), f"the boundary {boundary.name}"
+    if osm_file is not None:
+        return box(*osm.osm_bounds(osm_file)), f"the bounds of {osm_file.name}"
+    if crs == "auto":
+        return box(*GB_LONLAT), "Great Britain"
+    try:
+        crs_obj = pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError:
+        return None, ""
+    if crs_obj.to_epsg() == 27700:
+        return box(*GB_LONLAT), "Great Britain"
+    use = crs_obj.area_of_use
+    if use is None:
+        return None, ""
+    return box(use.west, use.south, use.east, use.north), f"the area of use of {crs}"
+
+
+def _check_swaps(parsed: _Parsed, ref: BaseGeometry | None, where: str) -> _Parsed:
+    """Refuse a source whose two coordinates look exchanged; reject single rows that do.
+
+    A row looks swapped when it lies outside ``ref`` (degrees), inside it with its two
+    coordinates exchanged, and further from it than ``ref`` is wide (so an area near the
+    diagonal x = y, where a swap moves a point only a little, is never judged). When that is
+    :data:`SWAPPED_SHARE` of the rows or more, the columns are swapped: an error naming the
+    fix. Fewer such rows are rejected one by one (R_SWAPPED_LONLAT / R_SWAPPED_XY).
+    """
+    f = parsed.frame
+    if ref is None or ref.is_empty or parsed.fmt == "osm" or not len(f):
+        return parsed
+    lon, lat = _to_lonlat(parsed)
+    x, y = f["_x"].to_numpy(dtype=float), f["_y"].to_numpy(dtype=float)
+    crs_obj = pyproj.CRS.from_user_input(parsed.crs)
+    lonlat = bool(crs_obj.is_geographic)
+    shapely.prepare(ref)
+    candidate = ~shapely.contains_xy(ref, lon, lat)
+    if candidate.any():  # outside: inside the other way round?
+        idx = np.flatnonzero(candidate)
+        if lonlat:
+            slon, slat = y[idx], x[idx]
+        else:
+            back = pyproj.Transformer.from_crs(crs_obj, "EPSG:4326", always_xy=True)
+            with np.errstate(invalid="ignore", over="ignore"):
+                slon, slat = (np.asarray(v, dtype=float) for v in back.transform(y[idx], x[idx]))
+        finite = np.isfinite(slon) & np.isfinite(slat)
+        candidate[idx] = finite & shapely.contains_xy(
+            ref, np.where(finite, slon, 0.0), np.where(finite, slat, 0.0)
+        )
+    if candidate.any():
+        idx = np.flatnonzero(candidate)
+        west, south, east, north = ref.bounds
+        wide = math.hypot(east - west, north - south)
+        candidate[idx] = shapely.distance(ref, shapely.points(lon[idx], lat[idx])) > wide
+    k, n = int(candidate.sum()), len(f)
+    if not k:
+        return parsed
+    if k >= SWAPPED_SHARE * n:
+        raise _swap_error(parsed.table_path.name, k, n, where, lonlat, parsed.coords, parsed.crs)
+    logger.warning("%s: %d row(s) look swapped (outside %s)", parsed.name, k, where)
+    rejects = pd.DataFrame(
+        {
+            "source": parsed.name,
+            "file": f["_file"].to_numpy()[candidate],
+            "line": f["_line"].to_numpy()[candidate],
+            "column": "/".join(parsed.coords),
+            "reason": R_SWAPPED_LONLAT if lonlat else R_SWAPPED_XY,
+            "value": [f"{a:.6f},{b:.6f}" for a, b in zip(x[candidate], y[candidate], strict=True)],
+        }
+    )
+    return replace(
+        parsed,
+        frame=f[~candidate].reset_index(drop=True),
+        rejects=[*parsed.rejects, rejects],
+        id_generated=parsed.id_generated[~candidate],
+    )
 
 
 def _project(
@@ -1338,7 +1843,7 @@ def _project(
     )
     keep = (
         f[ok]
-        .drop(columns=["_x", "_y"])
+        .drop(columns=["_x", "_y", "_lon", "_lat"])
         .rename(columns={"_file": SOURCE_FILE, "_line": SOURCE_LINE})
     )
     keep.insert(len(keep.columns) - 2, SOURCE, parsed.name)
@@ -1362,6 +1867,7 @@ def _report(parsed: _Parsed, accepted: int, rejects: pd.DataFrame) -> SourceRepo
         format=parsed.fmt,
         files=parsed.files,
         optional=parsed.src.optional,
+        notes=tuple(parsed.notes),
     )
 
 
@@ -1452,10 +1958,11 @@ def _auto_crs(
         return crs
     if study_area_lonlat is not None:
         return choose_crs(*study_area_lonlat)
-    for p in parsed:
-        if len(p.frame):
-            lon, lat = _to_lonlat(p)
-            return choose_crs(float(np.nanmedian(lon)), float(np.nanmedian(lat)))
+    # the rows kept; else (every row rejected, for dates say) the rows with usable coordinates
+    for lonlat in [np.column_stack(_to_lonlat(p)) for p in parsed] + [p.located for p in parsed]:
+        ok = np.isfinite(lonlat).all(axis=1)
+        if ok.any():
+            return choose_crs(float(np.median(lonlat[ok, 0])), float(np.median(lonlat[ok, 1])))
     if parsed and not any(p.read for p in parsed):
         names = ", ".join(str(p.table_path) for p in parsed)
         raise InputDataError(
@@ -1476,12 +1983,24 @@ def _load_kind(
     crs: str,
     study_area: BaseGeometry | None,
     timezone: str,
+    week_start: dt.date | None = None,
 ) -> tuple[gpd.GeoDataFrame, list[SourceReport], pd.DataFrame]:
-    parsed = [_parse_source(s, kind, timezone) for s in _as_sources(sources)]
+    limit = _DateLimit.of(week_start, timezone)
+    parsed = [_parse_source(s, kind, timezone, limit=limit) for s in _as_sources(sources)]
+    _warn(parsed, stacklevel=4)
+    ref, where = _reference_extent(crs, study_area=study_area if crs != "auto" else None)
+    parsed = [_check_swaps(p, ref, where) for p in parsed]
     crs = _auto_crs(crs, parsed)
     frame, reports, rejects = _combine(parsed, crs, study_area, timezone)
     _log_reports(reports)
     return frame, reports, rejects
+
+
+def _warn(parsed: Sequence[_Parsed], *, stacklevel: int) -> None:
+    """Raise each source's suspicions as a DateMappingWarning (the caller's line)."""
+    for p in parsed:
+        for text in p.warnings:
+            warnings.warn(f"{p.name}: {text}", DateMappingWarning, stacklevel=stacklevel)
 
 
 def _log_reports(reports: Sequence[SourceReport]) -> None:
@@ -1495,6 +2014,39 @@ def _log_reports(reports: Sequence[SourceReport]) -> None:
             f"{r.accepted:,}",
             f"{rej:,}",
         )
+
+
+# -- month-only records and the look-back -------------------------------------------------
+
+
+def months_in_lookback(months: Any, week_start: dt.date, lookback_weeks: int) -> np.ndarray:
+    """
+    Which month-only records (MONTH ``"YYYY-MM"``) a planned week's look-back uses.
+
+    A month is used when it has ended before the week's Monday (its last day is before
+    ``week_start``), and either its middle (the 15th) falls in the ``lookback_weeks`` weeks
+    before that Monday or it is the newest month that has ended (the last complete month is
+    used whenever it overlaps the look-back, however short the look-back or early in a month
+    the week). The hotspots and corridors stages both use this rule.
+
+    Examples
+    --------
+    >>> months = pd.Series(["2025-01", "2025-02", "2025-03"])
+    >>> months_in_lookback(months, dt.date(2025, 3, 3), 52).tolist()   # March not ended yet
+    [True, True, False]
+    >>> months_in_lookback(months, dt.date(2025, 3, 24), 4).tolist()  # Feb still the newest
+    [False, True, False]
+    """
+    text = pd.Series(np.asarray(months, dtype=object)).astype("string")
+    start = pd.to_datetime(text, format="%Y-%m", errors="coerce")
+    end = start + pd.offsets.MonthBegin(1)
+    monday = pd.Timestamp(week_start)
+    first = monday - pd.Timedelta(weeks=lookback_weeks)
+    ended = end <= monday
+    newest = end == pd.Timestamp(week_start.replace(day=1))
+    middle_in = start + pd.Timedelta(days=14) >= first
+    used = ended & (end > first) & (middle_in | newest)
+    return np.asarray(used.fillna(False), dtype=bool)
 
 
 # -- public loaders ----------------------------------------------------------------------
@@ -1583,6 +2135,7 @@ def load_incidents(
     crs: str,
     timezone: str = "Europe/London",
     study_area: BaseGeometry | None = None,
+    week_start: dt.date | None = None,
 ) -> tuple[gpd.GeoDataFrame, list[SourceReport], pd.DataFrame]:
     """
     Load incidents from data.police.uk files, mapped CSVs, GeoJSON or GeoPackage.
@@ -1599,6 +2152,10 @@ def load_incidents(
         clock change is rejected; one that happens twice in autumn is taken as the first.
     study_area
         Optional polygon in ``crs``; incidents outside it are rejected.
+    week_start
+        Monday of the planned week: incidents dated after its Sunday are rejected ("date
+        after the planned week"); without it, those dated after today ("date in the
+        future"). Dates before 1990 are always rejected.
 
     Returns
     -------
@@ -1619,7 +2176,47 @@ def load_incidents(
     >>> bool(inc["time_known"].any()), inc["occurred_at"].isna().all()
     (False, np.True_)
     """
-    return _load_kind("incidents", sources, crs=crs, study_area=study_area, timezone=timezone)
+    return _load_kind(
+        "incidents", sources, crs=crs, study_area=study_area, timezone=timezone,
+        week_start=week_start,
+    )  # fmt: skip
+
+
+ROBUST_FLOOR_M = 50_000.0
+"""Points within this distance (metres, on each axis) of the points' median are never left
+out of an extent made from points (:func:`robust_extent`)."""
+
+
+def robust_extent(
+    x: np.ndarray, y: np.ndarray, *, floor: float = ROBUST_FLOOR_M, k: float = 10.0
+) -> tuple[float, float, float, float]:
+    """
+    Return the bounding box of the bulk of some points, strays far from the rest left out.
+
+    On each axis a point is kept when it lies within ``max(k * 1.4826 * MAD, floor)`` of the
+    median (MAD: the median absolute deviation, robust to a few wild points however wild). So
+    a few outliers never stretch the box, points within ``floor`` of the middle are always
+    kept, and a large area spread evenly (a whole country) keeps all its points.
+
+    Examples
+    --------
+    >>> robust_extent(np.array([486e3, 487e3, 485e3, 1e12]), np.array([308e3, 309e3, 307e3, 3e5]))
+    (485000.0, 307000.0, 487000.0, 309000.0)
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    keep = np.ones(len(x), dtype=bool)
+    for v in (x, y):
+        middle = np.median(v)
+        mad = np.median(np.abs(v - middle))
+        keep &= np.abs(v - middle) <= max(k * 1.4826 * mad, floor)
+    if not keep.any():
+        keep[:] = True
+    left_out = int((~keep).sum())
+    if left_out:
+        logger.info("%d point(s) far from the rest left out of the extent", left_out)
+    return (
+        float(x[keep].min()), float(y[keep].min()), float(x[keep].max()), float(y[keep].max())
+    )  # fmt: skip
 
 
 def study_area_from(
@@ -1634,7 +2231,9 @@ def study_area_from(
     Return the study area polygon in ``crs``.
 
     The ``boundary`` polygon file wins; else the bounds of ``osm_file`` (its header bbox or
-    the extent of its nodes); else the bounding box of ``points`` buffered by ``buffer_m``.
+    the extent of its nodes); else the bounding box of the bulk of ``points`` (see
+    :func:`robust_extent`: a stray point far from the rest is left out, so it is rejected as
+    outside the study area rather than stretching it) buffered by ``buffer_m``.
 
     Raises
     ------
@@ -1664,8 +2263,14 @@ def study_area_from(
         ring = shapely.segmentize(box(west, south, east, north), 0.01)
         return gpd.GeoSeries([ring], crs="EPSG:4326").to_crs(crs).iloc[0]
     if points is not None and len(points):
-        minx, miny, maxx, maxy = points.to_crs(crs).total_bounds
-        return box(minx, miny, maxx, maxy).buffer(buffer_m, join_style="mitre")
+        xy = shapely.get_coordinates(points.to_crs(crs).to_numpy())
+        finite = np.isfinite(xy).all(axis=1)
+        if finite.any():
+            geographic = pyproj.CRS.from_user_input(crs).is_geographic
+            minx, miny, maxx, maxy = robust_extent(
+                xy[finite, 0], xy[finite, 1], floor=0.5 if geographic else ROBUST_FLOOR_M
+            )
+            return box(minx, miny, maxx, maxy).buffer(buffer_m, join_style="mitre")
     raise InputDataError(
         "no study area: set area.boundary or graph.osm_file, or give at least one school"
     )
@@ -1712,15 +2317,23 @@ def load_inputs(cfg: Config, *, strict: bool = True) -> Inputs:
     hubs_p = [_parse_source(s, "hubs", tz, osm_cache) for s in cfg.hubs]
     located = cfg.graph.osm_file is not None or bool(area.boundary and area.boundary.exists())
     early = area.timezone != "auto" or not (located or any(len(p.frame) for p in schools_p))
-    incidents_p = [_parse_source(s, "incidents", tz) for s in cfg.incidents] if early else []
+
+    def incidents_in(zone: str) -> list[_Parsed]:
+        # incidents after the planned week (or, for validate's "current" week, after today)
+        limit = _DateLimit.of(None if area.week == "current" else area.week_start(), zone)
+        parsed = [_parse_source(s, "incidents", zone, limit=limit) for s in cfg.incidents]
+        return [_check_swaps(p, ref, where) for p in parsed]
+
+    ref, where = _reference_extent(
+        area.crs, boundary=area.boundary, osm_file=cfg.graph.osm_file
+    )  # fmt: skip
+    schools_p = [_check_swaps(p, ref, where) for p in schools_p]
+    hubs_p = [_check_swaps(p, ref, where) for p in hubs_p]
+    incidents_p = incidents_in(tz) if early else []
     centre: tuple[float, float] | None = None
-    if area.crs == "auto":
-        if area.boundary is not None and area.boundary.exists():
-            c = study_area_from(crs="EPSG:4326", boundary=area.boundary).centroid
-            centre = (c.x, c.y)
-        elif cfg.graph.osm_file is not None:
-            w, s, e, n = osm.osm_bounds(cfg.graph.osm_file)
-            centre = ((w + e) / 2, (s + n) / 2)
+    if area.crs == "auto" and ref is not None and where != "Great Britain":
+        c = ref.centroid  # the boundary's or the OSM file's middle
+        centre = (c.x, c.y)
     # no located row anywhere, for want of good rows: say so before asking for a CRS
     unplaced = _nothing_placed([*schools_p, *hubs_p, *incidents_p], tz, strict=strict)
     if unplaced is not None:
@@ -1730,13 +2343,13 @@ def load_inputs(cfg: Config, *, strict: bool = True) -> Inputs:
     if area.boundary is None and cfg.graph.osm_file is None:
         frames = [p for p in schools_p if len(p.frame)] or [p for p in incidents_p if len(p.frame)]
         if frames:
-            lonlat = [_to_lonlat(p) for p in frames]
-            points = gpd.GeoSeries(
-                gpd.points_from_xy(
-                    np.concatenate([a for a, _ in lonlat]), np.concatenate([b for _, b in lonlat])
-                ),
-                crs="EPSG:4326",
+            lonlat = np.concatenate([np.column_stack(_to_lonlat(p)) for p in frames])
+        else:  # every row rejected (for dates, say): still report them, in an area of their own
+            lonlat = np.concatenate(
+                [np.zeros((0, 2)), *(p.located for p in schools_p + incidents_p)]
             )
+        if len(lonlat):
+            points = gpd.GeoSeries(gpd.points_from_xy(lonlat[:, 0], lonlat[:, 1]), crs="EPSG:4326")
     study_area = study_area_from(
         crs=crs,
         boundary=area.boundary,
@@ -1747,7 +2360,8 @@ def load_inputs(cfg: Config, *, strict: bool = True) -> Inputs:
     if area.timezone == "auto":
         first, tz = tz, _area_timezone(study_area, crs)
         if not early or tz != first:
-            incidents_p = [_parse_source(s, "incidents", tz) for s in cfg.incidents]
+            incidents_p = incidents_in(tz)
+    _warn([*schools_p, *hubs_p, *incidents_p], stacklevel=3)
     schools, r1, j1 = _combine(schools_p, crs, study_area, tz)
     hubs, r2, j2 = _combine(hubs_p, crs, study_area, tz)
     incidents, r3, j3 = _combine(incidents_p, crs, study_area, tz)
@@ -1929,7 +2543,9 @@ def write_rejects(rejects: pd.DataFrame, path: str | Path) -> Path:
 
 def summarise(reports: Sequence[SourceReport]) -> str:
     """
-    Return a readable per-source table: rows read, accepted, rejected by reason, and a total.
+    Return a readable per-source table: rows read, accepted, rejected by reason, a total.
+
+    One ``Note:`` line follows for each note of a source (months normalised, suspect dates).
 
     Examples
     --------
@@ -1956,4 +2572,5 @@ def summarise(reports: Sequence[SourceReport]) -> str:
         cells += [row[i].rjust(widths[i]) for i in (2, 3, 4)]
         cells.append(row[5])
         lines.append("  ".join(cells).rstrip())
+    lines += [f"Note: {r.name}: {note}" for r in reports for note in r.notes]
     return "\n".join(lines)

@@ -282,7 +282,8 @@ def run(cfg: Config, *, progress: Progress | None = None, make_rota: bool = True
     timings["roster"] = time.perf_counter() - t
 
     logger.info("Planned %s %s in %.1f s", cfg.area.name, week, sum(timings.values()))
-    notes = _data_age_notes(inputs, week_start) + _unknown_school_links(staff, inputs)
+    notes = _data_age_notes(inputs, week_start, cfg.area.lookback_weeks)
+    notes += _unknown_school_links(staff, inputs)
     if not has_staff:
         notes += (NO_STAFF_NOTE,)
     return Result(
@@ -383,21 +384,52 @@ def _unknown_school_links(staff: roster.Staff | None, inputs: io.Inputs) -> tupl
     return (note,)
 
 
-def _data_age_notes(inputs: io.Inputs, week_start: dt.date) -> tuple[str, ...]:
-    """Say so when the incident data end long before the planned week (stale evidence)."""
+def _data_age_notes(
+    inputs: io.Inputs, week_start: dt.date, lookback_weeks: int | None = None
+) -> tuple[str, ...]:
+    """
+    Say so when the incident data end long before the planned week (stale evidence).
+
+    And when the newest month of month-only incidents is left out of the look-back: why.
+    """
     months = inputs.incidents[io.MONTH].dropna().astype(str) if len(inputs.incidents) else None
     if months is None or not len(months):
         return ("no incidents were loaded: every corridor lacks evidence",)
     last = pd.Period(months.max(), freq="M")
     gap_days = (week_start - last.end_time.date()).days
-    if gap_days <= 45:
-        return ()
-    note = (
-        f"the incident data end in {last} ({gap_days // 7} weeks before the planned week): "
-        "load newer incidents before relying on this plan"
-    )
-    logger.warning("%s", note)
-    return (note,)
+    notes: list[str] = []
+    if gap_days > 45:
+        notes.append(
+            f"the incident data end in {last} ({gap_days // 7} weeks before the planned week): "
+            "load newer incidents before relying on this plan"
+        )
+    inc = inputs.incidents
+    month_only = inc.loc[~inc[io.TIME_KNOWN].fillna(False).astype(bool), io.MONTH].dropna()
+    month_only = month_only.astype(str)
+    if len(month_only):
+        newest = str(month_only.max())
+        count = int((month_only == newest).sum())
+        ended = pd.Period(newest, freq="M").end_time.date() < week_start
+        why = None
+        if not ended:
+            why = (
+                f"a month counts once it has ended before the planned week's Monday "
+                f"({week_start}); its incidents may fall on any of its days"
+            )
+        elif (
+            gap_days <= 45
+            and lookback_weeks is not None
+            and not io.months_in_lookback([newest], week_start, lookback_weeks)[0]
+        ):
+            why = f"it ended before the {lookback_weeks}-week look-back began"
+        if why:
+            notes.append(
+                f"the newest month of month-only incidents, {newest} ({count:,}), was left "
+                f"out: {why}"
+            )
+    for note in notes:
+        logger.warning("%s", note)
+    return tuple(notes)
 
 
 def write_plan(result: Result) -> list[Path]:

@@ -480,11 +480,10 @@ def _lookback_incidents(
     mid_month = month_start + pd.Timedelta(days=14)
     when = pd.Series(np.where(known, local_naive, mid_month), index=incidents.index)
     when = pd.to_datetime(when)
-    month_end = month_start + pd.offsets.MonthBegin(1)
     in_period = np.where(
         known,
         (local_naive >= start) & (local_naive < end),
-        (month_end > start) & (month_end <= end),
+        io.months_in_lookback(incidents[io.MONTH], week_start, lookback_weeks),
     )
     in_period = np.asarray(pd.Series(in_period).fillna(False), dtype=bool)
     minute = (local_naive.dt.hour * 60 + local_naive.dt.minute).to_numpy(

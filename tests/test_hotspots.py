@@ -256,6 +256,36 @@ def test_month_only_records_use_mid_month_and_complete_months():
     assert not sel[hs.IN_WINDOW].any()
 
 
+@pytest.mark.parametrize(
+    ("monday", "lookback_weeks", "newest_used"),
+    [
+        (dt.date(2025, 3, 3), 52, "2025-02"),  # February ended on the 28th: used
+        (dt.date(2025, 9, 1), 52, "2025-08"),  # a Monday on the 1st: August ended the day before
+        (dt.date(2025, 3, 31), 52, "2025-02"),  # March's last day is the Monday: not yet
+        (dt.date(2021, 1, 4), 1, "2020-12"),  # a one-week look-back early in January
+        (dt.date(2021, 1, 4), 2, "2020-12"),
+        (dt.date(2025, 3, 24), 4, "2025-02"),  # "the last 4 weeks" late in March
+        (dt.date(2025, 3, 17), 3, "2025-02"),
+    ],
+)
+def test_the_last_complete_month_is_used_by_both_stages(monday, lookback_weeks, newest_used):
+    from corridors import routes
+    from corridors.config import RouteConfig
+
+    months = ["2020-11", "2020-12", "2021-01", "2025-01", "2025-02", "2025-03", "2025-08"]
+    inc = make_incidents([(i, 0) for i in range(len(months))], months=months)
+    spots = hs.select_incidents(
+        inc, HotspotConfig(), timezone=TZ, week_start=monday, lookback_weeks=lookback_weeks
+    )
+    evidence = routes._lookback_incidents(
+        inc, RouteConfig(), week_start=monday, timezone=TZ, lookback_weeks=lookback_weeks
+    )
+    # the newest month that ended before the Monday is used, by the hotspots and the evidence
+    assert spots[MONTH].max() == newest_used
+    assert sorted(spots[MONTH]) == sorted(evidence[MONTH])
+    assert (spots[hs.AGE_WEEKS] > 0).all()
+
+
 def test_offence_weights_defaults_overrides_and_unknown_report():
     offences = [
         "Robbery",

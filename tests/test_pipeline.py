@@ -187,6 +187,21 @@ def test_planning_past_the_end_of_the_data_says_so(planned, rutland_cfg):
     assert len(notes) == 1 and "the incident data end in 2022-10" in notes[0]
 
 
+def test_a_newest_month_left_out_is_explained(planned):
+    result, _ = planned
+    inputs = result.inputs
+    n_oct = int((inputs.incidents["month"] == "2022-10").sum())
+    # 2022-W44 starts on Monday 31 October: October has not ended, so it is not used
+    (note,) = pipeline._data_age_notes(inputs, dt.date(2022, 10, 31), 52)
+    assert f"the newest month of month-only incidents, 2022-10 ({n_oct:,}), was left out" in note
+    assert "ended before the planned week's Monday (2022-10-31)" in note
+    # a two-week look-back from 28 November begins after October ended
+    (note,) = pipeline._data_age_notes(inputs, dt.date(2022, 11, 28), 2)
+    assert "2022-10" in note and "ended before the 2-week look-back began" in note
+    # the week after the data: October is used, nothing to say
+    assert pipeline._data_age_notes(inputs, dt.date(2022, 11, 7), 52) == ()
+
+
 def test_staff_links_to_unknown_schools_are_named(planned):
     from corridors import roster
 

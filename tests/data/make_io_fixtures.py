@@ -220,6 +220,28 @@ def osm_clips() -> None:
                     writer.add_relation(o)
 
 
+def spreadsheet_resave() -> None:
+    """The Hackney rows of the Met's 2025-02 street file as a spreadsheet re-saves them: a
+    UTF-8 byte order mark, CRLF line ends and the Month cell shown as ``Feb-25``."""
+    lines = _lines(SHARED / "police-uk-met-hackney/2025-02-metropolitan-street.csv.gz")
+    rows = [ln for ln in lines[1:] if ln.split(",")[8].startswith("Hackney ")]
+    assert all(ln.split(",")[1] == "2025-02" for ln in rows)
+    out = [lines[0], *(ln.replace(",2025-02,", ",Feb-25,", 1) for ln in rows)]
+    text = "".join(ln.rstrip("\r\n") + "\r\n" for ln in out)
+    path = OUT / "spreadsheet" / "2025-02-metropolitan-street-hackney.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+
+
+def hackney_boundary() -> None:
+    """The London Borough of Hackney (its 2021 LSOAs dissolved), simplified to 25 m."""
+    lsoa = gpd.read_file(SHARED / "boundaries-london-lsoa21/Hackney.shp")
+    outline = lsoa.dissolve().geometry.simplify(25).to_frame()
+    path = OUT / "hackney-boundary.geojson"
+    path.unlink(missing_ok=True)
+    outline.to_file(path, driver="GeoJSON")
+
+
 def bad_files() -> None:
     """Files that cannot be used at all."""
     bad = OUT / "bad"
@@ -255,6 +277,8 @@ def main() -> None:
     geo_files()
     osm_clips()
     bad_files()
+    spreadsheet_resave()
+    hackney_boundary()
     for p in sorted(OUT.rglob("*")):
         if p.is_file():
             size = p.stat().st_size
