@@ -188,7 +188,7 @@ def validate(
       corridors validate --schools edubasealldata20240129.csv --format gias
       corridors validate --schools schools.csv --format edubase --geocode xy.csv
     """
-    from corridors import io, pipeline, publish
+    from corridors import io, maps, pipeline, publish
 
     if schools or incidents:
         base = state.config() if state.config_path else Config()
@@ -198,6 +198,7 @@ def validate(
         path = io.write_rejects(rejects, rejects_path or Path("rejects.csv"))
     else:
         cfg = state.config()
+        maps.check_languages(cfg.maps)  # what a plan checks first
         # never into the week's folder: that holds one whole plan
         area = publish.area_dir(cfg.maps.out_dir, cfg.area.name)
         inputs = io.load_inputs(cfg, strict=False)
@@ -216,6 +217,13 @@ def validate(
                        "without it")  # fmt: skip
     # after the table and the rejects file, so the user sees everything first
     io.check_usable(reports, rejects, see=f"every rejected row is in {path}")
+    for r in reports:
+        if r.kind == "term dates" and r.accepted < r.read:  # a plan stops on any of them
+            reasons = ", ".join(f"{k}: {v}" for k, v in r.rejected.items())
+            raise CorridorsError(
+                f"{r.path}: {r.read - r.accepted} term-dates row(s) rejected ({reasons}); a plan "
+                f"stops on them: fix them (every rejected row is in {path})"
+            )
 
 
 def _with_other_files(cfg: Config, reports: Any, rejects: Any) -> tuple[Any, Any]:

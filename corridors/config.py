@@ -20,6 +20,7 @@ import datetime as dt
 import math
 import os
 import re
+import time
 import tomllib
 import types
 import typing
@@ -82,6 +83,8 @@ class SourceConfig:
     optional: bool = False
 
     def __post_init__(self) -> None:
+        if self.date_format is not None:
+            _check_date_format(self.date_format, f"{self.path}: date_format")
         known = {
             "id", "name", "phase", "status", "kind", "offence", "datetime", "date", "time",
             "year", "month", "day", "hour", "minute", "lat", "lon", "x", "y",
@@ -840,6 +843,18 @@ def _check_timezone(name: str, where: str) -> None:
             + (", or 'auto'" if where == "area.timezone" else "")
             + ")"
         ) from exc
+
+
+def _check_date_format(fmt: str, where: str) -> None:
+    """Raise if ``fmt`` is not a strptime format (an unknown directive such as ``%Q``)."""
+    try:
+        time.strptime("", fmt)
+    except ValueError as exc:
+        if "directive" in str(exc) or "stray" in str(exc):
+            raise ConfigError(
+                f"{where} {fmt!r} is not a date format ({exc}); use strptime codes such as "
+                "'%d/%m/%Y' or '%b-%y'"
+            ) from exc
 
 
 def _check_hhmm(value: str, where: str) -> None:

@@ -2446,11 +2446,16 @@ _ENTRY = {
 }
 
 
+_MUST_HAVE_ROWS = ("schools", "incidents", "staff")
+"""Kinds whose sources must hold rows (an area may well have no transport hubs)."""
+
+
 def all_rejected(
     reports: Sequence[SourceReport], rejects: pd.DataFrame | None = None
 ) -> list[str]:
     """
-    Describe each source that had rows but accepted none (and is not ``optional``).
+    Describe each source that had rows but accepted none, or read none (schools, incidents
+    and staff only), and is not ``optional``.
 
     Each line names the file, the commonest reject reasons with their counts (and an example
     value when ``rejects`` is given), the setting to look at, and how to go on without it.
@@ -2463,6 +2468,18 @@ def all_rejected(
     """
     lines = []
     for r in reports:
+        entry = _ENTRY.get(r.kind, f"[[{r.kind}]]")
+        way_out = (
+            f"or set optional = true in its {entry} entry to go on without it"
+            if entry.startswith("[[")
+            else f"or leave {entry} out of the config"
+        )
+        if r.read == 0 and not r.optional and r.kind in _MUST_HAVE_ROWS:
+            lines.append(
+                f"{r.path}: read 0 rows: the file holds no {r.kind} (a header only?); give the "
+                f"file with its rows, {way_out}"
+            )
+            continue
         if r.read <= 0 or r.accepted > 0 or r.optional:
             continue
         top = sorted(r.rejected.items(), key=lambda kv: -kv[1])
@@ -2479,13 +2496,7 @@ def all_rejected(
             shown.append(text)
         if len(top) > 3:
             shown.append(f"{len(top) - 3} more reasons")
-        entry = _ENTRY.get(r.kind, f"[[{r.kind}]]")
         hint = _ALL_REJECTED_HINTS.get(top[0][0], "") if top else ""
-        way_out = (
-            f"or set optional = true in its {entry} entry to go on without it"
-            if entry.startswith("[[")
-            else f"or leave {entry} out of the config"
-        )
         lines.append(
             f"{r.path}: every {r.kind} row was rejected ({r.read:,} read, 0 accepted): "
             f"{'; '.join(shown)}; " + (f"{hint}; " if hint else "") + way_out

@@ -138,6 +138,7 @@ def _case_line(case: dict[str, Any], rows: list[_Line]) -> _Line | None:
     return found[0] if found else None
 
 
+@pytest.mark.filterwarnings("default::corridors.io.DateMappingWarning")  # said in Notes
 @pytest.mark.parametrize(
     "case",
     [
