@@ -1963,12 +1963,6 @@ def _auto_crs(
         ok = np.isfinite(lonlat).all(axis=1)
         if ok.any():
             return choose_crs(float(np.median(lonlat[ok, 0])), float(np.median(lonlat[ok, 1])))
-    if parsed and not any(p.read for p in parsed):
-        names = ", ".join(str(p.table_path) for p in parsed)
-        raise InputDataError(
-            f"{names}: read 0 rows (a header and no data); give files with rows, or set [area] "
-            'crs (e.g. "EPSG:27700") to check empty files'
-        )
     which = ", ".join(f"{p.table_path.name} ({p.read:,} rows read)" for p in parsed) or "none"
     raise InputDataError(
         f'cannot choose area.crs = "auto": no row of any source has usable coordinates '

@@ -75,7 +75,8 @@ def test_header_only_file_error_names_the_file(tmp_path):
     empty.write_text(header)
     result = CliRunner().invoke(cli, ["validate", "--incidents", str(empty)])
     assert result.exit_code == 1
-    assert result.output.startswith(f"Error: {empty}: read 0 rows (a header and no data)")
+    assert "incidents  2022-07-x-street     0         0         0" in result.output  # the table
+    assert f"Error: {empty}: read 0 rows: the file holds no incidents" in result.output
     assert "Traceback" not in result.output
 
 
@@ -135,7 +136,7 @@ def _summary_row(output, kind):
 
 def test_validate_exits_1_when_every_row_of_a_file_is_rejected(tmp_path):
     bad = tmp_path / "2022-07-x-street.csv"
-    bad.write_text(POLICE_HEADER + _police_rows(["Jan 2022", "Feb 2022", "2022-13"]))
+    bad.write_text(POLICE_HEADER + _police_rows(["Spring 2022", "Q1 2022", "2022-13"]))
     rejects = tmp_path / "rejects.csv"
     result = CliRunner().invoke(
         cli, ["-q", "validate", "--incidents", str(bad), "--rejects", str(rejects)]
@@ -152,7 +153,7 @@ def test_validate_exits_1_when_every_row_of_a_file_is_rejected(tmp_path):
 
 
 def test_validate_optional_source_with_every_row_rejected_is_a_note(tmp_path):
-    cfg = _tiny_area(tmp_path, months=("Jan 2022",), incidents_extra="optional = true\n")
+    cfg = _tiny_area(tmp_path, months=("Spring 2022",), incidents_extra="optional = true\n")
     result = CliRunner().invoke(
         cli, ["-q", "-c", str(cfg), "validate", "--rejects", str(tmp_path / "r.csv")]
     )
@@ -160,7 +161,7 @@ def test_validate_optional_source_with_every_row_rejected_is_a_note(tmp_path):
     assert _summary_row(result.output, "incidents") == [1, 0, 1]
     assert "it is optional, so runs go on without it" in result.output
     # without optional = true the same file stops validate
-    cfg = _tiny_area(tmp_path, months=("Jan 2022",))
+    cfg = _tiny_area(tmp_path, months=("Spring 2022",))
     result = CliRunner().invoke(
         cli, ["-q", "-c", str(cfg), "validate", "--rejects", str(tmp_path / "r.csv")]
     )
@@ -185,7 +186,10 @@ def test_validate_checks_the_staff_and_term_dates_files(tmp_path):
     )
     rejects = tmp_path / "rejects.csv"
     result = CliRunner().invoke(cli, ["-q", "-c", str(cfg), "validate", "--rejects", str(rejects)])
-    assert result.exit_code == 0, result.output
+    # a plan stops on a bad term-dates row (a wrong calendar moves the window): so does validate,
+    # after the table and the rejects file
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines()[-1].startswith(f"Error: {tmp_path / 'terms.csv'}: 2 term")
     assert _summary_row(result.output, "staff") == [2, 1, 1]
     assert _summary_row(result.output, "term dates") == [4, 2, 2]
     table = pd.read_csv(rejects, dtype=str)

@@ -321,13 +321,13 @@ def test_plan_stops_when_every_incident_row_is_rejected(tmp_path, rutland_cfg):
     bad = tmp_path / "street.csv"
     bad.write_text(
         POLICE_HEADER
-        + "a,Jan 2022,L,L,-0.722,52.669,On or near X,E1,R 1,Robbery,,\n"
-        + "b,Feb 2022,L,L,-0.722,52.669,On or near X,E1,R 1,Robbery,,\n"
+        + "a,Spring 2022,L,L,-0.722,52.669,On or near X,E1,R 1,Robbery,,\n"
+        + "b,Q1 2022,L,L,-0.722,52.669,On or near X,E1,R 1,Robbery,,\n"
     )
     result = _plan_with(tmp_path, rutland_cfg, (EMBEDDED_INCIDENTS, f'"{bad.as_posix()}"'))
     assert result.exit_code == 1, result.output
     assert result.output.startswith(f"Error: {bad}: every incidents row was rejected")
-    assert "unparseable month: 2 (e.g. 'Jan 2022')" in result.output
+    assert "unparseable month: 2 (e.g. 'Spring 2022')" in result.output
     assert "optional = true" in result.output
     assert "no patrol needed" not in result.output
     # optional: the run goes on without it, and stops for want of any usable incident
