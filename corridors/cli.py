@@ -347,8 +347,8 @@ def init(
     path = starter.write_config(out, text, force=force)
     click.echo(io.summarise(found.inputs.reports))
     click.echo(f"\nCRS {found.crs}; time zone {found.timezone}; week {found.week}")
-    click.echo(f"School phases: {starter._counts_text(found.phases) or 'none'}")
-    click.echo(f"Offences: {starter._counts_text(found.offences) or 'none'}")
+    click.echo(f"School phases: {starter.counts_text(found.phases) or 'none'}")
+    click.echo(f"Offences: {starter.counts_text(found.offences) or 'none'}")
     for offence, group in found.offence_map.items():
         click.echo(f"  {offence!r} weighted like {group!r} (guessed)")
     click.echo(f"\nWrote {path}: check the lines marked '# guessed', then run")

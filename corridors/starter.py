@@ -187,7 +187,7 @@ def render_config(
     lines += ["[hotspots]"]
     lines += _offence_lines(found)
     lines += ["", "[corridors]"]
-    lines += [f"# school phases found: {_counts_text(found.phases) or 'none'}"]
+    lines += [f"# school phases found: {counts_text(found.phases) or 'none'}"]
     if include:
         lines += [f"phases = {_list(include)}   # guessed: the secondary-age phases found"]
     else:
@@ -228,13 +228,21 @@ def _counts(series: pd.Series | None) -> dict[str, int]:
     return {str(k): int(v) for k, v in counts.items()}
 
 
-def _counts_text(counts: Mapping[str, int], n: int = 12) -> str:
+def counts_text(counts: Mapping[str, int], n: int = 12) -> str:
+    """
+    Return ``name (count)`` pairs, the first ``n`` of them.
+
+    Examples
+    --------
+    >>> counts_text({"primary": 16, "secondary": 4}, n=1)
+    'primary (16) ...'
+    """
     items = [f"{k} ({v:,})" for k, v in list(counts.items())[:n]]
     return ", ".join(items) + (" ..." if len(counts) > n else "")
 
 
 def _offence_lines(found: Survey) -> list[str]:
-    lines = [f"# offence names found: {_counts_text(found.offences) or 'none'}"]
+    lines = [f"# offence names found: {counts_text(found.offences) or 'none'}"]
     known = [o for o in found.offences if o in hotspots.DEFAULT_OFFENCE_WEIGHTS]
     if known:
         lines.append(f"# weighted by the built-in table already: {', '.join(known)}")
