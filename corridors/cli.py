@@ -25,7 +25,7 @@ from corridors.config import (
     load_config,
     override,
 )
-from corridors.errors import CorridorsError, describe_os_error
+from corridors.errors import ConfigError, CorridorsError, describe_os_error
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -298,6 +298,14 @@ def _adhoc_config(
     help="An incidents file or data.police.uk download folder; repeatable.",
 )
 @click.option(
+    "--columns",
+    "columns",
+    multiple=True,
+    metavar="KEY=COLUMN",
+    help="Map a column of the --incidents files whose names are not recognised, e.g. "
+    "--columns offence=text_general_code; repeatable; written to the config.",
+)
+@click.option(
     "--staff",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The staff CSV for the roster (optional).",
@@ -317,6 +325,7 @@ def init(
     osm: Path | None,
     schools: tuple[Path, ...],
     incidents: tuple[Path, ...],
+    columns: tuple[str, ...],
     staff: Path | None,
     name: str | None,
     out: Path,
@@ -335,7 +344,17 @@ def init(
     """
     from corridors import io, starter
 
-    found = starter.survey(osm=osm, schools=schools, incidents=incidents, name=name)
+    mapping: dict[str, str] = {}
+    for item in columns:
+        key, eq, column = item.partition("=")
+        if not eq or not key.strip() or not column.strip():
+            raise ConfigError(
+                f"--columns {item!r}: expected KEY=COLUMN, e.g. --columns offence=OFFENSE"
+            )
+        mapping[key.strip()] = column.strip()
+    found = starter.survey(
+        osm=osm, schools=schools, incidents=incidents, name=name, columns=mapping
+    )
     text = starter.render_config(
         found,
         base=out.resolve().parent,
@@ -343,11 +362,18 @@ def init(
         schools=schools,
         incidents=incidents,
         staff=staff,
+        columns=mapping,
     )
     path = starter.write_config(out, text, force=force)
     click.echo(io.summarise(found.inputs.reports))
     click.echo(f"\nCRS {found.crs}; time zone {found.timezone}; week {found.week}")
     click.echo(f"School phases: {starter.counts_text(found.phases) or 'none'}")
+    if len(found.inputs.incidents):
+        n = len(found.inputs.incidents)
+        untimed = f"; {n - found.timed:,} month or date only" if found.timed < n else ""
+        click.echo(
+            f"Times of day: {found.timed:,} of {n:,} incidents, read as {found.timezone}{untimed}"
+        )
     click.echo(f"Offences: {starter.counts_text(found.offences) or 'none'}")
     for offence, group in found.offence_map.items():
         click.echo(f"  {offence!r} weighted like {group!r} (guessed)")
@@ -592,7 +618,7 @@ def _echo_plan_summary(result: Any, paths: list[Path], elapsed_s: float) -> None
         loops_of.setdefault(lp.corridor_id, []).append(lp)
     for row in plan.corridors.itertuples(index=False):
         names = str(row.school_names).replace(";", " + ")
-        line = f"  {row.corridor_id} {names}: {row.incidents} incidents"
+        line = f"  {row.corridor_id} {names}: {row.incidents} incident" + "s" * (row.incidents != 1)
         for lp in loops_of.get(str(row.corridor_id), []):
             line += (
                 f"; loop {lp.loop_id} {lp.length_m / 1000:.1f} km, {lp.duration_min:.0f} min "

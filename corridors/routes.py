@@ -1365,7 +1365,10 @@ def _why_not_patrolled(
             f"no usable incidents in the last {lookback_weeks} weeks (none loaded, or none in "
             "the look-back and the after-school window): no evidence either way"
         )
-    counted = f"{n_inc} incidents within {cfg.incident_buffer_m:g} m in {lookback_weeks} weeks"
+    counted = (
+        f"{n_inc} incident{'' if n_inc == 1 else 's'} within {cfg.incident_buffer_m:g} m in "
+        f"{lookback_weeks} weeks"
+    )
     if n_inc == 0 and cfg.min_incidents > 0:
         return (
             f"no incidents within {cfg.incident_buffer_m:g} m of its streets in the last "
@@ -1396,7 +1399,8 @@ def _reason(
     where = ", ".join(streets[:3]) + (f" and {len(streets) - 3} more" if len(streets) > 3 else "")
     top = ", ".join(f"{k.lower()} ({v})" for k, v in list(offences.items())[:3])
     what = (
-        f"{n_inc} incidents within {cfg.incident_buffer_m:g} m in the last {lookback_weeks} "
+        f"{n_inc} incident{'' if n_inc == 1 else 's'} within {cfg.incident_buffer_m:g} m in the "
+        f"last {lookback_weeks} "
         f"weeks ({time_note})" + (f", mostly {top}" if top else "")
     )
     walking = (

@@ -30,7 +30,7 @@ import pandas as pd
 
 from corridors import hotspots, io
 from corridors.config import AreaConfig, Config, GraphConfig, RouteConfig, SourceConfig
-from corridors.errors import ConfigError
+from corridors.errors import ConfigError, InputDataError
 from corridors.outputs import write_text
 from corridors.publish import check_slug
 
@@ -65,6 +65,7 @@ class Survey:
     offences: dict[str, int]
     offence_map: dict[str, str]  # offence name found -> built-in group (guessed)
     data_end: str | None  # last month with incidents, "YYYY-MM"
+    timed: int = 0  # incidents with a time of day (the others are month-only or date-only)
 
 
 def survey(
@@ -73,6 +74,7 @@ def survey(
     schools: Sequence[Path] = (),
     incidents: Sequence[Path] = (),
     name: str | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> Survey:
     """
     Read the files with sniffed formats and return what they hold.
@@ -86,6 +88,9 @@ def survey(
         Files or folders (a data.police.uk download folder for incidents).
     name
         The area's name (a slug); default: from the OSM file's or first school file's name.
+    columns
+        Column mapping of the incident files (``{"offence": "text_general_code"}``), for
+        files whose columns are not found by their names (see ``SourceConfig``).
 
     Raises
     ------
@@ -104,10 +109,15 @@ def survey(
         area=AreaConfig(name=area_name, crs="auto", timezone="auto"),
         schools=school_sources,
         hubs=(SourceConfig(path=osm.resolve(), format="osm"),) if osm is not None else (),
-        incidents=tuple(SourceConfig(path=p.resolve()) for p in incidents),
+        incidents=tuple(
+            SourceConfig(path=p.resolve(), columns=dict(columns or {})) for p in incidents
+        ),
         graph=GraphConfig(osm_file=osm.resolve() if osm is not None else None),
     )
-    inputs = io.load_inputs(cfg)
+    try:
+        inputs = io.load_inputs(cfg)
+    except InputDataError as exc:
+        raise _with_init_hint(exc, incidents) from exc
     phases = _counts(inputs.schools.get(io.PHASE))
     offences = _counts(inputs.incidents.get(io.OFFENCE))
     months = inputs.incidents.get(io.MONTH)
@@ -122,6 +132,25 @@ def survey(
         offences=offences,
         offence_map=map_offences(offences),
         data_end=data_end,
+        timed=int(inputs.incidents[io.TIME_KNOWN].sum()) if len(inputs.incidents) else 0,
+    )
+
+
+def _with_init_hint(exc: InputDataError, incidents: Sequence[Path]) -> InputDataError:
+    """A column-mapping error about an incident file, with how to give the mapping to init.
+
+    The loader's messages say what to set in the config's source (``columns = {offence =
+    ...}``, ``columns.datetime``); ``init`` has no config yet, so it takes them as
+    ``--columns KEY=COLUMN``.
+    """
+    text = str(exc)
+    names = {p.name for p in incidents}
+    key = re.search(r"columns(?:\.| = \{ ?)([a-z]+)", text)
+    if key is None or not any(text.startswith(f"{n}:") for n in names):
+        return exc
+    return InputDataError(
+        f"{text}; to corridors init, give the mapping as --columns KEY=COLUMN (repeatable), "
+        f"e.g. --columns {key.group(1)}=<column>"
     )
 
 
@@ -155,6 +184,7 @@ def render_config(
     schools: Sequence[Path],
     incidents: Sequence[Path],
     staff: Path | None,
+    columns: Mapping[str, str] | None = None,
 ) -> str:
     """Return the starting config as TOML text; paths relative to ``base`` where they can be."""
     default_phases = RouteConfig().phases
@@ -175,7 +205,12 @@ def render_config(
         "",
     ]
     if osm is not None:
-        lines += ["[graph]", f"osm_file = {_q(_rel(osm, base))}", ""]
+        lines += [
+            "[graph]",
+            f"osm_file = {_q(_rel(osm, base))}",
+            'cache_dir = ".cache/corridors"   # the street graph cache, beside this file',
+            "",
+        ]
     for p in schools or ([osm] if osm is not None else []):
         fmt = "osm" if p == osm else _format(found, "schools", p)
         lines += ["[[schools]]", f"path = {_q(_rel(p, base))}", f"format = {_q(fmt)}", ""]
@@ -183,11 +218,15 @@ def render_config(
         lines += ["[[hubs]]", f"path = {_q(_rel(osm, base))}", 'format = "osm"', ""]
     for p in incidents:
         fmt = _format(found, "incidents", p)
-        lines += ["[[incidents]]", f"path = {_q(_rel(p, base))}", f"format = {_q(fmt)}", ""]
+        lines += ["[[incidents]]", f"path = {_q(_rel(p, base))}", f"format = {_q(fmt)}"]
+        if columns:
+            pairs = ", ".join(f"{k} = {_q(v)}" for k, v in columns.items())
+            lines += [f"columns = {{ {pairs} }}"]
+        lines += [""]
     lines += ["[hotspots]"]
     lines += _offence_lines(found)
     lines += ["", "[corridors]"]
-    lines += [f"# school phases found: {counts_text(found.phases) or 'none'}"]
+    lines += [_comment(f"# school phases found: {counts_text(found.phases) or 'none'}")]
     if include:
         lines += [f"phases = {_list(include)}   # guessed: the secondary-age phases found"]
     else:
@@ -242,16 +281,31 @@ def counts_text(counts: Mapping[str, int], n: int = 12) -> str:
 
 
 def _offence_lines(found: Survey) -> list[str]:
-    lines = [f"# offence names found: {counts_text(found.offences) or 'none'}"]
+    lines = [_comment(f"# offence names found: {counts_text(found.offences) or 'none'}")]
     known = [o for o in found.offences if o in hotspots.DEFAULT_OFFENCE_WEIGHTS]
     if known:
-        lines.append(f"# weighted by the built-in table already: {', '.join(known)}")
+        lines.append(_comment(f"# weighted by the built-in table already: {', '.join(known)}"))
+    unweighted = [o for o in found.offences if o not in known and o not in found.offence_map]
+    if unweighted:
+        more = f" ... ({len(unweighted) - 12} more)" if len(unweighted) > 12 else ""
+        lines.append(
+            _comment(
+                f"# not weighted (other_weight = 0: left out): {', '.join(unweighted[:12])}"
+                f"{more}; add them to offence_weights to count them"
+            )
+        )
     if found.offence_map:
-        lines.append("offence_weights = {   # guessed from the words: check each")
+        # a table of its own: TOML 1.0 inline tables must fit on one line, and a table has
+        # room for a comment per offence
+        width = max(len(_q(o)) for o in found.offence_map) + 8
+        lines += [
+            "# other [hotspots] keys (method, window_start, ...) go here, above the table",
+            "",
+            "[hotspots.offence_weights]   # guessed from the words: check each",
+        ]
         for offence, group in found.offence_map.items():
             weight = hotspots.DEFAULT_OFFENCE_WEIGHTS[group]
-            lines.append(f"  {_q(offence)} = {weight},   # like {group!r}")
-        lines.append("}")
+            lines.append(f"{f'{_q(offence)} = {weight}':<{width}} # like {group!r}")
     elif not known and found.offences:
         lines += [
             "# no offence name matched a youth-relevant group: weigh them yourself, e.g.",
@@ -298,6 +352,11 @@ def _rel(path: Path, base: Path) -> str:
         return path.relative_to(base.resolve()).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def _comment(text: str) -> str:
+    """A TOML comment line: control characters (a line break in a name) become spaces."""
+    return re.sub(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]", " ", text)
 
 
 def _q(value: str) -> str:

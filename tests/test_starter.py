@@ -67,3 +67,21 @@ def test_area_names_come_from_file_names():
 def test_week_after_the_data():
     assert starter._week_after("2022-10") == "2022-W45"  # Oct 31 is a Monday: next week
     assert starter._week_after("2025-02") == "2025-W10"  # Feb 28 Fri -> Mon Mar 3
+
+
+def test_the_guessed_offence_table_is_toml_and_names_cannot_break_it():
+    """TOML 1.0 has no multi-line inline tables; a line break in a name stays in its string."""
+    evil = "ASSAULT\n[area]\nname = 'evil'"
+    found = starter.Survey(
+        name="x",
+        crs="EPSG:32618",
+        timezone="America/New_York",
+        week="2022-W45",
+        inputs=None,  # type: ignore[arg-type]  # not read by _offence_lines
+        phases={},
+        offences={evil: 3, "GRAFFITI\r\nother_weight = 9": 2, "Robbery": 1},
+        offence_map={evil: "Violence and sexual offences"},
+        data_end="2022-10",
+    )
+    text = "\n".join(["[hotspots]", *starter._offence_lines(found)])
+    assert tomllib.loads(text) == {"hotspots": {"offence_weights": {evil: 1.0}}}
