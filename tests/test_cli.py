@@ -73,7 +73,8 @@ def test_header_only_file_error_names_the_file(tmp_path):
     )
     empty = tmp_path / "2022-07-x-street.csv"
     empty.write_text(header)
-    result = CliRunner().invoke(cli, ["validate", "--incidents", str(empty)])
+    rejects = str(tmp_path / "rejects.csv")
+    result = CliRunner().invoke(cli, ["validate", "--incidents", str(empty), "--rejects", rejects])
     assert result.exit_code == 1
     assert "incidents  2022-07-x-street     0         0         0" in result.output  # the table
     assert f"Error: {empty}: read 0 rows: the file holds no incidents" in result.output
