@@ -335,6 +335,7 @@ def test_out_dir_that_is_a_file_is_one_line(tmp_path):
     cfg = config_copy(tmp_path, tmp_path / "maps", tmp_path / "cache")
     for args in (("plan",), ("validate",)):
         _one_error_line(run_cli(cfg, *args), "is a file, not a folder", "[maps] out_dir")
+    assert (tmp_path / "maps").read_text() == "not a folder"  # left as it was
 
 
 @pytest.mark.parametrize("damage", ["truncated", "corrupt"])

@@ -13,7 +13,7 @@ lands and the mark must go. tests/test_hostile.py runs ``corridors validate`` on
 
 Run from the repository root: ``.venv/bin/python tests/data/make_hostile_fixtures.py``.
 Deterministic: no randomness, no time stamps (gzip mtime 0, fixed zip dates); the PBF is
-written by the installed pyosmium. Reads only tests/data/io/ (never ../shared).
+written by the installed pyosmium. Reads only tests/data/io/ (never the source data).
 """
 
 from __future__ import annotations

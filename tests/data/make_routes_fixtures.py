@@ -22,7 +22,7 @@ import osmium
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from source_data import source_data_root
+from source_data import osm_clip_ids, source_data_root
 
 HERE = Path(__file__).resolve().parent / "routes"
 SHARED = source_data_root()
@@ -38,26 +38,7 @@ def _inside(lon: float, lat: float) -> bool:
 
 
 def clip_osm(out: Path) -> None:
-    inside: set[int] = set()
-    for obj in osmium.FileProcessor(str(PBF), osmium.osm.NODE):
-        if obj.location.valid() and _inside(obj.location.lon, obj.location.lat):
-            inside.add(obj.id)
-    ways: set[int] = set()
-    way_nodes: dict[int, list[int]] = {}
-    for obj in osmium.FileProcessor(str(PBF), osmium.osm.WAY):
-        refs = [n.ref for n in obj.nodes]
-        way_nodes[obj.id] = refs
-        if any(r in inside for r in refs):
-            ways.add(obj.id)
-    relations: set[int] = set()
-    for obj in osmium.FileProcessor(str(PBF), osmium.osm.RELATION):
-        if obj.tags.get("amenity") != "school":
-            continue
-        members = [m.ref for m in obj.members if m.type == "w"]
-        if any(m in ways for m in members) and all(m in way_nodes for m in members):
-            relations.add(obj.id)
-            ways.update(members)
-    need = {r for w in ways for r in way_nodes[w]} | inside
+    need, ways, relations = osm_clip_ids(PBF, _inside)
     out.unlink(missing_ok=True)
     with osmium.SimpleWriter(str(out)) as writer:
         for obj in osmium.FileProcessor(str(PBF)):
