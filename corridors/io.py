@@ -2013,6 +2013,23 @@ def _log_reports(reports: Sequence[SourceReport]) -> None:
 # -- month-only records and the look-back -------------------------------------------------
 
 
+def first_week_after(month: str) -> str:
+    """
+    Return the first ISO week that starts after ``month`` (``YYYY-MM``) has ended.
+
+    Examples
+    --------
+    >>> first_week_after("2022-10")  # Monday 31 October is still in the month
+    '2022-W45'
+    >>> first_week_after("2025-02")
+    '2025-W10'
+    """
+    end = pd.Period(month, freq="M").end_time.date()
+    monday = end + dt.timedelta(days=(7 - end.weekday()) % 7 or 7)
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
 def months_in_lookback(months: Any, week_start: dt.date, lookback_weeks: int) -> np.ndarray:
     """
     Which month-only records (MONTH ``"YYYY-MM"``) a planned week's look-back uses.

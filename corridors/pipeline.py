@@ -335,10 +335,8 @@ def check_usable_incidents(cfg: Config, inputs: io.Inputs) -> int:
     span, suggest = "", "a week the data cover"
     if len(months):
         span = f" (the data run {months.min()} to {months.max()})"
-        after = pd.Period(months.max(), freq="M").end_time.date() + dt.timedelta(days=1)
-        monday = after + dt.timedelta(days=(7 - after.weekday()) % 7)  # first whole week after
-        year, week, _ = monday.isocalendar()
-        suggest = f"a week the data cover (the first week after them is {year}-W{week:02d})"
+        after = io.first_week_after(months.max())
+        suggest = f"a week the data cover (the first week after them is {after})"
     every = {str(o): 1.0 for o in incidents[io.OFFENCE].dropna().unique()}
     in_lookback = selected(
         dataclasses.replace(cfg.hotspots, offence_weights=every, other_weight=1.0), True

@@ -43,6 +43,7 @@ import ctypes
 import ctypes.util
 import datetime as dt
 import errno
+import functools
 import hashlib
 import json
 import logging
@@ -450,21 +451,18 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
-_RENAMEAT2: list[Any] = []
-
-
+@functools.cache
 def _renameat2() -> Any | None:
-    if not _RENAMEAT2:
-        func = None
-        if sys.platform.startswith("linux"):
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-            func = getattr(libc, "renameat2", None)
-            if func is not None:
-                func.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
-                func.argtypes += [ctypes.c_uint]
-                func.restype = ctypes.c_int
-        _RENAMEAT2.append(func)
-    return _RENAMEAT2[0]
+    """glibc's ``renameat2`` (Linux), or None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    func = getattr(libc, "renameat2", None)
+    if func is not None:
+        func.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
+        func.argtypes += [ctypes.c_uint]
+        func.restype = ctypes.c_int
+    return func
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -327,10 +327,7 @@ def _week_after(month: str | None) -> str:
         today = dt.date.today()
         year, week, _ = today.isocalendar()
         return f"{year}-W{week:02d}"
-    end = pd.Period(month, freq="M").end_time.date()
-    monday = end + dt.timedelta(days=(7 - end.weekday()) % 7 or 7)
-    year, week, _ = monday.isocalendar()
-    return f"{year}-W{week:02d}"
+    return io.first_week_after(month)
 
 
 def _guess(line: str, why: str) -> str:
