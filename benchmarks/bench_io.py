@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from corridors import io, osm
+from corridors import load
+from corridors.load import osm
 from corridors.config import SourceConfig, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,7 +84,7 @@ def main() -> None:
         ):
             t_base = _best(lambda p=path: pd.read_csv(p, dtype=str, keep_default_na=False), repeat)
             t_load = _best(
-                lambda p=path: io.load_incidents(SourceConfig(path=p), crs="EPSG:27700"), repeat
+                lambda p=path: load.load_incidents(SourceConfig(path=p), crs="EPSG:27700"), repeat
             )
             print(
                 f"{label:16s} pandas.read_csv {t_base:6.3f} s   load_incidents {t_load:6.3f} s"
@@ -94,7 +95,7 @@ def main() -> None:
     t_bounds = _best(lambda: osm.osm_bounds(pbf), repeat)
     t_schools = _best(lambda: osm.read_osm_schools(pbf), repeat)
     t_hubs = _best(lambda: osm.read_osm_hubs(pbf), repeat)
-    t_inputs = _best(lambda: io.load_inputs(cfg), repeat)
+    t_inputs = _best(lambda: load.load_inputs(cfg), repeat)
     print(
         f"rutland: read_osm_schools {t_schools:.3f} s, read_osm_hubs {t_hubs:.3f} s, "
         f"osm_bounds {t_bounds:.4f} s, load_inputs {t_inputs:.3f} s "

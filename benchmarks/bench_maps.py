@@ -224,7 +224,7 @@ def main() -> None:
     week = cfg.area.iso_week()
     monday = cfg.area.week_start()
     t0 = time.perf_counter()
-    inputs = io.load_inputs(cfg)
+    inputs = load.load_inputs(cfg)
     street = graph.build_street_graph(cfg.graph, crs=inputs.crs, study_area=inputs.study_area)
     print(
         f"inputs + street graph: {time.perf_counter() - t0:.1f} s; {len(street.edges):,} edges, "

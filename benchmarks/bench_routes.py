@@ -41,29 +41,29 @@ CRS = "EPSG:27700"
 TZ = "Europe/London"
 
 
-def load_inputs() -> io.Inputs:
+def load_inputs() -> load.Inputs:
     """The io stage's loader when it exists, else a minimal reader of the same files."""
     if hasattr(io, "load_inputs"):
         try:
-            return io.load_inputs(load_config(ROOT / "data" / "rutland.toml"))
+            return load.load_inputs(load_config(ROOT / "data" / "rutland.toml"))
         except Exception as exc:  # noqa: BLE001 - fall back to the local reader
-            print(f"(io.load_inputs failed: {exc}; using the local reader)")
-    schools = osm.read_osm_schools(PBF).to_crs(CRS).rename(columns={"osm_id": io.SCHOOL_ID})
-    hubs = osm.read_osm_hubs(PBF).to_crs(CRS).rename(columns={"osm_id": io.HUB_ID})
+            print(f"(load.load_inputs failed: {exc}; using the local reader)")
+    schools = osm.read_osm_schools(PBF).to_crs(CRS).rename(columns={"osm_id": load.SCHOOL_ID})
+    hubs = osm.read_osm_hubs(PBF).to_crs(CRS).rename(columns={"osm_id": load.HUB_ID})
     police = pd.read_csv(POLICE).dropna(subset=["Longitude"])
     incidents = gpd.GeoDataFrame(
         {
-            io.INCIDENT_ID: [f"police:{i + 2}" for i in police.index],
-            io.OFFENCE: police["Crime type"].to_numpy(),
-            io.MONTH: police["Month"].to_numpy(),
-            io.OCCURRED_AT: pd.Series(pd.NaT, index=police.index,
+            load.INCIDENT_ID: [f"police:{i + 2}" for i in police.index],
+            load.OFFENCE: police["Crime type"].to_numpy(),
+            load.MONTH: police["Month"].to_numpy(),
+            load.OCCURRED_AT: pd.Series(pd.NaT, index=police.index,
                                       dtype=f"datetime64[ns, {TZ}]").to_numpy(),
-            io.TIME_KNOWN: False,
+            load.TIME_KNOWN: False,
         },
         geometry=gpd.points_from_xy(police["Longitude"], police["Latitude"]),
         crs="EPSG:4326",
     ).to_crs(CRS)
-    return io.Inputs(CRS, TZ, None, schools, hubs, incidents, (), pd.DataFrame())
+    return load.Inputs(CRS, TZ, None, schools, hubs, incidents, (), pd.DataFrame())
 
 
 def bench_routing(street, inputs, *, sample: int, full: bool) -> None:

@@ -188,35 +188,35 @@ def validate(
       corridors validate --schools edubasealldata20240129.csv --format gias
       corridors validate --schools schools.csv --format edubase --geocode xy.csv
     """
-    from corridors import io, maps, pipeline, publish
+    from corridors import load, maps, pipeline, publish
 
     if schools or incidents:
         base = state.config() if state.config_path else Config()
         cfg = _adhoc_config(base, schools, incidents, fmt, crs, geocode)
-        inputs = io.load_inputs(cfg, strict=False)
+        inputs = load.load_inputs(cfg, strict=False)
         reports, rejects = inputs.reports, inputs.rejects
-        path = io.write_rejects(rejects, rejects_path or Path("rejects.csv"))
+        path = load.write_rejects(rejects, rejects_path or Path("rejects.csv"))
     else:
         cfg = state.config()
         maps.check_languages(cfg.maps)  # what a plan checks first
         # never into the week's folder: that holds one whole plan
         area = publish.area_dir(cfg.maps.out_dir, cfg.area.name)
-        inputs = io.load_inputs(cfg, strict=False)
+        inputs = load.load_inputs(cfg, strict=False)
         reports, rejects = _with_other_files(cfg, inputs.reports, inputs.rejects)
         if rejects_path is not None:
-            path = io.write_rejects(rejects, rejects_path)
+            path = load.write_rejects(rejects, rejects_path)
         else:
             with pipeline.locked(cfg, "validate"):
                 name = f"rejects-{cfg.area.iso_week()}.csv"
-                path = io.write_rejects(rejects, area / "validate" / name)
-    click.echo(io.summarise(reports))
+                path = load.write_rejects(rejects, area / "validate" / name)
+    click.echo(load.summarise(reports))
     click.echo(f"Rejected rows, with file, line, column and reason: {path}")
     for r in reports:
         if r.optional and r.read > 0 and r.accepted == 0:
             click.echo(f"Note: {r.path}: every row was rejected; it is optional, so runs go on "
                        "without it")  # fmt: skip
     # after the table and the rejects file, so the user sees everything first
-    io.check_usable(reports, rejects, see=f"every rejected row is in {path}")
+    load.check_usable(reports, rejects, see=f"every rejected row is in {path}")
     for r in reports:
         if r.kind == "term dates" and r.accepted < r.read:  # a plan stops on any of them
             reasons = ", ".join(f"{k}: {v}" for k, v in r.rejected.items())
@@ -342,7 +342,7 @@ def init(
       corridors init --osm area.osm.pbf --incidents police/ --staff staff.csv
       corridors -c corridors.toml validate
     """
-    from corridors import io, starter
+    from corridors import load, starter
 
     mapping: dict[str, str] = {}
     for item in columns:
@@ -365,7 +365,7 @@ def init(
         columns=mapping,
     )
     path = starter.write_config(out, text, force=force)
-    click.echo(io.summarise(found.inputs.reports))
+    click.echo(load.summarise(found.inputs.reports))
     click.echo(f"\nCRS {found.crs}; time zone {found.timezone}; week {found.week}")
     click.echo(f"School phases: {starter.counts_text(found.phases) or 'none'}")
     if len(found.inputs.incidents):
@@ -401,7 +401,7 @@ def graph_cmd(state: _State, refresh: bool, osm_file: Path | None, place: str | 
     Example:
       corridors -c data/rutland.toml graph
     """
-    from corridors import graph, io
+    from corridors import graph, load
 
     cfg = state.config()
     if osm_file is not None:
@@ -413,7 +413,7 @@ def graph_cmd(state: _State, refresh: bool, osm_file: Path | None, place: str | 
     crs = cfg.area.crs if cfg.area.crs != "auto" else None
     study_area = None
     if crs is None:
-        inputs = io.load_inputs(cfg)
+        inputs = load.load_inputs(cfg)
         crs, study_area = inputs.crs, inputs.study_area
     t = time.perf_counter()
     street = graph.build_street_graph(cfg.graph, crs=crs, study_area=study_area, refresh=refresh)
@@ -448,7 +448,7 @@ def hotspots_cmd(state: _State, method: str | None, week: str | None) -> None:
     from corridors import hotspots, pipeline, publish
 
     cfg = override(override(state.config(), "hotspots", method=method), "area", week=week)
-    inputs = pipeline.load(cfg)
+    inputs = pipeline.read_inputs(cfg)
     street = pipeline.build_graph(cfg, inputs) if cfg.hotspots.method == "network" else None
     spots = pipeline.find_hotspots(cfg, inputs, street)
     # a folder of its own: the week's plan keeps the hotspots its corridors were built on
@@ -539,7 +539,7 @@ def tune(
                 "other methods (--methods dbscan,hdbscan,kde)"
             )
     sweep["method"] = method_list
-    inputs = pipeline.load(cfg)
+    inputs = pipeline.read_inputs(cfg)
     street = (
         pipeline.build_graph(cfg, inputs)
         if any(m in GRAPH_METHODS for m in method_list)
@@ -601,9 +601,9 @@ def plan(state: _State, week: str | None) -> None:
 
 
 def _echo_plan_summary(result: Any, paths: list[Path], elapsed_s: float) -> None:
-    from corridors import io
+    from corridors import load
 
-    click.echo(io.summarise(result.reports))
+    click.echo(load.summarise(result.reports))
     plan = result.plan
     patrolled = (
         plan.corridors[plan.corridors["patrolled"]] if len(plan.corridors) else plan.corridors
@@ -669,7 +669,7 @@ def roster_cmd(
       corridors -c data/rutland.toml roster
       corridors -c data/rutland.toml roster --absent P03 --on 2022-11-09
     """
-    from corridors import io, pipeline, roster
+    from corridors import load, pipeline, roster
 
     cfg = override(override(state.config(), "area", week=week), "roster", staff=staff)
     if cfg.roster.staff is None and not cfg.roster.people:
@@ -714,7 +714,7 @@ def roster_cmd(
         if result.rota is None or result.staff is None:
             raise CorridorsError("no roster was made: check [roster] staff")
         paths = pipeline.write_plan(result)
-    click.echo(io.summarise(result.staff.reports))
+    click.echo(load.summarise(result.staff.reports))
     filled = int(result.rota.slots["filled"].sum()) if len(result.rota.slots) else 0
     click.echo(f"Roster: {filled}/{len(result.rota.slots)} slots filled ({result.rota.status})")
     for problem in result.rota.problems:

@@ -59,7 +59,7 @@ from shapely.geometry.base import BaseGeometry
 
 from corridors.config import HotspotConfig, config_to_dict, parse_grid, typed_sweep
 from corridors.errors import ConfigError, EmptyResultError, InputDataError
-from corridors.io import (
+from corridors.load import (
     MONTH,
     OCCURRED_AT,
     OFFENCE,
@@ -222,7 +222,7 @@ def load_term_dates(path: str | Path) -> TermDates:
     Returns
     -------
     TermDates
-        The calendar of the accepted rows, a :class:`~corridors.io.SourceReport` (kind
+        The calendar of the accepted rows, a :class:`~corridors.load.SourceReport` (kind
         ``term dates``) and the rejected rows (file, line, column, reason, value).
 
     Raises
@@ -428,7 +428,7 @@ def select_incidents(
 
     Keeps incidents of the ``lookback_weeks`` weeks before ``week_start`` (month-only
     records when their whole month ended before ``week_start`` and mid-month falls in the
-    look-back, or it is the newest such month: :func:`corridors.io.months_in_lookback`),
+    look-back, or it is the newest such month: :func:`corridors.load.months_in_lookback`),
     with a positive offence weight, and (unless ``all_hours``) those with a
     known time inside the after-school window: local time (``timezone``, so daylight
     saving is handled) in ``[window_start, window_end)`` on ``weekdays``, and on school
@@ -574,17 +574,17 @@ def _select(
 def _check_incidents(incidents: gpd.GeoDataFrame) -> None:
     if not isinstance(incidents, gpd.GeoDataFrame):
         raise InputDataError(
-            f"incidents must be a GeoDataFrame (from corridors.io), got {type(incidents).__name__}"
+            f"incidents must be a GeoDataFrame (from corridors.load), got {type(incidents).__name__}"
         )
     if OFFENCE not in incidents:
         raise InputDataError(
             f"incidents: column {OFFENCE!r} is missing (found {list(incidents.columns)}); "
-            "load them with corridors.io"
+            "load them with corridors.load"
         )
     if incidents.crs is not None and not incidents.crs.is_projected:
         raise InputDataError(
             f"incidents are in {incidents.crs.to_string()}, not a projected CRS in metres; "
-            "reproject them (corridors.io does) before finding hotspots"
+            "reproject them (corridors.load does) before finding hotspots"
         )
 
 

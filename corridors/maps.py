@@ -467,7 +467,7 @@ def render_internal_map(
     Parameters
     ----------
     inputs
-        ``corridors.io.Inputs``: schools and hubs (points) and the study area, in the area's
+        ``corridors.load.Inputs``: schools and hubs (points) and the study area, in the area's
         projected CRS (metres).
     street
         ``corridors.graph.StreetGraph``: its ``edges`` are drawn as the always-present
@@ -1022,7 +1022,7 @@ def manifest_doc(
     cfg
         The run's ``Config`` (any dataclass; written with ``config_to_dict``).
     reports
-        ``corridors.io.SourceReport`` objects: kind, name, path, sha256, read, accepted and
+        ``corridors.load.SourceReport`` objects: kind, name, path, sha256, read, accepted and
         rejected row counts per input file.
     extra
         More facts (week, stage counts, notes).

@@ -22,7 +22,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from corridors import graph, hotspots, io, maps, publish, roster, routes
+from corridors import graph, hotspots, load, maps, publish, roster, routes
 from corridors.config import Config, HotspotConfig, override
 from corridors.errors import CorridorsError, EmptyResultError, describe_os_error
 from corridors.outputs import read_csv, write_csv
@@ -94,7 +94,7 @@ class Result:
     cfg: Config
     week: str
     week_start: dt.date
-    inputs: io.Inputs
+    inputs: load.Inputs
     street: graph.StreetGraph
     spots: hotspots.Hotspots
     plan: routes.Corridors
@@ -106,7 +106,7 @@ class Result:
     """Absences recorded for this week by re-plans: kept by every later run of the week."""
 
     @property
-    def reports(self) -> tuple[io.SourceReport, ...]:
+    def reports(self) -> tuple[load.SourceReport, ...]:
         """Per-source row counts of every input, staff included."""
         staff = tuple(self.staff.reports) if self.staff is not None else ()
         return (*self.inputs.reports, *staff)
@@ -117,18 +117,18 @@ class Result:
         return publish.week_dir(self.cfg.maps.out_dir, self.cfg.area.name, self.week)
 
 
-def load(cfg: Config) -> io.Inputs:
+def read_inputs(cfg: Config) -> load.Inputs:
     """Load and validate every source of the area."""
-    return io.load_inputs(cfg)
+    return load.load_inputs(cfg)
 
 
-def build_graph(cfg: Config, inputs: io.Inputs) -> graph.StreetGraph:
+def build_graph(cfg: Config, inputs: load.Inputs) -> graph.StreetGraph:
     """Build (or load from cache) the walking street graph of the area."""
     return graph.build_street_graph(cfg.graph, crs=inputs.crs, study_area=inputs.study_area)
 
 
 def find_hotspots(
-    cfg: Config, inputs: io.Inputs, street: graph.StreetGraph | None
+    cfg: Config, inputs: load.Inputs, street: graph.StreetGraph | None
 ) -> hotspots.Hotspots:
     """Find the week's after-school hotspots; keep last week's ids where clusters persist."""
     return hotspots.find_hotspots(
@@ -229,7 +229,7 @@ def run(cfg: Config, *, progress: Progress | None = None, make_rota: bool = True
     week = cfg.area.iso_week()
 
     t = time.perf_counter()
-    inputs = load(cfg)
+    inputs = read_inputs(cfg)
     routes.check_schools_in_scope(inputs.schools, cfg.corridors)
     check_usable_incidents(cfg, inputs)
     timings["load"] = time.perf_counter() - t
@@ -295,7 +295,7 @@ NO_STAFF_NOTE = "no staff file: no roster; set [roster] staff to roster the week
 """The plan note (manifest ``plan_notes``, the CLI summary) of a week planned without staff."""
 
 
-def check_usable_incidents(cfg: Config, inputs: io.Inputs) -> int:
+def check_usable_incidents(cfg: Config, inputs: load.Inputs) -> int:
     """
     Return how many incidents the plan can use as evidence, or stop if there are none.
 
@@ -331,13 +331,13 @@ def check_usable_incidents(cfg: Config, inputs: io.Inputs) -> int:
             "[[incidents]] source with rows for the area (check it with 'corridors validate')"
         )
     hotspots.check_weighted(incidents, cfg.hotspots)  # offence names the weights do not know
-    months = incidents[io.MONTH].dropna().astype(str)
+    months = incidents[load.MONTH].dropna().astype(str)
     span, suggest = "", "a week the data cover"
     if len(months):
         span = f" (the data run {months.min()} to {months.max()})"
-        after = io.first_week_after(months.max())
+        after = load.first_week_after(months.max())
         suggest = f"a week the data cover (the first week after them is {after})"
-    every = {str(o): 1.0 for o in incidents[io.OFFENCE].dropna().unique()}
+    every = {str(o): 1.0 for o in incidents[load.OFFENCE].dropna().unique()}
     in_lookback = selected(
         dataclasses.replace(cfg.hotspots, offence_weights=every, other_weight=1.0), True
     )
@@ -352,7 +352,7 @@ def check_usable_incidents(cfg: Config, inputs: io.Inputs) -> int:
         raise EmptyResultError(
             f"{head}: {len(in_lookback):,} incidents in the look-back, none with an offence "
             "weight above 0; "
-            + hotspots.unweighted_offences_hint(in_lookback[io.OFFENCE], cfg.hotspots)
+            + hotspots.unweighted_offences_hint(in_lookback[load.OFFENCE], cfg.hotspots)
         )
     h = cfg.hotspots
     days = ",".join("Mon Tue Wed Thu Fri Sat Sun".split()[d] for d in h.weekdays)
@@ -364,12 +364,12 @@ def check_usable_incidents(cfg: Config, inputs: io.Inputs) -> int:
     )
 
 
-def _unknown_school_links(staff: roster.Staff | None, inputs: io.Inputs) -> tuple[str, ...]:
+def _unknown_school_links(staff: roster.Staff | None, inputs: load.Inputs) -> tuple[str, ...]:
     """Name the staff links to schools that are not schools of this area (typos, old names)."""
     if staff is None or not len(staff.people):
         return ()
     unknown = roster.unknown_school_links(
-        staff, ids=inputs.schools[io.SCHOOL_ID], names=inputs.schools[io.NAME]
+        staff, ids=inputs.schools[load.SCHOOL_ID], names=inputs.schools[load.NAME]
     )
     if not unknown:
         return ()
@@ -383,14 +383,14 @@ def _unknown_school_links(staff: roster.Staff | None, inputs: io.Inputs) -> tupl
 
 
 def _data_age_notes(
-    inputs: io.Inputs, week_start: dt.date, lookback_weeks: int | None = None
+    inputs: load.Inputs, week_start: dt.date, lookback_weeks: int | None = None
 ) -> tuple[str, ...]:
     """
     Say so when the incident data end long before the planned week (stale evidence).
 
     And when the newest month of month-only incidents is left out of the look-back: why.
     """
-    months = inputs.incidents[io.MONTH].dropna().astype(str) if len(inputs.incidents) else None
+    months = inputs.incidents[load.MONTH].dropna().astype(str) if len(inputs.incidents) else None
     if months is None or not len(months):
         return ("no incidents were loaded: every corridor lacks evidence",)
     last = pd.Period(months.max(), freq="M")
@@ -402,7 +402,7 @@ def _data_age_notes(
             "load newer incidents before relying on this plan"
         )
     inc = inputs.incidents
-    month_only = inc.loc[~inc[io.TIME_KNOWN].fillna(False).astype(bool), io.MONTH].dropna()
+    month_only = inc.loc[~inc[load.TIME_KNOWN].fillna(False).astype(bool), load.MONTH].dropna()
     month_only = month_only.astype(str)
     if len(month_only):
         newest = str(month_only.max())
@@ -417,7 +417,7 @@ def _data_age_notes(
         elif (
             gap_days <= 45
             and lookback_weeks is not None
-            and not io.months_in_lookback([newest], week_start, lookback_weeks)[0]
+            and not load.months_in_lookback([newest], week_start, lookback_weeks)[0]
         ):
             why = f"it ended before the {lookback_weeks}-week look-back began"
         if why:
@@ -486,7 +486,7 @@ def write_plan(result: Result) -> list[Path]:
 
 def _write_week_files(result: Result, folder: Path) -> None:
     """Write every file of the week into ``folder`` (the staging folder)."""
-    io.write_rejects(_all_rejects(result), folder / "rejects.csv")
+    load.write_rejects(_all_rejects(result), folder / "rejects.csv")
     hotspots.write_hotspots(result.spots, folder)
     routes.write_corridor_exports(result.plan, folder)
     if result.rota is not None:
@@ -546,5 +546,5 @@ def _all_rejects(result: Result) -> pd.DataFrame:
         frames.append(result.staff.rejects)
     frames = [f for f in frames if len(f)]
     if not frames:
-        return pd.DataFrame(columns=list(io.REJECT_COLUMNS))
+        return pd.DataFrame(columns=list(load.REJECT_COLUMNS))
     return pd.concat(frames, ignore_index=True)

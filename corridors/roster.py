@@ -66,7 +66,7 @@ import pandas as pd
 
 from corridors.config import RosterConfig
 from corridors.errors import ConfigError, InputDataError
-from corridors.io import REJECT_COLUMNS, SourceReport, check_usable
+from corridors.load import REJECT_COLUMNS, SourceReport, check_usable
 from corridors.lprelax import Relaxation, lp_relaxation
 from corridors.outputs import atomic_open, read_csv, write_csv, write_text
 

@@ -62,10 +62,10 @@ from scipy.spatial import cKDTree
 from shapely.geometry import LineString, MultiLineString, Point
 from shapely.ops import substring
 
-from corridors import io
+from corridors import load
 from corridors.config import RouteConfig
 from corridors.errors import EmptyResultError, InputDataError
-from corridors.osm import read_residential
+from corridors.load.osm import read_residential
 from corridors.outputs import write_csv, write_text
 
 logger = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ LOOP_COLUMNS = (
     LOOP_ID, CORRIDOR_ID, SCHOOL_IDS, MEETING_POINT, MEETING_KIND, MEETING_NODE, START_TIME,
     DURATION_MIN, LENGTH_M, RISK_COVERED, RISK_SHARE, GAP, BOUND,
 )  # fmt: skip
-UNPATROLLED_COLUMNS = (io.SCHOOL_ID, io.NAME, REASON)
+UNPATROLLED_COLUMNS = (load.SCHOOL_ID, load.NAME, REASON)
 
 MONTH_ONLY_NOTE = "month-only data: time of day unknown"
 _HUB_WEIGHTS = {"rail": 3.0, "tube": 3.0, "tram": 2.0, "bus": 1.0}
@@ -473,17 +473,17 @@ def _lookback_incidents(
         return out
     start = pd.Timestamp(week_start - dt.timedelta(weeks=lookback_weeks))
     end = pd.Timestamp(week_start)
-    known = incidents[io.TIME_KNOWN].fillna(False).astype(bool).to_numpy()
-    occurred = pd.to_datetime(incidents[io.OCCURRED_AT], utc=True).dt.tz_convert(timezone)
+    known = incidents[load.TIME_KNOWN].fillna(False).astype(bool).to_numpy()
+    occurred = pd.to_datetime(incidents[load.OCCURRED_AT], utc=True).dt.tz_convert(timezone)
     local_naive = occurred.dt.tz_localize(None)
-    month_start = pd.to_datetime(incidents[io.MONTH].astype(str) + "-01", errors="coerce")
+    month_start = pd.to_datetime(incidents[load.MONTH].astype(str) + "-01", errors="coerce")
     mid_month = month_start + pd.Timedelta(days=14)
     when = pd.Series(np.where(known, local_naive, mid_month), index=incidents.index)
     when = pd.to_datetime(when)
     in_period = np.where(
         known,
         (local_naive >= start) & (local_naive < end),
-        io.months_in_lookback(incidents[io.MONTH], week_start, lookback_weeks),
+        load.months_in_lookback(incidents[load.MONTH], week_start, lookback_weeks),
     )
     in_period = np.asarray(pd.Series(in_period).fillna(False), dtype=bool)
     minute = (local_naive.dt.hour * 60 + local_naive.dt.minute).to_numpy(
@@ -1015,7 +1015,7 @@ to [corridors] phases to include it (now phases = ["secondary"])
 
 def plan_corridors(
     street: Any,
-    inputs: io.Inputs,
+    inputs: load.Inputs,
     spots: Any | None,
     cfg: RouteConfig,
     *,
@@ -1062,9 +1062,9 @@ def plan_corridors(
     in_phase = schools_in_scope(schools, cfg)
     chosen = schools[in_phase]
     if (~in_phase).any():
-        notes.append(_phase_skip_note(schools[io.PHASE][~in_phase], cfg.phases))
-    school_ids = chosen[io.SCHOOL_ID].astype(str).tolist()
-    school_names = chosen[io.NAME].astype(str).tolist()
+        notes.append(_phase_skip_note(schools[load.PHASE][~in_phase], cfg.phases))
+    school_ids = chosen[load.SCHOOL_ID].astype(str).tolist()
+    school_names = chosen[load.NAME].astype(str).tolist()
     name_of = dict(zip(school_ids, school_names, strict=True))
     school_pos, school_snap = _snap(
         net, shapely.get_coordinates(chosen.geometry.to_numpy()), min_component=50
@@ -1075,7 +1075,7 @@ def plan_corridors(
         net, shapely.get_coordinates(hubs.geometry.to_numpy()), min_component=50
     )
     hub_ok = hub_snap <= cfg.max_snap_m
-    hub_w = hubs[io.KIND].astype(str).str.lower().map(_HUB_WEIGHTS).fillna(1.0).to_numpy(float)
+    hub_w = hubs[load.KIND].astype(str).str.lower().map(_HUB_WEIGHTS).fillna(1.0).to_numpy(float)
 
     home_w, home_note = _home_weights(street, net)
     street_w = _street_length_weights(net)
@@ -1213,7 +1213,7 @@ def plan_corridors(
             f"no usable incidents in the {lookback_weeks} weeks before {week_start}: no "
             "corridor could be judged quiet or risky; load incidents that cover those weeks"
         )
-    if len(recent) and not bool(recent[io.TIME_KNOWN].fillna(False).astype(bool).any()):
+    if len(recent) and not bool(recent[load.TIME_KNOWN].fillna(False).astype(bool).any()):
         notes.append(MONTH_ONLY_NOTE + ": evidence counts all look-back incidents")
     logger.info(
         "Planned corridors: %d schools, %d corridors (%d patrolled), %d loops, "
@@ -1229,7 +1229,7 @@ def schools_in_scope(schools: pd.DataFrame, cfg: RouteConfig) -> np.ndarray:
     if not len(schools):
         return np.zeros(0, dtype=bool)
     phases = {p.lower() for p in cfg.phases}
-    return schools[io.PHASE].astype(str).str.lower().isin(phases).to_numpy()
+    return schools[load.PHASE].astype(str).str.lower().isin(phases).to_numpy()
 
 
 def check_schools_in_scope(schools: pd.DataFrame, cfg: RouteConfig) -> int:
@@ -1249,7 +1249,7 @@ def check_schools_in_scope(schools: pd.DataFrame, cfg: RouteConfig) -> int:
             "no schools to plan for: no school was loaded; add a [[schools]] source "
             "(check it with 'corridors validate')"
         )
-    phases = schools[io.PHASE].astype(str).str.lower().value_counts()
+    phases = schools[load.PHASE].astype(str).str.lower().value_counts()
     found = ", ".join(f"{k} ({v:,})" for k, v in phases.head(6).items())
     raise EmptyResultError(
         f"no schools in scope: {len(schools):,} schools loaded, none with a phase in "
@@ -1331,7 +1331,7 @@ def _near(recent: gpd.GeoDataFrame, geom: Any, buffer_m: float) -> gpd.GeoDataFr
 def _evidence(near: gpd.GeoDataFrame, cfg: RouteConfig) -> tuple[int, dict[str, int], str]:
     n = len(near)
     offences = (
-        {str(k): int(v) for k, v in near[io.OFFENCE].astype(str).value_counts().items()}
+        {str(k): int(v) for k, v in near[load.OFFENCE].astype(str).value_counts().items()}
         if n else {}
     )
     known = int(near["_window"].sum()) if n else 0
@@ -1434,7 +1434,7 @@ def _corridor_loops(
     if len(hubs):
         close = hub_ok & (shapely.distance(hubs.geometry.to_numpy(), geom) <= 100.0)
         for i in np.flatnonzero(close):
-            depots.append((int(hub_pos[i]), str(hubs[io.NAME].iloc[i]), "hub"))
+            depots.append((int(hub_pos[i]), str(hubs[load.NAME].iloc[i]), "hub"))
     budget_m = cfg.loop_budget_min * cfg.speed_kmh * 1000.0 / 60.0
     loops, _ = _solve_loops(
         net, seg_risk, [d[0] for d in depots], budget_m=budget_m,

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from corridors import hotspots, io
+from corridors import hotspots, load
 from corridors.config import AreaConfig, Config, GraphConfig, RouteConfig, SourceConfig
 from corridors.errors import ConfigError, InputDataError
 from corridors.outputs import write_text
@@ -60,7 +60,7 @@ class Survey:
     crs: str
     timezone: str
     week: str
-    inputs: io.Inputs
+    inputs: load.Inputs
     phases: dict[str, int]
     offences: dict[str, int]
     offence_map: dict[str, str]  # offence name found -> built-in group (guessed)
@@ -115,12 +115,12 @@ def survey(
         graph=GraphConfig(osm_file=osm.resolve() if osm is not None else None),
     )
     try:
-        inputs = io.load_inputs(cfg)
+        inputs = load.load_inputs(cfg)
     except InputDataError as exc:
         raise _with_init_hint(exc, incidents) from exc
-    phases = _counts(inputs.schools.get(io.PHASE))
-    offences = _counts(inputs.incidents.get(io.OFFENCE))
-    months = inputs.incidents.get(io.MONTH)
+    phases = _counts(inputs.schools.get(load.PHASE))
+    offences = _counts(inputs.incidents.get(load.OFFENCE))
+    months = inputs.incidents.get(load.MONTH)
     data_end = str(months.dropna().astype(str).max()) if months is not None and len(months) else None
     return Survey(
         name=area_name,
@@ -132,7 +132,7 @@ def survey(
         offences=offences,
         offence_map=map_offences(offences),
         data_end=data_end,
-        timed=int(inputs.incidents[io.TIME_KNOWN].sum()) if len(inputs.incidents) else 0,
+        timed=int(inputs.incidents[load.TIME_KNOWN].sum()) if len(inputs.incidents) else 0,
     )
 
 
@@ -327,7 +327,7 @@ def _week_after(month: str | None) -> str:
         today = dt.date.today()
         year, week, _ = today.isocalendar()
         return f"{year}-W{week:02d}"
-    return io.first_week_after(month)
+    return load.first_week_after(month)
 
 
 def _guess(line: str, why: str) -> str:

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from corridors import hotspots, io
+from corridors import hotspots, load
 from corridors.cli import cli
 from corridors.config import load_config
 
@@ -95,8 +95,8 @@ def test_validate_and_plan_pass_with_the_config_as_written(first_run, area):
 
 
 def test_schools_are_read_by_their_us_names(first_run):
-    inputs = io.load_inputs(load_config(first_run["config"]))
-    phases = dict(zip(inputs.schools[io.NAME], inputs.schools[io.PHASE], strict=True))
+    inputs = load.load_inputs(load_config(first_run["config"]))
+    phases = dict(zip(inputs.schools[load.NAME], inputs.schools[load.PHASE], strict=True))
     assert phases["Central High School"] == "secondary"
     assert phases["Benjamin Franklin High School"] == "secondary"
     assert phases["Roosevelt Middle School"] == "middle deemed secondary"
@@ -109,11 +109,11 @@ def test_schools_are_read_by_their_us_names(first_run):
 def test_times_are_read_as_local_wall_clock(first_run):
     """An incident at 15:30 in the file is at 15:30 in Philadelphia, daylight saving or not."""
     cfg = load_config(first_run["config"])
-    inputs = io.load_inputs(cfg)
+    inputs = load.load_inputs(cfg)
     raw = pd.read_csv(ABROAD / CSV, dtype={"INCIDENT_ID": str})
     at_1530 = raw[(raw["HOUR"] == 15) & (raw["MINUTE"] == 30)]
     assert len(at_1530)
-    loaded = inputs.incidents.set_index(io.INCIDENT_ID)[io.OCCURRED_AT]
+    loaded = inputs.incidents.set_index(load.INCIDENT_ID)[load.OCCURRED_AT]
     assert str(loaded.dt.tz) == "America/New_York"
     offsets = set()
     for row in at_1530.itertuples(index=False):
@@ -140,7 +140,7 @@ def test_times_are_read_as_local_wall_clock(first_run):
         & (day >= pd.Timestamp(WEEK_START) - pd.Timedelta(weeks=52))
         & raw["OFFENSE"].map(lambda o: weights.get(o, 0) > 0)
     ]
-    assert sorted(chosen[io.INCIDENT_ID]) == sorted(expect["INCIDENT_ID"])
+    assert sorted(chosen[load.INCIDENT_ID]) == sorted(expect["INCIDENT_ID"])
 
 
 def test_a_layout_init_cannot_read_says_what_to_pass(area, tmp_path):

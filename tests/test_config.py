@@ -39,7 +39,7 @@ def test_iso_week_and_current_week():
 
 
 def test_area_timezone_is_auto_unless_given():
-    # "auto": from the area's location when the inputs are loaded (corridors.io)
+    # "auto": from the area's location when the inputs are loaded (corridors.load)
     assert config_from_dict({}, base_dir=ROOT).area.timezone == "auto"
     assert config_from_dict({"area": {"timezone": "auto"}}, base_dir=ROOT).area.timezone == "auto"
     given = config_from_dict({"area": {"timezone": "America/New_York"}}, base_dir=ROOT)

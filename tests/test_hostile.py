@@ -52,7 +52,7 @@ def _number(text: str) -> int:
 
 
 def _summary(output: str) -> tuple[list[_Line], _Line]:
-    """Parse the table ``io.summarise`` prints: one line per source and the total."""
+    """Parse the table ``load.summarise`` prints: one line per source and the total."""
     lines = output.splitlines()
     start = next(i for i, ln in enumerate(lines) if re.match(r"kind\s+source\s+read\s", ln))
     at = lines[start].index("source")  # the kind column is padded to here
@@ -138,7 +138,7 @@ def _case_line(case: dict[str, Any], rows: list[_Line]) -> _Line | None:
     return found[0] if found else None
 
 
-@pytest.mark.filterwarnings("default::corridors.io.DateMappingWarning")  # said in Notes
+@pytest.mark.filterwarnings("default::corridors.load.DateMappingWarning")  # said in Notes
 @pytest.mark.parametrize(
     "case",
     [

@@ -20,7 +20,7 @@ from corridors import hotspots as hs
 from corridors.config import HotspotConfig, config_from_dict
 from corridors.errors import ConfigError, InputDataError
 from corridors.graph import StreetGraph
-from corridors.io import MONTH, OCCURRED_AT, OFFENCE, TIME_KNOWN
+from corridors.load import MONTH, OCCURRED_AT, OFFENCE, TIME_KNOWN
 
 DATA = Path(__file__).parent / "data" / "hotspots"
 TZ = "Europe/London"

@@ -1,4 +1,4 @@
-"""Tests for corridors.io: loaders, validation, rejects, study area and CRS."""
+"""Tests for corridors.load: loaders, validation, rejects, study area and CRS."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, box
 
-from corridors import io
+from corridors import load
 from corridors.config import AreaConfig, Config, GraphConfig, SourceConfig, load_config
 from corridors.errors import ConfigError, InputDataError
 
@@ -38,7 +38,7 @@ def _csv(path: Path, text: str) -> Path:
 
 @pytest.fixture(scope="module")
 def rutland_2m():
-    return io.load_incidents(SourceConfig(path=DATA / "rutland-street-2m.csv"), crs=BNG)
+    return load.load_incidents(SourceConfig(path=DATA / "rutland-street-2m.csv"), crs=BNG)
 
 
 def test_police_street_month_only(rutland_2m):
@@ -49,20 +49,20 @@ def test_police_street_month_only(rutland_2m):
     assert rep.read == len(raw) == 394
     assert rep.accepted == len(inc) == 394 and rejects.empty
     _adds_up(reports)
-    assert not inc[io.TIME_KNOWN].any()
-    assert inc[io.OCCURRED_AT].isna().all()
-    assert str(inc[io.OCCURRED_AT].dt.tz) == "Europe/London"
-    assert set(inc[io.MONTH]) == {"2022-06", "2022-07"}
-    assert inc[io.INCIDENT_ID].is_unique
+    assert not inc[load.TIME_KNOWN].any()
+    assert inc[load.OCCURRED_AT].isna().all()
+    assert str(inc[load.OCCURRED_AT].dt.tz) == "Europe/London"
+    assert set(inc[load.MONTH]) == {"2022-06", "2022-07"}
+    assert inc[load.INCIDENT_ID].is_unique
     assert inc.crs.to_string() == BNG
     # offence as published, lines 1-based with the header as line 1
-    row = inc[inc[io.SOURCE_LINE] == 5].iloc[0]
-    assert row[io.OFFENCE] == raw.loc[3, "Crime type"]
-    assert row[io.INCIDENT_ID] == (raw.loc[3, "Crime ID"] or "rutland-street-2m:5")
+    row = inc[inc[load.SOURCE_LINE] == 5].iloc[0]
+    assert row[load.OFFENCE] == raw.loc[3, "Crime type"]
+    assert row[load.INCIDENT_ID] == (raw.loc[3, "Crime ID"] or "rutland-street-2m:5")
     # ASB rows have no Crime ID: generated ids "<source>:<line>"
-    asb = inc[inc[io.OFFENCE] == "Anti-social behaviour"]
+    asb = inc[inc[load.OFFENCE] == "Anti-social behaviour"]
     assert len(asb) == (raw["Crime type"] == "Anti-social behaviour").sum() > 0
-    assert asb[io.INCIDENT_ID].str.fullmatch(r"rutland-street-2m:\d+").all()
+    assert asb[load.INCIDENT_ID].str.fullmatch(r"rutland-street-2m:\d+").all()
     # metres in British National Grid, near Oakham/Uppingham
     assert inc.geometry.x.between(480_000, 505_000).all()
     assert inc.geometry.y.between(290_000, 320_000).all()
@@ -70,7 +70,7 @@ def test_police_street_month_only(rutland_2m):
 
 def test_police_folder_several_months_and_gz():
     src = SourceConfig(path=DATA / "city-of-london")
-    inc, reports, rejects = io.load_incidents(src, crs=BNG)
+    inc, reports, rejects = load.load_incidents(src, crs=BNG)
     (rep,) = reports
     assert rep.files == 3 and rep.format == "police-street"
     assert rep.read == 148 and rep.accepted == 127
@@ -87,12 +87,12 @@ def test_police_folder_several_months_and_gz():
     lines = (DATA / "city-of-london" / first["file"]).read_text(encoding="utf-8").splitlines()
     assert lines[first["line"] - 1].split(",")[4:6] == ["", ""]
     dup = rejects[rejects["reason"] == "duplicate ID"]
-    assert dup["value"].isin(inc[io.INCIDENT_ID]).all()  # the first copy was kept
-    assert set(inc[io.MONTH]) == {"2014-09", "2014-10", "2014-11"}
-    asb = inc[inc[io.OFFENCE] == "Anti-social behaviour"]
+    assert dup["value"].isin(inc[load.INCIDENT_ID]).all()  # the first copy was kept
+    assert set(inc[load.MONTH]) == {"2014-09", "2014-10", "2014-11"}
+    asb = inc[inc[load.OFFENCE] == "Anti-social behaviour"]
     assert len(asb) > 0
-    assert asb[io.INCIDENT_ID].str.contains("city-of-london:2014-", regex=False).all()
-    assert inc[io.SOURCE_FILE].nunique() == 3
+    assert asb[load.INCIDENT_ID].str.contains("city-of-london:2014-", regex=False).all()
+    assert inc[load.SOURCE_FILE].nunique() == 3
 
 
 def test_police_many_files_by_glob_and_gzip(tmp_path):
@@ -100,7 +100,7 @@ def test_police_many_files_by_glob_and_gzip(tmp_path):
     (tmp_path / "a-street.csv.gz").write_bytes(gzip.compress(text))
     header, *rows = text.decode().splitlines(keepends=True)
     (tmp_path / "b-street.csv").write_text(header + "".join(rows[:10]), encoding="utf-8")
-    inc, reports, rejects = io.load_incidents(
+    inc, reports, rejects = load.load_incidents(
         SourceConfig(path=tmp_path / "*-street.csv*", label="two"), crs=BNG
     )
     assert reports[0].files == 2 and reports[0].read == 394 + 10
@@ -114,7 +114,7 @@ def test_police_many_files_by_glob_and_gzip(tmp_path):
 
 
 def test_stop_and_search():
-    inc, reports, rejects = io.load_incidents(
+    inc, reports, rejects = load.load_incidents(
         SourceConfig(path=DATA / "hackney-stop-search.csv"), crs=BNG
     )
     (rep,) = reports
@@ -125,23 +125,23 @@ def test_stop_and_search():
     assert (rejects["column"] == "Object of search").all()
     for personal in ("Gender", "Age range", "Self-defined ethnicity", "Officer-defined ethnicity"):
         assert personal not in inc.columns
-    assert inc[io.TIME_KNOWN].all()
-    assert inc[io.OFFENCE].str.startswith("Stop and search: ").all()
-    assert "Stop and search: Controlled drugs" in set(inc[io.OFFENCE])
+    assert inc[load.TIME_KNOWN].all()
+    assert inc[load.OFFENCE].str.startswith("Stop and search: ").all()
+    assert "Stop and search: Controlled drugs" in set(inc[load.OFFENCE])
     # 2016-06-01T02:10:00+00:00 is 03:10 BST
-    first = inc[inc[io.SOURCE_LINE] == 2].iloc[0]
-    assert first[io.OCCURRED_AT] == pd.Timestamp("2016-06-01 03:10", tz="Europe/London")
-    assert str(first[io.OCCURRED_AT].tz) == "Europe/London"
-    assert first[io.MONTH] == "2016-06"
+    first = inc[inc[load.SOURCE_LINE] == 2].iloc[0]
+    assert first[load.OCCURRED_AT] == pd.Timestamp("2016-06-01 03:10", tz="Europe/London")
+    assert str(first[load.OCCURRED_AT].tz) == "Europe/London"
+    assert first[load.MONTH] == "2016-06"
 
 
 def test_stop_and_search_month_is_local(tmp_path):
     header = (DATA / "hackney-stop-search.csv").read_text(encoding="utf-8").splitlines()[0]
     row = "Person search,2024-07-31T23:20:00+00:00,False,,51.55,-0.05,Male,25-34,x,x,law,Firearms,none,,"
     path = _csv(tmp_path / "s.csv", header + "\n" + row + "\n")
-    inc, _, _ = io.load_incidents(SourceConfig(path=path, format="police-stop-search"), crs=BNG)
-    assert inc[io.OCCURRED_AT].iloc[0] == pd.Timestamp("2024-08-01 00:20", tz="Europe/London")
-    assert inc[io.MONTH].iloc[0] == "2024-08"
+    inc, _, _ = load.load_incidents(SourceConfig(path=path, format="police-stop-search"), crs=BNG)
+    assert inc[load.OCCURRED_AT].iloc[0] == pd.Timestamp("2024-08-01 00:20", tz="Europe/London")
+    assert inc[load.MONTH].iloc[0] == "2024-08"
 
 
 # -- generic CSV, DST --------------------------------------------------------------------
@@ -168,9 +168,9 @@ a,2024-10-01,16:00,Robbery,52.67,-0.72
         path=_csv(tmp_path / "generic.csv", text),
         columns={"id": "ref", "date": "day", "time": "clock", "offence": "what"},
     )
-    inc, reports, rejects = io.load_incidents(src, crs=BNG)
+    inc, reports, rejects = load.load_incidents(src, crs=BNG)
     _adds_up(reports)
-    got = dict(zip(inc[io.INCIDENT_ID], inc[io.OCCURRED_AT], strict=True))
+    got = dict(zip(inc[load.INCIDENT_ID], inc[load.OCCURRED_AT], strict=True))
     ldn = "Europe/London"
     assert got["a"] == pd.Timestamp("2024-03-31 00:30", tz=ldn)
     assert got["a"].utcoffset() == pd.Timedelta(0)
@@ -181,7 +181,7 @@ a,2024-10-01,16:00,Robbery,52.67,-0.72
     assert got["e"].tz_convert("UTC") == pd.Timestamp("2024-10-27 00:30", tz="UTC")
     assert got["f"].utcoffset() == pd.Timedelta(0)
     assert got["g"] == pd.Timestamp("2024-10-27 15:45", tz=ldn)
-    assert inc[io.TIME_KNOWN].all()
+    assert inc[load.TIME_KNOWN].all()
     why = dict(zip(rejects["line"], rejects["reason"], strict=True))
     assert why == {
         3: "local time does not exist (clock change)",  # 01:30 on 31 March
@@ -212,12 +212,12 @@ def test_generic_csv_hour_minute_xy_and_source_timezone(tmp_path):
             "y": "Northing",
         },
     )
-    inc, reports, _ = io.load_incidents(src, crs=BNG, timezone="Europe/London")
+    inc, reports, _ = load.load_incidents(src, crs=BNG, timezone="Europe/London")
     assert reports[0].accepted == 1
     # 15:05 UTC is 16:05 in London in June
-    assert inc[io.OCCURRED_AT].iloc[0] == pd.Timestamp("2024-06-03 16:05", tz="Europe/London")
+    assert inc[load.OCCURRED_AT].iloc[0] == pd.Timestamp("2024-06-03 16:05", tz="Europe/London")
     assert inc.geometry.iloc[0].equals(Point(486000, 308500))
-    assert inc[io.INCIDENT_ID].iloc[0] == "hm:2"
+    assert inc[load.INCIDENT_ID].iloc[0] == "hm:2"
 
 
 def test_generic_csv_datetime_with_offsets_and_aliases(tmp_path):
@@ -227,10 +227,10 @@ def test_generic_csv_datetime_with_offsets_and_aliases(tmp_path):
         "2,2024-06-03 15:05,Assault,52.67,-0.72\n"
         "3,2024-06-03T16:05:00+02:00,Assault,52.67,-0.72\n"
     )
-    inc, reports, _ = io.load_incidents(SourceConfig(path=_csv(tmp_path / "dt.csv", text)), crs=BNG)
+    inc, reports, _ = load.load_incidents(SourceConfig(path=_csv(tmp_path / "dt.csv", text)), crs=BNG)
     assert reports[0].accepted == 3
     local = pd.Timestamp("2024-06-03 15:05", tz="Europe/London")
-    assert list(inc[io.OCCURRED_AT]) == [local, local, local]
+    assert list(inc[load.OCCURRED_AT]) == [local, local, local]
 
 
 def test_generic_month_only_and_date_only(tmp_path):
@@ -238,37 +238,37 @@ def test_generic_month_only_and_date_only(tmp_path):
         "offence,month,lat,lon\nTheft,2024-05,52.67,-0.72\nTheft,May 2024,52.67,-0.72\n"
         "Theft,Spring 2024,52.67,-0.72\n"
     )
-    inc, reports, rejects = io.load_incidents(
+    inc, reports, rejects = load.load_incidents(
         SourceConfig(path=_csv(tmp_path / "m.csv", text)), crs=BNG
     )
     assert reports[0].accepted == 2 and rejects["reason"].tolist() == ["unparseable month"]
-    assert inc[io.MONTH].tolist() == ["2024-05", "2024-05"]  # "May 2024" as a spreadsheet writes it
-    assert not inc[io.TIME_KNOWN].any() and inc[io.OCCURRED_AT].isna().all()
+    assert inc[load.MONTH].tolist() == ["2024-05", "2024-05"]  # "May 2024" as a spreadsheet writes it
+    assert not inc[load.TIME_KNOWN].any() and inc[load.OCCURRED_AT].isna().all()
     text = "offence,date,lat,lon\nTheft,2024-05-07,52.67,-0.72\n"
-    inc, _, _ = io.load_incidents(SourceConfig(path=_csv(tmp_path / "d.csv", text)), crs=BNG)
-    assert inc[io.MONTH].tolist() == ["2024-05"] and not inc[io.TIME_KNOWN].any()
+    inc, _, _ = load.load_incidents(SourceConfig(path=_csv(tmp_path / "d.csv", text)), crs=BNG)
+    assert inc[load.MONTH].tolist() == ["2024-05"] and not inc[load.TIME_KNOWN].any()
 
 
 def test_generic_csv_needs_crs_for_xy_and_a_date(tmp_path):
     text = "offence,date,x,y\nTheft,2024-05-07,486000,308500\n"
     with pytest.raises(InputDataError, match=r"xy.csv: coordinates in 'x'/'y' need a CRS"):
-        io.load_incidents(SourceConfig(path=_csv(tmp_path / "xy.csv", text)), crs=BNG)
+        load.load_incidents(SourceConfig(path=_csv(tmp_path / "xy.csv", text)), crs=BNG)
     # with lat/lon as well, a file without a CRS uses lat/lon
     text = "offence,date,x,y,lat,lon\nTheft,2024-05-07,1,2,52.67,-0.72\n"
-    inc, _, _ = io.load_incidents(SourceConfig(path=_csv(tmp_path / "both.csv", text)), crs=BNG)
+    inc, _, _ = load.load_incidents(SourceConfig(path=_csv(tmp_path / "both.csv", text)), crs=BNG)
     assert len(inc) == 1 and 480_000 < inc.geometry.x.iloc[0] < 500_000
     text = "offence,lat,lon\nTheft,52.6,-0.7\n"
     with pytest.raises(InputDataError, match=r"nodate.csv: no date column"):
-        io.load_incidents(SourceConfig(path=_csv(tmp_path / "nodate.csv", text)), crs=BNG)
+        load.load_incidents(SourceConfig(path=_csv(tmp_path / "nodate.csv", text)), crs=BNG)
     with pytest.raises(InputDataError, match=r"nodate.csv: missing column 'When'"):
-        io.load_incidents(
+        load.load_incidents(
             SourceConfig(path=tmp_path / "nodate.csv", columns={"date": "When"}), crs=BNG
         )
 
 
 def test_multiline_field_keeps_line_numbers(tmp_path):
     text = 'offence,date,lat,lon,note\nTheft,2024-05-07,52.67,-0.72,"two\nlines"\nTheft,bad,52.67,-0.72,x\n'
-    _, _, rejects = io.load_incidents(SourceConfig(path=_csv(tmp_path / "ml.csv", text)), crs=BNG)
+    _, _, rejects = load.load_incidents(SourceConfig(path=_csv(tmp_path / "ml.csv", text)), crs=BNG)
     assert rejects["line"].tolist() == [4]
 
 
@@ -279,7 +279,7 @@ def test_gias_fixture():
     raw = (DATA / "gias-fixture.csv").read_bytes()
     assert b"\x92" in raw  # a cp1252 typographic apostrophe
     assert len(raw.splitlines()[0].split(b",")) == 140
-    schools, reports, rejects = io.load_schools(
+    schools, reports, rejects = load.load_schools(
         SourceConfig(path=DATA / "gias-fixture.csv"), crs=BNG
     )
     (rep,) = reports
@@ -294,15 +294,15 @@ def test_gias_fixture():
         rejects.loc[rejects["reason"] == "missing coordinates", "column"].item()
         == "Easting/Northing"
     )
-    assert "St Mary\u2019s Hackney Test Primary School" in set(schools[io.NAME])
-    assert set(schools[io.PHASE]) <= {
+    assert "St Mary\u2019s Hackney Test Primary School" in set(schools[load.NAME])
+    assert set(schools[load.PHASE]) <= {
         "primary",
         "secondary",
         "not applicable",
         "16 plus",
         "all-through",
     }
-    assert schools[io.SCHOOL_ID].str.fullmatch(r"\d+").all()
+    assert schools[load.SCHOOL_ID].str.fullmatch(r"\d+").all()
     assert schools.crs.to_string() == BNG
     assert schools.geometry.x.between(530_000, 540_000).all()
 
@@ -311,12 +311,12 @@ def test_edubase_with_geocode_file():
     src = SourceConfig(
         path=DATA / "edubase-schools.csv", format="edubase", geocode=DATA / "edubase-geocodes.csv"
     )
-    schools, reports, rejects = io.load_schools(src, crs=BNG)
+    schools, reports, rejects = load.load_schools(src, crs=BNG)
     _adds_up(reports)
     assert reports[0].read == 50 and reports[0].rejected == {"missing coordinates": 1}
     assert rejects["column"].tolist() == ["X/Y"]
     assert rejects["line"].tolist() == [23]
-    assert {"primary", "secondary"} <= set(schools[io.PHASE])
+    assert {"primary", "secondary"} <= set(schools[load.PHASE])
     assert len(schools) == 49
 
 
@@ -325,14 +325,14 @@ def test_edubase_auto_needs_geocode(tmp_path):
         InputDataError,
         match=r"edubase-schools.csv: no X/Y coordinates .*give the row-aligned geocode",
     ):
-        io.load_schools(SourceConfig(path=DATA / "edubase-schools.csv"), crs=BNG)
+        load.load_schools(SourceConfig(path=DATA / "edubase-schools.csv"), crs=BNG)
     short = _csv(tmp_path / "geo.csv", "X,Y\n1,2\n")
     with pytest.raises(InputDataError, match=r"geo.csv: 1 rows but edubase-schools.csv has 50"):
-        io.load_schools(SourceConfig(path=DATA / "edubase-schools.csv", geocode=short), crs=BNG)
+        load.load_schools(SourceConfig(path=DATA / "edubase-schools.csv", geocode=short), crs=BNG)
 
 
 def test_schools_geojson_and_osm():
-    schools, reports, _ = io.load_schools(
+    schools, reports, _ = load.load_schools(
         [
             SourceConfig(path=DATA / "schools.geojson"),
             SourceConfig(path=DATA / "st-georges-circus.osm.bz2"),
@@ -342,17 +342,17 @@ def test_schools_geojson_and_osm():
     _adds_up(reports)
     assert [r.format for r in reports] == ["geojson", "osm"]
     assert reports[0].accepted == 12 and reports[1].accepted == 4
-    assert (schools[io.SOURCE] == "schools.geojson").sum() == 12
-    osm_rows = schools[schools[io.SOURCE] == "st-georges-circus.osm.bz2"]
-    assert osm_rows[io.SCHOOL_ID].str.match(r"(way|relation)/\d+").all()
+    assert (schools[load.SOURCE] == "schools.geojson").sum() == 12
+    osm_rows = schools[schools[load.SOURCE] == "st-georges-circus.osm.bz2"]
+    assert osm_rows[load.SCHOOL_ID].str.match(r"(way|relation)/\d+").all()
     assert osm_rows.geometry.x.between(531_000, 532_500).all()
 
 
 def test_generic_school_csv_with_status(tmp_path):
     text = "URN,Name,Phase,Status,Easting,Northing\n1,A,Primary,Open,486000,308500\n2,B,Secondary,Closed,486000,308500\n"
     src = SourceConfig(path=_csv(tmp_path / "s.csv", text), crs=BNG)
-    schools, reports, rejects = io.load_schools(src, crs=BNG)
-    assert schools[io.PHASE].tolist() == ["primary"] and rejects["reason"].tolist() == [
+    schools, reports, rejects = load.load_schools(src, crs=BNG)
+    assert schools[load.PHASE].tolist() == ["primary"] and rejects["reason"].tolist() == [
         "closed school"
     ]
 
@@ -361,19 +361,19 @@ def test_generic_school_csv_with_status(tmp_path):
 
 
 def test_incidents_geopackage():
-    inc, reports, _ = io.load_incidents(SourceConfig(path=DATA / "incidents.gpkg"), crs=BNG)
+    inc, reports, _ = load.load_incidents(SourceConfig(path=DATA / "incidents.gpkg"), crs=BNG)
     _adds_up(reports)
     assert reports[0].format == "gpkg" and reports[0].accepted == 40
-    assert not inc[io.TIME_KNOWN].any()
-    assert inc[io.SOURCE_LINE].min() == 1
+    assert not inc[load.TIME_KNOWN].any()
+    assert inc[load.SOURCE_LINE].min() == 1
 
 
 def test_hubs_csv(tmp_path):
     text = "id,name,kind,lat,lon\n1,Oakham,rail,52.672,-0.734\n2,Ferry,boat,52.67,-0.73\n"
-    hubs, reports, rejects = io.load_hubs(
+    hubs, reports, rejects = load.load_hubs(
         SourceConfig(path=_csv(tmp_path / "h.csv", text)), crs=BNG
     )
-    assert hubs[io.KIND].tolist() == ["rail"] and rejects["reason"].tolist() == ["unknown hub kind"]
+    assert hubs[load.KIND].tolist() == ["rail"] and rejects["reason"].tolist() == ["unknown hub kind"]
     _adds_up(reports)
 
 
@@ -383,7 +383,7 @@ def test_hubs_csv(tmp_path):
 def test_outside_study_area(rutland_2m):
     inc_all = rutland_2m[0]
     oakham = box(484_000, 306_000, 488_000, 311_000)
-    inc, reports, rejects = io.load_incidents(
+    inc, reports, rejects = load.load_incidents(
         SourceConfig(path=DATA / "rutland-street-2m.csv"), crs=BNG, study_area=oakham
     )
     inside = inc_all.geometry.within(oakham).sum()
@@ -395,10 +395,10 @@ def test_outside_study_area(rutland_2m):
 def test_cross_source_duplicates_are_rejected():
     src = SourceConfig(path=DATA / "rutland-street-2m.csv")
     again = SourceConfig(path=DATA / "rutland-street-2m.csv", label="again")
-    inc, reports, rejects = io.load_incidents([src, again], crs=BNG)
-    assert inc[io.INCIDENT_ID].is_unique
+    inc, reports, rejects = load.load_incidents([src, again], crs=BNG)
+    assert inc[load.INCIDENT_ID].is_unique
     _adds_up(reports)
-    n_asb = (inc[io.OFFENCE] == "Anti-social behaviour").sum() // 2
+    n_asb = (inc[load.OFFENCE] == "Anti-social behaviour").sum() // 2
     assert reports[1].rejected == {"duplicate ID": 394 - n_asb}
 
 
@@ -415,12 +415,12 @@ def test_cross_source_duplicates_are_rejected():
     ],
 )
 def test_choose_crs(lon, lat, crs):
-    assert io.choose_crs(lon, lat) == crs
+    assert load.choose_crs(lon, lat) == crs
 
 
 def test_choose_crs_rejects_nonsense():
     with pytest.raises(ConfigError, match="not a longitude/latitude"):
-        io.choose_crs(200, 10)
+        load.choose_crs(200, 10)
 
 
 def test_load_inputs_auto_crs_and_school_extent(tmp_path):
@@ -430,14 +430,14 @@ def test_load_inputs_auto_crs_and_school_extent(tmp_path):
         # every row lies outside the schools' extent: optional, so that is not an error
         incidents=(SourceConfig(path=DATA / "hackney-stop-search.csv", optional=True),),
     )
-    inputs = io.load_inputs(cfg)
+    inputs = load.load_inputs(cfg)
     assert inputs.crs == BNG
     minx, miny, maxx, maxy = inputs.schools.total_bounds
     assert inputs.study_area.bounds == pytest.approx(
         (minx - 500, miny - 500, maxx + 500, maxy + 500)
     )
     _adds_up(inputs.reports)
-    assert inputs.hubs.empty and list(inputs.hubs.columns[:3]) == [io.HUB_ID, io.NAME, io.KIND]
+    assert inputs.hubs.empty and list(inputs.hubs.columns[:3]) == [load.HUB_ID, load.NAME, load.KIND]
     inc = next(r for r in inputs.reports if r.kind == "incidents")
     assert inc.rejected.get("outside the study area", 0) + inc.accepted + 3 == inc.read
 
@@ -452,7 +452,7 @@ def test_load_inputs_boundary_file(tmp_path):
         incidents=(SourceConfig(path=DATA / "rutland-street-2m.csv"),),
         graph=GraphConfig(osm_file=ROOT / "data" / "osm" / "rutland-2022-07-20.osm.pbf"),
     )
-    inputs = io.load_inputs(cfg)
+    inputs = load.load_inputs(cfg)
     assert inputs.crs == BNG
     assert inputs.incidents.within(inputs.study_area).all()
     assert inputs.reports[0].rejected["outside the study area"] > 0
@@ -494,15 +494,15 @@ def _area_files(tmp_path: Path, lon: float, lat: float, *, schools: bool = True)
 )
 def test_timezone_auto_comes_from_the_area(tmp_path, lon, lat, zone, summer_utc_hour):
     assert AreaConfig().timezone == "auto"
-    inputs = io.load_inputs(_area_files(tmp_path, lon, lat))
+    inputs = load.load_inputs(_area_files(tmp_path, lon, lat))
     assert inputs.timezone == zone
-    inc = inputs.incidents.set_index(io.INCIDENT_ID)
+    inc = inputs.incidents.set_index(load.INCIDENT_ID)
     # the local times of the file are read in the area's zone, not London's
-    assert str(inc[io.OCCURRED_AT].dt.tz) == zone
-    assert inc.loc["i1", io.OCCURRED_AT].hour == 15
-    assert inc.loc["i1", io.OCCURRED_AT].tz_convert("UTC").hour == summer_utc_hour
+    assert str(inc[load.OCCURRED_AT].dt.tz) == zone
+    assert inc.loc["i1", load.OCCURRED_AT].hour == 15
+    assert inc.loc["i1", load.OCCURRED_AT].tz_convert("UTC").hour == summer_utc_hour
     # phase words of other countries map to the phase vocabulary
-    phases = dict(zip(inputs.schools[io.NAME], inputs.schools[io.PHASE], strict=True))
+    phases = dict(zip(inputs.schools[load.NAME], inputs.schools[load.PHASE], strict=True))
     assert phases == {
         "Lincoln Elementary": "primary",
         "Central High": "secondary",
@@ -513,51 +513,51 @@ def test_timezone_auto_comes_from_the_area(tmp_path, lon, lat, zone, summer_utc_
 
 def test_timezone_auto_from_incidents_alone(tmp_path):
     # no schools, no boundary, no OSM file: the incidents place the area (read twice)
-    inputs = io.load_inputs(_area_files(tmp_path, -73.99, 40.73, schools=False))
+    inputs = load.load_inputs(_area_files(tmp_path, -73.99, 40.73, schools=False))
     assert inputs.timezone == "America/New_York"
-    at = inputs.incidents.set_index(io.INCIDENT_ID).loc["i2", io.OCCURRED_AT]
+    at = inputs.incidents.set_index(load.INCIDENT_ID).loc["i2", load.OCCURRED_AT]
     assert (at.hour, at.tz_convert("UTC").hour) == (15, 20)  # January: UTC-5
 
 
 def test_explicit_timezone_wins_over_auto(tmp_path, caplog):
     auto = _area_files(tmp_path, -73.99, 40.73)
-    assert io.load_inputs(auto).timezone == "America/New_York"
+    assert load.load_inputs(auto).timezone == "America/New_York"
     cfg = Config(
         area=AreaConfig(crs="auto", timezone="America/Chicago"),
         schools=auto.schools,
         incidents=auto.incidents,
     )
-    with caplog.at_level("INFO", logger="corridors.io"):
-        inputs = io.load_inputs(cfg)
+    with caplog.at_level("INFO", logger="corridors.load"):
+        inputs = load.load_inputs(cfg)
     assert inputs.timezone == "America/Chicago"
-    assert inputs.incidents[io.OCCURRED_AT].dt.hour.tolist() == [15, 15]
-    assert str(inputs.incidents[io.OCCURRED_AT].dt.tz) == "America/Chicago"
+    assert inputs.incidents[load.OCCURRED_AT].dt.hour.tolist() == [15, 15]
+    assert str(inputs.incidents[load.OCCURRED_AT].dt.tz) == "America/Chicago"
     assert inputs.crs == "EPSG:32618"
     assert not any("Time zone" in r.getMessage() for r in caplog.records)
 
 
 def test_timezone_auto_is_logged(tmp_path, caplog):
-    with caplog.at_level("INFO", logger="corridors.io"):
-        io.load_inputs(_area_files(tmp_path, 2.35, 48.86))
+    with caplog.at_level("INFO", logger="corridors.load"):
+        load.load_inputs(_area_files(tmp_path, 2.35, 48.86))
     assert any("Time zone Europe/Paris" in r.getMessage() for r in caplog.records)
 
 
 def test_timezone_auto_at_sea_or_across_zones_asks_for_it():
     with pytest.raises(ConfigError, match=r"at sea.*set \[area\] timezone"):
-        io.choose_timezone(-30.0, 40.0)
+        load.choose_timezone(-30.0, 40.0)
     # a box across the Central / Mountain time border in Nebraska
     across = r"keep different times \(America/Chicago, America/Denver\).*set \[area\] timezone"
     with pytest.raises(ConfigError, match=across):
-        io.choose_timezone(-101.0, 41.0, box(-102.5, 40.0, -100.0, 42.0))
+        load.choose_timezone(-101.0, 41.0, box(-102.5, 40.0, -100.0, 42.0))
     # same clocks on both sides of a border is no problem (Strasbourg / Kehl)
-    assert io.choose_timezone(7.75, 48.58, box(7.6, 48.5, 7.9, 48.65)) == "Europe/Paris"
+    assert load.choose_timezone(7.75, 48.58, box(7.6, 48.5, 7.9, 48.65)) == "Europe/Paris"
 
 
 def test_timezone_auto_in_great_britain_is_london(tmp_path):
     # the embedded area's config names it; "auto" gives the same there
-    assert io.choose_timezone(-0.72, 52.67) == "Europe/London"
-    assert io.choose_timezone(-4.25, 55.86) == "Europe/London"  # Glasgow
-    assert io.choose_timezone(-6.26, 53.35) == "Europe/Dublin"  # Dublin is not in GB
+    assert load.choose_timezone(-0.72, 52.67) == "Europe/London"
+    assert load.choose_timezone(-4.25, 55.86) == "Europe/London"  # Glasgow
+    assert load.choose_timezone(-6.26, 53.35) == "Europe/Dublin"  # Dublin is not in GB
 
 
 # -- the embedded default area ---------------------------------------------------------------
@@ -565,7 +565,7 @@ def test_timezone_auto_in_great_britain_is_london(tmp_path):
 
 def test_every_embedded_dataset_loads():
     cfg = load_config(ROOT / "data" / "rutland.toml")
-    inputs = io.load_inputs(cfg)
+    inputs = load.load_inputs(cfg)
     assert inputs.crs == BNG and inputs.timezone == "Europe/London"
     _adds_up(inputs.reports)
     kinds = [r.kind for r in inputs.reports]
@@ -578,11 +578,11 @@ def test_every_embedded_dataset_loads():
     assert len(inputs.incidents) == by_kind["incidents"].accepted
     assert len(inputs.rejects) == sum(sum(r.rejected.values()) for r in inputs.reports)
     assert inputs.schools.within(inputs.study_area).all()
-    assert inputs.incidents[io.INCIDENT_ID].is_unique
+    assert inputs.incidents[load.INCIDENT_ID].is_unique
     assert by_kind["incidents"].sha256 and len(by_kind["incidents"].sha256) == 64
     for frame in (inputs.schools, inputs.hubs, inputs.incidents):
         assert frame.crs.to_string() == BNG
-    table = io.summarise(inputs.reports)
+    table = load.summarise(inputs.reports)
     assert table.splitlines()[-1].split()[:2] == [
         "total",
         f"{sum(r.read for r in inputs.reports):,}",
@@ -615,46 +615,46 @@ def test_every_embedded_dataset_loads():
 )
 def test_unusable_files(name, fmt, message):
     with pytest.raises(InputDataError, match=message) as err:
-        io.load_incidents(SourceConfig(path=BAD / name, format=fmt), crs=BNG)
+        load.load_incidents(SourceConfig(path=BAD / name, format=fmt), crs=BNG)
     assert "\n" not in str(err.value)
 
 
 def test_cp1252_with_encoding_set_loads():
-    inc, reports, _ = io.load_incidents(
+    inc, reports, _ = load.load_incidents(
         SourceConfig(path=BAD / "cp1252.csv", encoding="cp1252"), crs=BNG
     )
-    assert reports[0].accepted == 5 and "St Mary\u2019s" in inc[io.LOCATION].iloc[0]
+    assert reports[0].accepted == 5 and "St Mary\u2019s" in inc[load.LOCATION].iloc[0]
 
 
 def test_missing_column_sniffed_as_police_file():
     # without the format the header still looks like a police file: same clear message
     with pytest.raises(InputDataError, match=r"missing-column.csv: missing column 'Longitude'"):
-        io.load_incidents(SourceConfig(path=BAD / "missing-column.csv"), crs=BNG)
+        load.load_incidents(SourceConfig(path=BAD / "missing-column.csv"), crs=BNG)
 
 
 def test_wrong_kind_and_bad_geo_file(tmp_path):
     with pytest.raises(
         InputDataError, match=r"gias-fixture.csv: format 'gias' cannot give incidents"
     ):
-        io.load_incidents(SourceConfig(path=DATA / "gias-fixture.csv"), crs=BNG)
+        load.load_incidents(SourceConfig(path=DATA / "gias-fixture.csv"), crs=BNG)
     bad = _csv(tmp_path / "x.geojson", "{not json")
     with pytest.raises(InputDataError, match=r"x.geojson: cannot read as geojson"):
-        io.load_schools(SourceConfig(path=bad), crs=BNG)
+        load.load_schools(SourceConfig(path=bad), crs=BNG)
     with pytest.raises(InputDataError, match=r"folder holds no data.police.uk files"):
-        io.load_incidents(SourceConfig(path=tmp_path), crs=BNG)
+        load.load_incidents(SourceConfig(path=tmp_path), crs=BNG)
 
 
 # -- outputs --------------------------------------------------------------------------------
 
 
 def test_write_rejects_and_summary(tmp_path):
-    _, reports, rejects = io.load_incidents(SourceConfig(path=DATA / "city-of-london"), crs=BNG)
-    path = io.write_rejects(rejects, tmp_path / "out" / "rejects.csv")
+    _, reports, rejects = load.load_incidents(SourceConfig(path=DATA / "city-of-london"), crs=BNG)
+    path = load.write_rejects(rejects, tmp_path / "out" / "rejects.csv")
     back = pd.read_csv(path, dtype=str, keep_default_na=False)
-    assert list(back.columns) == list(io.REJECT_COLUMNS)
+    assert list(back.columns) == list(load.REJECT_COLUMNS)
     assert len(back) == 21
     assert not list((tmp_path / "out").glob(".*"))  # no temporary file left
-    text = io.summarise(reports)
+    text = load.summarise(reports)
     assert "missing coordinates: 15; duplicate ID: 6" in text
     assert text.splitlines()[-1].split() == ["total", "148", "127", "21"]
 
@@ -673,10 +673,10 @@ def test_rejects_csv_neutralises_formula_ids(tmp_path):
         for crime_id in (evil, evil, "+1"):  # the second copy of the id is rejected
             writer.writerow([crime_id, *row[1:]])
         writer.writerow(["+2", *row[1:4], "-0.66", "", *row[6:]])  # no latitude
-    inc, reports, rejects = io.load_incidents(SourceConfig(path=tmp_path), crs=BNG)
+    inc, reports, rejects = load.load_incidents(SourceConfig(path=tmp_path), crs=BNG)
     assert reports[0].format == "police-street" and len(inc) == 2
     assert rejects["value"].tolist() == [evil, "-0.66,"]
-    path = io.write_rejects(rejects, tmp_path / "out" / "rejects.csv")
+    path = load.write_rejects(rejects, tmp_path / "out" / "rejects.csv")
     with open(path, encoding="utf-8", newline="") as fh:
         cells = [row for row in csv.reader(fh)]
     assert cells[1][-1] == "'" + evil  # a spreadsheet shows it as text, it does not run it
@@ -715,7 +715,7 @@ label = "city"
     )
     cfg = load_config(cfg_path)
     assert cfg.schools[0].geocode == d / "edubase-geocodes.csv"
-    inputs = io.load_inputs(cfg)
+    inputs = load.load_inputs(cfg)
     _adds_up(inputs.reports)
     assert [r.name for r in inputs.reports] == ["edubase-schools", "hubs", "city"]
     assert inputs.reports[2].files == 3
@@ -739,19 +739,19 @@ def _rutland_with_months(tmp_path: Path, months: dict[str, str], name: str) -> P
 def test_police_file_resaved_by_a_spreadsheet(tmp_path):
     raw = SPREADSHEET.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and b",Feb-25," in raw and b"\r\n" in raw
-    inc, reports, rejects = io.load_incidents(SourceConfig(path=SPREADSHEET), crs=BNG)
+    inc, reports, rejects = load.load_incidents(SourceConfig(path=SPREADSHEET), crs=BNG)
     (rep,) = reports
     assert rep.format == "police-street" and rejects.empty
     assert rep.read == rep.accepted == len(inc) == 124
-    assert set(inc[io.MONTH]) == {"2025-02"}
+    assert set(inc[load.MONTH]) == {"2025-02"}
     note = "124 'Month' values normalised to YYYY-MM from the forms spreadsheets write"
     assert rep.notes == (f"{note} (e.g. 'Feb-25')",)
-    assert f"Note: 2025-02-metropolitan-street-hackney: {note}" in io.summarise(reports)
+    assert f"Note: 2025-02-metropolitan-street-hackney: {note}" in load.summarise(reports)
     # date_format, when given, is honoured
-    inc, reports, _ = io.load_incidents(
+    inc, reports, _ = load.load_incidents(
         SourceConfig(path=SPREADSHEET, format="police-street", date_format="%b-%y"), crs=BNG
     )
-    assert reports[0].accepted == 124 and set(inc[io.MONTH]) == {"2025-02"}
+    assert reports[0].accepted == 124 and set(inc[load.MONTH]) == {"2025-02"}
     # what `corridors validate --incidents FILE --format police-street` prints
     from click.testing import CliRunner
 
@@ -782,9 +782,9 @@ def test_police_file_resaved_by_a_spreadsheet(tmp_path):
 )
 def test_police_months_in_the_forms_spreadsheets_write(tmp_path, rutland_2m, june, july):
     path = _rutland_with_months(tmp_path, {"2022-06": june, "2022-07": july}, "m-street.csv")
-    inc, reports, rejects = io.load_incidents(SourceConfig(path=path), crs=BNG)
+    inc, reports, rejects = load.load_incidents(SourceConfig(path=path), crs=BNG)
     assert rejects.empty and reports[0].accepted == 394
-    assert inc[io.MONTH].tolist() == rutland_2m[0][io.MONTH].tolist()
+    assert inc[load.MONTH].tolist() == rutland_2m[0][load.MONTH].tolist()
     assert reports[0].notes[0].startswith("394 'Month' values normalised to YYYY-MM")
     assert rutland_2m[1][0].notes == ()  # YYYY-MM as published: nothing to say
 
@@ -793,20 +793,20 @@ def test_date_format_is_honoured_for_every_date_column(tmp_path):
     # a form only date_format reads
     path = _rutland_with_months(tmp_path, {"2022-06": "2022 06", "2022-07": "2022 07"}, "f.csv")
     src = SourceConfig(path=path, format="police-street")
-    _, reports, rejects = io.load_incidents(src, crs=BNG)
+    _, reports, rejects = load.load_incidents(src, crs=BNG)
     assert reports[0].accepted == 0 and set(rejects["reason"]) == {"unparseable month"}
     src = SourceConfig(path=path, format="police-street", date_format="%Y %m")
-    inc, reports, _ = io.load_incidents(src, crs=BNG)
-    assert reports[0].accepted == 394 and set(inc[io.MONTH]) == {"2022-06", "2022-07"}
+    inc, reports, _ = load.load_incidents(src, crs=BNG)
+    assert reports[0].accepted == 394 and set(inc[load.MONTH]) == {"2022-06", "2022-07"}
     # a month column of any CSV
     text = "offence,month,lat,lon\nTheft,2024 05,52.67,-0.72\n"
     src = SourceConfig(path=_csv(tmp_path / "m.csv", text), date_format="%Y %m")
-    assert io.load_incidents(src, crs=BNG)[0][io.MONTH].tolist() == ["2024-05"]
+    assert load.load_incidents(src, crs=BNG)[0][load.MONTH].tolist() == ["2024-05"]
     # a date column
     text = "offence,date,time,lat,lon\nTheft,07.05.24,15:10,52.67,-0.72\n"
     src = SourceConfig(path=_csv(tmp_path / "d.csv", text), date_format="%d.%m.%y")
-    inc = io.load_incidents(src, crs=BNG)[0]
-    assert inc[io.OCCURRED_AT].tolist() == [pd.Timestamp("2024-05-07 15:10", tz="Europe/London")]
+    inc = load.load_incidents(src, crs=BNG)[0]
+    assert inc[load.OCCURRED_AT].tolist() == [pd.Timestamp("2024-05-07 15:10", tz="Europe/London")]
     # stop and search re-saved with day-first dates: still UTC, as published
     header = (DATA / "hackney-stop-search.csv").read_text(encoding="utf-8").splitlines()[0]
     row = "Person search,01/06/2016 02:10,False,,51.55,-0.05,Male,25-34,x,x,law,Firearms,none,,"
@@ -815,8 +815,8 @@ def test_date_format_is_honoured_for_every_date_column(tmp_path):
         format="police-stop-search",
         date_format="%d/%m/%Y %H:%M",
     )
-    inc = io.load_incidents(src, crs=BNG)[0]
-    assert inc[io.OCCURRED_AT].tolist() == [pd.Timestamp("2016-06-01 03:10", tz="Europe/London")]
+    inc = load.load_incidents(src, crs=BNG)[0]
+    assert inc[load.OCCURRED_AT].tolist() == [pd.Timestamp("2016-06-01 03:10", tz="Europe/London")]
 
 
 def test_separate_year_month_day_hour_minute_columns(tmp_path):
@@ -833,15 +833,15 @@ def test_separate_year_month_day_hour_minute_columns(tmp_path):
     path = _csv(tmp_path / "ymd.csv", text)
     parts = {"year": "YEAR", "month": "MONTH", "day": "DAY", "hour": "HOUR", "minute": "MINUTE"}
     src = SourceConfig(path=path, columns={"id": "REF", "offence": "TYPE", **parts})
-    inc, reports, rejects = io.load_incidents(src, crs=BNG)
+    inc, reports, rejects = load.load_incidents(src, crs=BNG)
     _adds_up(reports)
     ldn = "Europe/London"
-    got = dict(zip(inc[io.INCIDENT_ID], inc[io.OCCURRED_AT], strict=True))
+    got = dict(zip(inc[load.INCIDENT_ID], inc[load.OCCURRED_AT], strict=True))
     assert got["1"] == pd.Timestamp("2024-05-07 15:30", tz=ldn)
     assert got["2"] == pd.Timestamp("2024-06-08 16:05", tz=ldn)
     # 01:30 on 27 October happens twice: the first (BST) one, as for date + time columns
     assert got["3"].tz_convert("UTC") == pd.Timestamp("2024-10-27 00:30", tz="UTC")
-    assert inc[io.TIME_KNOWN].all() and inc[io.MONTH].tolist() == ["2024-05", "2024-06", "2024-10"]
+    assert inc[load.TIME_KNOWN].all() and inc[load.MONTH].tolist() == ["2024-05", "2024-06", "2024-10"]
     why = {r.line: (r.column, r.reason, r.value) for r in rejects.itertuples()}
     assert why == {
         5: ("MONTH", "unparseable month", "13"),
@@ -853,23 +853,23 @@ def test_separate_year_month_day_hour_minute_columns(tmp_path):
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     frame.drop(columns=["HOUR", "MINUTE"]).to_csv(tmp_path / "ymd-day.csv", index=False)
     src = SourceConfig(path=tmp_path / "ymd-day.csv", columns={"id": "REF", "offence": "TYPE"})
-    inc, _, _ = io.load_incidents(src, crs=BNG)  # Year, Month, Day found by their names
-    assert not inc[io.TIME_KNOWN].any() and inc[io.OCCURRED_AT].isna().all()
-    assert inc[io.INCIDENT_ID].tolist() == ["1", "2", "3", "6"]
-    assert inc[io.MONTH].tolist() == ["2024-05", "2024-06", "2024-10", "2024-02"]
+    inc, _, _ = load.load_incidents(src, crs=BNG)  # Year, Month, Day found by their names
+    assert not inc[load.TIME_KNOWN].any() and inc[load.OCCURRED_AT].isna().all()
+    assert inc[load.INCIDENT_ID].tolist() == ["1", "2", "3", "6"]
+    assert inc[load.MONTH].tolist() == ["2024-05", "2024-06", "2024-10", "2024-02"]
     # no day: month only
     frame.drop(columns=["DAY", "HOUR", "MINUTE"]).to_csv(tmp_path / "ym.csv", index=False)
     src = SourceConfig(path=tmp_path / "ym.csv", columns={"id": "REF", "offence": "TYPE"})
-    inc, _, rejects = io.load_incidents(src, crs=BNG)
-    assert inc[io.MONTH].tolist() == ["2024-05", "2024-06", "2024-10", "2024-02", "2024-02"]
-    assert not inc[io.TIME_KNOWN].any() and rejects["line"].tolist() == [5, 8]
+    inc, _, rejects = load.load_incidents(src, crs=BNG)
+    assert inc[load.MONTH].tolist() == ["2024-05", "2024-06", "2024-10", "2024-02", "2024-02"]
+    assert not inc[load.TIME_KNOWN].any() and rejects["line"].tolist() == [5, 8]
     src = SourceConfig(path=tmp_path / "ym.csv", columns={"offence": "TYPE", "hour": "REF"})
     with pytest.raises(InputDataError, match=r"ym.csv: columns.hour needs the day of the month"):
-        io.load_incidents(src, crs=BNG)
+        load.load_incidents(src, crs=BNG)
     # an hour without minutes is on the hour
     text = "Year,Month,Day,Hour,Offence,Lat,Lon\n2024,5,7,15,Robbery,52.67,-0.72\n"
-    inc, _, _ = io.load_incidents(SourceConfig(path=_csv(tmp_path / "h.csv", text)), crs=BNG)
-    assert inc[io.OCCURRED_AT].tolist() == [pd.Timestamp("2024-05-07 15:00", tz=ldn)]
+    inc, _, _ = load.load_incidents(SourceConfig(path=_csv(tmp_path / "h.csv", text)), crs=BNG)
+    assert inc[load.OCCURRED_AT].tolist() == [pd.Timestamp("2024-05-07 15:00", tz=ldn)]
 
 
 def test_year_month_day_keys_in_a_config_file(tmp_path):
@@ -879,8 +879,8 @@ def test_year_month_day_keys_in_a_config_file(tmp_path):
         'columns = { year = "Y", month = "M", day = "D", offence = "What" }\n',
         encoding="utf-8",
     )
-    inputs = io.load_inputs(load_config(tmp_path / "area.toml"))
-    assert inputs.incidents[io.MONTH].tolist() == ["2024-05"]
+    inputs = load.load_inputs(load_config(tmp_path / "area.toml"))
+    assert inputs.incidents[load.MONTH].tolist() == ["2024-05"]
 
 
 def test_a_year_is_never_read_as_a_date(tmp_path):
@@ -892,11 +892,11 @@ def test_a_year_is_never_read_as_a_date(tmp_path):
         match=r"^y.csv: column 'YEAR' \(columns.date\) holds years only \(e.g. '2024'\), not "
         r'dates; map the parts instead: columns = \{ year = "YEAR", month = ',
     ):
-        io.load_incidents(src, crs=BNG)
+        load.load_incidents(src, crs=BNG)
     # one year (or year and month) among dates is a bad date, not 1 January
     text = "date,offence,lat,lon\n2024-05-07,Theft,52.67,-0.72\n2024,Theft,52.67,-0.72\n"
     text += "2024-05,Theft,52.67,-0.72\n"
-    inc, _, rejects = io.load_incidents(SourceConfig(path=_csv(tmp_path / "d.csv", text)), crs=BNG)
+    inc, _, rejects = load.load_incidents(SourceConfig(path=_csv(tmp_path / "d.csv", text)), crs=BNG)
     assert len(inc) == 1 and rejects["value"].tolist() == ["2024", "2024-05"]
     assert set(rejects["reason"]) == {"unparseable date"}
 
@@ -906,23 +906,23 @@ def test_dates_that_look_wrongly_mapped_warn(tmp_path):
     path = _csv(tmp_path / "same.csv", "id,reported,offence,lat,lon\n" + rows)
     src = SourceConfig(path=path, columns={"date": "reported"})
     msg = r"same: all 6 dates from 'reported' are the same day \(2024-01-01\)"
-    with pytest.warns(io.DateMappingWarning, match=msg) as caught:
-        _, reports, _ = io.load_incidents(src, crs=BNG)
+    with pytest.warns(load.DateMappingWarning, match=msg) as caught:
+        _, reports, _ = load.load_incidents(src, crs=BNG)
     assert [w.filename for w in caught] == [__file__]  # the caller's line
     assert any("are the same day" in note for note in reports[0].notes)
-    with pytest.warns(io.DateMappingWarning, match=msg) as caught:
-        inputs = io.load_inputs(Config(area=AreaConfig(crs=BNG), incidents=(src,)))
+    with pytest.warns(load.DateMappingWarning, match=msg) as caught:
+        inputs = load.load_inputs(Config(area=AreaConfig(crs=BNG), incidents=(src,)))
     assert [w.filename for w in caught] == [__file__]
-    assert "Note: same: all 6 dates" in io.summarise(inputs.reports)
+    assert "Note: same: all 6 dates" in load.summarise(inputs.reports)
     # every time at midnight: a date column read as date and time
     rows = "".join(f"{i},2024-01-{i + 1:02d} 00:00,Robbery,52.67,-0.72\n" for i in range(6))
     path = _csv(tmp_path / "midnight.csv", "id,datetime,offence,lat,lon\n" + rows)
-    with pytest.warns(io.DateMappingWarning, match=r"every one of the 6 times .* is midnight"):
-        io.load_incidents(SourceConfig(path=path), crs=BNG)
+    with pytest.warns(load.DateMappingWarning, match=r"every one of the 6 times .* is midnight"):
+        load.load_incidents(SourceConfig(path=path), crs=BNG)
     # a few rows are no evidence
     rows = "".join(f"{i},2024-01-01 00:00,Robbery,52.67,-0.72\n" for i in range(4))
     path = _csv(tmp_path / "few.csv", "id,datetime,offence,lat,lon\n" + rows)
-    assert io.load_incidents(SourceConfig(path=path), crs=BNG)[1][0].notes == ()
+    assert load.load_incidents(SourceConfig(path=path), crs=BNG)[1][0].notes == ()
 
 
 def test_dates_before_1990_or_after_the_planned_week_are_rejected(tmp_path):
@@ -934,11 +934,11 @@ def test_dates_before_1990_or_after_the_planned_week_are_rejected(tmp_path):
     ]
     path = _csv(tmp_path / "range-street.csv", "\n".join([header, *rows]) + "\n")
     # the planned week 2022-W47 (21-27 November): November overlaps it, December is after it
-    inc, reports, rejects = io.load_incidents(
+    inc, reports, rejects = load.load_incidents(
         SourceConfig(path=path), crs=BNG, week_start=dt.date(2022, 11, 21)
     )
     _adds_up(reports)
-    assert inc[io.MONTH].tolist() == ["1990-01", "2022-11"]
+    assert inc[load.MONTH].tolist() == ["1990-01", "2022-11"]
     late = "date after the planned week"
     assert dict(zip(rejects["value"], rejects["reason"], strict=True)) == {
         "0001-01": "date before 1990", "1989-12": "date before 1990", "2022-12": late,
@@ -947,23 +947,23 @@ def test_dates_before_1990_or_after_the_planned_week_are_rejected(tmp_path):
     assert rejects["line"].tolist() == [2, 3, 6, 7, 8]
     assert set(rejects["column"]) == {"Month"} and set(rejects["file"]) == {"range-street.csv"}
     # no week known (validate of files): after today
-    _, reports, _ = io.load_incidents(SourceConfig(path=path), crs=BNG)
+    _, reports, _ = load.load_incidents(SourceConfig(path=path), crs=BNG)
     assert reports[0].rejected == {"date before 1990": 2, "date in the future": 2}
     # a config: its planned week; "current" (validate): today
     cfg = Config(area=AreaConfig(crs=BNG, week="2022-W47"), incidents=(SourceConfig(path=path),))
-    assert io.load_inputs(cfg).reports[0].rejected == {"date before 1990": 2, late: 3}
+    assert load.load_inputs(cfg).reports[0].rejected == {"date before 1990": 2, late: 3}
     cfg = Config(area=AreaConfig(crs=BNG), incidents=(SourceConfig(path=path),))
-    assert io.load_inputs(cfg).reports[0].rejected["date in the future"] == 2
+    assert load.load_inputs(cfg).reports[0].rejected["date in the future"] == 2
     # dates and times of any CSV
     text = (
         "id,date,time,offence,lat,lon\n1,0001-01-01,15:00,Theft,52.67,-0.72\n"
         "2,31/12/1989,15:00,Theft,52.67,-0.72\n3,2022-11-27,23:59,Theft,52.67,-0.72\n"
         "4,2022-11-28,00:30,Theft,52.67,-0.72\n5,9999-12-31,15:00,Theft,52.67,-0.72\n"
     )
-    inc, _, rejects = io.load_incidents(
+    inc, _, rejects = load.load_incidents(
         SourceConfig(path=_csv(tmp_path / "d.csv", text)), crs=BNG, week_start=dt.date(2022, 11, 21)
     )
-    assert inc[io.INCIDENT_ID].tolist() == ["3"]
+    assert inc[load.INCIDENT_ID].tolist() == ["3"]
     assert rejects["reason"].tolist() == ["date before 1990"] * 2 + [late] * 2
     shown = ["0001-01-01", "31/12/1989", "2022-11-28 00:30", "9999-12-31"]
     assert rejects["value"].tolist() == shown
@@ -995,21 +995,21 @@ def test_swapped_longitude_and_latitude_are_refused(tmp_path, rutland_2m):
         r"inside it with longitude and latitude exchanged: the columns 'Longitude' \(read as "
         r"longitude\) and 'Latitude' \(read as latitude\) look swapped; " + fix,
     ):
-        io.load_inputs(cfg)
+        load.load_inputs(cfg)
     # the OSM file's bounds
     osm_file = ROOT / "data" / "osm" / "rutland-2022-07-20.osm.pbf"
     cfg = dataclasses.replace(cfg, graph=GraphConfig(osm_file=osm_file))
     with pytest.raises(InputDataError, match=r"outside the bounds of rutland-2022-07-20\.osm\.pbf"):
-        io.load_inputs(cfg)
+        load.load_inputs(cfg)
     # the fix the message names
     fixed = SourceConfig(path=path, columns={"lon": "Latitude", "lat": "Longitude"})
-    inputs = io.load_inputs(dataclasses.replace(cfg, incidents=(fixed,)))
+    inputs = load.load_inputs(dataclasses.replace(cfg, incidents=(fixed,)))
     assert inputs.reports[0].accepted == 394 and inputs.crs == BNG
     assert inputs.incidents.geometry.equals(rutland_2m[0].geometry)
     # latitudes out of range that are longitudes (San Francisco): no reference needed
     text = "offence,month,lat,lon\n" + "Theft,2024-05,-122.42,37.77\n" * 3
     with pytest.raises(InputDataError, match=r"sf.csv: 3 of 3 located rows lie outside the valid"):
-        io.load_incidents(SourceConfig(path=_csv(tmp_path / "sf.csv", text)), crs="EPSG:32610")
+        load.load_incidents(SourceConfig(path=_csv(tmp_path / "sf.csv", text)), crs="EPSG:32610")
 
 
 def test_a_few_swapped_rows_are_rejected_one_by_one(tmp_path):
@@ -1017,14 +1017,14 @@ def test_a_few_swapped_rows_are_rejected_one_by_one(tmp_path):
         DATA / "rutland-street-2m.csv", tmp_path / "few-street.csv", "Longitude", "Latitude",
         rows=[0, 1, 2],
     )  # fmt: skip
-    inc, reports, rejects = io.load_incidents(SourceConfig(path=path), crs=BNG)
+    inc, reports, rejects = load.load_incidents(SourceConfig(path=path), crs=BNG)
     _adds_up(reports)
     assert reports[0].rejected == {"lat/lon look swapped": 3} and len(inc) == 391
     assert rejects["line"].tolist() == [2, 3, 4]
     assert set(rejects["column"]) == {"Longitude/Latitude"}
     # a latitude out of range that is a valid longitude
     text = "offence,month,lat,lon\nTheft,2024-05,52.67,-0.72\nTheft,2024-05,-122.42,37.77\n"
-    _, reports, _ = io.load_incidents(SourceConfig(path=_csv(tmp_path / "r.csv", text)), crs=BNG)
+    _, reports, _ = load.load_incidents(SourceConfig(path=_csv(tmp_path / "r.csv", text)), crs=BNG)
     assert reports[0].rejected == {"lat/lon look swapped": 1}
 
 
@@ -1046,9 +1046,9 @@ def test_swapped_easting_and_northing_are_refused(tmp_path):
         r'columns = \{ x = "Northing", y = "Easting" \} in the source; if the numbers are not '
         r"in EPSG:27700, set the source's crs instead \(--crs on the command line\)$",
     ):
-        io.load_inputs(cfg)
+        load.load_inputs(cfg)
     fixed = SourceConfig(path=path, format="gias", columns={"x": "Northing", "y": "Easting"})
-    inputs = io.load_inputs(dataclasses.replace(cfg, schools=(fixed,)))
+    inputs = load.load_inputs(dataclasses.replace(cfg, schools=(fixed,)))
     assert inputs.reports[0].accepted == 7
     assert inputs.reports[0].rejected == {"closed school": 2, "missing coordinates": 1}
     assert inputs.schools.within(inputs.study_area).all()
@@ -1067,9 +1067,9 @@ def test_a_stray_school_never_breaks_the_study_area(tmp_path, x, y, reason):
         f"2,B,Secondary,487000,309500\n3,C,Secondary,485000,307500\n4,D,Secondary,{x},{y}\n"
     )
     src = SourceConfig(path=_csv(tmp_path / "s.csv", text), crs=BNG)
-    inputs = io.load_inputs(Config(area=AreaConfig(crs="auto", buffer_m=500), schools=(src,)))
+    inputs = load.load_inputs(Config(area=AreaConfig(crs="auto", buffer_m=500), schools=(src,)))
     assert inputs.crs == BNG
-    assert sorted(inputs.schools[io.SCHOOL_ID]) == ["1", "2", "3"]
+    assert sorted(inputs.schools[load.SCHOOL_ID]) == ["1", "2", "3"]
     assert inputs.rejects[["line", "reason"]].values.tolist() == [[5, reason]]
     assert inputs.study_area.bounds == pytest.approx((484_500, 307_000, 487_500, 310_000))
 
@@ -1081,8 +1081,8 @@ def test_infinite_or_absurd_coordinates_are_row_rejects(tmp_path):
         "6,F,Secondary,1e308,1e308\n"
     )
     src = SourceConfig(path=_csv(tmp_path / "s.csv", text), crs=BNG)
-    inputs = io.load_inputs(Config(area=AreaConfig(crs="auto"), schools=(src,)))
-    assert inputs.crs == BNG and inputs.schools[io.SCHOOL_ID].tolist() == ["1"]
+    inputs = load.load_inputs(Config(area=AreaConfig(crs="auto"), schools=(src,)))
+    assert inputs.crs == BNG and inputs.schools[load.SCHOOL_ID].tolist() == ["1"]
     why = dict(zip(inputs.rejects["line"], inputs.rejects["reason"], strict=True))
     assert why == {
         3: "coordinates out of range for the CRS",
@@ -1093,7 +1093,7 @@ def test_infinite_or_absurd_coordinates_are_row_rejects(tmp_path):
     }
     text = "offence,month,lat,lon\nTheft,2024-05,52.67,-0.72\nTheft,2024-05,1e20,-0.72\n"
     src = SourceConfig(path=_csv(tmp_path / "i.csv", text))
-    inc, reports, _ = io.load_incidents(src, crs="auto")
+    inc, reports, _ = load.load_incidents(src, crs="auto")
     assert len(inc) == 1 and reports[0].rejected == {"coordinates out of range for the CRS": 1}
 
 
@@ -1112,7 +1112,7 @@ _COORDS = [
 ]
 
 
-@pytest.mark.filterwarnings("ignore::corridors.io.DateMappingWarning")  # all one day: suspect
+@pytest.mark.filterwarnings("ignore::corridors.load.DateMappingWarning")  # all one day: suspect
 @settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -1137,17 +1137,17 @@ def test_property_read_is_accepted_plus_rejected(tmp_path, rows):
         writer.writerow(["id", "date", "time", "offence", "lat", "lon"])
         for rid, day, clock, offence, (lat, lon) in rows:
             writer.writerow([rid, day, clock, offence, lat, lon])
-    inc, reports, rejects = io.load_incidents(
+    inc, reports, rejects = load.load_incidents(
         SourceConfig(path=path), crs=BNG, study_area=box(480_000, 290_000, 510_000, 320_000)
     )
     (rep,) = reports
     assert rep.read == len(rows) == rep.accepted + len(rejects)
     assert rep.accepted == len(inc)
     assert sum(rep.rejected.values()) == len(rejects)
-    lines = sorted([*inc[io.SOURCE_LINE], *rejects["line"]])
+    lines = sorted([*inc[load.SOURCE_LINE], *rejects["line"]])
     assert lines == list(range(2, len(rows) + 2))  # every line once, accepted or rejected
-    assert inc[io.INCIDENT_ID].is_unique
-    assert inc[io.OCCURRED_AT].notna().all()
+    assert inc[load.INCIDENT_ID].is_unique
+    assert inc[load.OCCURRED_AT].notna().all()
 
 
 def test_a_header_only_file_says_read_0_not_a_crs_problem(tmp_path):
@@ -1155,7 +1155,7 @@ def test_a_header_only_file_says_read_0_not_a_crs_problem(tmp_path):
     path.write_text("Crime ID,Month,Longitude,Latitude,Crime type\n")
     cfg = Config(incidents=(SourceConfig(path=path, format="police-street"),))
     with pytest.raises(InputDataError, match="read 0 rows: the file holds no incidents"):
-        io.load_inputs(cfg)
+        load.load_inputs(cfg)
 
 
 def test_utf16_declared_for_a_utf8_file_is_a_clean_error(tmp_path):
@@ -1169,4 +1169,4 @@ def test_utf16_declared_for_a_utf8_file_is_a_clean_error(tmp_path):
         columns={"id": "id", "date": "date", "x": "x", "y": "y"},
     )
     with pytest.raises(InputDataError, match="cannot be read as utf-16"):
-        io.load_inputs(Config(incidents=(source,)))
+        load.load_inputs(Config(incidents=(source,)))

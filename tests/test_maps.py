@@ -26,7 +26,7 @@ from corridors.config import MapConfig
 from corridors.errors import ConfigError, CorridorsError
 from corridors.graph import StreetGraph
 from corridors.hotspots import Hotspots
-from corridors.io import Inputs, SourceReport
+from corridors.load import Inputs, SourceReport
 from corridors.roster import Roster
 from corridors.routes import Corridors
 

@@ -29,7 +29,7 @@ from shapely.geometry import LineString, Point, box
 from corridors import maps
 from corridors.config import MapConfig, RosterConfig
 from corridors.hotspots import Hotspots
-from corridors.io import Inputs
+from corridors.load import Inputs
 from corridors.roster import Roster, make_roster, staff_from_records, write_roster_exports
 from corridors.routes import Corridors
 

@@ -1,4 +1,4 @@
-"""Tests for corridors.osm: schools and hubs from OSM files, offline."""
+"""Tests for corridors.load.osm: schools and hubs from OSM files, offline."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from shapely.geometry import Point
 
 from corridors.errors import InputDataError
-from corridors.osm import (
+from corridors.load.osm import (
     guess_phase,
     normalise_phase,
     osm_bounds,

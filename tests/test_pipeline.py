@@ -404,18 +404,18 @@ def test_plan_stops_when_every_staff_row_is_rejected(tmp_path, rutland_cfg):
 def test_no_incident_in_the_after_school_window_is_named(rutland_cfg):
     from shapely.geometry import Point, box
 
-    from corridors import io
+    from corridors import load
 
     times = pd.to_datetime(["2022-10-03 09:30", "2022-10-08 16:00"]).tz_localize("Europe/London")
     incidents = gpd.GeoDataFrame(
         {
-            io.INCIDENT_ID: ["a", "b"], io.OFFENCE: "Robbery", io.MONTH: "2022-10",
-            io.OCCURRED_AT: times, io.TIME_KNOWN: True,  # a Monday morning, a Saturday
+            load.INCIDENT_ID: ["a", "b"], load.OFFENCE: "Robbery", load.MONTH: "2022-10",
+            load.OCCURRED_AT: times, load.TIME_KNOWN: True,  # a Monday morning, a Saturday
         },
         geometry=[Point(485_000, 308_000)] * 2, crs="EPSG:27700",
     )  # fmt: skip
     empty = incidents.iloc[0:0]
-    inputs = io.Inputs(
+    inputs = load.Inputs(
         "EPSG:27700", "Europe/London", box(0, 0, 1, 1), empty, empty, incidents, (), pd.DataFrame()
     )
     with pytest.raises(
@@ -424,5 +424,5 @@ def test_no_incident_in_the_after_school_window_is_named(rutland_cfg):
         r"\(Mon,Tue,Wed,Thu,Fri 15:00-18:00\); check \[hotspots\] window_start",
     ):
         pipeline.check_usable_incidents(rutland_cfg, inputs)
-    inputs = dataclasses.replace(inputs, incidents=incidents.assign(**{io.TIME_KNOWN: False}))
+    inputs = dataclasses.replace(inputs, incidents=incidents.assign(**{load.TIME_KNOWN: False}))
     assert pipeline.check_usable_incidents(rutland_cfg, inputs) == 2  # month-only: usable

@@ -20,7 +20,7 @@ from shapely.geometry import LineString
 
 from corridors.config import RosterConfig, config_from_dict
 from corridors.errors import ConfigError, InputDataError
-from corridors.io import REJECT_COLUMNS
+from corridors.load import REJECT_COLUMNS
 from corridors.roster import (
     AGENCIES,
     Roster,

@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point
 
-from corridors import graph, io, osm, routes
+from corridors import graph, load, routes
+from corridors.load import osm
 from corridors.config import GraphConfig, RouteConfig
 from corridors.errors import ConfigError, EmptyResultError
 from corridors.hotspots import Hotspots
@@ -36,8 +37,8 @@ E0, N0 = 450_000.0, 250_000.0  # origin of the tiny grid (British National Grid)
 # -- helpers --------------------------------------------------------------------------------
 
 
-def _inputs(schools, hubs, incidents) -> io.Inputs:
-    return io.Inputs(CRS, TZ, None, schools, hubs, incidents, (), pd.DataFrame())
+def _inputs(schools, hubs, incidents) -> load.Inputs:
+    return load.Inputs(CRS, TZ, None, schools, hubs, incidents, (), pd.DataFrame())
 
 
 def _incidents(points, *, times=None, months=None, offence="Violence and sexual offences"):
@@ -52,11 +53,11 @@ def _incidents(points, *, times=None, months=None, offence="Violence and sexual 
         month = pd.Series(months if months is not None else ["2022-09"] * n)
     return gpd.GeoDataFrame(
         {
-            io.INCIDENT_ID: [f"t:{i}" for i in range(n)],
-            io.OFFENCE: offence,
-            io.MONTH: month.to_numpy(),
-            io.OCCURRED_AT: occurred.to_numpy(),
-            io.TIME_KNOWN: known,
+            load.INCIDENT_ID: [f"t:{i}" for i in range(n)],
+            load.OFFENCE: offence,
+            load.MONTH: month.to_numpy(),
+            load.OCCURRED_AT: occurred.to_numpy(),
+            load.TIME_KNOWN: known,
         },
         geometry=list(points),
         crs=CRS,
@@ -65,16 +66,16 @@ def _incidents(points, *, times=None, months=None, offence="Violence and sexual 
 
 def _empty_hubs() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {io.HUB_ID: pd.Series(dtype=str), io.NAME: pd.Series(dtype=str),
-         io.KIND: pd.Series(dtype=str)},
+        {load.HUB_ID: pd.Series(dtype=str), load.NAME: pd.Series(dtype=str),
+         load.KIND: pd.Series(dtype=str)},
         geometry=gpd.GeoSeries([], crs=CRS),
     )
 
 
 def _schools(rows) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {io.SCHOOL_ID: [r[0] for r in rows], io.NAME: [r[1] for r in rows],
-         io.PHASE: [r[2] for r in rows]},
+        {load.SCHOOL_ID: [r[0] for r in rows], load.NAME: [r[1] for r in rows],
+         load.PHASE: [r[2] for r in rows]},
         geometry=[Point(r[3]) for r in rows],
         crs=CRS,
     )
@@ -117,8 +118,8 @@ def tiny_street(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def tiny_inputs():
-    schools = osm.read_osm_schools(TINY).to_crs(CRS).rename(columns={"osm_id": io.SCHOOL_ID})
-    hubs = osm.read_osm_hubs(TINY).to_crs(CRS).rename(columns={"osm_id": io.HUB_ID})
+    schools = osm.read_osm_schools(TINY).to_crs(CRS).rename(columns={"osm_id": load.SCHOOL_ID})
+    hubs = osm.read_osm_hubs(TINY).to_crs(CRS).rename(columns={"osm_id": load.HUB_ID})
     rng = np.random.default_rng(1)
     # incidents along Market Street / High Street near the schools, after school
     points = [Point(E0 + 300 + rng.normal(0, 10), N0 + 250 + rng.normal(0, 60)) for _ in range(30)]
@@ -236,7 +237,7 @@ def test_loops_on_tiny_osm_are_closed_and_within_budget(tiny_plan, tiny_street, 
         assert 0 <= loop[routes.GAP] <= 1
         assert loop[routes.MEETING_KIND] in ("school", "hub")
         names = (tiny_inputs.schools if loop[routes.MEETING_KIND] == "school"
-                 else tiny_inputs.hubs)[io.NAME]
+                 else tiny_inputs.hubs)[load.NAME]
         assert loop[routes.MEETING_POINT] in set(names)
         start = Point(shapely.get_coordinates(loop.geometry)[0])
         depot = nodes.loc[loop[routes.MEETING_NODE]]
@@ -273,7 +274,7 @@ def test_low_risk_corridors_are_not_patrolled(tiny_street, tiny_inputs):
     )
     assert not plan.corridors[routes.PATROLLED].any()
     assert plan.loops.empty
-    assert set(plan.unpatrolled[io.NAME]) == {"North Academy", "South College"}
+    assert set(plan.unpatrolled[load.NAME]) == {"North Academy", "South College"}
     assert plan.unpatrolled[routes.REASON].str.contains("not above corridors.min_risk").all()
     assert plan.corridors[routes.REASON].iloc[0].startswith("Not patrolled")
 
@@ -512,17 +513,17 @@ def test_loop_properties_on_random_grids(nx_, ny, seed, budget, max_loops):
 def oakham(tmp_path_factory):
     cfg = GraphConfig(osm_file=OAKHAM, cache_dir=tmp_path_factory.mktemp("oakham-cache"))
     street = graph.build_street_graph(cfg, crs=CRS)
-    schools = osm.read_osm_schools(OAKHAM).to_crs(CRS).rename(columns={"osm_id": io.SCHOOL_ID})
-    hubs = osm.read_osm_hubs(OAKHAM).to_crs(CRS).rename(columns={"osm_id": io.HUB_ID})
+    schools = osm.read_osm_schools(OAKHAM).to_crs(CRS).rename(columns={"osm_id": load.SCHOOL_ID})
+    hubs = osm.read_osm_hubs(OAKHAM).to_crs(CRS).rename(columns={"osm_id": load.HUB_ID})
     police = pd.read_csv(OAKHAM_POLICE).dropna(subset=["Longitude"])
     incidents = gpd.GeoDataFrame(
         {
-            io.INCIDENT_ID: [f"police:{i + 2}" for i in police.index],
-            io.OFFENCE: police["Crime type"].to_numpy(),
-            io.MONTH: police["Month"].to_numpy(),
-            io.OCCURRED_AT: pd.Series(pd.NaT, index=police.index,
+            load.INCIDENT_ID: [f"police:{i + 2}" for i in police.index],
+            load.OFFENCE: police["Crime type"].to_numpy(),
+            load.MONTH: police["Month"].to_numpy(),
+            load.OCCURRED_AT: pd.Series(pd.NaT, index=police.index,
                                       dtype=f"datetime64[ns, {TZ}]").to_numpy(),
-            io.TIME_KNOWN: False,
+            load.TIME_KNOWN: False,
         },
         geometry=gpd.points_from_xy(police["Longitude"], police["Latitude"]),
         crs="EPSG:4326",
@@ -570,7 +571,7 @@ def test_loop_can_start_at_a_hub():
     street = _grid(10, 2)
     schools = _schools([("S", "Line School", "secondary", (E0, N0))])
     hubs = gpd.GeoDataFrame(
-        {io.HUB_ID: ["H"], io.NAME: ["Line Station"], io.KIND: ["rail"]},
+        {load.HUB_ID: ["H"], load.NAME: ["Line Station"], load.KIND: ["rail"]},
         geometry=[Point(E0 + 900, N0 + 5)], crs=CRS,
     )
     incidents = _incidents([Point(E0 + 850, N0 + 5)] * 3, months=["2022-09"] * 3)

@@ -37,7 +37,7 @@ OUT = HERE / "hostile"
 
 CASES: list[dict[str, Any]] = []
 
-# reasons of corridors.io (kept as text: the manifest is data, not code)
+# reasons of corridors.load (kept as text: the manifest is data, not code)
 MISSING_XY = "missing coordinates"
 BAD_XY = "non-numeric coordinates"
 ZERO_XY = "coordinates withheld (0, 0)"

@@ -8,7 +8,7 @@ Outputs (all small, in the io contract's columns, coordinates in EPSG:27700 metr
   2019-12 .. 2022-10 (from the Leicestershire Police Rutland clip, OGL v3).
 - ``hackney-stop-search.csv.gz``: Met stop-and-search records (times known, UTC in the
   source) inside a central Hackney box, 2017-01 .. 2019-02; OFFENCE is
-  ``"Stop and search: <Object of search>"`` as corridors.io writes it.
+  ``"Stop and search: <Object of search>"`` as corridors.load writes it.
   Personal attributes (gender, age, ethnicity) are dropped.
 - ``oakham-walk.graphml.gz``: a real osmnx walking graph of central Oakham (OSM, ODbL),
   projected to EPSG:27700.

@@ -34,7 +34,7 @@ Formats (``format`` of a source; ``"auto"`` sniffs the extension and the CSV hea
   Northing in EPSG:27700). Closed schools are rejected with the reason "closed school".
 - ``edubase``: the older EduBase "Schools in England" CSV; coordinates from ``X``/``Y`` in the
   file or from a row-aligned ``geocode`` CSV (EPSG:27700 unless ``crs`` says otherwise).
-- ``osm``: ``amenity=school`` or transport hubs from an OSM file (see :mod:`corridors.osm`).
+- ``osm``: ``amenity=school`` or transport hubs from an OSM file (see :mod:`corridors.load.osm`).
 - ``csv``: any CSV, columns given by ``columns`` (see ``SourceConfig``) or found by common
   names (``lat``/``latitude``, ``lon``/``longitude``, ``x``/``easting`` ...). x/y need ``crs``.
 - ``geojson`` / ``gpkg``: any geometry (polygons become a representative point); attribute
@@ -82,7 +82,7 @@ import shapely
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
-from corridors import osm
+from corridors.load import osm
 from corridors.config import Config, SourceConfig
 from corridors.errors import ConfigError, InputDataError
 from corridors.outputs import write_csv
@@ -952,7 +952,7 @@ def _ids(
 
 
 def _norm_phase(values: pd.Series) -> np.ndarray:
-    """Phases in the vocabulary of :data:`corridors.osm.PHASES` ("Elementary" -> primary)."""
+    """Phases in the vocabulary of :data:`corridors.load.osm.PHASES` ("Elementary" -> primary)."""
     low = values.astype(str).str.strip().str.lower()
     mapping = {v: _PHASE_ALIASES.get(v) or osm.normalise_phase(v) for v in low.unique()}
     return low.map(mapping).to_numpy(dtype=object)
