@@ -251,7 +251,7 @@ def run(cfg: Config, *, progress: Progress | None = None, make_rota: bool = True
 
     plan = routes.plan_corridors(
         street,
-        inputs,
+        load.with_homes(inputs, cfg.graph.osm_file),
         spots,
         cfg.corridors,
         week_start=week_start,

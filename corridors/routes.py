@@ -65,7 +65,6 @@ from shapely.ops import substring
 from corridors import load
 from corridors.config import RouteConfig
 from corridors.errors import EmptyResultError, InputDataError
-from corridors.load.osm import read_residential
 from corridors.outputs import write_csv, write_text
 
 logger = logging.getLogger(__name__)
@@ -408,22 +407,14 @@ def _street_length_weights(net: _Net) -> np.ndarray:
     return half
 
 
-def _home_weights(street: Any, net: _Net) -> tuple[np.ndarray, str]:
+def _home_weights(homes: load.Homes | None, crs: Any, net: _Net) -> tuple[np.ndarray, str]:
     """Residential weight per node, and a note saying how it was measured."""
     n = len(net.node_ids)
     half = _street_length_weights(net)
-    source = Path(str(getattr(street, "source", "")))
-    is_osm = source.is_file() and any(
-        source.name.endswith(ext) for ext in (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".xml")
-    )
-    if is_osm:
-        try:
-            buildings, landuse = read_residential(source)
-        except Exception as exc:
-            logger.warning("Could not read residential buildings from %s (%s)", source, exc)
-            buildings, landuse = gpd.GeoDataFrame(), gpd.GeoDataFrame()
+    if homes is not None:
+        buildings, landuse = homes.buildings, homes.landuse
         if len(buildings):
-            pts = shapely.get_coordinates(buildings.to_crs(street.crs).geometry.to_numpy())
+            pts = shapely.get_coordinates(buildings.geometry.to_numpy())
             pos, dist = _snap(net, pts)
             near = dist <= 250.0
             weights = np.zeros(n)
@@ -434,10 +425,10 @@ def _home_weights(street: Any, net: _Net) -> tuple[np.ndarray, str]:
                     "from the OSM file"
                 )
         if len(landuse):
-            zones = landuse.to_crs(street.crs).geometry
+            zones = landuse.geometry
             mids = shapely.line_interpolate_point(net.geoms, 0.5, normalized=True)
             hit = np.zeros(len(mids), dtype=bool)
-            idx = gpd.GeoSeries(mids, crs=street.crs).sindex.query(
+            idx = gpd.GeoSeries(mids, crs=crs).sindex.query(
                 zones.to_numpy(), predicate="contains"
             )
             hit[idx[1]] = True
@@ -1077,7 +1068,7 @@ def plan_corridors(
     hub_ok = hub_snap <= cfg.max_snap_m
     hub_w = hubs[load.KIND].astype(str).str.lower().map(_HUB_WEIGHTS).fillna(1.0).to_numpy(float)
 
-    home_w, home_note = _home_weights(street, net)
+    home_w, home_note = _home_weights(inputs.homes, street.crs, net)
     street_w = _street_length_weights(net)
     notes.append(home_note)
     recent = _lookback_incidents(
@@ -1591,6 +1582,6 @@ def _geojson(frame: gpd.GeoDataFrame) -> str:
 
 __all__ = [
     "Corridors", "Loop", "corridor_streets", "plan_corridors", "plan_patrol_loops",
-    "read_residential", "route_footfall", "street_from_edges", "write_corridor_exports",
+    "route_footfall", "street_from_edges", "write_corridor_exports",
 ]  # fmt: skip
 

@@ -528,7 +528,8 @@ def oakham(tmp_path_factory):
         geometry=gpd.points_from_xy(police["Longitude"], police["Latitude"]),
         crs="EPSG:4326",
     ).to_crs(CRS)
-    inputs = _inputs(schools, hubs, incidents)
+    inputs = load.with_homes(_inputs(schools, hubs, incidents), OAKHAM)
+    assert inputs.homes is not None and len(inputs.homes.buildings) > 0
     plan = routes.plan_corridors(
         street, inputs, None, RouteConfig(), week_start=WEEK, timezone=TZ, lookback_weeks=52,
     )

@@ -227,6 +227,17 @@ class SourceReport:
 
 
 @dataclass(frozen=True)
+class Homes:
+    """Where people live, from the street source's OSM file, in the area's CRS (metres)."""
+
+    buildings: gpd.GeoDataFrame
+    """One point per residential building, with ``weight`` (dwellings, a rough guess)."""
+    landuse: gpd.GeoDataFrame
+    """One polygon per closed ``landuse=residential`` way."""
+    source: str
+
+
+@dataclass(frozen=True)
 class Inputs:
     """Validated inputs of one area, all in one projected CRS (metres)."""
 
@@ -238,6 +249,34 @@ class Inputs:
     incidents: gpd.GeoDataFrame
     reports: tuple[SourceReport, ...]
     rejects: pd.DataFrame  # columns REJECT_COLUMNS
+    homes: Homes | None = None
+    """Residential buildings and land use (see :func:`with_homes`); None: not read."""
+
+
+def load_homes(osm_file: str | Path, crs: str) -> Homes | None:
+    """
+    Read residential buildings and land use from an OSM file, in ``crs``.
+
+    Returns None (and logs a warning) when the file cannot be read: corridors then weight
+    home areas by street length, and say so in the plan's notes.
+    """
+    try:
+        buildings, landuse = osm.read_residential(osm_file)
+    except (InputDataError, OSError, RuntimeError) as exc:  # osmium raises RuntimeError
+        logger.warning("Could not read residential buildings from %s (%s)", osm_file, exc)
+        return None
+    return Homes(
+        buildings.to_crs(crs) if len(buildings) else buildings,
+        landuse.to_crs(crs) if len(landuse) else landuse,
+        str(osm_file),
+    )
+
+
+def with_homes(inputs: Inputs, osm_file: str | Path | None) -> Inputs:
+    """``inputs`` with :attr:`Inputs.homes` read from ``osm_file`` (unchanged when None)."""
+    if osm_file is None or not Path(osm_file).is_file():
+        return inputs
+    return replace(inputs, homes=load_homes(osm_file, inputs.crs))
 
 
 # -- CRS --------------------------------------------------------------------------------
