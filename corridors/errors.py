@@ -24,16 +24,8 @@ class NetworkUnavailableError(CorridorsError):
     """An online source was asked for but the network cannot be reached."""
 
 
-class NoRouteError(CorridorsError):
-    """No walking route exists where one is needed."""
-
-
 class EmptyResultError(CorridorsError):
     """A stage produced nothing where something was required."""
-
-
-class InfeasibleError(CorridorsError):
-    """A solver could not satisfy the hard rules."""
 
 
 _OS_ERROR_WHAT = {

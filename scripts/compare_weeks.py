@@ -1,6 +1,8 @@
 """Compare two planned week folders byte for byte, bar what changes on every run.
 
-Usage: python scripts/compare_weeks.py BEFORE_WEEK_FOLDER AFTER_WEEK_FOLDER
+Usage: python scripts/compare_weeks.py BEFORE_WEEK AFTER_WEEK [BEFORE_ROOT AFTER_ROOT]
+
+(the roots: the checkouts that planned each week, when they differ; their paths are masked)
 
 Every file is compared after masking what a re-run changes by design: the run id and
 run time, stage timings, ICS time stamps, folium's random element ids, and the file hashes
@@ -31,9 +33,11 @@ def _manifest(data: bytes) -> bytes:
     return json.dumps(doc, sort_keys=True, indent=1).encode()
 
 
-def normalised(path: Path) -> bytes:
-    """The bytes of ``path`` with the per-run parts masked."""
+def normalised(path: Path, root: Path | None = None) -> bytes:
+    """Return the bytes of ``path`` with the per-run parts (and the checkout ``root``) masked."""
     data = path.read_bytes()
+    if root is not None:
+        data = data.replace(str(root.resolve()).encode(), b"<root>")
     if path.name == "manifest.json":
         data = _manifest(data)
     for pattern, mask in _MASKS:
@@ -41,8 +45,10 @@ def normalised(path: Path) -> bytes:
     return data
 
 
-def compare(before: Path, after: Path) -> list[str]:
-    """The relative paths that differ between two week folders (or exist in one only)."""
+def compare(
+    before: Path, after: Path, roots: tuple[Path | None, Path | None] = (None, None)
+) -> list[str]:
+    """List the relative paths that differ between two week folders (or exist in one only)."""
     names = {p.relative_to(before) for p in before.rglob("*") if p.is_file()}
     names |= {p.relative_to(after) for p in after.rglob("*") if p.is_file()}
     out = []
@@ -50,14 +56,17 @@ def compare(before: Path, after: Path) -> list[str]:
         a, b = before / name, after / name
         if not (a.is_file() and b.is_file()):
             out.append(f"only in {'after' if b.is_file() else 'before'}: {name}")
-        elif normalised(a) != normalised(b):
+        elif normalised(a, roots[0]) != normalised(b, roots[1]):
             out.append(f"differs: {name}")
     return out
 
 
 def main() -> int:
-    before, after = (Path(a) for a in sys.argv[1:3])
-    diffs = compare(before, after)
+    """Compare the folders named on the command line; exit 1 when they differ."""
+    args = [Path(a) for a in sys.argv[1:]]
+    before, after = args[:2]
+    roots = (args[2], args[3]) if len(args) == 4 else (None, None)
+    diffs = compare(before, after, roots)
     for line in diffs:
         print(line)
     count = sum(1 for p in before.rglob("*") if p.is_file())
