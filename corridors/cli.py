@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import functools
 import logging
 import os
@@ -188,7 +187,7 @@ def validate(
       corridors validate --schools edubasealldata20240129.csv --format gias
       corridors validate --schools schools.csv --format edubase --geocode xy.csv
     """
-    from corridors import load, maps, pipeline, publish
+    from corridors import load, maps, pipeline
 
     if schools or incidents:
         base = state.config() if state.config_path else Config()
@@ -200,15 +199,14 @@ def validate(
         cfg = state.config()
         maps.check_languages(cfg.maps)  # what a plan checks first
         # never into the week's folder: that holds one whole plan
-        area = publish.area_dir(cfg.maps.out_dir, cfg.area.name)
+        week = pipeline.week_folder(cfg)
         inputs = load.load_inputs(cfg, strict=False)
         reports, rejects = _with_other_files(cfg, inputs.reports, inputs.rejects)
         if rejects_path is not None:
             path = load.write_rejects(rejects, rejects_path)
         else:
             with pipeline.locked(cfg, "validate"):
-                name = f"rejects-{cfg.area.iso_week()}.csv"
-                path = load.write_rejects(rejects, area / "validate" / name)
+                path = load.write_rejects(rejects, week.validate_rejects)
     click.echo(load.summarise(reports))
     click.echo(f"Rejected rows, with file, line, column and reason: {path}")
     for r in reports:
@@ -445,17 +443,15 @@ def hotspots_cmd(state: _State, method: str | None, week: str | None) -> None:
     Example:
       corridors -c data/rutland.toml hotspots --method dbscan
     """
-    from corridors import hotspots, pipeline, publish
+    from corridors import hotspots, pipeline
 
     cfg = override(override(state.config(), "hotspots", method=method), "area", week=week)
     inputs = pipeline.read_inputs(cfg)
     street = pipeline.build_graph(cfg, inputs) if cfg.hotspots.method == "network" else None
     spots = pipeline.find_hotspots(cfg, inputs, street)
     # a folder of its own: the week's plan keeps the hotspots its corridors were built on
-    area = publish.area_dir(cfg.maps.out_dir, cfg.area.name)
     with pipeline.locked(cfg, "hotspots"):
-        folder = area / "hotspots" / f"{cfg.area.iso_week()}-{spots.method}"
-        paths = hotspots.write_hotspots(spots, folder)
+        paths = hotspots.write_hotspots(spots, pipeline.week_folder(cfg).hotspots(spots.method))
     click.echo(
         f"{len(spots.polygons)} hotspots ({spots.method}) from {len(spots.selected):,} incidents"
     )
@@ -508,7 +504,7 @@ def tune(
     Example:
       corridors -c data/rutland.toml tune --grid eps_m=100,200 --periods 6
     """
-    from corridors import hotspots, pipeline, publish
+    from corridors import hotspots, pipeline
     from corridors.config import parse_grid, sweep_value
 
     cfg = state.config()
@@ -541,9 +537,7 @@ def tune(
     sweep["method"] = method_list
     inputs = pipeline.read_inputs(cfg)
     street = (
-        pipeline.build_graph(cfg, inputs)
-        if any(m in GRAPH_METHODS for m in method_list)
-        else None
+        pipeline.build_graph(cfg, inputs) if any(m in GRAPH_METHODS for m in method_list) else None
     )
     table = hotspots.tune(
         inputs.incidents,
@@ -558,8 +552,7 @@ def tune(
         paths = hotspots.write_backtest(table, out_dir)
     else:
         with pipeline.locked(cfg, "tune"):
-            area = publish.area_dir(cfg.maps.out_dir, cfg.area.name)
-            paths = hotspots.write_backtest(table, area / "tune")
+            paths = hotspots.write_backtest(table, pipeline.week_folder(cfg).tune)
     n_periods = int(table["periods"].max()) if len(table) else 0
     click.echo(
         f"Backtest of {len(table) - 1} configuration(s) ({', '.join(method_list)}) over "
@@ -678,14 +671,14 @@ def roster_cmd(
         )
     if on_date is not None and absent is None:
         raise CorridorsError("--on goes with --absent: say who is away (--absent ID)")
-    week_start = cfg.area.week_start()
-    week_end = week_start + dt.timedelta(days=6)
+    plan_week = cfg.area.plan_week()
+    week_start, week_end = plan_week.start, plan_week.end
     folder = pipeline.week_folder(cfg)
     with pipeline.locked(cfg, "roster"):
         if absent is None:
             result = pipeline.run(cfg)
         else:
-            current = folder / "roster.csv"
+            current = folder.file("roster.csv")
             if not current.exists():
                 raise CorridorsError(
                     f"{current}: no roster for this week yet; run 'corridors plan' first"
@@ -693,7 +686,7 @@ def roster_cmd(
             start = on_date.date() if on_date is not None else week_start
             if not week_start <= start <= week_end:
                 raise CorridorsError(
-                    f"--on {start} is not in week {cfg.area.iso_week()} "
+                    f"--on {start} is not in week {plan_week} "
                     f"({week_start} to {week_end}); pass --week too"
                 )
             before = roster.read_roster(current)
@@ -719,13 +712,11 @@ def roster_cmd(
     click.echo(f"Roster: {filled}/{len(result.rota.slots)} slots filled ({result.rota.status})")
     for problem in result.rota.problems:
         click.echo(f"  {problem}")
-    click.echo(f"Wrote {len(paths)} files to {folder} (maps, roster, calendars, manifest)")
+    click.echo(f"Wrote {len(paths)} files to {folder.path} (maps, roster, calendars, manifest)")
 
 
 @cli.command()
-@click.argument(
-    "week_folder", type=click.Path(exists=True, file_okay=False, path_type=Path)
-)
+@click.argument("week_folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @_handle_errors
 def verify(week_folder: Path) -> None:
     """Check a week's folder against its manifest: every file, its SHA-256, nothing extra.

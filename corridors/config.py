@@ -24,14 +24,14 @@ import time
 import tomllib
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from corridors.errors import ConfigError
-from corridors.publish import check_slug
+from corridors.week import PlanWeek, check_slug
 
 SourceFormat = Literal[
     "auto",
@@ -151,19 +151,19 @@ class AreaConfig:
         if self.buffer_m < 0:
             raise ConfigError(f"area.buffer_m must be >= 0 metres, got {self.buffer_m}")
 
+    def plan_week(self, timezone: str = "UTC", today: dt.date | None = None) -> PlanWeek:
+        """Return the planned week, with ``week = "current"`` read as of ``today``."""
+        return PlanWeek.parse(
+            self.week, timezone=timezone, lookback_weeks=self.lookback_weeks, today=today
+        )
+
     def week_start(self, today: dt.date | None = None) -> dt.date:
         """Return the Monday of the planned ISO week."""
-        if self.week == "current":
-            day = today or dt.date.today()
-            return day - dt.timedelta(days=day.weekday())
-        m = _ISO_WEEK.match(self.week)
-        assert m is not None  # checked in __post_init__
-        return dt.date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+        return self.plan_week(today=today).start
 
     def iso_week(self, today: dt.date | None = None) -> str:
         """Return the planned week as ``YYYY-Www``."""
-        year, week, _ = self.week_start(today).isocalendar()
-        return f"{year}-W{week:02d}"
+        return self.plan_week(today=today).iso
 
 
 @dataclass(frozen=True)
@@ -615,12 +615,11 @@ def _build(cls: type[Any], data: Mapping[str, Any], where: str, base: Path) -> A
 
 
 def _convert(tp: Any, value: Any, where: str, base: Path) -> Any:
+    """Convert a TOML ``value`` to the field type ``tp``; ``where`` names it in errors."""
     origin = get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         members = [a for a in get_args(tp) if a is not type(None)]
-        if value is None:
-            return None
-        return _convert(members[0], value, where, base)
+        return None if value is None else _convert(members[0], value, where, base)
     if dataclasses.is_dataclass(tp):
         return _build(tp, value, where, base)  # type: ignore[arg-type]
     if origin is Literal:
@@ -628,47 +627,75 @@ def _convert(tp: Any, value: Any, where: str, base: Path) -> Any:
             raise ConfigError(f"{where} must be one of {list(get_args(tp))}, got {value!r}")
         return value
     if origin is tuple:
-        items = get_args(tp)
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{where} must be a list, got {value!r}")
-        if len(items) == 2 and items[1] is Ellipsis:
-            return tuple(_convert(items[0], v, f"{where}[{i}]", base) for i, v in enumerate(value))
-        if len(items) != len(value):
-            raise ConfigError(f"{where} must have {len(items)} items, got {value!r}")
-        return tuple(
-            _convert(a, v, f"{where}[{i}]", base)
-            for i, (a, v) in enumerate(zip(items, value, strict=True))
-        )
+        return _convert_tuple(get_args(tp), value, where, base)
     if origin in (Mapping, dict) or tp is Mapping:
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"{where} must be a table, got {value!r}")
-        args = get_args(tp)
-        vtype = args[1] if args else Any
-        return {str(k): _convert(vtype, v, f"{where}.{k}", base) for k, v in value.items()}
+        return _convert_table(get_args(tp), value, where, base)
     if tp is Path:
-        if not isinstance(value, (str, Path)):
-            raise ConfigError(f"{where} must be a path string, got {value!r}")
-        p = Path(value).expanduser()
-        return Path(os.path.normpath(p if p.is_absolute() else base / p))
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where} must be a number, got {value!r}")
-        if not math.isfinite(value):
-            raise ConfigError(f"{where} must be a finite number, got {value!r}")
-        return float(value)
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where} must be a whole number, got {value!r}")
-        return value
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where} must be true or false, got {value!r}")
-        return value
-    if tp is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{where} must be a string, got {value!r}")
-        return value
+        return _convert_path(value, where, base)
+    scalar = _SCALARS.get(tp)
+    return value if scalar is None else scalar(value, where)
+
+
+def _convert_tuple(items: tuple[Any, ...], value: Any, where: str, base: Path) -> tuple[Any, ...]:
+    if not isinstance(value, (list, tuple)):
+        raise ConfigError(f"{where} must be a list, got {value!r}")
+    if len(items) == 2 and items[1] is Ellipsis:
+        return tuple(_convert(items[0], v, f"{where}[{i}]", base) for i, v in enumerate(value))
+    if len(items) != len(value):
+        raise ConfigError(f"{where} must have {len(items)} items, got {value!r}")
+    return tuple(
+        _convert(a, v, f"{where}[{i}]", base)
+        for i, (a, v) in enumerate(zip(items, value, strict=True))
+    )
+
+
+def _convert_table(args: tuple[Any, ...], value: Any, where: str, base: Path) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where} must be a table, got {value!r}")
+    vtype = args[1] if args else Any
+    return {str(k): _convert(vtype, v, f"{where}.{k}", base) for k, v in value.items()}
+
+
+def _convert_path(value: Any, where: str, base: Path) -> Path:
+    """Return a path, relative ones read from the config file's folder."""
+    if not isinstance(value, (str, Path)):
+        raise ConfigError(f"{where} must be a path string, got {value!r}")
+    p = Path(value).expanduser()
+    return Path(os.path.normpath(p if p.is_absolute() else base / p))
+
+
+def _convert_float(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{where} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ConfigError(f"{where} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _convert_int(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{where} must be a whole number, got {value!r}")
     return value
+
+
+def _convert_bool(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where} must be true or false, got {value!r}")
+    return value
+
+
+def _convert_str(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where} must be a string, got {value!r}")
+    return value
+
+
+_SCALARS: dict[Any, Callable[[Any, str], Any]] = {
+    float: _convert_float,
+    int: _convert_int,
+    bool: _convert_bool,
+    str: _convert_str,
+}
 
 
 def _check_hotspot_extras(cfg: HotspotConfig) -> None:

@@ -24,6 +24,10 @@ class NetworkUnavailableError(CorridorsError):
     """An online source was asked for but the network cannot be reached."""
 
 
+class PublishError(CorridorsError):
+    """A week folder could not be written, checked or swapped in."""
+
+
 class EmptyResultError(CorridorsError):
     """A stage produced nothing where something was required."""
 

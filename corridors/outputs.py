@@ -113,7 +113,9 @@ def _unguard_text(value: Any) -> Any:
 
 
 def _is_text_dtype(dtype: Any) -> bool:
-    return dtype == object or isinstance(dtype, (pd.StringDtype, pd.CategoricalDtype))
+    return pd.api.types.is_object_dtype(dtype) or isinstance(
+        dtype, (pd.StringDtype, pd.CategoricalDtype)
+    )
 
 
 def _recode(column: pd.Series, pattern: re.Pattern[str], change: str) -> pd.Series | None:
@@ -153,7 +155,7 @@ def _recode_frame(
         if new is not None:
             if out is frame:
                 out = frame.copy(deep=False)
-            out.isetitem(i, new)
+            out.isetitem(i, new)  # type: ignore[arg-type]  # pandas-stubs: a Series is accepted
     if not isinstance(frame.columns, pd.MultiIndex):
         labels = [one(c) for c in frame.columns]
         if labels != list(frame.columns):
@@ -167,11 +169,13 @@ def _recode_index(
     idx: pd.Index, pattern: re.Pattern[str], change: str, one: Callable[[Any], Any]
 ) -> pd.Index:
     if isinstance(idx, pd.MultiIndex):
-        levels = [_recode_index(level, pattern, change, one) for level in idx.levels]
-        return idx.set_levels(levels).set_names([one(n) for n in idx.names])
+        levels = [list(_recode_index(level, pattern, change, one)) for level in idx.levels]
+        recoded: pd.Index = idx.set_levels(levels).set_names([one(n) for n in idx.names])
+        return recoded
     new = _recode(pd.Series(idx, copy=False), pattern, change)
     values = idx if new is None else pd.Index(new.to_numpy(), dtype=new.dtype)
-    return pd.Index(values, name=one(idx.name))
+    out: pd.Index = pd.Index(values, name=one(idx.name))
+    return out
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path, **to_csv_kwargs: Any) -> Path:
@@ -236,7 +240,8 @@ def write_csv(frame: pd.DataFrame, path: str | Path, **to_csv_kwargs: Any) -> Pa
     if kwargs["index"] and kwargs.get("index_label") is not None:
         label = kwargs["index_label"]
         kwargs["index_label"] = (
-            [_guard_text(v) for v in label] if isinstance(label, (list, tuple))
+            [_guard_text(v) for v in label]
+            if isinstance(label, (list, tuple))
             else _guard_text(label)
         )
     with atomic_open(path, "w", encoding=encoding) as fh:

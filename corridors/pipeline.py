@@ -23,9 +23,17 @@ import geopandas as gpd
 import pandas as pd
 
 from corridors import graph, hotspots, load, maps, publish, roster, routes
-from corridors.config import Config, HotspotConfig, override
-from corridors.errors import CorridorsError, EmptyResultError, describe_os_error
+from corridors.config import Config, override
+from corridors.errors import CorridorsError, describe_os_error
+from corridors.evidence import check_usable_incidents, data_age_notes, unknown_school_links
 from corridors.outputs import read_csv, write_csv
+from corridors.week import PlanWeek, WeekFolder
+
+__all__ = [
+    "NO_STAFF_NOTE", "Absence", "Progress", "Result", "build_graph", "check",
+    "check_usable_incidents", "find_hotspots", "locked", "plan_week", "read_inputs",
+    "recorded_absences", "resolve_week", "run", "week_folder", "write_plan",
+]  # fmt: skip
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +69,14 @@ def check(cfg: Config) -> None:
     publish.check_output_root(cfg.maps.out_dir)
 
 
-def week_folder(cfg: Config) -> Path:
-    """The planned week's folder, ``<maps.out_dir>/<area>/<ISO week>/``."""
-    return publish.week_dir(cfg.maps.out_dir, cfg.area.name, cfg.area.iso_week())
+def week_folder(cfg: Config) -> WeekFolder:
+    """Return the planned week's paths (``<maps.out_dir>/<area>/<ISO week>/`` and its area's)."""
+    return WeekFolder(cfg.maps.out_dir, cfg.area.name, cfg.area.iso_week())
+
+
+def plan_week(cfg: Config, inputs: load.Inputs) -> PlanWeek:
+    """Return the planned week in the area's time zone (``cfg`` resolved by resolve_week)."""
+    return cfg.area.plan_week(inputs.timezone)
 
 
 @contextlib.contextmanager
@@ -77,13 +90,13 @@ def locked(cfg: Config, command: str) -> Iterator[None]:
         If another run holds the lock for longer than ``publish.LOCK_WAIT_S``.
     """
     check(cfg)
-    area = publish.area_dir(cfg.maps.out_dir, cfg.area.name)
+    area = week_folder(cfg).area_dir
     with publish.area_lock(area, command=command):
         try:
             if publish.recover(area):  # a killed run may have left the index behind
                 maps.write_index(cfg.maps.out_dir)
         except OSError as exc:
-            raise CorridorsError(describe_os_error(exc, area, hint=_OUT_HINT)) from exc
+            raise CorridorsError(describe_os_error(exc, area, hint=publish.OUT_HINT)) from exc
         yield
 
 
@@ -92,8 +105,7 @@ class Result:
     """Everything one run produced, stage by stage."""
 
     cfg: Config
-    week: str
-    week_start: dt.date
+    plan_week: PlanWeek
     inputs: load.Inputs
     street: graph.StreetGraph
     spots: hotspots.Hotspots
@@ -112,9 +124,24 @@ class Result:
         return (*self.inputs.reports, *staff)
 
     @property
+    def week(self) -> str:
+        """The planned ISO week, ``YYYY-Www``."""
+        return self.plan_week.iso
+
+    @property
+    def week_start(self) -> dt.date:
+        """The planned week's Monday."""
+        return self.plan_week.start
+
+    @property
+    def folder(self) -> WeekFolder:
+        """Every path of the planned week."""
+        return WeekFolder(self.cfg.maps.out_dir, self.cfg.area.name, self.week)
+
+    @property
     def out_dir(self) -> Path:
         """The week's folder: ``<maps.out_dir>/<area>/<ISO week>/``."""
-        return publish.week_dir(self.cfg.maps.out_dir, self.cfg.area.name, self.week)
+        return self.folder.path
 
 
 def read_inputs(cfg: Config) -> load.Inputs:
@@ -135,7 +162,7 @@ def find_hotspots(
         inputs.incidents,
         cfg.hotspots,
         timezone=inputs.timezone,
-        week_start=cfg.area.week_start(),
+        week_start=plan_week(cfg, inputs).start,
         lookback_weeks=cfg.area.lookback_weeks,
         street=street,
         study_area=inputs.study_area,
@@ -148,7 +175,7 @@ ABSENCES_CSV = "absences.csv"
 
 def recorded_absences(cfg: Config) -> tuple[Absence, ...]:
     """Return the absences recorded for the planned week by earlier re-plans."""
-    path = week_folder(cfg) / ABSENCES_CSV
+    path = week_folder(cfg).file(ABSENCES_CSV)
     if not path.exists():
         return ()
     try:
@@ -185,9 +212,7 @@ def _write_absences(absences: tuple[Absence, ...], path: Path) -> Path:
 
 def _last_week_file(cfg: Config, name: str) -> Path | None:
     """Return ``name`` in last week's folder, if that week was planned."""
-    last_monday = cfg.area.week_start() - dt.timedelta(weeks=1)
-    year, week, _ = last_monday.isocalendar()
-    path = publish.week_dir(cfg.maps.out_dir, cfg.area.name, f"{year}-W{week:02d}") / name
+    path = week_folder(cfg).previous().file(name)
     return path if path.exists() else None
 
 
@@ -225,13 +250,13 @@ def run(cfg: Config, *, progress: Progress | None = None, make_rota: bool = True
     cfg = resolve_week(cfg)  # one week for the whole run, even across midnight on Sunday
     check(cfg)
     timings: dict[str, float] = {}
-    week_start = cfg.area.week_start()
-    week = cfg.area.iso_week()
 
     t = time.perf_counter()
     inputs = read_inputs(cfg)
+    week = plan_week(cfg, inputs)
+    week_start = week.start
     routes.check_schools_in_scope(inputs.schools, cfg.corridors)
-    check_usable_incidents(cfg, inputs)
+    check_usable_incidents(cfg, inputs, week)
     timings["load"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -282,152 +307,15 @@ def run(cfg: Config, *, progress: Progress | None = None, make_rota: bool = True
     timings["roster"] = time.perf_counter() - t
 
     logger.info("Planned %s %s in %.1f s", cfg.area.name, week, sum(timings.values()))
-    notes = _data_age_notes(inputs, week_start, cfg.area.lookback_weeks)
-    notes += _unknown_school_links(staff, inputs)
+    notes = data_age_notes(inputs, week_start, cfg.area.lookback_weeks)
+    notes += unknown_school_links(staff, inputs)
     if not has_staff:
         notes += (NO_STAFF_NOTE,)
-    return Result(
-        cfg, week, week_start, inputs, street, spots, plan, rota, staff, timings, notes, absences
-    )
+    return Result(cfg, week, inputs, street, spots, plan, rota, staff, timings, notes, absences)
 
 
 NO_STAFF_NOTE = "no staff file: no roster; set [roster] staff to roster the week"
 """The plan note (manifest ``plan_notes``, the CLI summary) of a week planned without staff."""
-
-
-def check_usable_incidents(cfg: Config, inputs: load.Inputs) -> int:
-    """
-    Return how many incidents the plan can use as evidence, or stop if there are none.
-
-    Usable: in the look-back before the planned week, with a positive offence weight, and
-    in the after-school window (month-only records count without it). Without any, every
-    corridor would look quiet for want of data, so the plan stops and names the filter
-    that left nothing and the setting to change.
-
-    Raises
-    ------
-    EmptyResultError
-        If no incident is usable.
-    """
-    week_start = cfg.area.week_start()
-    lookback = cfg.area.lookback_weeks
-
-    def selected(hcfg: HotspotConfig, all_hours: bool) -> gpd.GeoDataFrame:
-        return hotspots.select_incidents(
-            inputs.incidents, hcfg, timezone=inputs.timezone, week_start=week_start,
-            lookback_weeks=lookback, all_hours=all_hours,
-        )  # fmt: skip
-
-    incidents = inputs.incidents
-    if len(incidents):
-        usable = len(selected(cfg.hotspots, False))
-        if usable:
-            return usable
-    head = f"no usable incidents for week {cfg.area.iso_week()}"
-    sources = ", ".join(r.name for r in inputs.reports if r.kind == "incidents") or "none"
-    if not len(incidents):
-        raise EmptyResultError(
-            f"{head}: no incident was loaded (incident sources: {sources}); add an "
-            "[[incidents]] source with rows for the area (check it with 'corridors validate')"
-        )
-    hotspots.check_weighted(incidents, cfg.hotspots)  # offence names the weights do not know
-    months = incidents[load.MONTH].dropna().astype(str)
-    span, suggest = "", "a week the data cover"
-    if len(months):
-        span = f" (the data run {months.min()} to {months.max()})"
-        after = load.first_week_after(months.max())
-        suggest = f"a week the data cover (the first week after them is {after})"
-    every = {str(o): 1.0 for o in incidents[load.OFFENCE].dropna().unique()}
-    in_lookback = selected(
-        dataclasses.replace(cfg.hotspots, offence_weights=every, other_weight=1.0), True
-    )
-    if not len(in_lookback):
-        raise EmptyResultError(
-            f"{head}: {len(incidents):,} incidents loaded, none in the {lookback} weeks before "
-            f"{week_start}{span}; set [area] week to {suggest}, or [area] lookback_weeks, "
-            "or load newer incidents"
-        )
-    weighted = selected(cfg.hotspots, True)
-    if not len(weighted):
-        raise EmptyResultError(
-            f"{head}: {len(in_lookback):,} incidents in the look-back, none with an offence "
-            "weight above 0; "
-            + hotspots.unweighted_offences_hint(in_lookback[load.OFFENCE], cfg.hotspots)
-        )
-    h = cfg.hotspots
-    days = ",".join("Mon Tue Wed Thu Fri Sat Sun".split()[d] for d in h.weekdays)
-    term = " on school days" if h.exclude_holidays and (h.term_dates or h.holidays) else ""
-    raise EmptyResultError(
-        f"{head}: {len(weighted):,} weighted incidents in the look-back, none in the "
-        f"after-school window ({days} {h.window_start}-{h.window_end}{term}); check [hotspots] "
-        "window_start, window_end, weekdays" + (", exclude_holidays and term_dates" if term else "")
-    )
-
-
-def _unknown_school_links(staff: roster.Staff | None, inputs: load.Inputs) -> tuple[str, ...]:
-    """Name the staff links to schools that are not schools of this area (typos, old names)."""
-    if staff is None or not len(staff.people):
-        return ()
-    unknown = roster.unknown_school_links(
-        staff, ids=inputs.schools[load.SCHOOL_ID], names=inputs.schools[load.NAME]
-    )
-    if not unknown:
-        return ()
-    note = (
-        f"{len(unknown)} staff link(s) to schools that are not in this area's schools, so "
-        f"they bring no familiar faces: {', '.join(unknown[:5])}"
-        + (" ..." if len(unknown) > 5 else "")
-    )
-    logger.warning("%s", note)
-    return (note,)
-
-
-def _data_age_notes(
-    inputs: load.Inputs, week_start: dt.date, lookback_weeks: int | None = None
-) -> tuple[str, ...]:
-    """
-    Say so when the incident data end long before the planned week (stale evidence).
-
-    And when the newest month of month-only incidents is left out of the look-back: why.
-    """
-    months = inputs.incidents[load.MONTH].dropna().astype(str) if len(inputs.incidents) else None
-    if months is None or not len(months):
-        return ("no incidents were loaded: every corridor lacks evidence",)
-    last = pd.Period(months.max(), freq="M")
-    gap_days = (week_start - last.end_time.date()).days
-    notes: list[str] = []
-    if gap_days > 45:
-        notes.append(
-            f"the incident data end in {last} ({gap_days // 7} weeks before the planned week): "
-            "load newer incidents before relying on this plan"
-        )
-    inc = inputs.incidents
-    month_only = inc.loc[~inc[load.TIME_KNOWN].fillna(False).astype(bool), load.MONTH].dropna()
-    month_only = month_only.astype(str)
-    if len(month_only):
-        newest = str(month_only.max())
-        count = int((month_only == newest).sum())
-        ended = pd.Period(newest, freq="M").end_time.date() < week_start
-        why = None
-        if not ended:
-            why = (
-                f"a month counts once it has ended before the planned week's Monday "
-                f"({week_start}); its incidents may fall on any of its days"
-            )
-        elif (
-            gap_days <= 45
-            and lookback_weeks is not None
-            and not load.months_in_lookback([newest], week_start, lookback_weeks)[0]
-        ):
-            why = f"it ended before the {lookback_weeks}-week look-back began"
-        if why:
-            notes.append(
-                f"the newest month of month-only incidents, {newest} ({count:,}), was left "
-                f"out: {why}"
-            )
-    for note in notes:
-        logger.warning("%s", note)
-    return tuple(notes)
 
 
 def write_plan(result: Result) -> list[Path]:
@@ -450,20 +338,20 @@ def write_plan(result: Result) -> list[Path]:
         One line naming the path and what to do, for any fault while writing.
     """
     cfg = result.cfg
-    area = publish.area_dir(cfg.maps.out_dir, cfg.area.name)
-    final = result.out_dir
+    folder = result.folder
+    final = folder.path
     run_id = publish.new_run_id()
     with locked(cfg, "plan"):
         try:
             with publish.staged_week(final, run_id=run_id) as stage:
                 _write_week_files(result, stage)
                 maps.append_history(
-                    area / publish.HISTORY_GPKG,
+                    folder.history,
                     week=result.week,
                     corridors=result.plan,
                     rota=result.rota,
                     spots=result.spots,
-                    into=publish.pending_history(area, run_id),
+                    into=folder.pending_history(run_id),
                 )
                 doc = maps.manifest_doc(
                     cfg=cfg,
@@ -472,14 +360,14 @@ def write_plan(result: Result) -> list[Path]:
                 )
                 publish.write_manifest(stage, doc, run_id=run_id)
                 publish.publish_week(stage, final)
-            history = publish.commit_history(area, run_id)
+            history = publish.commit_history(folder.area_dir, run_id)
             index = maps.write_index(cfg.maps.out_dir)
         except OSError as exc:
-            publish.pending_history(area, run_id).unlink(missing_ok=True)
-            hint = f"{_OUT_HINT}; the week's last published plan is unchanged"
+            folder.pending_history(run_id).unlink(missing_ok=True)
+            hint = f"{publish.OUT_HINT}; the week's last published plan is unchanged"
             raise CorridorsError(describe_os_error(exc, final, hint=hint)) from exc
     files = [final / name for name in publish.read_manifest(final)["files"]]
-    written = [*files, final / publish.MANIFEST_JSON, *([history] if history else []), index]
+    written = [*files, folder.manifest, *([history] if history else []), index]
     logger.info("Published %s (%d files, run %s)", final, len(files) + 1, run_id)
     return written
 
@@ -503,9 +391,6 @@ def _write_week_files(result: Result, folder: Path) -> None:
         config=result.cfg,
         week=result.week,
     )
-
-
-_OUT_HINT = "make it writable, free some space, or set [maps] out_dir to another folder"
 
 
 def _manifest_facts(result: Result) -> dict[str, object]:

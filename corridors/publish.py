@@ -1,4 +1,4 @@
-"""Publish a week whole: build it in a staging folder, check it, swap it in; one run per area.
+r"""Publish a week whole: build it in a staging folder, check it, swap it in; one run per area.
 
 The folders under ``[maps] out_dir``::
 
@@ -26,12 +26,12 @@ Examples
 >>> with area_lock(root / "rutland", command="doctest"):
 ...     final = root / "rutland" / "2022-W45"
 ...     with staged_week(final, run_id="r1") as stage:
-...         _ = (stage / "loops.csv").write_text("loop_id\\nC01-L1\\n")
+...         _ = (stage / "loops.csv").write_text("loop_id\nC01-L1\n")
 ...         _ = write_manifest(stage, {"week": "2022-W45"}, run_id="r1")
 ...         publish_week(stage, final)
 >>> verify_week(final)
 []
->>> _ = (final / "loops.csv").write_text("loop_id\\nX\\n")
+>>> _ = (final / "loops.csv").write_text("loop_id\nX\n")
 >>> verify_week(final)
 ['changed: loops.csv']
 """
@@ -59,85 +59,51 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from corridors.errors import ConfigError, CorridorsError, describe_os_error
+from corridors.errors import PublishError, describe_os_error
+from corridors.lock import LOCK_WAIT_S, OUT_HINT, LockedError, area_lock
 from corridors.outputs import write_text
+from corridors.week import (
+    HISTORY_GPKG,
+    LOCK_FILE,
+    MANIFEST_JSON,
+    WEEK_RE,
+    area_dir,
+    check_slug,
+    pending_history_name,
+    staging_name,
+    week_dir,
+)
+
+__all__ = [
+    "HISTORY_GPKG",
+    "LOCK_FILE",
+    "LOCK_WAIT_S",
+    "MANIFEST_JSON",
+    "OUT_HINT",
+    "LockedError",
+    "PublishError",
+    "area_dir",
+    "area_lock",
+    "check_output_root",
+    "check_slug",
+    "commit_history",
+    "file_hashes",
+    "new_run_id",
+    "pending_history",
+    "publish_week",
+    "read_manifest",
+    "recover",
+    "sha256_file",
+    "staged_week",
+    "verify_week",
+    "week_dir",
+    "write_manifest",
+]
 
 logger = logging.getLogger(__name__)
 
-MANIFEST_JSON = "manifest.json"
-LOCK_FILE = ".lock"
-HISTORY_GPKG = "plans.gpkg"
-LOCK_WAIT_S = 5.0
-"""How long a second run waits for the area's lock before it gives up (seconds)."""
-
-_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
-_WEEK = re.compile(r"\d{4}-W\d{2}")
 _STAGING = re.compile(r"\.(?P<week>[^/]+)\.(?P<kind>staging|old)-(?P<run>[A-Za-z0-9_-]+)")
 _PENDING_HISTORY = re.compile(r"\.plans\.(?P<run>[A-Za-z0-9_-]+)\.pending\.gpkg")
-
-
-class LockedError(CorridorsError):
-    """Another run holds the area's lock."""
-
-
-class PublishError(CorridorsError):
-    """A week folder could not be checked or swapped in."""
-
-
-# -- names and paths -------------------------------------------------------------------------
-
-
-def check_slug(value: str, what: str) -> str:
-    """
-    Return ``value`` if it is a safe folder name (letters, digits, ``-``, ``_``).
-
-    Raises
-    ------
-    ConfigError
-        For anything else: ``..``, separators, dots, spaces, empty or over 64 characters.
-
-    Examples
-    --------
-    >>> check_slug("city-of-london", "area.name")
-    'city-of-london'
-    >>> check_slug("..", "area.name")
-    Traceback (most recent call last):
-    ...
-    corridors.errors.ConfigError: area.name must be a slug (letters, digits, '-' or '_', \
-starting with a letter or digit, at most 64 characters), got '..'
-    """
-    if not isinstance(value, str) or not _SLUG.fullmatch(value):
-        raise ConfigError(
-            f"{what} must be a slug (letters, digits, '-' or '_', starting with a letter or "
-            f"digit, at most 64 characters), got {value!r}"
-        )
-    return value
-
-
-def area_dir(out_dir: str | Path, area: str) -> Path:
-    """Return ``<out_dir>/<area>``, checked to stay under ``out_dir``."""
-    return _child(out_dir, check_slug(area, "area.name"))
-
-
-def week_dir(out_dir: str | Path, area: str, week: str) -> Path:
-    """Return ``<out_dir>/<area>/<week>``, checked to stay under ``out_dir``."""
-    if not _WEEK.fullmatch(week):
-        raise ConfigError(f"week must look like '2022-W45', got {week!r}")
-    return _child(out_dir, check_slug(area, "area.name"), week)
-
-
-def _child(root: str | Path, *names: str) -> Path:
-    base = Path(root)
-    path = base.joinpath(*names)
-    resolved_root = base.resolve()
-    if not path.resolve().is_relative_to(resolved_root):
-        raise ConfigError(f"{path}: resolves outside the output folder {resolved_root}")
-    return path
-
-
-def new_run_id() -> str:
-    """Return a fresh run id: UTC time and 6 random hex digits (``20221107T150000Z-1a2b3c``)."""
-    return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 def check_output_root(out_dir: str | Path) -> None:
@@ -168,108 +134,9 @@ def check_output_root(out_dir: str | Path) -> None:
         )
 
 
-# -- the lock ---------------------------------------------------------------------------------
-
-_held: dict[str, int] = {}  # lock files this process holds -> depth (the lock is re-entrant)
-
-
-@contextlib.contextmanager
-def area_lock(
-    folder: str | Path, *, command: str = "plan", wait_s: float | None = None
-) -> Iterator[None]:
-    """
-    Hold the area's advisory lock (``<folder>/.lock``) for the block; re-entrant per process.
-
-    The lock file records the holder's PID, command and start time. A second run waits up to
-    ``wait_s`` seconds (default :data:`LOCK_WAIT_S`), then fails.
-
-    Raises
-    ------
-    LockedError
-        ``<area> is being planned by PID n since HH:MM`` when another run holds it.
-    PublishError
-        If the lock file cannot be created (read-only folder, a file in the way...).
-    """
-    folder = Path(folder)
-    key = str(folder.resolve())
-    if key in _held:
-        _held[key] += 1
-        try:
-            yield
-        finally:
-            _held[key] -= 1
-        return
-    path = folder / LOCK_FILE
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise PublishError(describe_os_error(exc, path, hint=_OUT_HINT)) from exc
-    try:
-        deadline = time.monotonic() + (LOCK_WAIT_S if wait_s is None else wait_s)
-        while not _try_lock(fd):
-            if time.monotonic() >= deadline:
-                raise LockedError(_holder_message(path, folder.name))
-            time.sleep(0.1)
-        started = dt.datetime.now().astimezone()
-        info = {"pid": os.getpid(), "command": command, "started": started.isoformat(timespec="seconds")}
-        os.ftruncate(fd, 0)
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.write(fd, (json.dumps(info) + "\n").encode("utf-8"))
-        _held[key] = 1
-        try:
-            yield
-        finally:
-            del _held[key]
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, 0)
-            _unlock(fd)
-    finally:
-        os.close(fd)
-
-
-def _holder_message(path: Path, area: str) -> str:
-    try:
-        info = json.loads(path.read_text(encoding="utf-8") or "{}")
-        since = dt.datetime.fromisoformat(info["started"]).strftime("%H:%M")
-        who = f"PID {int(info['pid'])} since {since}"
-        what = f" ({info.get('command', 'a run')})"
-    except (OSError, ValueError, KeyError, TypeError):
-        who, what = "another run (PID not yet recorded)", ""
-    return (
-        f"{area} is being planned by {who}{what}; wait for it to finish, then run again "
-        f"(lock: {path})"
-    )
-
-
-if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            os.lseek(fd, 0, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        with contextlib.suppress(OSError):
-            os.lseek(fd, 0, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
+def new_run_id() -> str:
+    """Return a fresh run id: UTC time and 6 random hex digits (``20221107T150000Z-1a2b3c``)."""
+    return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 # -- staging, manifest, verify, swap ----------------------------------------------------------
@@ -284,11 +151,11 @@ def staged_week(final: str | Path, *, run_id: str) -> Iterator[Path]:
     area's lock.
     """
     final = Path(final)
-    stage = final.parent / f".{final.name}.staging-{run_id}"
+    stage = final.parent / staging_name(final.name, run_id)
     try:
         stage.mkdir(parents=True)
     except OSError as exc:
-        raise PublishError(describe_os_error(exc, stage, hint=_OUT_HINT)) from exc
+        raise PublishError(describe_os_error(exc, stage, hint=OUT_HINT)) from exc
     try:
         with _signals_unwind():
             yield stage
@@ -434,7 +301,7 @@ def publish_week(stage: str | Path, final: str | Path) -> None:
         _fsync_dir(final.parent)
         shutil.rmtree(old, ignore_errors=True)
     except OSError as exc:
-        raise PublishError(describe_os_error(exc, final, hint=_OUT_HINT)) from exc
+        raise PublishError(describe_os_error(exc, final, hint=OUT_HINT)) from exc
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -453,7 +320,7 @@ def _exchange(a: Path, b: Path) -> bool:
 
 @functools.cache
 def _renameat2() -> Any | None:
-    """glibc's ``renameat2`` (Linux), or None."""
+    """Glibc's ``renameat2`` (Linux), or None."""
     if not sys.platform.startswith("linux"):
         return None
     libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
@@ -481,7 +348,7 @@ def _fsync_dir(folder: Path) -> None:
 
 def pending_history(area: str | Path, run_id: str) -> Path:
     """Where a run stages its ``plans.gpkg`` update until its week is published."""
-    return Path(area) / f".plans.{run_id}.pending.gpkg"
+    return Path(area) / pending_history_name(run_id)
 
 
 def commit_history(area: str | Path, run_id: str) -> Path | None:
@@ -493,7 +360,7 @@ def commit_history(area: str | Path, run_id: str) -> Path | None:
     try:
         os.replace(pending, target)
     except OSError as exc:
-        raise PublishError(describe_os_error(exc, target, hint=_OUT_HINT)) from exc
+        raise PublishError(describe_os_error(exc, target, hint=OUT_HINT)) from exc
     return target
 
 
@@ -532,7 +399,7 @@ def recover(area: str | Path) -> list[str]:
                 shutil.rmtree(entry, ignore_errors=True)
                 done.append(f"removed {entry.name} (left by an interrupted run)")
     for entry in sorted(area.iterdir()):
-        if entry.is_dir() and _WEEK.fullmatch(entry.name):
+        if entry.is_dir() and WEEK_RE.fullmatch(entry.name):
             with contextlib.suppress(PublishError):
                 published_runs.add(read_manifest(entry).get("run_id"))
             done += _remove_temp_files(entry)
@@ -580,6 +447,3 @@ def _remove_temp_files(
         entry.unlink(missing_ok=True)
         done.append(f"removed the temporary file {entry.name}")
     return done
-
-
-_OUT_HINT = "make it writable, free some space, or set [maps] out_dir to another folder"

@@ -32,7 +32,7 @@ from corridors import hotspots, load
 from corridors.config import AreaConfig, Config, GraphConfig, RouteConfig, SourceConfig
 from corridors.errors import ConfigError, InputDataError
 from corridors.outputs import write_text
-from corridors.publish import check_slug
+from corridors.week import check_slug
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +121,9 @@ def survey(
     phases = _counts(inputs.schools.get(load.PHASE))
     offences = _counts(inputs.incidents.get(load.OFFENCE))
     months = inputs.incidents.get(load.MONTH)
-    data_end = str(months.dropna().astype(str).max()) if months is not None and len(months) else None
+    data_end = None
+    if months is not None and len(months) > 0:
+        data_end = str(months.dropna().astype(str).max())
     return Survey(
         name=area_name,
         crs=inputs.crs,
@@ -137,7 +139,7 @@ def survey(
 
 
 def _with_init_hint(exc: InputDataError, incidents: Sequence[Path]) -> InputDataError:
-    """A column-mapping error about an incident file, with how to give the mapping to init.
+    """Return a column-mapping error about an incident file, with how to map it in init.
 
     The loader's messages say what to set in the config's source (``columns = {offence =
     ...}``, ``columns.datetime``); ``init`` has no config yet, so it takes them as
@@ -238,7 +240,7 @@ def render_config(
     lines += (
         [f"staff = {_q(_rel(staff, base))}"]
         if staff is not None
-        else ["# staff = \"staff.csv\"   # optional: people, agencies, availability"]
+        else ['# staff = "staff.csv"   # optional: people, agencies, availability']
     )
     lines += [
         "",
@@ -309,7 +311,7 @@ def _offence_lines(found: Survey) -> list[str]:
     elif not known and found.offences:
         lines += [
             "# no offence name matched a youth-relevant group: weigh them yourself, e.g.",
-            "# offence_weights = { \"Assault\" = 1.0 }   or   other_weight = 1.0",
+            '# offence_weights = { "Assault" = 1.0 }   or   other_weight = 1.0',
         ]
     return lines
 
@@ -322,7 +324,7 @@ def _format(found: Survey, kind: str, path: Path) -> str:
 
 
 def _week_after(month: str | None) -> str:
-    """The ISO week that starts on or after the first day after ``month`` ends."""
+    """Return the ISO week that starts on or after the first day after ``month`` ends."""
     if not month:
         today = dt.date.today()
         year, week, _ = today.isocalendar()
@@ -335,7 +337,7 @@ def _guess(line: str, why: str) -> str:
 
 
 def _slug_of(path: Path) -> str:
-    """``rutland-2022-07-20.osm.pbf`` -> ``rutland``; ``greater-london-latest`` -> ``greater-london``."""
+    """Name an area from its file: ``rutland-2022-07-20.osm.pbf`` -> ``rutland``."""
     stem = unicodedata.normalize("NFKD", path.name.split(".")[0])
     stem = "".join(c for c in stem if not unicodedata.combining(c))
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", stem)
@@ -352,12 +354,12 @@ def _rel(path: Path, base: Path) -> str:
 
 
 def _comment(text: str) -> str:
-    """A TOML comment line: control characters (a line break in a name) become spaces."""
+    """Return a TOML comment line: control characters (a line break) become spaces."""
     return re.sub(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]", " ", text)
 
 
 def _q(value: str) -> str:
-    """A TOML basic string (JSON's escapes are valid TOML)."""
+    """Return a TOML basic string (JSON's escapes are valid TOML)."""
     return json.dumps(value, ensure_ascii=False)
 
 

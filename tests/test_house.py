@@ -34,10 +34,6 @@ NOT_YET_SPLIT: set[str] = {
     "corridors.lprelax",
     "corridors.maps",
     "corridors.config",
-    "corridors.cli",
-    "corridors.pipeline",
-    "corridors.publish",
-    "corridors.starter",
 }
 
 # Where files may be opened, read or written. Everything else computes on data it is given.
@@ -47,6 +43,7 @@ FILE_IO_ALLOWED = [
     "corridors.outputs",  # the one CSV writer and atomic file helpers
     "corridors.pipeline",
     "corridors.publish",
+    "corridors.lock",  # the area's lock file
     "corridors.starter",  # writes the starter config
     "corridors.load",
     "corridors.load.*",  # the load stage: every input file

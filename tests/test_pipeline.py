@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from corridors import pipeline
+from corridors import evidence, pipeline
 from corridors.cli import cli
 from corridors.config import load_config
 
@@ -183,7 +183,7 @@ def test_cli_replans_the_roster_after_an_absence(planned, rutland_cfg, tmp_path)
 def test_planning_past_the_end_of_the_data_says_so(planned, rutland_cfg):
     result, _ = planned
     assert result.notes == ()  # 2022-W45 follows the data (to 2022-10)
-    notes = pipeline._data_age_notes(result.inputs, dt.date(2024, 3, 4))
+    notes = evidence.data_age_notes(result.inputs, dt.date(2024, 3, 4))
     assert len(notes) == 1 and "the incident data end in 2022-10" in notes[0]
 
 
@@ -192,28 +192,28 @@ def test_a_newest_month_left_out_is_explained(planned):
     inputs = result.inputs
     n_oct = int((inputs.incidents["month"] == "2022-10").sum())
     # 2022-W44 starts on Monday 31 October: October has not ended, so it is not used
-    (note,) = pipeline._data_age_notes(inputs, dt.date(2022, 10, 31), 52)
+    (note,) = evidence.data_age_notes(inputs, dt.date(2022, 10, 31), 52)
     assert f"the newest month of month-only incidents, 2022-10 ({n_oct:,}), was left out" in note
     assert "ended before the planned week's Monday (2022-10-31)" in note
     # a two-week look-back from 28 November begins after October ended
-    (note,) = pipeline._data_age_notes(inputs, dt.date(2022, 11, 28), 2)
+    (note,) = evidence.data_age_notes(inputs, dt.date(2022, 11, 28), 2)
     assert "2022-10" in note and "ended before the 2-week look-back began" in note
     # the week after the data: October is used, nothing to say
-    assert pipeline._data_age_notes(inputs, dt.date(2022, 11, 7), 52) == ()
+    assert evidence.data_age_notes(inputs, dt.date(2022, 11, 7), 52) == ()
 
 
 def test_staff_links_to_unknown_schools_are_named(planned):
     from corridors import roster
 
     result, _ = planned
-    assert pipeline._unknown_school_links(result.staff, result.inputs) == ()
+    assert evidence.unknown_school_links(result.staff, result.inputs) == ()
     staff = roster.staff_from_records(
         [
             {"person_id": "X1", "name": "Example X", "agency": "youth worker",
              "schools": "catmose  college;Hogwarts", "availability": "Mon-Fri 15:00-18:00"},
         ]
     )  # fmt: skip
-    notes = pipeline._unknown_school_links(staff, result.inputs)
+    notes = evidence.unknown_school_links(staff, result.inputs)
     assert len(notes) == 1
     assert "X1 -> 'Hogwarts'" in notes[0] and "Catmose" not in notes[0]
 

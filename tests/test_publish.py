@@ -21,7 +21,7 @@ import pyogrio
 import pytest
 from click.testing import CliRunner
 
-from corridors import publish
+from corridors import lock, publish
 from corridors.cli import cli
 from corridors.config import AreaConfig, load_config
 from corridors.errors import ConfigError
@@ -141,17 +141,17 @@ def test_a_second_run_waits_then_names_the_holder(tmp_path, monkeypatch):
 
         def other() -> None:  # another thread opens its own lock file: a second holder
             try:
-                publish._held.clear()
+                lock._held.clear()
                 with publish.area_lock(area, wait_s=0.3):
                     pass
             except publish.LockedError as exc:
                 errors.append(exc)
 
-        held = dict(publish._held)
+        held = dict(lock._held)
         thread = threading.Thread(target=other)
         thread.start()
         thread.join()
-        publish._held.update(held)
+        lock._held.update(held)
     assert len(errors) == 1
     assert str(errors[0]).startswith(f"rutland is being planned by PID {os.getpid()} since ")
     with publish.area_lock(area, wait_s=0):  # released
@@ -160,7 +160,7 @@ def test_a_second_run_waits_then_names_the_holder(tmp_path, monkeypatch):
 
 def test_cli_plan_exits_1_while_the_area_is_locked(tmp_path, monkeypatch):
     cfg = config_copy(tmp_path, tmp_path / "maps", tmp_path / "cache")
-    monkeypatch.setattr(publish, "LOCK_WAIT_S", 0.2)
+    monkeypatch.setattr(lock, "LOCK_WAIT_S", 0.2)
     child = subprocess.Popen(  # holds the lock from another process
         [
             *cli_command(cfg, "--help")[:1],
