@@ -39,6 +39,7 @@ NOT_YET_SPLIT: set[str] = {
 # Where files may be opened, read or written. Everything else computes on data it is given.
 FILE_IO_ALLOWED = [
     "corridors.cli",
+    "corridors.cli.*",  # the command line: reads configs, writes what it is asked to
     "corridors.config",  # reads the TOML file it is given
     "corridors.outputs",  # the one CSV writer and atomic file helpers
     "corridors.pipeline",

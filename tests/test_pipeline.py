@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from corridors import evidence, pipeline
+from corridors.errors import EmptyResultError
 from corridors.cli import cli
 from corridors.config import load_config
 
@@ -419,7 +420,7 @@ def test_no_incident_in_the_after_school_window_is_named(rutland_cfg):
         "EPSG:27700", "Europe/London", box(0, 0, 1, 1), empty, empty, incidents, (), pd.DataFrame()
     )
     with pytest.raises(
-        pipeline.EmptyResultError,
+        EmptyResultError,
         match=r"2 weighted incidents in the look-back, none in the after-school window "
         r"\(Mon,Tue,Wed,Thu,Fri 15:00-18:00\); check \[hotspots\] window_start",
     ):

@@ -1,0 +1,231 @@
+"""Commands that plan and publish a week: ``plan``, ``roster``, ``verify``, ``screenshots``."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from corridors.cli.app import _handle_errors, _progress_bar, _State, cli, pass_state
+from corridors.config import (
+    override,
+)
+from corridors.errors import CorridorsError
+
+# -- routes, roster, plan -------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--week", help="ISO week to plan, e.g. 2022-W45 (overrides [area] week).")
+@pass_state
+@_handle_errors
+def plan(state: _State, week: str | None) -> None:
+    """Plan the week: load, graph, hotspots, corridors, loops, roster, maps.
+
+    Writes everything to <maps>/<area>/<ISO week>/.
+
+    \b
+    Example:
+      corridors -c data/rutland.toml plan
+    """
+    cfg = override(state.config(), "area", week=week)
+    from corridors import pipeline
+
+    t = time.perf_counter()
+    with pipeline.locked(cfg, "plan"), _progress_bar("plan") as progress:
+        result = pipeline.run(cfg, progress=progress)
+        paths = pipeline.write_plan(result)
+    _echo_plan_summary(result, paths, time.perf_counter() - t)
+
+
+def _echo_plan_summary(result: Any, paths: list[Path], elapsed_s: float) -> None:
+    from corridors import load
+
+    click.echo(load.summarise(result.reports))
+    plan = result.plan
+    patrolled = (
+        plan.corridors[plan.corridors["patrolled"]] if len(plan.corridors) else plan.corridors
+    )
+    click.echo(
+        f"\n{len(plan.corridors)} corridors ({len(patrolled)} patrolled), "
+        f"{len(plan.loops)} patrol loops, "
+        f"{len(result.spots.polygons)} hotspots ({result.spots.method})"
+    )
+    loops_of: dict[str, list[Any]] = {}
+    for lp in plan.loops.itertuples(index=False):
+        loops_of.setdefault(lp.corridor_id, []).append(lp)
+    for row in plan.corridors.itertuples(index=False):
+        names = str(row.school_names).replace(";", " + ")
+        line = f"  {row.corridor_id} {names}: {row.incidents} incident" + "s" * (row.incidents != 1)
+        for lp in loops_of.get(str(row.corridor_id), []):
+            line += (
+                f"; loop {lp.loop_id} {lp.length_m / 1000:.1f} km, {lp.duration_min:.0f} min "
+                f"from {lp.meeting_point} at {lp.start_time}, {lp.risk_share:.0%} of its risk"
+            )
+        click.echo(line)
+    for row in plan.unpatrolled.itertuples(index=False):
+        click.echo(f"  no patrol: {row.name}: {row.reason}")
+    for note in (*result.notes, *result.spots.notes, *plan.notes):
+        click.echo(f"Note: {note}")
+    if result.rota is not None:
+        rota = result.rota
+        filled = int(rota.slots["filled"].sum()) if len(rota.slots) else 0
+        click.echo(
+            f"Roster: {filled}/{len(rota.slots)} patrol slots filled "
+            f"({rota.status}, gap {rota.gap:.1%})"
+        )
+        for problem in rota.problems:
+            click.echo(f"  {problem}")
+    click.echo(f"\nWrote {len(paths)} files to {result.out_dir} in {elapsed_s:.1f} s")
+    for name in ("internal.html", "shared.html"):
+        click.echo(f"  {result.out_dir / name}")
+
+
+@cli.command("roster")
+@click.option("--week", help="ISO week, e.g. 2022-W45 (overrides [area] week).")
+@click.option("--absent", help="Staff id of a person who is away: re-plan around them.")
+@click.option(
+    "--on",
+    "on_date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="With --absent: the first day they are away (default: the whole week).",
+)
+@click.option(
+    "--staff",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A staff CSV instead of the config's (e.g. updated availability).",
+)
+@pass_state
+@_handle_errors
+def roster_cmd(
+    state: _State, week: str | None, absent: str | None, on_date: Any, staff: Path | None
+) -> None:
+    """Roster the week's patrol loops, or re-plan it after an absence with minimal changes.
+
+    \b
+    Examples:
+      corridors -c data/rutland.toml roster
+      corridors -c data/rutland.toml roster --absent P03 --on 2022-11-09
+    """
+    from corridors import load, pipeline, roster
+
+    cfg = override(override(state.config(), "area", week=week), "roster", staff=staff)
+    if cfg.roster.staff is None and not cfg.roster.people:
+        raise CorridorsError(
+            "no staff: set [roster] staff (a CSV) or [[roster.people]] in the config"
+        )
+    if on_date is not None and absent is None:
+        raise CorridorsError("--on goes with --absent: say who is away (--absent ID)")
+    plan_week = cfg.area.plan_week()
+    week_start, week_end = plan_week.start, plan_week.end
+    folder = pipeline.week_folder(cfg)
+    with pipeline.locked(cfg, "roster"):
+        if absent is None:
+            result = pipeline.run(cfg)
+        else:
+            current = folder.file("roster.csv")
+            if not current.exists():
+                raise CorridorsError(
+                    f"{current}: no roster for this week yet; run 'corridors plan' first"
+                )
+            start = on_date.date() if on_date is not None else week_start
+            if not week_start <= start <= week_end:
+                raise CorridorsError(
+                    f"--on {start} is not in week {plan_week} "
+                    f"({week_start} to {week_end}); pass --week too"
+                )
+            before = roster.read_roster(current)
+            result = pipeline.run(cfg, make_rota=False)
+            if result.staff is None:
+                raise CorridorsError("no staff were loaded: check [roster] staff")
+            res = roster.replan(
+                before, result.staff, absent, start, cfg.roster, corridors=result.plan
+            )
+            result = dataclasses.replace(
+                result,
+                rota=res.roster,
+                absences=(*result.absences, pipeline.Absence(absent, start, week_end)),
+            )
+            click.echo(f"Re-planned without {absent} from {start}: {len(res.messages)} change(s)")
+            for message in res.messages:
+                click.echo(f"  {message}")
+        if result.rota is None or result.staff is None:
+            raise CorridorsError("no roster was made: check [roster] staff")
+        paths = pipeline.write_plan(result)
+    click.echo(load.summarise(result.staff.reports))
+    filled = int(result.rota.slots["filled"].sum()) if len(result.rota.slots) else 0
+    click.echo(f"Roster: {filled}/{len(result.rota.slots)} slots filled ({result.rota.status})")
+    for problem in result.rota.problems:
+        click.echo(f"  {problem}")
+    click.echo(f"Wrote {len(paths)} files to {folder.path} (maps, roster, calendars, manifest)")
+
+
+@cli.command()
+@click.argument("week_folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@_handle_errors
+def verify(week_folder: Path) -> None:
+    """Check a week's folder against its manifest: every file, its SHA-256, nothing extra.
+
+    Exits 1 and lists the files that differ.
+
+    \b
+    Example:
+      corridors verify maps/rutland/2022-W45
+    """
+    from corridors import publish
+
+    problems = publish.verify_week(week_folder)
+    if problems:
+        for line in problems:
+            click.echo(f"  {line}")
+        raise CorridorsError(
+            f"{week_folder}: {len(problems)} file(s) differ from the manifest: not the plan "
+            "it describes (re-run the plan for the week)"
+        )
+    manifest = publish.read_manifest(week_folder)
+    click.echo(
+        f"OK: {week_folder}: {len(manifest['files'])} files match the manifest of run "
+        f"{manifest.get('run_id')}"
+    )
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("docs"),
+    show_default=True,
+    help="Folder for the PNG screenshots.",
+)
+@pass_state
+@_handle_errors
+def screenshots(state: _State, out_dir: Path) -> None:
+    """Plan the week, then screenshot both maps in headless Chromium (for the README).
+
+    \b
+    Example:
+      corridors -c data/rutland.toml screenshots --out docs
+    """
+    from corridors import maps, pipeline
+
+    cfg = state.config()
+    with pipeline.locked(cfg, "screenshots"):
+        result = pipeline.run(cfg)
+        pipeline.write_plan(result)
+    for name in ("internal", "shared"):
+        png = maps.take_screenshot(result.out_dir / f"{name}.html", out_dir / f"map-{name}.png")
+        click.echo(f"Wrote {png}")
+    patrolled = result.plan.corridors[result.plan.corridors["patrolled"]]
+    if len(patrolled):  # close-up of the riskiest corridor (ids run by decreasing risk)
+        top = patrolled.sort_values("corridor_id").iloc[:1]
+        west, south, east, north = top.buffer(150).to_crs("EPSG:4326").total_bounds
+        png = maps.take_screenshot(
+            result.out_dir / "internal.html",
+            out_dir / "map-internal-corridor.png",
+            bounds=(south, west, north, east),
+        )
+        click.echo(f"Wrote {png}")
