@@ -20,6 +20,8 @@ from corridors import hotspots as hs
 from corridors.config import HotspotConfig, config_from_dict
 from corridors.errors import ConfigError, InputDataError
 from corridors.graph import StreetGraph
+from corridors.hotspots.backtest import _evaluate
+from corridors.hotspots.select import _select
 from corridors.load import MONTH, OCCURRED_AT, OFFENCE, TIME_KNOWN
 
 DATA = Path(__file__).parent / "data" / "hotspots"
@@ -238,9 +240,7 @@ def test_recency_decay_halves_each_half_life():
 def test_month_only_records_use_mid_month_and_complete_months():
     inc = make_incidents([(0, 0), (1, 0), (2, 0)], months=["2022-10", "2022-11", "2021-10"])
     cfg = HotspotConfig(half_life_weeks=4.0)
-    spots_sel = hs._select(
-        inc, cfg, timezone=TZ, week_start=dt.date(2022, 11, 7), lookback_weeks=52
-    )
+    spots_sel = _select(inc, cfg, timezone=TZ, week_start=dt.date(2022, 11, 7), lookback_weeks=52)
     sel = spots_sel.table
     # November 2022 has not ended before the planned week; October 2021 is older than 52 weeks
     assert sel["incident_id"].tolist() == ["t:0"]
@@ -297,11 +297,11 @@ def test_offence_weights_defaults_overrides_and_unknown_report():
     ]
     inc = make_incidents([(i, 0) for i in range(6)], offences=offences)
     cfg = HotspotConfig(offence_weights={"Drugs": 0.0, "Robbery": 2.0})
-    res = hs._select(inc, cfg, timezone=TZ, week_start=dt.date(2022, 11, 7), lookback_weeks=52)
+    res = _select(inc, cfg, timezone=TZ, week_start=dt.date(2022, 11, 7), lookback_weeks=52)
     assert sorted(res.table[OFFENCE]) == ["Robbery", "Violence and sexual offences"]
     assert res.unknown_offences == {"Burglary": 1, "Shoplifting": 2}
     assert any("Burglary (1), Shoplifting (2)" in n and "left out" in n for n in res.notes)
-    res2 = hs._select(
+    res2 = _select(
         inc,
         HotspotConfig(other_weight=0.1),
         timezone=TZ,
@@ -512,15 +512,15 @@ def test_evaluate_hand_computed_pai_pei():
     scores = np.array([3.0, 2.0, 1.0, 0.0])
     areas = np.ones(4)
     test_units = np.array([0, 2, 2, 2, -1])
-    s = hs._evaluate(scores, areas, test_units, total_area=10.0, share=0.2)
+    s = _evaluate(scores, areas, test_units, total_area=10.0, share=0.2)
     # budget 2 cells: cells 0 and 1, one hit; best 2 cells: cell 2 (3) + cell 0 (1)
     assert (s.hits, s.test, s.ranked_m2, s.area_m2, s.best) == (1, 5, 2.0, 2.0, 4)
     # hit rate 1/5 at area share 2/10 -> PAI 1.0, PEI 1/4
-    s = hs._evaluate(np.array([3.0, 0, 0, 0]), areas, test_units, total_area=4.0, share=0.5)
+    s = _evaluate(np.array([3.0, 0, 0, 0]), areas, test_units, total_area=4.0, share=0.5)
     # ranked: cell 0 (1 hit, area 1); random fill of 1 of the 3 other cells: 3 x 1/3 expected
     assert (s.hits, s.ranked_m2, s.area_m2, s.best) == (pytest.approx(2.0), 1.0, 2.0, 4)
     # fractional best: area 1.5 -> cell 2 (3) + half of cell 0
-    s = hs._evaluate(np.array([0.0, 0, 0, 0]), areas, test_units, total_area=3.0, share=0.5)
+    s = _evaluate(np.array([0.0, 0, 0, 0]), areas, test_units, total_area=3.0, share=0.5)
     assert s.best == pytest.approx(3.5) and s.hits == pytest.approx(4 * 1.5 / 4)
 
 
@@ -683,9 +683,15 @@ def test_config_fields_and_sweep_parsing(tmp_path):
 
 def test_docstring_examples():
     import doctest
+    import importlib
+    import pkgutil
 
-    result = doctest.testmod(hs, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 5 and result.failed == 0
+    attempted = failed = 0
+    for info in pkgutil.iter_modules(hs.__path__, f"{hs.__name__}."):
+        module = importlib.import_module(info.name)
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        attempted, failed = attempted + result.attempted, failed + result.failed
+    assert attempted > 5 and failed == 0
 
 
 @pytest.mark.parametrize("method", ["dbscan", "hdbscan", "kde", "network"])
@@ -834,6 +840,7 @@ def test_cli_hotspots_and_plan_stop_when_no_offence_has_a_weight(tmp_path, comma
         assert result.exit_code == 0, result.output
         assert "from 7 incidents" in result.output
 
+
 # -- saying plainly what was not found; one typed sweep; term dates as a source ----------------
 
 
@@ -923,5 +930,5 @@ def test_term_dates_that_cannot_be_read_are_one_input_error(tmp_path, kind):
             "empty": b"", "blank": b"\n\n", "binary": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
             "cp1252": text.encode("cp1252"), "utf16": text.encode("utf-16"),
         }[kind])  # fmt: skip
-    with pytest.raises(InputDataError, match="terms.csv"):
+    with pytest.raises(InputDataError, match=r"terms\.csv"):
         hs.read_term_dates(path)

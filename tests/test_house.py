@@ -28,7 +28,6 @@ NOT_YET_SPLIT: set[str] = {
     "corridors.load",
     "corridors.load.osm",
     "corridors.graph",
-    "corridors.hotspots",
     "corridors.routes",
     "corridors.roster",
     "corridors.lprelax",
@@ -49,7 +48,7 @@ FILE_IO_ALLOWED = [
     "corridors.load",
     "corridors.load.*",  # the load stage: every input file
     "corridors.graph",  # NOT_YET_SPLIT
-    "corridors.hotspots",  # NOT_YET_SPLIT
+    "corridors.hotspots.term_file",  # reads the term dates file ([hotspots] term_dates)
     "corridors.routes",  # NOT_YET_SPLIT
     "corridors.roster",  # NOT_YET_SPLIT
     "corridors.maps",  # NOT_YET_SPLIT

@@ -1,0 +1,122 @@
+"""After-school hotspots: selection, weighting, clustering and backtests.
+
+CONTRACT:
+- ``find_hotspots(incidents, cfg: HotspotConfig, *, timezone, week_start, lookback_weeks,
+  street: StreetGraph | None = None, previous=None, study_area=None, term=None) -> Hotspots``
+- ``select_incidents(incidents, cfg, *, timezone, week_start, lookback_weeks, term=None,
+  all_hours=None) -> gpd.GeoDataFrame`` (adds WEIGHT, IN_WINDOW, AGE_WEEKS)
+- ``backtest(incidents, cfgs, *, timezone, study_area, street=None, periods=None,
+  period="auto", train_periods=None, term=None) -> pd.DataFrame`` (TABLE_COLUMNS, ranked)
+- ``tune(incidents, cfg, *, timezone, study_area, street=None, methods=None, grid=None,
+  period="auto", periods=None, train_periods=None) -> pd.DataFrame`` (ranked table);
+  ``write_backtest(table, folder) -> [tune.csv, tune.png]``; ``format_backtest(table) -> str``
+- ``write_hotspots(spots, folder) -> list[Path]``; ``plot_backtest(table, path) -> Path``
+- ``expand_sweep(cfg, sweep=None)``, ``parse_sweep(["eps_m=100,150"])`` for ``--grid``
+  (values typed by their ``HotspotConfig`` field: :func:`corridors.config.parse_grid`)
+- ``load_term_dates(path) -> TermDates`` (calendar, report, rejects);
+  ``read_term_dates(path) -> TermCalendar`` (strict)
+
+Which file holds what
+---------------------
+- ``select.py``: :func:`select_incidents` (and the pure ``select_week``): the look-back,
+  the after-school window (weekdays, ``window_start``-``window_end`` local time, optional
+  school days only), offence weights and recency decay. Adds WEIGHT, IN_WINDOW, AGE_WEEKS.
+- ``weights.py``: the offence weights table and the checks that some incident has a weight.
+- ``terms.py``: the school calendar and the date logic of a term dates table (pure);
+  ``term_file.py``: reads the term dates file (the stage's one input file).
+- ``find.py``: :func:`find_hotspots`, the stage: select, run the method, make the polygons.
+- ``methods.py``: DBSCAN, HDBSCAN, kernel density on a grid, network-constrained intensity
+  on street segments; ``units.py``: points, grid cells, street segments, the study area.
+- ``polygons.py``: cluster hulls, dissolved cells, street runs, the polygon table and ids
+  kept from the previous week; ``result.py``: :class:`Hotspots` and its column names.
+- ``backtest.py``: rolling backtests scored with hit rate, PAI and PEI at a fixed share of
+  the study area, always with a naive baseline row; ``sweep.py``: sweeps and :func:`tune`.
+- ``export.py``: every file written (:func:`write_hotspots`, :func:`plot_backtest`,
+  :func:`write_backtest`).
+
+Notes on the data: data.police.uk locations are snap points (many crimes share one point:
+that is the anonymisation, not a super-hotspot). Clustering therefore works on distinct
+locations carrying their incident counts as sample weights, and the network method snaps
+every incident to the nearest street segment first. Month-only records cannot be put in
+the after-school window; they are used without the time filter and every output says so.
+"""
+
+from corridors.hotspots.backtest import (
+    BASELINE,
+    TABLE_COLUMNS,
+    backtest,
+    format_backtest,
+    format_table,
+)
+from corridors.hotspots.export import plot_backtest, write_backtest, write_hotspots
+from corridors.hotspots.find import find_hotspots, no_hotspots_note
+from corridors.hotspots.result import (
+    AGE_WEEKS,
+    AREA_M2,
+    CLUSTER,
+    HOTSPOT_ID,
+    IN_WINDOW,
+    INCIDENTS,
+    MONTH_ONLY_NOTE,
+    OFFENCES,
+    RANK,
+    SHARE,
+    SNAP_NOTE,
+    WEIGHT,
+    WEIGHTED_COUNT,
+    Hotspots,
+)
+from corridors.hotspots.select import Selection, select_incidents, select_week
+from corridors.hotspots.sweep import expand_sweep, parse_sweep, tune
+from corridors.hotspots.term_file import load_term_dates, read_term_dates, term_calendar
+from corridors.hotspots.terms import R_TERM_ENDS_EARLY, R_TERM_KIND, TermCalendar, TermDates
+from corridors.hotspots.weights import (
+    DEFAULT_OFFENCE_WEIGHTS,
+    check_weighted,
+    offence_weights,
+    unweighted_offences_hint,
+)
+
+__all__ = [
+    "AGE_WEEKS",
+    "AREA_M2",
+    "BASELINE",
+    "CLUSTER",
+    "DEFAULT_OFFENCE_WEIGHTS",
+    "HOTSPOT_ID",
+    "INCIDENTS",
+    "IN_WINDOW",
+    "MONTH_ONLY_NOTE",
+    "OFFENCES",
+    "RANK",
+    "R_TERM_ENDS_EARLY",
+    "R_TERM_KIND",
+    "SHARE",
+    "SNAP_NOTE",
+    "TABLE_COLUMNS",
+    "WEIGHT",
+    "WEIGHTED_COUNT",
+    "Hotspots",
+    "Selection",
+    "TermCalendar",
+    "TermDates",
+    "backtest",
+    "check_weighted",
+    "expand_sweep",
+    "find_hotspots",
+    "format_backtest",
+    "format_table",
+    "load_term_dates",
+    "no_hotspots_note",
+    "offence_weights",
+    "parse_sweep",
+    "plot_backtest",
+    "read_term_dates",
+    "select_incidents",
+    "select_week",
+    "term_calendar",
+    "tune",
+    "unweighted_offences_hint",
+    "write_backtest",
+    "write_hotspots",
+]

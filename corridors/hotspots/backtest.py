@@ -1,0 +1,460 @@
+"""Backtests: score hotspot configurations on rolling test periods (hit rate, PAI, PEI).
+
+Pure: incidents, configurations and the study area in, a ranked table out (every table
+has a naive baseline row). Sweeps and ``tune`` are in :mod:`corridors.hotspots.sweep`; the
+table's CSV and chart are written by :mod:`corridors.hotspots.export`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from corridors.config import HotspotConfig, config_to_dict
+from corridors.errors import ConfigError, InputDataError
+from corridors.hotspots.methods import _buffer_m, _cluster_labels
+from corridors.hotspots.polygons import _cluster_polygons
+from corridors.hotspots.result import MONTH_ONLY_NOTE, WEIGHT
+from corridors.hotspots.select import _local_times, _month_starts, _select, _window_mask
+from corridors.hotspots.term_file import term_calendar
+from corridors.hotspots.terms import TermCalendar
+from corridors.hotspots.units import _Grid, _kde_surface, _Segments, _segments, _top_units, _xy
+from corridors.hotspots.weights import offence_weights
+from corridors.load import OFFENCE, TIME_KNOWN
+
+if TYPE_CHECKING:
+    from corridors.graph import StreetGraph
+
+logger = logging.getLogger(__name__)
+
+BASELINE = "naive baseline"
+TABLE_COLUMNS = (
+    "rank", "label", "method", "params", "train_window", "periods", "test_incidents", "hits",
+    "hit_rate", "area_share", "ranked_share", "pai", "pei", "time_note",
+)  # fmt: skip
+
+Span = tuple[pd.Timestamp, pd.Timestamp]
+
+
+@dataclass(frozen=True)
+class _Folds:
+    """The test periods of a backtest and what every configuration is scored against."""
+
+    period: str  # "week" or "month"
+    spans: list[Span]
+    lookback_weeks: int  # training look-back before each test period
+    timezone: str
+    term: TermCalendar | None
+    seg: _Segments | None
+    all_xy: np.ndarray  # every incident's coordinates
+    bounds: tuple[float, float, float, float]  # the study area's (grids are laid over it)
+    total_area: float
+
+
+def backtest(
+    incidents: gpd.GeoDataFrame,
+    cfgs: Sequence[HotspotConfig],
+    *,
+    timezone: str,
+    study_area: BaseGeometry,
+    street: StreetGraph | None = None,
+    periods: int | None = None,
+    period: str = "auto",
+    train_periods: int | None = None,
+    term: TermCalendar | None = None,
+) -> pd.DataFrame:
+    """
+    Score hotspot configurations with rolling backtests.
+
+    For each of the last ``periods`` weeks (or months: ``period="auto"`` chooses months
+    when most incidents are month-only), each configuration is trained on the
+    ``train_periods`` before it (its own selection: all hours or the window only, decay,
+    offence weights) and predicts the best units covering ``area_share`` of the study area:
+    grid cells of ``cell_m`` for DBSCAN, HDBSCAN (cells whose centre is in a cluster
+    polygon, ranked by the cluster's weight per area) and KDE; street segments (area
+    ``length x 2 snap_m``) for the network method, scored by snapping the test incidents.
+    Test incidents are those of the period in the after-school window (month-only: the
+    whole month) with a positive offence weight, counted once each.
+
+    Measures, pooled over the periods: hit rate = hits / test incidents; PAI = hit rate /
+    area share; PEI = hits / the most hits any choice of units of the same total area could
+    have had (greedy by test count per area; exact for equal cells). So that every method is
+    compared at the same coverage, a method whose ranked units cover less than
+    ``area_share`` has the rest filled at random (it gets the expected hits of chance);
+    ``ranked_share`` is the share it ranked itself. ``hits`` may therefore be fractional.
+
+    Parameters
+    ----------
+    incidents
+        Incidents in the io contract, projected CRS (metres).
+    cfgs
+        Configurations to compare (see :func:`expand_sweep`).
+    timezone
+        The area's time zone.
+    study_area
+        Polygon of the study area (same CRS); its area is the denominator of area shares.
+    street
+        The walking graph; needed for ``network`` configurations.
+    periods
+        Number of test periods (default ``cfgs[0].backtest_periods``).
+    period
+        ``"auto"``, ``"week"`` or ``"month"``.
+    train_periods
+        Training periods before each test period (default ``cfgs[0].train_periods``, and
+        0 means 52 weeks or 12 months).
+    term
+        School calendar (default from the first config).
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per configuration plus a ``naive baseline`` row (last period's counts per
+        ``cell_m`` grid cell), ranked by PAI: columns ``TABLE_COLUMNS``.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from shapely.geometry import Point, box
+    >>> pts = [Point(1000 + (i % 4), 1000) for i in range(40)]
+    >>> pts += [Point(5000, 5000 + i) for i in range(8)]
+    >>> months = [f"2022-{1 + i % 8:02d}" for i in range(48)]
+    >>> inc = gpd.GeoDataFrame({"offence": "Robbery", "month": months, "occurred_at": pd.NaT,
+    ...     "time_known": False}, geometry=pts, crs="EPSG:27700")
+    >>> table = backtest(inc, [HotspotConfig(method="kde")], timezone="Europe/London",
+    ...     study_area=box(0, 0, 6000, 6000), periods=2)
+    >>> sorted(table["label"].str.split().str[0])
+    ['kde', 'naive']
+    """
+    if not cfgs:
+        raise ConfigError("backtest needs at least one hotspot configuration")
+    folds = _folds(
+        incidents, cfgs, timezone=timezone, study_area=study_area, street=street,
+        periods=periods, period=period, train_periods=train_periods, term=term,
+    )  # fmt: skip
+    rows = [_score_config(incidents, cfg, cfgs[0], folds) for cfg in [*cfgs, None]]
+    table = pd.DataFrame(rows)
+    table = table.sort_values(
+        ["pai", "hit_rate", "label"], ascending=[False, False, True], na_position="last"
+    )
+    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    table = table.reset_index(drop=True)
+    logger.info(
+        "Backtested %d configurations over %d %ss (%.0f%% of incidents with times)",
+        len(cfgs), len(folds.spans), folds.period, 100 * _time_known_share(incidents),
+    )  # fmt: skip
+    return table[list(TABLE_COLUMNS)]
+
+
+def _folds(
+    incidents: gpd.GeoDataFrame,
+    cfgs: Sequence[HotspotConfig],
+    *,
+    timezone: str,
+    study_area: BaseGeometry,
+    street: StreetGraph | None,
+    periods: int | None,
+    period: str,
+    train_periods: int | None,
+    term: TermCalendar | None,
+) -> _Folds:
+    """Check the arguments and lay out the test periods (defaults from ``cfgs[0]``)."""
+    first = cfgs[0]
+    period, spans = _periods(incidents, timezone, period, periods or first.backtest_periods)
+    tp = train_periods if train_periods is not None else first.train_periods
+    if tp <= 0:
+        tp = 52 if period == "week" else 12
+    if term is None:
+        term = term_calendar(first)
+    if any(c.method == "network" for c in cfgs) and street is None:
+        raise ConfigError("backtesting the 'network' method needs the street graph (street=)")
+    total_area = float(study_area.area)
+    if total_area <= 0:
+        raise InputDataError("study_area has no area; pass the area's polygon in metres")
+    return _Folds(
+        period=period,
+        spans=spans,
+        lookback_weeks=tp if period == "week" else math.ceil(tp * 52 / 12),
+        timezone=timezone,
+        term=term,
+        seg=_segments(street) if street is not None else None,
+        all_xy=_xy(incidents),
+        bounds=study_area.bounds,
+        total_area=total_area,
+    )
+
+
+def _score_config(
+    incidents: gpd.GeoDataFrame,
+    cfg: HotspotConfig | None,
+    first: HotspotConfig,
+    folds: _Folds,
+) -> dict[str, Any]:
+    """Return the row of one configuration (None: the naive baseline, on ``first``'s grid)."""
+    use = cfg or first
+    grid = _Grid.over(folds.bounds, use.cell_m)
+    scores = [_score_period(incidents, cfg, use, grid, span, folds) for span in folds.spans]
+    hits = sum((s.hits for s in scores), 0.0)
+    n_test = sum((s.test for s in scores), 0)
+    best = sum((s.best for s in scores), 0.0)
+    area_used = [s.area_m2 / folds.total_area for s in scores]
+    ranked_used = [s.ranked_m2 / folds.total_area for s in scores]
+    hit_rate = hits / n_test if n_test else float("nan")
+    share = float(np.mean(area_used)) if area_used else float("nan")
+    return {
+        **_describe(cfg),
+        "periods": len(folds.spans),
+        "test_incidents": n_test,
+        "hits": hits,
+        "hit_rate": hit_rate,
+        "area_share": share,
+        "ranked_share": float(np.mean(ranked_used)) if ranked_used else float("nan"),
+        "pai": hit_rate / share if share > 0 else float("nan"),
+        "pei": hits / best if best else float("nan"),
+        "time_note": (
+            "after-school window (times known)"
+            if folds.period == "week"
+            else f"month-only data: {MONTH_ONLY_NOTE}; tested on whole months"
+        ),
+    }
+
+
+def _describe(cfg: HotspotConfig | None) -> dict[str, str]:
+    """Return the label, method, parameters and training window columns of a row."""
+    if cfg is None:
+        return {
+            "label": BASELINE,
+            "method": "naive",
+            "params": "{}",
+            "train_window": "last period, after-school window",
+        }
+    params = {k: v for k, v in config_to_dict(cfg).items() if k != "sweep"}
+    return {
+        "label": _label(cfg),
+        "method": cfg.method,
+        "params": json.dumps(params, default=str),
+        "train_window": "all hours" if cfg.train_all_hours else "after-school window",
+    }
+
+
+def _score_period(
+    incidents: gpd.GeoDataFrame,
+    cfg: HotspotConfig | None,
+    use: HotspotConfig,
+    grid: _Grid,
+    span: Span,
+    folds: _Folds,
+) -> _Score:
+    """Train on the periods before ``span`` (baseline: the last one) and score ``span``."""
+    test = _test_mask(incidents, use, span, folds.period, folds.timezone, folds.term)
+    if cfg is None:
+        step = pd.Timedelta(weeks=1) if folds.period == "week" else pd.DateOffset(months=1)
+        prev_span = (span[0] - step, span[0])
+        prev = _test_mask(incidents, use, prev_span, folds.period, folds.timezone, folds.term)
+        scores = grid.sums(folds.all_xy[prev], np.ones(int(prev.sum())))
+    else:
+        train = _select(
+            incidents, cfg, timezone=folds.timezone, week_start=span[0].tz_localize(None).date(),
+            lookback_weeks=folds.lookback_weeks, term=folds.term,
+        ).table  # fmt: skip
+        scores = _unit_scores(train, cfg, grid, folds.seg)
+    if cfg is not None and cfg.method == "network" and folds.seg is not None:
+        areas = folds.seg.length_m * 2 * cfg.snap_m
+        units = folds.seg.snap(folds.all_xy[test], cfg.snap_m)
+    else:
+        areas = np.full(grid.nx * grid.ny, grid.cell_m**2)
+        units = grid.index(folds.all_xy[test])
+    return _evaluate(scores, areas, units, folds.total_area, use.area_share)
+
+
+def _label(cfg: HotspotConfig) -> str:
+    keys = {
+        "dbscan": ("eps_m", "min_samples"),
+        "hdbscan": ("min_cluster_size", "min_samples"),
+        "kde": ("bandwidth_m", "cell_m"),
+        "network": ("snap_m",),
+    }[cfg.method]
+    parts = [f"{k}={getattr(cfg, k):g}" for k in keys]
+    parts.append(f"half_life={cfg.half_life_weeks:g}w")
+    parts.append("all hours" if cfg.train_all_hours else "window only")
+    return f"{cfg.method} " + " ".join(parts)
+
+
+def _periods(
+    incidents: gpd.GeoDataFrame, timezone: str, period: str, n: int
+) -> tuple[str, list[tuple[pd.Timestamp, pd.Timestamp]]]:
+    local = _local_times(incidents, timezone)
+    known = local.notna()
+    if TIME_KNOWN in incidents:
+        known &= incidents[TIME_KNOWN].fillna(False).astype(bool)
+    if period == "auto":
+        period = "week" if known.mean() >= 0.5 else "month"
+    if period == "week":
+        if not known.any():
+            raise ConfigError(
+                "backtest period 'week' needs incidents with known times; use 'month'"
+            )
+        last = local[known].max()
+        last_day = last.tz_localize(None).normalize()
+        # the last complete week ends on the Monday after the last incident's week
+        end = last_day - pd.Timedelta(days=last_day.day_of_week)
+        if (last_day - end).days >= 6:
+            end = end + pd.Timedelta(days=7)
+        starts = [end - pd.Timedelta(weeks=i) for i in range(n, 0, -1)]
+        spans = [
+            (s.tz_localize(timezone), (s + pd.Timedelta(weeks=1)).tz_localize(timezone))
+            for s in starts
+        ]
+    elif period == "month":
+        months = _month_starts(incidents).dropna()
+        if months.empty:
+            raise InputDataError("incidents: no valid 'month' values (YYYY-MM) to backtest on")
+        last = months.max()
+        starts = [last - pd.DateOffset(months=i) for i in range(n - 1, -1, -1)]
+        spans = [
+            (s.tz_localize(timezone), (s + pd.DateOffset(months=1)).tz_localize(timezone))
+            for s in starts
+        ]
+    else:
+        raise ConfigError(f"backtest period must be 'auto', 'week' or 'month', got {period!r}")
+    return period, spans
+
+
+def _test_mask(
+    incidents: gpd.GeoDataFrame,
+    cfg: HotspotConfig,
+    span: tuple[pd.Timestamp, pd.Timestamp],
+    period: str,
+    timezone: str,
+    term: TermCalendar | None,
+) -> np.ndarray:
+    local = _local_times(incidents, timezone)
+    known = local.notna().to_numpy()
+    if TIME_KNOWN in incidents:
+        known = known & incidents[TIME_KNOWN].fillna(False).to_numpy(dtype=bool)
+    weights = offence_weights(cfg)
+    offence = incidents[OFFENCE].astype("string").fillna("")
+    positive = offence.map(lambda o: weights.get(o, cfg.other_weight) > 0).to_numpy(dtype=bool)
+    start, end = span
+    timed = known & ((local >= start) & (local < end)).fillna(False).to_numpy(dtype=bool)
+    timed &= _window_mask(local, cfg, term)
+    if period == "month":
+        month = _month_starts(incidents)
+        same = (month == start.tz_localize(None)).fillna(False).to_numpy(dtype=bool)
+        return positive & (timed | (~known & same))
+    return positive & timed
+
+
+@dataclass(frozen=True)
+class _Score:
+    hits: float  # ranked hits + expected hits of the random fill
+    test: int
+    ranked_m2: float
+    area_m2: float
+    best: float
+
+
+def _evaluate(
+    scores: np.ndarray, areas: np.ndarray, test_units: np.ndarray, total_area: float, share: float
+) -> _Score:
+    """Score one period at ``share`` of ``total_area``.
+
+    The method's units (score > 0) are taken best first while they fit the budget; when they
+    run out first, the rest of the budget is filled at random among the other units, which
+    adds the expected hits of a random choice (no credit beyond chance). ``best`` is the most
+    hits any choice of the same area could catch (fractional greedy by test count per area:
+    exact for equal cells, an upper bound otherwise, so PEI <= 1).
+    """
+    budget = share * total_area
+    chosen = _top_units(scores, areas, budget)
+    n_test = len(test_units)
+    assigned = test_units[test_units >= 0]
+    counts = np.bincount(assigned, minlength=len(scores)).astype(float)
+    hits = float(counts[chosen].sum())
+    used = float(areas[chosen].sum())
+    rest_area = float(areas.sum()) - used
+    fill = max(0.0, min(budget, float(areas.sum())) - used)
+    if fill > 0 and rest_area > 0:
+        hits += (len(assigned) - hits) * fill / rest_area
+    area = used + fill
+    order = np.lexsort((np.arange(len(counts)), -counts / areas))
+    order = order[counts[order] > 0]
+    cum = np.cumsum(areas[order])
+    full = cum <= area + 1e-6
+    best = float(counts[order[full]].sum())
+    if not full.all():
+        j = order[int(full.sum())]
+        before = float(cum[full][-1]) if full.any() else 0.0
+        best += counts[j] * (area - before) / areas[j]
+    return _Score(hits, n_test, used, area, best)
+
+
+def _unit_scores(
+    train: gpd.GeoDataFrame,
+    cfg: HotspotConfig,
+    grid: _Grid,
+    seg: _Segments | None,
+) -> np.ndarray:
+    xy = _xy(train)
+    w = train[WEIGHT].to_numpy(dtype=float) if len(train) else np.zeros(0)
+    if cfg.method == "kde":
+        return _kde_surface(xy, w, grid, cfg.bandwidth_m)
+    if cfg.method == "network":
+        assert seg is not None
+        snapped = seg.snap(xy, cfg.snap_m)
+        ok = snapped >= 0
+        weight = np.bincount(snapped[ok], w[ok], minlength=len(seg.length_m))
+        per_metre: np.ndarray = weight / seg.length_m
+        return per_metre
+    labels, _ = _cluster_labels(xy, cfg, cfg.method)
+    polys = _cluster_polygons(xy, labels, _buffer_m(cfg))
+    scores = np.zeros(grid.nx * grid.ny)
+    centres = grid.centres()
+    for c, poly in enumerate(polys):
+        density = w[labels == c].sum() / max(poly.area, 1.0)
+        inside = shapely.contains_xy(poly, centres[:, 0], centres[:, 1])
+        scores[inside] = np.maximum(scores[inside], density)
+    return scores
+
+
+def _time_known_share(incidents: gpd.GeoDataFrame) -> float:
+    if TIME_KNOWN not in incidents or not len(incidents):
+        return 0.0
+    return float(incidents[TIME_KNOWN].fillna(False).astype(bool).mean())
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """Return the backtest table as fixed-width text (for the CLI and reports)."""
+    show = table[
+        [
+            "rank",
+            "label",
+            "test_incidents",
+            "hits",
+            "hit_rate",
+            "area_share",
+            "ranked_share",
+            "pai",
+            "pei",
+        ]
+    ].copy()
+    show["hits"] = show["hits"].map(lambda v: f"{v:.1f}")
+    show["ranked_share"] = show["ranked_share"].map(lambda v: f"{v:.3f}")
+    show["hit_rate"] = show["hit_rate"].map(lambda v: f"{v:.3f}")
+    show["area_share"] = show["area_share"].map(lambda v: f"{v:.3f}")
+    show["pai"] = show["pai"].map(lambda v: f"{v:.2f}")
+    show["pei"] = show["pei"].map(lambda v: f"{v:.2f}")
+    return show.to_string(index=False)
+
+
+#: Alias of :func:`format_table` (the name ``cli.py`` uses).
+format_backtest = format_table
