@@ -157,7 +157,8 @@ def _chain_end_nodes(
 def _directed_edges(und: pd.DataFrame, geoms: np.ndarray) -> pd.DataFrame:
     """Forward copy then reversed copy; keys numbered per (u, v) in that order."""
     fwd = und.assign(**{REVERSED: False})
-    rev = und.assign(**{REVERSED: True, "u": und["v"], "v": und["u"]})  # ends swapped
+    rev = und.assign(**{REVERSED: True})
+    rev["u"], rev["v"] = und["v"], und["u"]  # the twin runs from v to u
     both = pd.concat([fwd, rev], ignore_index=True)
     both["key"] = both.groupby(["u", "v"], sort=False).cumcount().astype(np.int64)
     both_geoms = np.concatenate([geoms, shapely.reverse(geoms)])
