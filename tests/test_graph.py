@@ -1,4 +1,4 @@
-"""Tests of the street graph stage (corridors/graph.py)."""
+"""Tests of the street graph stage (corridors/graph/)."""
 
 from __future__ import annotations
 
@@ -27,16 +27,27 @@ from shapely.geometry import Point, box
 
 from corridors import graph
 from corridors.config import GraphConfig
-from corridors.errors import ConfigError, InputDataError, NetworkUnavailableError
+from corridors.errors import (
+    ConfigError,
+    EmptyResultError,
+    InputDataError,
+    NetworkUnavailableError,
+)
 from corridors.graph import (
     CacheWarning,
     StreetGraph,
     build_street_graph,
+    cache_layout,
     graph_stats,
     is_walkable,
     snap_points,
     to_csr,
 )
+from corridors.graph import build as graph_build
+from corridors.graph.online import _osmnx_settings, _raw_from_osmnx
+from corridors.graph.osm_file import _file_sha256
+from corridors.graph.simplify import _build_parts
+from corridors.graph.street import _assemble
 
 DATA = Path(__file__).parent / "data" / "graph"
 TINY = DATA / "tiny.osm"
@@ -193,8 +204,8 @@ def test_cache_hit_does_not_rebuild(
     assert not first.cache_hit
     assert first.cache_path is not None and Path(first.cache_path).is_file()
     calls: list[int] = []
-    real = graph._read_raw
-    monkeypatch.setattr(graph, "_read_raw", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = graph_build._read_raw
+    monkeypatch.setattr(graph_build, "_read_raw", lambda *a, **k: calls.append(1) or real(*a, **k))
     with caplog.at_level(logging.INFO, logger="corridors.graph"):
         second = build_street_graph(cfg, crs=BNG)
     assert second.cache_hit and calls == []
@@ -279,8 +290,8 @@ def test_crafted_pickle_in_the_cache_never_runs(
     assert clean.cache_path is not None
     path = Path(clean.cache_path)
     with monkeypatch.context() as m:  # where the pickle cache (format 1) kept it
-        m.setattr(graph, "CACHE_VERSION", 1)
-        old_key = graph._cache_key(cfg, clean.source_sha256, clean.crs)
+        m.setattr(cache_layout, "CACHE_VERSION", 1)
+        old_key = cache_layout._cache_key(cfg, clean.source_sha256, clean.crs)
     old = cache / f"street-graph-{old_key[:24]}.pkl"
     for target in (path, path.with_suffix(".pkl"), old):
         target.write_bytes(payload)  # pickle bytes under the new name and the old ones
@@ -317,8 +328,8 @@ def test_cache_file_holds_data_only(tmp_path: Path) -> None:
         assert all(i.compress_type == zipfile.ZIP_STORED for i in zf.infolist())
     assert meta["format"] == "corridors-street-graph"
     assert meta["version"] == graph.CACHE_VERSION
-    assert meta["source_sha256"] == street.source_sha256 == graph._file_sha256(TINY)
-    assert meta["key"] == graph._cache_key(_cfg(TINY, tmp_path), street.source_sha256, BNG)
+    assert meta["source_sha256"] == street.source_sha256 == _file_sha256(TINY)
+    assert meta["key"] == cache_layout._cache_key(_cfg(TINY, tmp_path), street.source_sha256, BNG)
     assert (meta["nodes"], meta["edges"]) == (54, 182)
     with np.load(path, allow_pickle=False) as npz:  # every array loads without pickle
         arrays = {n: npz[n] for n in npz.files if n + ".npy" in names}
@@ -645,7 +656,7 @@ def test_study_area_clips_the_cached_graph(tmp_path: Path) -> None:
     fresh = tmp_path / "fresh"
     build_street_graph(_cfg(TINY, fresh, clip_buffer_m=0.0), crs=BNG, study_area=south)
     assert len(build_street_graph(_cfg(TINY, fresh), crs=BNG).nodes) == 54
-    with pytest.raises(graph.EmptyResultError, match="study area"):
+    with pytest.raises(EmptyResultError, match="study area"):
         build_street_graph(
             _cfg(TINY, fresh, clip_buffer_m=0.0), crs=BNG, study_area=box(0, 0, 1, 1)
         )
@@ -700,7 +711,7 @@ def test_missing_file_and_no_source(tmp_path: Path) -> None:
         {1: (-1.0, 52.0), 2: (-1.001, 52.0)},
         [(1, [1, 2], {"railway": "rail"})],
     )
-    with pytest.raises(graph.EmptyResultError, match="no walkable street"):
+    with pytest.raises(EmptyResultError, match="no walkable street"):
         build_street_graph(_cfg(empty), crs=BNG)
 
 
@@ -777,11 +788,11 @@ def test_online_server_that_hangs_up_is_a_network_error(
 
 def test_online_graph_conversion_matches_the_offline_reader() -> None:
     # what graph_from_place/point returns (an unsimplified osmnx graph), made here offline
-    with graph._osmnx_settings(30.0):
+    with _osmnx_settings(30.0):
         downloaded = ox.graph_from_xml(TINY, simplify=False, retain_all=True, bidirectional=True)
-    raw = graph._raw_from_osmnx(downloaded, "walk")
-    parts = graph._build_parts(raw, GraphConfig(), pyproj.CRS(BNG), "online")
-    street = graph._assemble(parts, BNG, "online", "", False, 0.0, None)
+    raw = _raw_from_osmnx(downloaded, "walk")
+    parts = _build_parts(raw, GraphConfig(), pyproj.CRS(BNG), "online")
+    street = _assemble(parts, BNG, "online", "", False, 0.0, None)
     assert graph_stats(street)["segments"] == 91 and len(street.nodes) == 54
     assert street.edges.loc[(2001, 2003, 0), "street_id"] == "high-street"
     assert "Bypass Link" not in set(street.edges["name"].dropna())
