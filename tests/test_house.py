@@ -29,7 +29,6 @@ NOT_YET_SPLIT: set[str] = {
     "corridors.load.osm",
     "corridors.graph",
     "corridors.hotspots",
-    "corridors.routes",
     "corridors.roster",
     "corridors.lprelax",
     "corridors.maps",
@@ -52,7 +51,6 @@ FILE_IO_ALLOWED = [
     "corridors.load.*",  # the load stage: every input file
     "corridors.graph",  # NOT_YET_SPLIT
     "corridors.hotspots",  # NOT_YET_SPLIT
-    "corridors.routes",  # NOT_YET_SPLIT
     "corridors.roster",  # NOT_YET_SPLIT
     "corridors.maps",  # NOT_YET_SPLIT
     "corridors.lprelax",  # NOT_YET_SPLIT (moves into the roster stage)
