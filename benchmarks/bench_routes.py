@@ -28,12 +28,17 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
+from scipy.sparse import csgraph
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from corridors import graph, io, osm, routes  # noqa: E402
+from corridors import graph, load, routes  # noqa: E402
 from corridors.config import GraphConfig, RouteConfig, load_config  # noqa: E402
+from corridors.load import osm  # noqa: E402
+from corridors.routes.footfall import _footfall_on_net, _street_length_weights  # noqa: E402
+from corridors.routes.loops import _loop_instance, _seg_risk_from_series, _solve_loops  # noqa: E402
+from corridors.routes.network import _build_net, _edge_keys, _snap  # noqa: E402
 
 PBF = ROOT / "data" / "osm" / "rutland-2022-07-20.osm.pbf"
 POLICE = ROOT / "data" / "police" / "leicestershire-street-rutland.csv.gz"
@@ -43,7 +48,7 @@ TZ = "Europe/London"
 
 def load_inputs() -> load.Inputs:
     """The io stage's loader when it exists, else a minimal reader of the same files."""
-    if hasattr(io, "load_inputs"):
+    if hasattr(load, "load_inputs"):
         try:
             return load.load_inputs(load_config(ROOT / "data" / "rutland.toml"))
         except Exception as exc:  # noqa: BLE001 - fall back to the local reader
@@ -68,9 +73,9 @@ def load_inputs() -> load.Inputs:
 
 def bench_routing(street, inputs, *, sample: int, full: bool) -> None:
     cfg = RouteConfig()
-    net = routes._build_net(street)
-    home_w = routes._street_length_weights(net)  # every street node is a home area
-    pos, _ = routes._snap(
+    net = _build_net(street)
+    home_w = _street_length_weights(net)  # every street node is a home area
+    pos, _ = _snap(
         net, np.column_stack([inputs.schools.geometry.x, inputs.schools.geometry.y]),
         min_component=50,
     )
@@ -78,18 +83,18 @@ def bench_routing(street, inputs, *, sample: int, full: bool) -> None:
     # destinations: residential-weighted nodes within the catchment of each school
     dests = []
     for p in pos:
-        dist = routes.csgraph.dijkstra(net.csr, indices=int(p), limit=cfg.catchment_m)
+        dist = csgraph.dijkstra(net.csr, indices=int(p), limit=cfg.catchment_m)
         mask = (dist <= cfg.catchment_m) & (home_w > 0)
         mask[p] = False
         dests.append(pd.Series(home_w[mask], index=net.node_ids[mask]))
     pairs = [(s, d) for s, ds in zip(sources, dests, strict=True) for d in ds.index]
 
     t = time.perf_counter()
-    net = routes._build_net(street)
-    edge_index = pd.MultiIndex.from_frame(routes._edge_keys(street.edges))
+    net = _build_net(street)
+    edge_index = pd.MultiIndex.from_frame(_edge_keys(street.edges))
     build = time.perf_counter() - t
     t = time.perf_counter()
-    flows = routes._footfall_on_net(net, edge_index, sources, dests, limit_m=cfg.catchment_m)
+    flows = _footfall_on_net(net, edge_index, sources, dests, limit_m=cfg.catchment_m)
     fast = time.perf_counter() - t
 
     digraph = nx.DiGraph()
@@ -102,7 +107,7 @@ def bench_routing(street, inputs, *, sample: int, full: bool) -> None:
     for s, d in chosen:
         path = nx.shortest_path(digraph, s, d, weight="length")
         length = nx.path_weight(digraph, path, weight="length")
-        dist = routes.csgraph.dijkstra(net.csr, indices=net.index[s], limit=cfg.catchment_m)
+        dist = csgraph.dijkstra(net.csr, indices=net.index[s], limit=cfg.catchment_m)
         worst = max(worst, abs(dist[net.index[d]] - length))
         _ = path
     # the check above runs one scipy search per pair too; time networkx alone
@@ -156,7 +161,7 @@ def bench_loops(street, inputs, *, quick: bool) -> None:
         street, inputs, None, cfg, week_start=dt.date(2022, 11, 7), timezone=TZ,
         lookback_weeks=52,
     )
-    net = routes._build_net(street)
+    net = _build_net(street)
     budgets = (15.0, 30.0) if quick else (10.0, 15.0, 30.0, 45.0)
     rows = []
     for cid, segs in plan.segments.groupby("corridor_id"):
@@ -165,7 +170,7 @@ def bench_loops(street, inputs, *, quick: bool) -> None:
             continue
         risk = pd.Series(segs["risk"].to_numpy(),
                          index=pd.MultiIndex.from_frame(segs[["u", "v", "key"]]))
-        seg_risk = routes._seg_risk_from_series(net, street, risk)
+        seg_risk = _seg_risk_from_series(net, street, risk)
         depot = plan.loops.loc[plan.loops["corridor_id"] == cid, "meeting_node"]
         if depot.empty:
             continue
@@ -174,10 +179,10 @@ def bench_loops(street, inputs, *, quick: bool) -> None:
             common = dict(budget_m=budget, max_loops=2, max_candidates=60, seed=0,
                           seconds=60.0)
             t = time.perf_counter()
-            _, stats = routes._solve_loops(net, seg_risk, [net.index[depot.iloc[0]]],
+            _, stats = _solve_loops(net, seg_risk, [net.index[depot.iloc[0]]],
                                            iterations=cfg.solver_iterations, **common)
             secs = time.perf_counter() - t
-            _, long_stats = routes._solve_loops(
+            _, long_stats = _solve_loops(
                 net, seg_risk, [net.index[depot.iloc[0]]],
                 iterations=cfg.solver_iterations * 10, **common,
             )
@@ -249,7 +254,7 @@ def bench_exact(street, inputs, *, quick: bool) -> None:
         street, inputs, None, cfg, week_start=dt.date(2022, 11, 7), timezone=TZ,
         lookback_weeks=52,
     )
-    net = routes._build_net(street)
+    net = _build_net(street)
     rows = []
     for cid, segs in plan.segments.groupby("corridor_id"):
         depot = plan.loops.loc[plan.loops["corridor_id"] == cid, "meeting_node"]
@@ -257,14 +262,14 @@ def bench_exact(street, inputs, *, quick: bool) -> None:
             continue
         risk = pd.Series(segs["risk"].to_numpy(),
                          index=pd.MultiIndex.from_frame(segs[["u", "v", "key"]]))
-        seg_risk = routes._seg_risk_from_series(net, street, risk)
+        seg_risk = _seg_risk_from_series(net, street, risk)
         for minutes in ((10.0, 20.0) if quick else (5.0, 10.0, 15.0, 20.0)):
             budget = minutes * cfg.speed_kmh * 1000 / 60
-            inst = routes._loop_instance(net, seg_risk, [net.index[depot.iloc[0]]],
+            inst = _loop_instance(net, seg_risk, [net.index[depot.iloc[0]]],
                                          budget_m=budget, max_candidates=20)
             if inst is None or len(inst.prize) < 3:
                 continue
-            _, stats = routes._solve_loops(
+            _, stats = _solve_loops(
                 net, seg_risk, [net.index[depot.iloc[0]]], budget_m=budget, max_loops=1,
                 max_candidates=20, iterations=cfg.solver_iterations, seconds=60.0, seed=0,
             )
@@ -275,15 +280,15 @@ def bench_exact(street, inputs, *, quick: bool) -> None:
     # synthetic: 12 x 12 jittered grids (100 m blocks), 20 risky edges scattered at random
     for seed in range(3 if quick else 8):
         street_s = _grid(12, 12, seed=seed)
-        net_s = routes._build_net(street_s)
+        net_s = _build_net(street_s)
         rng = np.random.default_rng(seed)
         seg_risk = np.zeros(len(net_s.seg_rows))
         seg_risk[rng.choice(len(seg_risk), 20, replace=False)] = rng.uniform(1, 10, 20)
         budget = 2000.0
-        inst = routes._loop_instance(net_s, seg_risk, [66], budget_m=budget, max_candidates=20)
+        inst = _loop_instance(net_s, seg_risk, [66], budget_m=budget, max_candidates=20)
         if inst is None:
             continue
-        _, stats = routes._solve_loops(
+        _, stats = _solve_loops(
             net_s, seg_risk, [66], budget_m=budget, max_loops=1, max_candidates=20,
             iterations=cfg.solver_iterations, seconds=60.0, seed=0,
         )

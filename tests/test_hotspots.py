@@ -269,15 +269,15 @@ def test_month_only_records_use_mid_month_and_complete_months():
     ],
 )
 def test_the_last_complete_month_is_used_by_both_stages(monday, lookback_weeks, newest_used):
-    from corridors import routes
     from corridors.config import RouteConfig
+    from corridors.routes.incidents import _lookback_incidents
 
     months = ["2020-11", "2020-12", "2021-01", "2025-01", "2025-02", "2025-03", "2025-08"]
     inc = make_incidents([(i, 0) for i in range(len(months))], months=months)
     spots = hs.select_incidents(
         inc, HotspotConfig(), timezone=TZ, week_start=monday, lookback_weeks=lookback_weeks
     )
-    evidence = routes._lookback_incidents(
+    evidence = _lookback_incidents(
         inc, RouteConfig(), week_start=monday, timezone=TZ, lookback_weeks=lookback_weeks
     )
     # the newest month that ended before the Monday is used, by the hotspots and the evidence

@@ -27,7 +27,6 @@ MAX_MODULE_LINES = 550  # one job per file: about 150-500 lines
 NOT_YET_SPLIT: set[str] = {
     "corridors.load",
     "corridors.load.osm",
-    "corridors.routes",
     "corridors.roster",
     "corridors.lprelax",
     "corridors.maps",
@@ -49,7 +48,6 @@ FILE_IO_ALLOWED = [
     "corridors.graph.osm_file",  # reads the OSM file (pyosmium) and hashes it
     "corridors.graph.cache",  # reads and writes the street-graph cache file
     "corridors.hotspots.term_file",  # reads the term dates file ([hotspots] term_dates)
-    "corridors.routes",  # NOT_YET_SPLIT
     "corridors.roster",  # NOT_YET_SPLIT
     "corridors.maps",  # NOT_YET_SPLIT
     "corridors.lprelax",  # NOT_YET_SPLIT (moves into the roster stage)

@@ -16,13 +16,17 @@ import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy.sparse import csgraph
 from shapely.geometry import Point
 
 from corridors import graph, load, routes
-from corridors.load import osm
 from corridors.config import GraphConfig, RouteConfig
 from corridors.errors import ConfigError, EmptyResultError
 from corridors.hotspots import Hotspots
+from corridors.load import osm
+from corridors.routes.footfall import _depths
+from corridors.routes.loops import _loop_instance, _node_path, _repair, _solve_loops
+from corridors.routes.network import _build_net
 
 DATA = Path(__file__).parent / "data"
 TINY = DATA / "graph" / "tiny.osm"
@@ -145,20 +149,20 @@ def tiny_plan(tiny_street, tiny_inputs):
 
 
 def test_tree_distances_match_networkx_on_tiny_osm(tiny_street):
-    net = routes._build_net(tiny_street)
+    net = _build_net(tiny_street)
     und = nx.Graph()
     for (u, v, _k), length in tiny_street.edges["length"].items():
         if not und.has_edge(u, v) or und[u][v]["length"] > length:
             und.add_edge(u, v, length=length)
     src = 1033
     expected = nx.single_source_dijkstra_path_length(und, src, weight="length")
-    dist, pred = routes.csgraph.dijkstra(
+    dist, pred = csgraph.dijkstra(
         net.csr, indices=net.index[src], return_predecessors=True
     )
     for node, d in expected.items():
         assert dist[net.index[node]] == pytest.approx(d, abs=1e-6)
         # walking the predecessor tree back gives a path of exactly that length
-        path = routes._node_path(pred[None, :], 0, net.index[src], net.index[node])
+        path = _node_path(pred[None, :], 0, net.index[src], net.index[node])
         length = sum(net.csr[a, b] for a, b in itertools.pairwise(path))
         assert length == pytest.approx(d, abs=1e-6)
 
@@ -190,7 +194,7 @@ def test_footfall_respects_the_walking_limit():
 
 def test_depths_by_pointer_jumping():
     parent = np.array([-1, 0, 1, 2, 1, -1, 5])
-    assert routes._depths(parent).tolist() == [0, 1, 2, 3, 2, 0, 1]
+    assert _depths(parent).tolist() == [0, 1, 2, 3, 2, 0, 1]
 
 
 # -- corridors on the tiny OSM file ----------------------------------------------------------
@@ -455,15 +459,15 @@ def _brute_force(mat: np.ndarray, prize: np.ndarray, budget: float) -> float:
 @pytest.mark.parametrize("seed", range(4))
 def test_loop_solver_matches_brute_force_on_small_instances(seed):
     street = _grid(5, 5, jitter=15.0, seed=seed)
-    net = routes._build_net(street)
+    net = _build_net(street)
     rng = np.random.default_rng(seed)
     seg_risk = np.zeros(len(net.seg_rows))
     seg_risk[rng.choice(len(seg_risk), 7, replace=False)] = rng.uniform(1, 10, 7)
     budget = 900.0
-    inst = routes._loop_instance(net, seg_risk, [12], budget_m=budget, max_candidates=7)
+    inst = _loop_instance(net, seg_risk, [12], budget_m=budget, max_candidates=7)
     assert inst is not None
     exact = _brute_force(inst.mat, inst.prize, budget)
-    loops, stats = routes._solve_loops(
+    loops, stats = _solve_loops(
         net, seg_risk, [12], budget_m=budget, max_loops=1, max_candidates=7,
         iterations=300, seconds=5.0, seed=0,
     )
@@ -592,20 +596,20 @@ def test_repair_drops_visits_until_within_budget():
     pos = np.array([0.0, 100.0, 200.0, 300.0])
     mat = np.abs(pos[:, None] - pos[None, :])
     prize = np.array([1.0, 1.0, 5.0])
-    assert routes._repair([1, 2, 3], mat, prize, 450.0) == [1, 2]
-    assert routes._repair([1, 2, 3], mat, prize, 600.0) == [1, 2, 3]
-    assert routes._repair([3], mat, prize, 100.0) == []
+    assert _repair([1, 2, 3], mat, prize, 450.0) == [1, 2]
+    assert _repair([1, 2, 3], mat, prize, 600.0) == [1, 2, 3]
+    assert _repair([3], mat, prize, 100.0) == []
 
 
 def test_loop_instance_matrix_matches_networkx():
     street = _grid(4, 4, jitter=15.0, seed=5)
-    net = routes._build_net(street)
+    net = _build_net(street)
     und = nx.Graph()
     for (u, v, _k), length in street.edges["length"].items():
         und.add_edge(u, v, length=length)
     seg_risk = np.zeros(len(net.seg_rows))
     seg_risk[[0, 5, 9, 14]] = [4.0, 3.0, 2.0, 1.0]
-    inst = routes._loop_instance(net, seg_risk, [5], budget_m=5000, max_candidates=10)
+    inst = _loop_instance(net, seg_risk, [5], budget_m=5000, max_candidates=10)
     dist = dict(nx.all_pairs_dijkstra_path_length(und, weight="length"))
     ends = [(5, 5)] + [(int(net.node_ids[net.eu[net.seg_rows[s]]]),
                         int(net.node_ids[net.ev[net.seg_rows[s]]])) for s in inst.cand]
@@ -613,7 +617,7 @@ def test_loop_instance_matrix_matches_networkx():
     for i, j in itertools.permutations(range(len(ends)), 2):
         expected = half[i] + min(dist[a][b] for a in ends[i] for b in ends[j]) + half[j]
         assert inst.mat[i, j] == pytest.approx(expected)
-    loops, stats = routes._solve_loops(
+    loops, stats = _solve_loops(
         net, seg_risk, [5], budget_m=5000, max_loops=1, max_candidates=10, iterations=200,
         seconds=5.0, seed=0,
     )
