@@ -325,7 +325,10 @@ _HIGHER_WORDS = _words(
     r"college of (?:art|arts|music|technology|higher education|education|science)",
 )  # fmt: skip
 _ALL_THROUGH_WORDS = _words(
-    r"all[- ]through", r"[kp] ?(?:-|–|to) ?(?:8|12)", "k12", r"prep ?(?:-|–) ?12",
+    r"all[- ]through",
+    r"[kp] ?(?:-|–|to) ?(?:8|12)",
+    "k12",
+    r"prep ?(?:-|–) ?12",
     "through school",
 )
 _SIXTEEN_WORDS = _words(r"sixth[- ]form (?:college|centre|center)", "further education")
