@@ -54,13 +54,13 @@ def _project(
         inside = shapely.contains_xy(study_area, np.where(bad, 0, x), np.where(bad, 0, y))
         reason[~bad & ~inside] = R_OUTSIDE
     id_col = {"schools": SCHOOL_ID, "hubs": HUB_ID, "incidents": INCIDENT_ID}[parsed.kind]
-    ok = np.equal(reason, None)
+    ok = np.asarray(pd.isna(reason), dtype=bool)  # no reason
     ids = f[id_col].to_numpy(dtype=object)
     dup = np.zeros(len(f), dtype=bool)
     if ok.any():
         dup[ok] = pd.Series(ids[ok]).duplicated(keep="first").to_numpy()
     reason[dup] = R_DUP_ID
-    ok = np.equal(reason, None)
+    ok = np.asarray(pd.isna(reason), dtype=bool)  # no reason
     bad_rows = ~ok
     column = np.where(reason == R_DUP_ID, parsed.id_col or id_col, "coordinates")
     shown = np.full(len(f), "", dtype=object)
@@ -92,7 +92,8 @@ def _project(
 
 
 def _empty_frame(kind: str, crs: str, tz: str) -> gpd.GeoDataFrame:
-    cols: dict[str, Any] = {
+    """An empty table of ``kind``, with its columns and their types."""
+    columns: dict[str, dict[str, Any]] = {
         "schools": {SCHOOL_ID: [], NAME: [], PHASE: []},
         "hubs": {HUB_ID: [], NAME: [], KIND: []},
         "incidents": {
@@ -100,8 +101,8 @@ def _empty_frame(kind: str, crs: str, tz: str) -> gpd.GeoDataFrame:
             OCCURRED_AT: pd.DatetimeIndex([], tz=tz), TIME_KNOWN: np.array([], dtype=bool),
             LOCATION: [],
         },
-    }[kind]  # fmt: skip
-    frame = pd.DataFrame(cols)
+    }  # fmt: skip
+    frame = pd.DataFrame(columns[kind])
     frame[SOURCE_FILE] = pd.Series([], dtype=str)
     frame[SOURCE] = pd.Series([], dtype=str)
     frame[SOURCE_LINE] = pd.Series([], dtype="int64")

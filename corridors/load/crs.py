@@ -157,7 +157,8 @@ def _area_timezone(study_area: BaseGeometry, crs: str) -> str:
     """``[area] timezone = "auto"``: the zone of the study area (logged)."""
     area = gpd.GeoSeries([study_area], crs=crs).to_crs("EPSG:4326").iloc[0]
     centre = gpd.GeoSeries([study_area.centroid], crs=crs).to_crs("EPSG:4326").iloc[0]
-    tz = choose_timezone(centre.x, centre.y, area)
+    (lon, lat), *_ = shapely.get_coordinates(centre).tolist()
+    tz = choose_timezone(lon, lat, area)
     logger.info(
         'Time zone %s, from the area\'s location ([area] timezone = "auto"; set it to override)',
         tz,

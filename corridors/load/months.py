@@ -70,7 +70,7 @@ def _month_forms(text: pd.Series) -> pd.Series:
     out = pd.Series("", index=text.index, dtype=object)
     if good.any():
         pairs = zip(year[good], month[good], strict=True)
-        out[good] = [f"{int(y):04d}-{int(m):02d}" for y, m in pairs]
+        out[good] = np.asarray([f"{int(y):04d}-{int(m):02d}" for y, m in pairs], dtype=object)
     return out
 
 

@@ -83,7 +83,7 @@ class _Checker:
 
     @property
     def ok(self) -> np.ndarray:
-        return np.equal(self.reason, None)
+        return np.asarray(pd.isna(self.reason), dtype=bool)  # no reason yet
 
     def reject(self, mask: Any, reason: str, column: str, values: Any) -> None:
         m = np.asarray(mask, dtype=bool) & self.ok

@@ -271,7 +271,7 @@ def _read_geo_table(src: SourceConfig, fmt: str, path: Path) -> _Table:
     pts = geom.copy()
     not_point = ~missing & (geom.geom_type != "Point")
     if not_point.any():
-        pts[not_point] = geom[not_point].representative_point()
+        pts[not_point] = gpd.GeoSeries(geom[not_point]).representative_point()
     xs = np.where(missing, np.nan, pts.x.where(~missing))
     ys = np.where(missing, np.nan, pts.y.where(~missing))
     attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))

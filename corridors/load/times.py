@@ -415,7 +415,7 @@ def _localize(
     if naive.tz is not None:
         return naive.tz_convert(tz)
     aware = naive.tz_localize(src_tz, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="NaT")
-    skipped = np.asarray(aware.isna() & ~naive.isna())
+    skipped = np.asarray(aware.isna()) & ~np.asarray(naive.isna())
     if skipped.any():
         mask = np.zeros(len(chk.table.frame), dtype=bool)
         vals = np.full(len(chk.table.frame), "", dtype=object)
