@@ -92,7 +92,7 @@ def _project(
 
 
 def _empty_frame(kind: str, crs: str, tz: str) -> gpd.GeoDataFrame:
-    """An empty table of ``kind``, with its columns and their types."""
+    """Return an empty table of ``kind``, with its columns and their types."""
     columns: dict[str, dict[str, Any]] = {
         "schools": {SCHOOL_ID: [], NAME: [], PHASE: []},
         "hubs": {HUB_ID: [], NAME: [], KIND: []},

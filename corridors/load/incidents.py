@@ -90,8 +90,11 @@ def _parse_incidents(
 
 
 def _incident_columns(table: _Table, dates: _DateColumns) -> _Columns:
-    """INCIDENT_ID, OFFENCE, MONTH, OCCURRED_AT, TIME_KNOWN and LOCATION; rows without an
-    offence, or with dates that cannot be read or are out of range, rejected."""
+    """Return INCIDENT_ID, OFFENCE, MONTH, OCCURRED_AT, TIME_KNOWN and LOCATION.
+
+    Rows without an offence, or with dates that cannot be read or are out of range, are
+    rejected.
+    """
     chk, f, cols = dates.chk, table.frame, dates.cols
     ids, generated = _ids(chk, f, cols.get("id"), chk.name, table.multi)
     offence_raw = _col(f, cols.get("offence"))

@@ -89,7 +89,7 @@ def load_homes(osm_file: str | Path, crs: str) -> Homes | None:
 
 
 def with_homes(inputs: Inputs, osm_file: str | Path | None) -> Inputs:
-    """``inputs`` with :attr:`Inputs.homes` read from ``osm_file`` (unchanged when None)."""
+    """Return ``inputs`` with :attr:`Inputs.homes` read from ``osm_file`` (same when None)."""
     if osm_file is None or not Path(osm_file).is_file():
         return inputs
     return replace(inputs, homes=load_homes(osm_file, inputs.crs))
@@ -181,7 +181,7 @@ def _centre(crs: str, ref: BaseGeometry | None, where: str) -> tuple[float, floa
 def _area_points(
     cfg: Config, schools_p: Sequence[_Parsed], incidents_p: Sequence[_Parsed]
 ) -> gpd.GeoSeries | None:
-    """The points that make the study area when there is no boundary and no OSM file."""
+    """Return the points that make the study area when there is no boundary or OSM file."""
     if cfg.area.boundary is not None or cfg.graph.osm_file is not None:
         return None
     frames = [p for p in schools_p if len(p.frame)] or [p for p in incidents_p if len(p.frame)]
@@ -249,9 +249,10 @@ def _combine_kind(
 
 def _nothing_placed(parsed: Sequence[_Parsed], tz: str, *, strict: bool) -> Inputs | None:
     """
-    When no source kept a located row (so no CRS or study area can be found) because sources
-    lost every row while parsing: raise that (``strict``), or return their reports and no
-    rows (``corridors validate``). None when that is not the cause.
+    Say so when no source kept a located row because sources lost every row while parsing.
+
+    Then no CRS or study area can be found: raise that (``strict``), or return their reports
+    and no rows (``corridors validate``). None when that is not the cause.
     """
     if any(len(p.frame) for p in parsed):
         return None

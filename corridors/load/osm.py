@@ -129,7 +129,7 @@ def _iter_objects(path: Path, filters: list[tuple[str, str]]) -> list[_Row]:
 def _object_point(
     obj: osmium.osm.types.OSMEntity, factory: osmium.geom.WKBFactory
 ) -> tuple[str, Point | None] | None:
-    """The id and point (None: no known location) of a node, way or multipolygon.
+    """Return the id and point (None: no known location) of a node, way or multipolygon.
 
     None for what is none of them, a node without a location and an area made from a way
     (the way itself is read).
@@ -163,7 +163,7 @@ def _iter_objects_unsorted(path: Path, filters: list[tuple[str, str]]) -> list[_
 def _unsorted_relations(
     path: Path, filters: list[tuple[str, str]]
 ) -> dict[int, tuple[dict[str, str], list[int]]]:
-    """The matching relations: their tags and outer member ways."""
+    """Return the matching relations: their tags and outer member ways."""
     relations: dict[int, tuple[dict[str, str], list[int]]] = {}
     processor = osmium.FileProcessor(str(path), osmium.osm.RELATION).with_filter(
         osmium.filter.TagFilter(*filters)
@@ -178,7 +178,7 @@ def _unsorted_relations(
 def _unsorted_nodes_and_ways(
     path: Path, filters: list[tuple[str, str]], members: set[int]
 ) -> tuple[list[_Row], dict[int, list[tuple[float, float]]]]:
-    """The matching nodes and ways, and the located nodes of the relations' member ways."""
+    """Return the matching nodes and ways, and the located nodes of the member ways."""
     member_coords: dict[int, list[tuple[float, float]]] = {}
     out: list[_Row] = []
     for obj in osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY).with_locations():
@@ -202,7 +202,7 @@ def _relation_points(
     relations: dict[int, tuple[dict[str, str], list[int]]],
     member_coords: dict[int, list[tuple[float, float]]],
 ) -> list[_Row]:
-    """A point inside each relation's polygons, from the member ways located in the file."""
+    """Return a point inside each relation's polygons, from its member ways in the file."""
     out: list[_Row] = []
     for rid, (tags, ways) in relations.items():
         lines = [LineString(member_coords[w]) for w in ways if len(member_coords.get(w, [])) >= 2]

@@ -109,9 +109,9 @@ _HIGHER_WORDS = _words(
 )  # fmt: skip
 _ALL_THROUGH_WORDS = _words(
     r"all[- ]through",
-    r"[kp] ?(?:-|–|to) ?(?:8|12)",
+    r"[kp] ?(?:-|\u2013|to) ?(?:8|12)",
     "k12",
-    r"prep ?(?:-|–) ?12",
+    r"prep ?(?:-|\u2013) ?12",
     "through school",
 )
 _SIXTEEN_WORDS = _words(r"sixth[- ]form (?:college|centre|center)", "further education")
@@ -141,7 +141,7 @@ _SPECIAL_WORDS = _words("special school")
 
 
 def _tag_word(value: str) -> str:
-    word = re.sub(r"[\s\-–]+", "_", value.strip().lower())
+    word = re.sub(r"[\s\-\u2013]+", "_", value.strip().lower())
     return word.removesuffix("_school").removesuffix("_schule") or word
 
 
@@ -162,7 +162,7 @@ def _grades_phase(value: str) -> str | None:
     for part in re.split(r"[;,/\s]+", text):
         if not part:
             continue
-        m = re.fullmatch(r"(\d{1,2})(?:\s*(?:-|–|to)\s*(\d{1,2}))?", part)
+        m = re.fullmatch(r"(\d{1,2})(?:\s*(?:-|\u2013|to)\s*(\d{1,2}))?", part)
         if not m:
             return None
         a = int(m.group(1))
@@ -189,7 +189,7 @@ _SCHOOL_AGE = ("middle deemed secondary", "secondary", "16 plus", "all-through")
 
 
 def _tag_phase(value: str) -> str | None:
-    """The phase named by one tag or column value (``;``/``,`` lists combine), or None."""
+    """Return the phase named by one tag or column value (``;``/``,`` lists combine)."""
     found: list[str] = []
     for part in re.split(r"[;,]", value):
         phase = _TAG_PHASES.get(_tag_word(part))
@@ -203,7 +203,7 @@ def _tag_phase(value: str) -> str | None:
 
 
 def _name_phase(name: str, *, school: bool) -> str | None:
-    """The phase that words of a school's name say, or None. ``school``: tagged as one."""
+    """Return the phase that words of a school's name say, or None (``school``: tagged one)."""
     if not name:
         return None
     if _ALL_THROUGH_WORDS.search(name):

@@ -143,8 +143,9 @@ _MUST_HAVE_ROWS = ("schools", "incidents", "staff")
 
 def all_rejected(reports: Sequence[SourceReport], rejects: pd.DataFrame | None = None) -> list[str]:
     """
-    Describe each source that had rows but accepted none, or read none (schools, incidents
-    and staff only), and is not ``optional``.
+    Describe each source that is not ``optional`` and accepted no row of those it had.
+
+    A source that read no row at all counts too, for schools, incidents and staff.
 
     Each line names the file, the commonest reject reasons with their counts (and an example
     value when ``rejects`` is given), the setting to look at, and how to go on without it.

@@ -1,5 +1,6 @@
-"""Row checks shared by every tabular source: the first failing reason of each row, columns
-found by name, coordinates, ids; and the steps that start and finish parsing a table.
+"""Row checks shared by every tabular source, and the steps that start and end parsing a table.
+
+The first failing reason of each row, columns found by name, coordinates and ids.
 
 A parser (schools, hubs, incidents) makes a :class:`_Checker`, finds its columns, calls
 :func:`_locate` (empty rows, then coordinates), adds its own columns and checks, and ends
@@ -251,8 +252,10 @@ def _reject_empty_rows(chk: _Checker, f: pd.DataFrame) -> None:
 def _coordinate_columns(
     table: _Table, src: SourceConfig, cols: Mapping[str, str | None], crs: str
 ) -> tuple[str, str, tuple[str, str], str]:
-    """The x (lon) and y (lat) columns, their labels and CRS: x/y (with a CRS) first;
-    lat/lon when a plain CSV gives no CRS."""
+    """Return the x (lon) and y (lat) columns, their labels and their CRS.
+
+    x/y (with a CRS) first; lat/lon when a plain CSV gives no CRS.
+    """
     has_lonlat = bool(cols.get("lat") and cols.get("lon"))
     no_crs = table.crs is None and src.crs is None and table.fmt == "csv"
     if cols.get("x") and cols.get("y") and not (no_crs and has_lonlat):
@@ -277,7 +280,7 @@ def _coordinate_columns(
 def _locate(
     chk: _Checker, table: _Table, src: SourceConfig, cols: Mapping[str, str | None], crs: str
 ) -> _Located:
-    """The first checks of every table: empty rows, then coordinates."""
+    """Run the first checks of every table: empty rows, then coordinates."""
     f = table.frame
     _reject_empty_rows(chk, f)
     xcol, ycol, labels, crs = _coordinate_columns(table, src, cols, crs)
@@ -289,7 +292,7 @@ def _locate(
 def _finish_parse(
     kind: str, table: _Table, src: SourceConfig, chk: _Checker, where: _Located, cols: _Columns
 ) -> _Parsed:
-    """The rows that passed every check, with their coordinates, file and line."""
+    """Return the rows that passed every check, with their coordinates, file and line."""
     f = table.frame
     out = cols.frame.copy()
     out["_x"] = where.x

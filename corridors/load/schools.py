@@ -81,7 +81,7 @@ _GIAS_COLUMNS: dict[str, str | None] = {
 
 
 def _edubase_columns(table: _Table, src: SourceConfig) -> tuple[_Table, dict[str, str | None]]:
-    """An EduBase file's columns; with a ``geocode`` file, the table with its X/Y added."""
+    """Return an EduBase file's columns (and, with a ``geocode`` file, the table + X/Y)."""
     f = table.frame
     cols: dict[str, str | None] = {
         "id": "URN", "name": "Establishment name", "phase": "Phase of education",
@@ -103,7 +103,7 @@ def _edubase_columns(table: _Table, src: SourceConfig) -> tuple[_Table, dict[str
 
 
 def _with_geocode(table: _Table, geocode: Path, src: SourceConfig) -> _Table:
-    """The table with ``_gx``/``_gy`` from a row-aligned geocode CSV (X, Y)."""
+    """Return the table with ``_gx``/``_gy`` from a row-aligned geocode CSV (X, Y)."""
     f = table.frame
     geo = _read_csv_file(geocode, encoding=None, fallback="cp1252", what="a CSV of X,Y")
     gx = src.columns.get("x", "X")

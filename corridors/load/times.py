@@ -137,7 +137,7 @@ def _from_datetime(d: _DateColumns, dt_col: str) -> _When:
 
 
 def _from_day(d: _DateColumns) -> _When:
-    """A date column (or year, month and day columns), with the time of day when mapped."""
+    """Read a date column (or year, month, day columns), with the time of day if mapped."""
     chk = d.chk
     day, dtext, dlabel = _day(d)
     if d.cols.get("time") is None and d.cols.get("hour") is None:
@@ -172,8 +172,11 @@ def _day(d: _DateColumns) -> tuple[pd.Series, pd.Series, str]:
 
 
 def _time_of_day(d: _DateColumns) -> tuple[pd.Series, str, pd.Series]:
-    """Time since midnight from a time column (``HH:MM[:SS]``) or hour (+ minute) columns,
-    the columns' label and their text; rows with an unreadable time are rejected."""
+    """Return the time since midnight, the columns' label and their text.
+
+    From a time column (``HH:MM[:SS]``) or hour (+ minute) columns; rows with an unreadable
+    time are rejected.
+    """
     f = d.f
     time_col, hour_col, minute_col = d.cols.get("time"), d.cols.get("hour"), d.cols.get("minute")
     if time_col is not None:
@@ -212,7 +215,7 @@ def _from_year_month(d: _DateColumns, year_col: str, month_col: str | None) -> _
 
 
 def _from_month(d: _DateColumns, month_col: str) -> _When:
-    """A month column (``YYYY-MM``, or the forms spreadsheets write): month-only records."""
+    """Read a month column (``YYYY-MM``, or the forms spreadsheets write): month only."""
     chk = d.chk
     mtext = _col(d.f, month_col)
     month, normalised = _parse_months(mtext, d.src.date_format)
