@@ -20,7 +20,6 @@ a log line when it has none).
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -30,6 +29,7 @@ import shapely
 from shapely.geometry import LineString, Point, Polygon
 
 from corridors.errors import InputDataError
+from corridors.load.phases import PHASES, guess_phase, normalise_phase
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +41,9 @@ KIND = "kind"
 OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".osm.xml")
 
 _DEDUP_M = {"rail": 400.0, "tube": 400.0, "tram": 100.0, "bus": 30.0}
+
+_Row = tuple[str, dict[str, str], Point]
+"""One matching object: its id ("node/1", "way/2", "relation/3"), tags and point."""
 
 
 def _check_path(path: str | Path) -> Path:
@@ -90,32 +93,21 @@ def _area_point(area: osmium.osm.Area, factory: osmium.geom.WKBFactory) -> Point
     return geom.representative_point()
 
 
-def _iter_objects(
-    path: Path, filters: list[tuple[str, str]]
-) -> list[tuple[str, dict[str, str], Point]]:
+def _iter_objects(path: Path, filters: list[tuple[str, str]]) -> list[_Row]:
     """Return (osm_id, tags, point) for matching nodes, ways and multipolygon relations."""
     factory = osmium.geom.WKBFactory()
-    out: list[tuple[str, dict[str, str], Point]] = []
+    out: list[_Row] = []
     dropped: list[str] = []
     try:
         for obj in _processor(path, filters, areas=True):
-            if obj.is_node():
-                if obj.location.valid():
-                    out.append((f"node/{obj.id}", dict(obj.tags), Point(obj.lon, obj.lat)))
-            elif obj.is_way():
-                pt = _way_point(obj)
-                if pt is None:
-                    dropped.append(f"way/{obj.id}")
-                else:
-                    out.append((f"way/{obj.id}", dict(obj.tags), pt))
-            elif obj.is_area():
-                if obj.from_way():
-                    continue  # the way itself was handled above
-                pt = _area_point(obj, factory)
-                if pt is None:
-                    dropped.append(f"relation/{obj.orig_id()}")
-                else:
-                    out.append((f"relation/{obj.orig_id()}", dict(obj.tags), pt))
+            found = _object_point(obj, factory)
+            if found is None:
+                continue
+            oid, pt = found
+            if pt is None:
+                dropped.append(oid)
+            else:
+                out.append((oid, dict(obj.tags), pt))
     except RuntimeError as exc:
         if "out of order" not in str(exc):
             raise InputDataError(
@@ -134,41 +126,84 @@ def _iter_objects(
     return out
 
 
+def _object_point(
+    obj: osmium.osm.types.OSMEntity, factory: osmium.geom.WKBFactory
+) -> tuple[str, Point | None] | None:
+    """Return the id and point (None: no known location) of a node, way or multipolygon.
+
+    None for what is none of them, a node without a location and an area made from a way
+    (the way itself is read).
+    """
+    if isinstance(obj, osmium.osm.Node):
+        return (f"node/{obj.id}", Point(obj.lon, obj.lat)) if obj.location.valid() else None
+    if isinstance(obj, osmium.osm.Way):
+        return f"way/{obj.id}", _way_point(obj)
+    if isinstance(obj, osmium.osm.Area) and not obj.from_way():
+        return f"relation/{obj.orig_id()}", _area_point(obj, factory)
+    return None
+
+
 def _matches(tags: osmium.osm.TagList, filters: list[tuple[str, str]]) -> bool:
     return any(tags.get(key) == value for key, value in filters)
 
 
-def _iter_objects_unsorted(
-    path: Path, filters: list[tuple[str, str]]
-) -> list[tuple[str, dict[str, str], Point]]:
+def _iter_objects_unsorted(path: Path, filters: list[tuple[str, str]]) -> list[_Row]:
     """Like :func:`_iter_objects` for files whose ids are not sorted (two passes, no areas)."""
-    relations: dict[int, tuple[dict[str, str], list[int]]] = {}
     try:
-        for rel in osmium.FileProcessor(str(path), osmium.osm.RELATION).with_filter(
-            osmium.filter.TagFilter(*filters)
-        ):
-            ways = [m.ref for m in rel.members if m.type == "w" and m.role != "inner"]
-            relations[rel.id] = (dict(rel.tags), ways)
+        relations = _unsorted_relations(path, filters)
         members = {w for _, ways in relations.values() for w in ways}
-        member_coords: dict[int, list[tuple[float, float]]] = {}
-        out: list[tuple[str, dict[str, str], Point]] = []
-        for obj in osmium.FileProcessor(
-            str(path), osmium.osm.NODE | osmium.osm.WAY
-        ).with_locations():
-            if obj.is_node():
-                if len(obj.tags) and _matches(obj.tags, filters) and obj.location.valid():
-                    out.append((f"node/{obj.id}", dict(obj.tags), Point(obj.lon, obj.lat)))
-                continue
-            if obj.id in members:
-                member_coords[obj.id] = [(n.lon, n.lat) for n in obj.nodes if n.location.valid()]
-            if _matches(obj.tags, filters):
-                pt = _way_point(obj)
-                if pt is not None:
-                    out.append((f"way/{obj.id}", dict(obj.tags), pt))
+        out, member_coords = _unsorted_nodes_and_ways(path, filters, members)
     except RuntimeError as exc:
         raise InputDataError(
             f"{path.name}: cannot read as OSM data ({exc}); expected an OSM XML or PBF file"
         ) from exc
+    return out + _relation_points(path, relations, member_coords)
+
+
+def _unsorted_relations(
+    path: Path, filters: list[tuple[str, str]]
+) -> dict[int, tuple[dict[str, str], list[int]]]:
+    """Return the matching relations: their tags and outer member ways."""
+    relations: dict[int, tuple[dict[str, str], list[int]]] = {}
+    processor = osmium.FileProcessor(str(path), osmium.osm.RELATION).with_filter(
+        osmium.filter.TagFilter(*filters)
+    )
+    for rel in processor:
+        if isinstance(rel, osmium.osm.Relation):
+            ways = [m.ref for m in rel.members if m.type == "w" and m.role != "inner"]
+            relations[rel.id] = (dict(rel.tags), ways)
+    return relations
+
+
+def _unsorted_nodes_and_ways(
+    path: Path, filters: list[tuple[str, str]], members: set[int]
+) -> tuple[list[_Row], dict[int, list[tuple[float, float]]]]:
+    """Return the matching nodes and ways, and the located nodes of the member ways."""
+    member_coords: dict[int, list[tuple[float, float]]] = {}
+    out: list[_Row] = []
+    for obj in osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY).with_locations():
+        if isinstance(obj, osmium.osm.Node):
+            if len(obj.tags) and _matches(obj.tags, filters) and obj.location.valid():
+                out.append((f"node/{obj.id}", dict(obj.tags), Point(obj.lon, obj.lat)))
+            continue
+        if not isinstance(obj, osmium.osm.Way):
+            continue
+        if obj.id in members:
+            member_coords[obj.id] = [(n.lon, n.lat) for n in obj.nodes if n.location.valid()]
+        if _matches(obj.tags, filters):
+            pt = _way_point(obj)
+            if pt is not None:
+                out.append((f"way/{obj.id}", dict(obj.tags), pt))
+    return out, member_coords
+
+
+def _relation_points(
+    path: Path,
+    relations: dict[int, tuple[dict[str, str], list[int]]],
+    member_coords: dict[int, list[tuple[float, float]]],
+) -> list[_Row]:
+    """Return a point inside each relation's polygons, from its member ways in the file."""
+    out: list[_Row] = []
     for rid, (tags, ways) in relations.items():
         lines = [LineString(member_coords[w]) for w in ways if len(member_coords.get(w, [])) >= 2]
         if not lines:
@@ -214,7 +249,7 @@ def osm_bounds(path: str | Path) -> tuple[float, float, float, float]:
     lats: list[float] = []
     try:
         for node in osmium.FileProcessor(str(path), osmium.osm.NODE):
-            if node.location.valid():
+            if isinstance(node, osmium.osm.Node) and node.location.valid():
                 lons.append(node.lon)
                 lats.append(node.lat)
     except RuntimeError as exc:
@@ -224,346 +259,6 @@ def osm_bounds(path: str | Path) -> tuple[float, float, float, float]:
     if not lons:
         raise InputDataError(f"{path.name}: the OSM file holds no nodes; expected OSM data")
     return (min(lons), min(lats), max(lons), max(lats))
-
-
-#: The phase vocabulary of the schools table (the GIAS "phase of education" names, lower
-#: case, with "special" and "unknown"). ``[corridors] phases`` chooses among them.
-PHASES = (
-    "nursery",
-    "primary",
-    "middle deemed primary",
-    "middle deemed secondary",
-    "secondary",
-    "16 plus",
-    "all-through",
-    "special",
-    "not applicable",
-    "unknown",
-)
-
-# Phase words in tag values (``school=*``, ``school:FR=*``, ...) and in phase columns, after
-# :func:`_tag_word`: lower case, accents kept, spaces and hyphens as "_", "_school" dropped.
-_TAG_PHASES = {
-    # primary: elementary (US/Canada), infant/junior/first (England), lower (Bedfordshire)
-    "primary": "primary",
-    "elementary": "primary",
-    "infant": "primary",
-    "infants": "primary",
-    "junior": "primary",
-    "first": "primary",
-    "lower": "primary",
-    "pre_prep": "primary",
-    "primaire": "primary",
-    "élémentaire": "primary",
-    "elementaire": "primary",
-    "grundschule": "primary",
-    "basisschool": "primary",
-    # middle / junior high / intermediate (US, Canada, New Zealand; English middle schools)
-    "middle": "middle deemed secondary",
-    "intermediate": "middle deemed secondary",
-    "junior_high": "middle deemed secondary",
-    # secondary: high school, gymnasium, lycée, collège (French, 11-15), ...
-    "secondary": "secondary",
-    "high": "secondary",
-    "senior_high": "secondary",
-    "upper": "secondary",
-    "grammar": "secondary",
-    "comprehensive": "secondary",
-    "gymnasium": "secondary",
-    "gymnasiet": "secondary",
-    "lycée": "secondary",
-    "lycee": "secondary",
-    "collège": "secondary",
-    "college": "secondary",  # a tag or phase value on a school: the French collège
-    "collegiate": "secondary",
-    "secondaire": "secondary",
-    "liceo": "secondary",
-    "lyceum": "secondary",
-    "realschule": "secondary",
-    "hauptschule": "secondary",
-    "gesamtschule": "secondary",
-    "oberschule": "secondary",
-    "mittelschule": "secondary",
-    "sixth_form": "16 plus",
-    "sixth_form_college": "16 plus",
-    "further_education": "16 plus",
-    # several phases
-    "all_through": "all-through",
-    "through": "all-through",
-    "k_8": "all-through",
-    "k8": "all-through",
-    "k_12": "all-through",
-    "k12": "all-through",
-    "p_12": "all-through",
-    "prep": "all-through",
-    "preparatory": "all-through",
-    "nursery": "nursery",
-    "kindergarten": "nursery",
-    "preschool": "nursery",
-    "pre_school": "nursery",
-    "pre_k": "nursery",
-    "maternelle": "nursery",
-    "special": "special",
-    "special_education_needs": "special",
-    "university": "not applicable",
-    "higher_education": "not applicable",
-}
-_PHASE_TAG_KEYS = ("school:phase", "school", "school:FR", "school:type", "school:level")
-#: Tags that say an object is a school (a "College" with none of them is not one).
-_SCHOOL_KEYS = ("isced:level", "grades", *_PHASE_TAG_KEYS)
-
-_W = r"(?<![^\W\d_])"  # a word starts here (accented letters count as letters)
-_E = r"(?![^\W\d_])"  # a word ends here
-
-
-def _words(*alternatives: str) -> re.Pattern[str]:
-    return re.compile(_W + "(?:" + "|".join(alternatives) + ")" + _E, re.IGNORECASE)
-
-
-_HIGHER_WORDS = _words(
-    r"universit(?:y|é|e|ät|at|à|a|y college)", "universidad", "polytechnic", "hochschule",
-    r"college of (?:art|arts|music|technology|higher education|education|science)",
-)  # fmt: skip
-_ALL_THROUGH_WORDS = _words(
-    r"all[- ]through", r"[kp] ?(?:-|–|to) ?(?:8|12)", "k12", r"prep ?(?:-|–) ?12",
-    "through school",
-)
-_SIXTEEN_WORDS = _words(r"sixth[- ]form (?:college|centre|center)", "further education")
-_MIDDLE_WORDS = _words(r"middle school", r"junior high(?: school)?", r"intermediate school")
-_PRE_PREP_WORDS = _words("pre-prep")  # English independent schools' ages 3-7
-_NURSERY_FIRST_WORDS = _words(r"[ée]cole maternelle", "pre-k", "pre-kindergarten")
-_PRIMARY_WORDS = re.compile(
-    _W + r"(?:primary|infants?|junior|first school|lower school|elementary|public school|"
-    r"state school|c\.? ?of ?e\.?|cofe|c ?e|church of england|[ée]l[ée]mentaire|primaire|"
-    r"[ée]cole|groupe scolaire|scuola primaria|basisschool)" + _E + r"|grundschule" + _E,
-    re.IGNORECASE,
-)
-_NOT_PRIMARY_WORDS = _words(
-    "college", "collège", "high school", "secondary", "secondaire", "grammar", "lycée", "lycee"
-)
-_SECONDARY_WORDS = re.compile(
-    _W + r"(?:high school|high|secondary|secondaire|grammar|upper school|upper|senior high|"
-    r"coll[èe]ge prep(?:aratory)?|collège|collegiate|lyc[ée]e|liceo|lyceum|scuola media|"
-    r"instituto|gymnasiet)" + _E
-    + r"|(?:gymnasium|realschule|hauptschule|gesamtschule|oberschule|mittelschule)" + _E,
-    re.IGNORECASE,
-)  # fmt: skip
-_COLLEGE_WORDS = _words("college")
-_PREP_WORDS = _words("prep", "preparatory")
-_NURSERY_WORDS = _words("nursery", r"pre-?school", "kindergarten", "kita")
-_SPECIAL_WORDS = _words("special school")
-
-
-def _tag_word(value: str) -> str:
-    word = re.sub(r"[\s\-–]+", "_", value.strip().lower())
-    return word.removesuffix("_school").removesuffix("_schule") or word
-
-
-def _grades_phase(value: str) -> str | None:
-    """
-    Return the phase of a ``grades`` value ("K-5", "6-8", "9-12", "PK-8", "K;1;2"), or None.
-
-    Kindergarten and earlier (``PK``, ``TK``, ``JK``, ``K``, ``P``, ``R``) count as grade 0.
-    Grades up to 6 are primary; 6-9 middle; 9 (10, 11) and up secondary (16 plus from 11);
-    a span from primary into middle or high school is all-through.
-    """
-    text = value.strip().lower()
-    if not text:
-        return None
-    text = re.sub(r"\b(?:pre-?k|[pjst]k|k\d?|p|r|f)\b", "0", text)
-    lo: int | None = None
-    hi: int | None = None
-    for part in re.split(r"[;,/\s]+", text):
-        if not part:
-            continue
-        m = re.fullmatch(r"(\d{1,2})(?:\s*(?:-|–|to)\s*(\d{1,2}))?", part)
-        if not m:
-            return None
-        a = int(m.group(1))
-        b = int(m.group(2)) if m.group(2) else a
-        a, b = min(a, b), max(a, b)
-        if b > 13:
-            return None
-        lo = a if lo is None else min(lo, a)
-        hi = b if hi is None else max(hi, b)
-    if lo is None or hi is None:
-        return None
-    if hi <= 6:
-        return "primary"
-    if lo <= 5:
-        return "all-through"
-    if lo >= 11:
-        return "16 plus"
-    if hi <= 9:
-        return "middle deemed secondary"
-    return "secondary"
-
-
-_SCHOOL_AGE = ("middle deemed secondary", "secondary", "16 plus", "all-through")
-
-
-def _tag_phase(value: str) -> str | None:
-    """The phase named by one tag or column value (``;``/``,`` lists combine), or None."""
-    found: list[str] = []
-    for part in re.split(r"[;,]", value):
-        phase = _TAG_PHASES.get(_tag_word(part))
-        if phase and phase not in found:
-            found.append(phase)
-    if not found:
-        return None
-    if "primary" in found and any(p != "primary" and p in _SCHOOL_AGE for p in found):
-        return "all-through"
-    return found[0]
-
-
-def _name_phase(name: str, *, school: bool) -> str | None:
-    """The phase that words of a school's name say, or None. ``school``: tagged as one."""
-    if not name:
-        return None
-    if _ALL_THROUGH_WORDS.search(name):
-        return "all-through"
-    if _SIXTEEN_WORDS.search(name):
-        return "16 plus"
-    if _MIDDLE_WORDS.search(name):
-        return "middle deemed secondary"
-    if _PRE_PREP_WORDS.search(name):
-        return "primary"
-    if _NURSERY_FIRST_WORDS.search(name):
-        return "nursery"
-    if _PRIMARY_WORDS.search(name) and not _NOT_PRIMARY_WORDS.search(name):
-        return "primary"
-    if _SECONDARY_WORDS.search(name):
-        return "secondary"
-    if _PREP_WORDS.search(name):
-        return "all-through"
-    if _HIGHER_WORDS.search(name):  # after the school words: "University High School"
-        return "not applicable"
-    if school and _COLLEGE_WORDS.search(name):
-        return "secondary"
-    if _NURSERY_WORDS.search(name):
-        return "nursery"
-    if _SPECIAL_WORDS.search(name):
-        return "special"
-    return None
-
-
-def normalise_phase(value: str) -> str:
-    """
-    Map a phase written in a schools file to the phase vocabulary (:data:`PHASES`).
-
-    Values already in the vocabulary (any case) stay; school words of other countries map
-    to their phase ("Elementary" -> primary, "High School" -> secondary, "Middle School" ->
-    middle deemed secondary, "K-8" -> all-through, "Gymnasium" -> secondary, grades such
-    as "9-12"); an empty value is "unknown"; anything else is kept (lower case), so that
-    ``[corridors] phases`` can name it.
-
-    Examples
-    --------
-    >>> [normalise_phase(v) for v in ["Primary", "Elementary", "High School", "K-12", ""]]
-    ['primary', 'primary', 'secondary', 'all-through', 'unknown']
-    >>> normalise_phase("Adult learning")
-    'adult learning'
-    """
-    low = value.strip().lower()
-    if low in PHASES:
-        return low
-    if not low:
-        return "unknown"
-    return _tag_phase(low) or _grades_phase(low) or _name_phase(low, school=True) or low
-
-
-def guess_phase(tags: dict[str, str]) -> str:
-    """
-    Guess a school's phase of education from its OSM tags.
-
-    The order is:
-
-    1. ``amenity=college`` or ``university`` -> "not applicable" (not a school);
-    2. ``isced:level`` (0 -> nursery, 1 -> primary, 2/3 -> secondary, 1 with 2 or 3 ->
-       all-through, 4 -> 16 plus, only 5 and above -> not applicable);
-    3. ``grades`` (US/Canada: "K-5" -> primary, "6-8" -> middle deemed secondary, "9-12" ->
-       secondary, "K-8"/"K-12" -> all-through);
-    4. phase words in ``school:phase``, ``school``, ``school:FR``, ``school:type`` or
-       ``school:level`` (primary, elementary, middle, junior_high, secondary, high,
-       gymnasium, lycée, collège, ...);
-    5. words in the name: "All-through", "K-12", "K-8", "P-12" -> all-through; "Sixth Form
-       College" -> 16 plus; "Middle School", "Junior High", "Intermediate School" -> middle
-       deemed secondary; "Primary", "Elementary", "Infant", "Junior", "Public School",
-       "C of E"/"CofE", "École", "Grundschule" -> primary; "High School", "High",
-       "Secondary", "Grammar", "Upper", "Gymnasium", "Lycée", "Collège", "Collegiate" ->
-       secondary; "Prep"/"Preparatory" -> all-through (pupils of several phases);
-       "University" -> not applicable; "College" -> secondary only on an object tagged as
-       a school (``amenity=school`` or a ``school*``/``isced:level``/``grades`` tag);
-       "Nursery", "Preschool", "Kindergarten" -> nursery; "Academy" alone says nothing
-       (most English academies are primary schools);
-    6. ``school:type=independent`` -> all-through (most English independent schools with no
-       other hint take pupils of several phases);
-    7. else "unknown".
-
-    Parameters
-    ----------
-    tags
-        The OSM tags of one ``amenity=school`` object.
-
-    Returns
-    -------
-    str
-        A lower-case phase as used in the schools table (one of :data:`PHASES`).
-
-    Examples
-    --------
-    >>> guess_phase({"amenity": "school", "name": "Catmose College"})
-    'secondary'
-    >>> guess_phase({"amenity": "university", "name": "Boston College"})
-    'not applicable'
-    >>> guess_phase({"name": "Uppingham School", "isced:level": "2;3"})
-    'secondary'
-    >>> guess_phase({"name": "Oakham CofE Primary School"})
-    'primary'
-    >>> guess_phase({"amenity": "school", "name": "Lincoln Elementary", "grades": "K-5"})
-    'primary'
-    >>> guess_phase({"name": "Hodges"})
-    'unknown'
-    >>> guess_phase({"name": "Cottesmore Millfield Academy"})
-    'unknown'
-    """
-    if tags.get("amenity") in ("college", "university"):
-        return "not applicable"
-    isced = tags.get("isced:level", "")
-    levels = {int(d) for d in re.findall(r"\d", isced.replace("-", ";"))}
-    if "-" in isced:  # a range such as "1-3"
-        nums = sorted(levels)
-        if nums:
-            levels = set(range(nums[0], nums[-1] + 1))
-    if levels:
-        upper = bool(levels & {2, 3})
-        if 1 in levels and upper:
-            return "all-through"
-        if upper:
-            return "secondary" if 4 not in levels else "16 plus"
-        if 1 in levels:
-            return "primary"
-        if levels == {0}:
-            return "nursery"
-        if 4 in levels:
-            return "16 plus"
-        if min(levels) >= 5:
-            return "not applicable"
-    grades = _grades_phase(tags.get("grades", ""))
-    if grades:
-        return grades
-    for key in _PHASE_TAG_KEYS:
-        phase = _tag_phase(tags.get(key, ""))
-        if phase:
-            return phase
-    school = tags.get("amenity") == "school" or any(k in tags for k in _SCHOOL_KEYS)
-    name = tags.get("name", "") or tags.get("official_name", "")
-    phase = _name_phase(name, school=school)
-    if phase:
-        return phase
-    if tags.get("school:type", "").lower() == "independent":
-        return "all-through"
-    return "unknown"
 
 
 def read_osm_schools(path: str | Path) -> gpd.GeoDataFrame:
@@ -599,7 +294,7 @@ def read_osm_schools(path: str | Path) -> gpd.GeoDataFrame:
     return frame
 
 
-def _schools_frame(rows: list[tuple[str, dict[str, str], Point]]) -> gpd.GeoDataFrame:
+def _schools_frame(rows: list[_Row]) -> gpd.GeoDataFrame:
     rows = [r for r in rows if r[1].get("amenity") == "school"]
     return gpd.GeoDataFrame(
         {
@@ -710,7 +405,7 @@ _HUB_FILTERS = [
 ]
 
 
-def _hubs_frame(rows: list[tuple[str, dict[str, str], Point]]) -> tuple[gpd.GeoDataFrame, int]:
+def _hubs_frame(rows: list[_Row]) -> tuple[gpd.GeoDataFrame, int]:
     """Hubs from matching objects, node/area duplicates merged; also the merged count."""
     hubs = [(oid, tags, pt, _hub_kind(tags)) for oid, tags, pt in rows]
     hubs = [r for r in hubs if r[3] is not None]
@@ -800,7 +495,7 @@ def read_residential(path: str | Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFra
         .with_filter(osmium.filter.KeyFilter("building", "landuse"))
     )
     for obj in processor:
-        if not obj.is_way():
+        if not isinstance(obj, osmium.osm.Way):
             continue
         tags = obj.tags
         building = tags.get("building")
