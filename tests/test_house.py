@@ -32,7 +32,6 @@ NOT_YET_SPLIT: set[str] = {
     "corridors.routes",
     "corridors.roster",
     "corridors.lprelax",
-    "corridors.maps",
     "corridors.config",
     "corridors.cli",
     "corridors.pipeline",
@@ -54,7 +53,11 @@ FILE_IO_ALLOWED = [
     "corridors.hotspots",  # NOT_YET_SPLIT
     "corridors.routes",  # NOT_YET_SPLIT
     "corridors.roster",  # NOT_YET_SPLIT
-    "corridors.maps",  # NOT_YET_SPLIT
+    "corridors.maps.assets",  # reads the vendored Leaflet files it inlines into a page
+    "corridors.maps.week",  # writes the week's two pages and the manifest
+    "corridors.maps.index",  # lists the week folders, reads their manifests, writes index.html
+    "corridors.maps.history",  # reads and rewrites the area's plans.gpkg
+    "corridors.maps.browser",  # runs headless Chromium on a saved page and writes the PNG
     "corridors.lprelax",  # NOT_YET_SPLIT (moves into the roster stage)
     "corridors.*.export",  # each stage writes its own exports
 ]
