@@ -24,17 +24,11 @@ import folium.plugins
 from corridors.errors import CorridorsError
 from corridors.maps.escape import _safe_script
 
-# corridors/maps/assets.py -> corridors/assets/vendor
-
-
+#: The vendored files: corridors/maps/assets.py -> corridors/assets/vendor.
 ASSET_DIR = Path(__file__).parent.parent / "assets" / "vendor"
 
-
 _SCRIPT_TAG = re.compile(r'<script\s+src="(https?://[^"]+)"\s*>\s*</script>')
-
-
 _LINK_TAG = re.compile(r'<link\s+rel="stylesheet"\s+href="(https?://[^"]+)"\s*/?>')
-
 
 #: Folium asset names -> vendored files (relative to ASSET_DIR); [] means dropped.
 _JS_FILES: dict[str, list[str]] = {
@@ -46,8 +40,6 @@ _JS_FILES: dict[str, list[str]] = {
     "Leaflet.Search.js": ["leaflet-search/dist/leaflet-search.min.js"],
     "leaflet-heat.js": ["leaflet.heat/dist/leaflet-heat.js"],
 }
-
-
 _CSS_FILES: dict[str, list[str]] = {
     "leaflet_css": ["leaflet/dist/leaflet.css"],
     "bootstrap_css": [],
@@ -62,14 +54,11 @@ _CSS_FILES: dict[str, list[str]] = {
     "Leaflet.Search.css": ["leaflet-search/dist/leaflet-search.min.css"],
 }
 
-
 _URL_NAMES: dict[str, str] = {
     url: name
     for cls in (folium.Map, folium.plugins.MiniMap, folium.plugins.Search, folium.plugins.HeatMap)
     for name, url in [*cls.default_js, *cls.default_css]
 }
-
-
 _ICON_URLS = {
     url
     for url, name in _URL_NAMES.items()

@@ -137,14 +137,10 @@ NOTICE_TEXT: dict[str, dict[str, str]] = {
         "days": "Pazartesi|Salı|Çarşamba|Perşembe|Cuma|Cumartesi|Pazar",
     },
 }
-
-
 #: Kinds of people the shared notice names, in this order (``people_<kind>`` in NOTICE_TEXT).
 PEOPLE_KINDS = (
     "police_officer", "pcso", "youth_worker", "school_staff", "health", "volunteer", "other",
 )  # fmt: skip
-
-
 #: Roster agencies (``corridors.roster.AGENCIES``) -> kinds: school-linked officers are police.
 _KIND_OF_AGENCY = {
     "police_officer": "police_officer",
@@ -157,8 +153,6 @@ _KIND_OF_AGENCY = {
     "volunteer": "volunteer",
     "other": "other",
 }
-
-
 #: Roster agency / role codes -> words for the shared notice (others: "_" -> " ", capitalised).
 AGENCY_LABELS = {
     "police_officer": "Police",

@@ -54,17 +54,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-
 _RISK_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")  # ColorBrewer YlOrRd
-
-
 _AIM_COLOURS = {
     "deterrence": "#542788",
     "reassurance": "#2166ac",
     "engagement": "#1b7837",
     "safeguarding": "#c51b7d",
 }
-
 
 _LOOP_COLOUR = "#2166ac"
 
@@ -218,8 +214,6 @@ _POINT_ICONS = {
     "hubs": {"markerColor": "cadetblue", "iconColor": "white", "icon": "bus", "prefix": "fa",
              "extraClasses": "fa-rotate-0"},
 }  # fmt: skip
-
-
 _POINT_CSS = (
     "<style>.sc-detail table{margin:auto}.sc-detail tr{text-align:left}"
     ".sc-detail th{padding:2px;padding-right:8px}</style>"

@@ -38,11 +38,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-
 #: Corridor columns the shared map may show as they are (it names a loop's schools with them).
 SHARED_CORRIDOR_COLUMNS = ("corridor_id", "school_names")
-
-
 #: Corridor columns that are counts: never on the shared page; :func:`shared_corridor_table`
 #: keeps them only where >= min_shared_count, for a corridor table shared by other means.
 SHARED_COUNT_COLUMNS = ("incidents",)
