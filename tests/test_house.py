@@ -27,7 +27,6 @@ MAX_MODULE_LINES = 550  # one job per file: about 150-500 lines
 NOT_YET_SPLIT: set[str] = {
     "corridors.roster",
     "corridors.lprelax",
-    "corridors.maps",
     "corridors.config",
 }
 
@@ -47,7 +46,11 @@ FILE_IO_ALLOWED = [
     "corridors.graph.cache",  # reads and writes the street-graph cache file
     "corridors.hotspots.term_file",  # reads the term dates file ([hotspots] term_dates)
     "corridors.roster",  # NOT_YET_SPLIT
-    "corridors.maps",  # NOT_YET_SPLIT
+    "corridors.maps.assets",  # reads the vendored Leaflet files it inlines into a page
+    "corridors.maps.week",  # writes the week's two pages and the manifest
+    "corridors.maps.index",  # lists the week folders, reads their manifests, writes index.html
+    "corridors.maps.history",  # reads and rewrites the area's plans.gpkg
+    "corridors.maps.browser",  # runs headless Chromium on a saved page and writes the PNG
     "corridors.lprelax",  # NOT_YET_SPLIT (moves into the roster stage)
     "corridors.*.export",  # each stage writes its own exports
 ]
