@@ -26,14 +26,9 @@ import pandas as pd
 from shapely.geometry import LineString
 
 from corridors.config import RosterConfig
-from corridors.roster import (
-    AGENCIES,
-    _greedy,
-    _people,
-    build_slots,
-    make_roster,
-    staff_from_records,
-)
+from corridors.roster import AGENCIES, build_slots, make_roster, staff_from_records
+from corridors.roster.heuristics import _greedy
+from corridors.roster.rules import _people
 from corridors.routes import Corridors
 
 AGENCY_MIX = {"police_officer": 14, "school_officer": 8, "pcso": 12, "youth_worker": 16,

@@ -30,8 +30,11 @@ NOT_YET_SPLIT: set[str] = {
     "corridors.graph",
     "corridors.hotspots",
     "corridors.routes",
-    "corridors.roster",
-    "corridors.lprelax",
+    "corridors.roster.solve",
+    "corridors.roster.heuristics",
+    "corridors.roster.diagnose",
+    "corridors.roster.staff",
+    "corridors.roster.lprelax",
     "corridors.maps",
     "corridors.config",
     "corridors.cli",
@@ -53,9 +56,9 @@ FILE_IO_ALLOWED = [
     "corridors.graph",  # NOT_YET_SPLIT
     "corridors.hotspots",  # NOT_YET_SPLIT
     "corridors.routes",  # NOT_YET_SPLIT
-    "corridors.roster",  # NOT_YET_SPLIT
+    "corridors.roster.read",  # the roster's input edge: staff CSV, a written roster.csv, loops
     "corridors.maps",  # NOT_YET_SPLIT
-    "corridors.lprelax",  # NOT_YET_SPLIT (moves into the roster stage)
+    "corridors.roster.lprelax",  # NOT_YET_SPLIT: the model to a temp file for its proto
     "corridors.*.export",  # each stage writes its own exports
 ]
 

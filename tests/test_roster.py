@@ -539,7 +539,9 @@ def test_school_linked_officer_walks_own_school() -> None:
 
 
 def test_polish_trades_places_to_put_familiar_faces_on_their_schools() -> None:
-    from corridors.roster import _people, _polish, _team_ok, build_slots
+    from corridors.roster import build_slots
+    from corridors.roster.heuristics import _polish
+    from corridors.roster.rules import _people, _team_ok
 
     cors, staff = two_schools()
     cfg = one_day()
@@ -559,7 +561,7 @@ def test_polish_trades_places_to_put_familiar_faces_on_their_schools() -> None:
 
 
 def test_phase_two_without_a_plan_still_reports_the_whole_objective(monkeypatch) -> None:
-    import corridors.roster as roster_module
+    import corridors.roster.solve as roster_module
 
     cors, staff = two_schools()
     full = make_roster(cors, staff, one_day(), week_start=MONDAY)
