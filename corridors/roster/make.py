@@ -18,6 +18,7 @@ import pandas as pd
 from corridors.config import RosterConfig
 from corridors.errors import ConfigError
 from corridors.roster.diagnose import _diagnose
+from corridors.roster.model import build_model
 from corridors.roster.rules import _contacts, _label, _people, _Person, _slot_keys
 from corridors.roster.schema import (
     AGENCY,
@@ -43,7 +44,7 @@ from corridors.roster.schema import (
     Staff,
 )
 from corridors.roster.slots import build_slots
-from corridors.roster.solve import _solve, _Solved
+from corridors.roster.solve import Solved, solve
 
 logger = logging.getLogger(__name__)
 
@@ -128,9 +129,9 @@ def make_roster(
         prev = {(str(p), str(v)) for col in (LOOP_ID, CORRIDOR_ID)
                 for p, v in zip(a[PERSON_ID], a[col], strict=True)}  # fmt: skip
     if slots.empty:
-        return _finish(slots, people, cfg, _Solved({}, "OPTIMAL", 0.0, 0.0, 0.0), notes,
+        return _finish(slots, people, cfg, Solved({}, "OPTIMAL", 0.0, 0.0, 0.0), notes,
                        week_start=week_start, timezone=timezone)  # fmt: skip
-    solved = _solve(slots, people, cfg, prev_pairs=prev)
+    solved = solve(build_model(slots, people, cfg, prev_pairs=prev), cfg)
     return _finish(slots, people, cfg, solved, notes, week_start=week_start, timezone=timezone)
 
 
@@ -138,7 +139,7 @@ def _finish(
     slots: pd.DataFrame,
     people: list[_Person],
     cfg: RosterConfig,
-    solved: _Solved,
+    solved: Solved,
     notes: Sequence[str],
     *,
     week_start: dt.date | None,

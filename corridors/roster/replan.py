@@ -16,6 +16,7 @@ import pandas as pd
 
 from corridors.config import RosterConfig
 from corridors.roster.make import _finish
+from corridors.roster.model import build_model
 from corridors.roster.rules import _people, _Person
 from corridors.roster.schema import (
     AGENCY,
@@ -35,7 +36,7 @@ from corridors.roster.schema import (
     Staff,
 )
 from corridors.roster.slots import build_slots
-from corridors.roster.solve import _solve, _Solved
+from corridors.roster.solve import Solved, solve
 from corridors.roster.staff import add_absence
 
 logger = logging.getLogger(__name__)
@@ -108,12 +109,13 @@ def replan(
         cost = cfg.replan_change_cost if on_date <= s[DATE] <= until else cfg.replan_other_day_cost
         for p in people:
             keep[p.pid, s[SLOT_ID]] = cost if p.pid in old.get(s[SLOT_ID], []) else -cost
-    solved = _solve(future, people, cfg, keep=keep, used_min=used) if len(future) else \
-        _Solved({}, "OPTIMAL", 0.0, 0.0, 0.0)  # fmt: skip
+    solved = Solved({}, "OPTIMAL", 0.0, 0.0, 0.0)
+    if len(future):
+        solved = solve(build_model(future, people, cfg, keep=keep, used_min=used), cfg)
     chosen = {sid: [p for p in pids if p in by_id] for sid, pids in old.items()}
     for sid in future[SLOT_ID]:
         chosen[sid] = solved.chosen.get(sid, [])
-    merged = _Solved(
+    merged = Solved(
         chosen, solved.status, solved.objective, solved.bound, solved.seconds, solved.fill_gap
     )
     new = _finish(
