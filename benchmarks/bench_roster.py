@@ -27,7 +27,7 @@ from shapely.geometry import LineString
 
 from corridors.config import RosterConfig
 from corridors.roster import AGENCIES, build_slots, make_roster, staff_from_records
-from corridors.roster.heuristics import _greedy
+from corridors.roster.greedy import _greedy
 from corridors.roster.rules import _people
 from corridors.routes import Corridors
 

@@ -30,7 +30,6 @@ NOT_YET_SPLIT: set[str] = {
     "corridors.graph",
     "corridors.hotspots",
     "corridors.routes",
-    "corridors.roster.heuristics",
     "corridors.roster.diagnose",
     "corridors.roster.staff",
     "corridors.roster.lprelax",

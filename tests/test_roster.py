@@ -540,7 +540,7 @@ def test_school_linked_officer_walks_own_school() -> None:
 
 def test_polish_trades_places_to_put_familiar_faces_on_their_schools() -> None:
     from corridors.roster import build_slots
-    from corridors.roster.heuristics import _polish
+    from corridors.roster.polish import _polish
     from corridors.roster.rules import _people, _team_ok
 
     cors, staff = two_schools()

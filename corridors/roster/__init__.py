@@ -12,7 +12,8 @@ Files, one job each:
 - ``read.py``: the input edge: the staff CSV, a written ``roster.csv`` and a week's loops.
 - ``slots.py``: patrol slots (loop x day) and their aims from the corridor stage's result.
 - ``rules.py``: the team make-up rules, checked on a team in Python.
-- ``heuristics.py``: the greedy start plan and the swap polish.
+- ``greedy.py``: the greedy start plan (riskiest slots first).
+- ``polish.py``: the swap polish of a plan on phase 2's terms (replacements, trades).
 - ``model.py``: the CP-SAT model (variables, hard rules, objective): data in, no solving.
 - ``solve.py``: the solve phases (LP relaxation, RENS/RINS, whole model) on a model.
 - ``lprelax.py``: the LP relaxation of a CP-SAT model (HiGHS through SciPy).

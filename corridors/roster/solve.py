@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from corridors.config import RosterConfig
-from corridors.roster.heuristics import _greedy, _polish
+from corridors.roster.greedy import _greedy
 from corridors.roster.lprelax import Relaxation, lp_relaxation
 from corridors.roster.model import RosterModel
+from corridors.roster.polish import _polish
 
 logger = logging.getLogger(__name__)
 
