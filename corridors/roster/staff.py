@@ -42,7 +42,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -319,64 +319,19 @@ def _parse_staff(
     rejects: list[dict[str, Any]] = []
     seen: set[str] = set()
     counts: dict[str, int] = defaultdict(int)
-
-    def bad(line: int, column: str, reason: str, value: Any) -> None:
-        rejects.append(_reject(file, line, column, reason, value))
-        counts[column] += 1
-
     cleaned = 0
     for line, raw in records:
         rec = {k: clean_text(v) for k, v in raw.items()}
         cleaned += sum(rec[k] != v.strip() for k, v in raw.items())
-        emptied = [c for c in (*STAFF_REQUIRED, *STAFF_OPTIONAL)
-                   if raw.get(c, "").strip() and not rec.get(c)]  # fmt: skip
-        if emptied:
-            bad(line, emptied[0], f"{emptied[0]} holds only control characters (line breaks, "
-                "tabs...); write it as plain text", _visible(raw[emptied[0]]))  # fmt: skip
+        parsed = _parse_person(line, raw, rec, seen)
+        if isinstance(parsed, _Bad):
+            rejects.append(_reject(file, line, parsed.column, parsed.reason, parsed.value))
+            counts[parsed.column] += 1
             continue
-        pid = rec.get(PERSON_ID, "").strip()
-        name = rec.get(PERSON_NAME, "").strip()
-        if not pid:
-            bad(line, PERSON_ID, "person_id is empty; give every person a unique id", pid)
-            continue
-        if pid in seen:
-            bad(line, PERSON_ID, "person_id used twice; give every person a unique id", pid)
-            continue
-        if not name:
-            bad(line, PERSON_NAME, "name is empty; give the person's display name", name)
-            continue
-        agency = normalise_agency(rec.get(AGENCY, ""))
-        if agency is None:
-            bad(line, AGENCY, f"unknown agency; use one of {list(AGENCIES)}", rec.get(AGENCY, ""))
-            continue
-        try:
-            ranges = parse_availability(rec.get(AVAILABILITY, ""))
-        except ValueError as exc:
-            bad(line, AVAILABILITY, str(exc), rec.get(AVAILABILITY, ""))
-            continue
-        try:
-            off = _parse_absences(rec.get(ABSENCES, ""))
-        except ValueError as exc:
-            bad(line, ABSENCES, str(exc), rec.get(ABSENCES, ""))
-            continue
-        hours_text = rec.get(MAX_HOURS, "").strip()
-        try:
-            hours = float(hours_text) if hours_text else _DEFAULT_MAX_HOURS
-        except ValueError:
-            hours = math.nan
-        if not (0 < hours <= 60):
-            bad(line, MAX_HOURS, "max_hours_week must be a number of hours in (0, 60]", hours_text)
-            continue
-        wp = rec.get(WITH_POLICE, "").strip().lower()
-        if wp and wp not in _YES | _NO:
-            bad(line, WITH_POLICE, "with_police must be yes or no", rec.get(WITH_POLICE, ""))
-            continue
+        person, ranges, off = parsed
+        pid = person[PERSON_ID]
         seen.add(pid)
-        people.append({
-            PERSON_ID: pid, PERSON_NAME: name, AGENCY: agency,
-            SCHOOLS: ";".join(s.strip() for s in rec.get(SCHOOLS, "").split(";") if s.strip()),
-            MAX_HOURS: hours, WITH_POLICE: wp not in _NO, SOURCE_LINE: line,
-        })  # fmt: skip
+        people.append(person)
         avail.extend({PERSON_ID: pid, WEEKDAY: d, START: _min_to_hhmm(a), END: _min_to_hhmm(b)}
                      for d, a, b in ranges)  # fmt: skip
         absences.extend({PERSON_ID: pid, FIRST_DATE: a, LAST_DATE: b} for a, b in off)
@@ -396,6 +351,71 @@ def _parse_staff(
         reports=(report,),
         rejects=pd.DataFrame(rejects, columns=list(REJECT_COLUMNS)),
     )
+
+
+@dataclass(frozen=True)
+class _Bad:
+    """Why a staff row was rejected: the column, the reason and the value."""
+
+    column: str
+    reason: str
+    value: Any
+
+
+_Parsed = tuple[dict[str, Any], list[tuple[int, int, int]], list[tuple[dt.date, dt.date]]]
+
+
+def _parse_person(
+    line: int, raw: Mapping[str, str], rec: Mapping[str, str], seen: set[str]
+) -> _Parsed | _Bad:
+    """Check one staff row: the person, their availability ranges and absences, or why not."""
+    emptied = [c for c in (*STAFF_REQUIRED, *STAFF_OPTIONAL)
+               if raw.get(c, "").strip() and not rec.get(c)]  # fmt: skip
+    if emptied:
+        return _Bad(emptied[0], f"{emptied[0]} holds only control characters (line breaks, "
+                    "tabs...); write it as plain text", _visible(raw[emptied[0]]))  # fmt: skip
+    pid = rec.get(PERSON_ID, "").strip()
+    name = rec.get(PERSON_NAME, "").strip()
+    if not pid:
+        return _Bad(PERSON_ID, "person_id is empty; give every person a unique id", pid)
+    if pid in seen:
+        return _Bad(PERSON_ID, "person_id used twice; give every person a unique id", pid)
+    if not name:
+        return _Bad(PERSON_NAME, "name is empty; give the person's display name", name)
+    agency = normalise_agency(rec.get(AGENCY, ""))
+    if agency is None:
+        return _Bad(AGENCY, f"unknown agency; use one of {list(AGENCIES)}", rec.get(AGENCY, ""))
+    try:
+        ranges = parse_availability(rec.get(AVAILABILITY, ""))
+    except ValueError as exc:
+        return _Bad(AVAILABILITY, str(exc), rec.get(AVAILABILITY, ""))
+    try:
+        off = _parse_absences(rec.get(ABSENCES, ""))
+    except ValueError as exc:
+        return _Bad(ABSENCES, str(exc), rec.get(ABSENCES, ""))
+    hours = _parse_hours(rec.get(MAX_HOURS, "").strip())
+    if isinstance(hours, _Bad):
+        return hours
+    wp = rec.get(WITH_POLICE, "").strip().lower()
+    if wp and wp not in _YES | _NO:
+        return _Bad(WITH_POLICE, "with_police must be yes or no", rec.get(WITH_POLICE, ""))
+    person = {
+        PERSON_ID: pid, PERSON_NAME: name, AGENCY: agency,
+        SCHOOLS: ";".join(s.strip() for s in rec.get(SCHOOLS, "").split(";") if s.strip()),
+        MAX_HOURS: hours, WITH_POLICE: wp not in _NO, SOURCE_LINE: line,
+    }  # fmt: skip
+    return person, ranges, off
+
+
+def _parse_hours(text: str) -> float | _Bad:
+    """``max_hours_week``: a number of hours in (0, 60], by default 6."""
+    try:
+        hours = float(text) if text else _DEFAULT_MAX_HOURS
+    except ValueError:
+        hours = math.nan
+    if not (0 < hours <= 60):
+        return _Bad(MAX_HOURS, "max_hours_week must be a number of hours in (0, 60]", text)
+    return hours
 
 
 def unknown_school_links(staff: Staff, *, ids: Iterable[Any], names: Iterable[Any]) -> list[str]:
