@@ -69,30 +69,30 @@ def make_roster(
     worker) and a police contact on duty at that time (named in ``police_contact``); a
     person with ``with_police = no`` is never on a patrol with police.
 
-    The objective (maximised, integers) is: per filled slot ``weight_fill`` plus
-    ``weight_risk`` x risk / highest risk (so high-risk slots are filled first); per
-    assignment ``-weight_person``, ``+weight_familiar`` if the person is linked to one of the
-    loop's schools (doubled for officers), ``+weight_previous`` if the person walked the same
-    loop or corridor in ``previous``; ``-weight_continuity`` per distinct person x loop pair
-    (the same faces through the week); and, to spread hours fairly, ``-weight_fairness`` per
+    The objective (maximised, integers) is: per filled slot ``weights.fill`` plus
+    ``weights.risk`` x risk / highest risk (so high-risk slots are filled first); per
+    assignment ``-weights.person``, ``+weights.familiar`` if the person is linked to one of the
+    loop's schools (doubled for officers), ``+weights.previous`` if the person walked the same
+    loop or corridor in ``previous``; ``-weights.continuity`` per distinct person x loop pair
+    (the same faces through the week); and, to spread hours fairly, ``-weights.fairness`` per
     quarter hour of each person's load above 1 h, again above 2 h, above 3 h... (a convex
     cost, so load goes to the least-loaded of interchangeable people, i.e. within an agency).
 
-    The solve is lexicographic: phase 1 (2/3 of ``solver_seconds``), started from a greedy
+    The solve is lexicographic: phase 1 (2/3 of ``solver.seconds``), started from a greedy
     plan, maximises the fill and lean-team terms; phase 2 (the rest, at least 1/3) keeps
     phase 1's value and adds the other terms, starting from phase 1's plan improved by
     deterministic swaps (one member replaced, or two people trading places; every hard rule
     and the team sizes kept). Each phase works as a MIP solver would (:func:`_phase`): the
     LP relaxation, solved with HiGHS, gives the bound and a guide; CP-SAT searches a
     neighbourhood of the LP solution (RENS, else RINS), then the whole model only if the
-    plan is not yet within ``gap_limit`` (0.5 %) of the bound. (CP-SAT's one worker on the
+    plan is not yet within ``solver.gap_limit`` (0.5 %) of the bound. (CP-SAT's one worker on the
     whole model barely leaves its start, and its own LP takes longer to reach the same
     bound.) ``gap`` compares the plan's whole objective with the bound, which holds for
     phase 1's set of filled slots; ``fill_gap`` is phase 1's gap. The LP may spread a loop's
     seats fractionally over many people, so the bound is loose on continuity and
     familiarity when staff are short: the true gap can be smaller than ``gap``. Limits are
     CP-SAT *deterministic* seconds and ``seed``; phase 1 runs one worker, phase 2
-    ``num_workers`` (default 1; more run interleaved search, which stays deterministic), and
+    ``solver.num_workers`` (default 1; more run interleaved search, which stays deterministic), and
     the LP is deterministic. So the same inputs give the same roster on any machine; a
     wall-clock safety net of 10x (at least 30 s) applies, and only if it is hit can the
     result vary.
@@ -104,7 +104,7 @@ def make_roster(
     staff
         From :func:`load_staff` / :func:`staff_for_config`.
     cfg
-        Rules, weights, ``solver_seconds`` (deterministic-time limit), ``num_workers`` and
+        Rules, weights, ``solver.seconds`` (deterministic-time limit), ``solver.num_workers`` and
         ``seed``.
     week_start
         The Monday of the week (local dates).
@@ -131,7 +131,7 @@ def make_roster(
     if slots.empty:
         return _finish(slots, people, cfg, Solved({}, "OPTIMAL", 0.0, 0.0, 0.0), notes,
                        week_start=week_start, timezone=timezone)  # fmt: skip
-    solved = solve(build_model(slots, people, cfg, prev_pairs=prev), cfg)
+    solved = solve(build_model(slots, people, cfg, prev_pairs=prev), cfg.solver)
     return _finish(slots, people, cfg, solved, notes, week_start=week_start, timezone=timezone)
 
 

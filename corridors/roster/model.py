@@ -151,7 +151,7 @@ def build_model(
     slot_by_id = {s[SLOT_ID]: s for s in m.recs}
     for pid, sids in m.per_person.items():
         _add_person(m, pid, [slot_by_id[sid] for sid in sids])
-    if m.rules.weight_fairness:
+    if m.rules.weights.fairness:
         _add_fairness(m)
     # Lexicographic: first fill the riskiest slots with lean teams (phase 1), then, keeping
     # that, optimise familiarity, previous week, continuity and fairness (phase 2).
@@ -234,19 +234,19 @@ def _add_slot_terms(
     """Add a slot's objective terms: its fill (by risk) and each candidate's assignment."""
     cfg, sid = m.rules, s[SLOT_ID]
     officers = set(cfg.officer_agencies)
-    weight = cfg.weight_fill + round(cfg.weight_risk * float(s[RISK]) / max_risk)
+    weight = cfg.weights.fill + round(cfg.weights.risk * float(s[RISK]) / max_risk)
     m.primary.append((weight, m.filled[sid]))
     keys = _slot_keys(s)
     for p in cands:
-        w = -cfg.weight_person
+        w = -cfg.weights.person
         if p.keys & keys:
-            w += cfg.weight_familiar * (2 if p.agency in officers else 1)
+            w += cfg.weights.familiar * (2 if p.agency in officers else 1)
         if (p.pid, s[LOOP_ID]) in prev_pairs or (p.pid, s[CORRIDOR_ID]) in prev_pairs:
-            w += cfg.weight_previous
-        m.secondary.append((w + cfg.weight_person, m.x[p.pid, sid]))
-        m.bonus[p.pid, sid] = w + cfg.weight_person
+            w += cfg.weights.previous
+        m.secondary.append((w + cfg.weights.person, m.x[p.pid, sid]))
+        m.bonus[p.pid, sid] = w + cfg.weights.person
         # lean teams and the cost of changes are part of phase 1
-        m.primary.append((m.keep.get((p.pid, sid), 0) - cfg.weight_person, m.x[p.pid, sid]))
+        m.primary.append((m.keep.get((p.pid, sid), 0) - cfg.weights.person, m.x[p.pid, sid]))
 
 
 def _add_person(m: RosterModel, pid: str, slots: Sequence[Mapping[str, Any]]) -> None:
@@ -269,13 +269,13 @@ def _add_person(m: RosterModel, pid: str, slots: Sequence[Mapping[str, Any]]) ->
     by_loop: dict[str, list[cp_model.IntVar]] = defaultdict(list)
     for s in slots:
         by_loop[s[LOOP_ID]].append(x[pid, s[SLOT_ID]])
-    if m.rules.weight_continuity:
+    if m.rules.weights.continuity:
         for lid, vs in by_loop.items():
             y = model.new_bool_var(f"y[{pid},{lid}]")
             for v in vs:
                 m.links.append(model.add_implication(v, y).index)
             m.ys.append((y, vs))
-            m.secondary.append((-m.rules.weight_continuity, y))
+            m.secondary.append((-m.rules.weights.continuity, y))
 
 
 def _add_fairness(m: RosterModel) -> None:
@@ -297,4 +297,4 @@ def _add_fairness(m: RosterModel) -> None:
             over = m.cp.new_int_var(0, cap, f"over[{pid},{k}]")
             m.cp.add(over >= lv - 4 * k)
             m.overs.append((over, pid, 4 * k))
-            m.secondary.append((-m.rules.weight_fairness, over))
+            m.secondary.append((-m.rules.weights.fairness, over))

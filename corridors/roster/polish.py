@@ -85,7 +85,7 @@ class _Polish:
 
     def fair(self, pid: str, q: int) -> int:
         """Phase 2's fairness term of a person with ``q`` quarter hours of load."""
-        return -self.cfg.weight_fairness * sum(
+        return -self.cfg.weights.fairness * sum(
             max(0, q - 4 * k) for k in range(1, self.steps[pid] + 1)
         )
 
@@ -112,14 +112,14 @@ class _Polish:
     def _out_value(self, pid: str, s: Mapping[Any, Any]) -> int:
         """Phase 2's value of ``pid`` on slot ``s`` (what is lost when they leave it)."""
         q = self.quarters[s[SLOT_ID]]
-        lone = self.cfg.weight_continuity if self.walks[pid, s[LOOP_ID]] == 1 else 0
+        lone = self.cfg.weights.continuity if self.walks[pid, s[LOOP_ID]] == 1 else 0
         fair = self.fair(pid, self.load[pid]) - self.fair(pid, self.load[pid] - q)
         return self.bonus[pid, s[SLOT_ID]] - lone + fair
 
     def _in_value(self, new: str, s: Mapping[Any, Any]) -> int:
         """Phase 2's value of ``new`` joining slot ``s``."""
         q = self.quarters[s[SLOT_ID]]
-        first = self.cfg.weight_continuity if self.walks[new, s[LOOP_ID]] == 0 else 0
+        first = self.cfg.weights.continuity if self.walks[new, s[LOOP_ID]] == 0 else 0
         fair = self.fair(new, self.load[new] + q) - self.fair(new, self.load[new])
         return self.bonus[new, s[SLOT_ID]] - first + fair
 
@@ -240,7 +240,7 @@ def _swap_gain(
     s1, s2, l1, l2 = r1[SLOT_ID], r2[SLOT_ID], r1[LOOP_ID], r2[LOOP_ID]
     gain = bonus[q, s1] + bonus[p, s2] - bonus[p, s1] - bonus[q, s2]
     if l1 != l2:
-        w = cfg.weight_continuity
+        w = cfg.weights.continuity
         gain += w * ((walks[p, l1] == 1) - (walks[p, l2] == 0))
         gain += w * ((walks[q, l2] == 1) - (walks[q, l1] == 0))
     d = quarters[s2] - quarters[s1]

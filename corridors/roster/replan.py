@@ -58,8 +58,9 @@ def replan(
     Slots before ``on_date`` are kept as they are. From ``on_date`` on, the solver runs
     again with the staff (plus ``absent_id``'s absence from ``on_date`` to ``until``, by
     default the end of the week); each change to an existing assignment costs
-    ``replan_change_cost`` on the affected days and ``replan_other_day_cost`` (heavy) on
-    the other days, so the plan only moves what the absence forces.
+    ``weights.replan_change_cost`` on the affected days and
+    ``weights.replan_other_day_cost`` (heavy) on the other days, so the plan only moves
+    what the absence forces.
 
     Parameters
     ----------
@@ -106,12 +107,16 @@ def replan(
     future = slots[~past].reset_index(drop=True)
     by_id = {p.pid for p in people}
     for s in future.to_dict("records"):
-        cost = cfg.replan_change_cost if on_date <= s[DATE] <= until else cfg.replan_other_day_cost
+        cost = (
+            cfg.weights.replan_change_cost
+            if on_date <= s[DATE] <= until
+            else cfg.weights.replan_other_day_cost
+        )
         for p in people:
             keep[p.pid, s[SLOT_ID]] = cost if p.pid in old.get(s[SLOT_ID], []) else -cost
     solved = Solved({}, "OPTIMAL", 0.0, 0.0, 0.0)
     if len(future):
-        solved = solve(build_model(future, people, cfg, keep=keep, used_min=used), cfg)
+        solved = solve(build_model(future, people, cfg, keep=keep, used_min=used), cfg.solver)
     chosen = {sid: [p for p in pids if p in by_id] for sid, pids in old.items()}
     for sid in future[SLOT_ID]:
         chosen[sid] = solved.chosen.get(sid, [])

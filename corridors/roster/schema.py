@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from corridors.config import AGENCIES as AGENCIES  # one definition: the config checks them
+from corridors.config import AIMS as AIMS
 from corridors.load import SourceReport
 
 PERSON_ID = "person_id"
@@ -123,21 +124,6 @@ CHANGE_COLUMNS = (
     "change", DATE, DAY, START, END, SLOT_ID, LOOP_ID, CORRIDOR_NAME, PERSON_ID, PERSON_NAME,
     AGENCY,
 )  # fmt: skip
-
-
-AIMS = ("deterrence", "reassurance", "engagement", "safeguarding")
-
-
-AGENCIES: Mapping[str, str] = {
-    "police_officer": "police officer",
-    "school_officer": "school-linked officer",
-    "pcso": "PCSO",
-    "youth_worker": "youth worker",
-    "school_staff": "school staff",
-    "health": "health worker",
-    "volunteer": "volunteer",
-    "other": "other",
-}
 
 
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from corridors.config import RosterConfig
+from corridors.config import SolverParams
 from corridors.roster.greedy import _greedy
 from corridors.roster.lprelax import Relaxation, lp_relaxation
 from corridors.roster.model import RosterModel
@@ -30,7 +30,7 @@ class Solved:
     fill_gap: float = 0.0
 
 
-def solve(model: RosterModel, params: RosterConfig) -> Solved:
+def solve(model: RosterModel, params: SolverParams) -> Solved:
     """
     Solve ``model`` lexicographically (see :func:`corridors.roster.make_roster`).
 
@@ -38,7 +38,7 @@ def solve(model: RosterModel, params: RosterConfig) -> Solved:
     plan; phase 2 (the rest, at least 1/3) keeps that and optimises every term, from phase
     1's plan improved by swaps. Each phase: the LP relaxation (bound and guide), a CP-SAT
     search restricted around it, and a search of the whole model only if the plan is not
-    yet within ``gap_limit``. ``model`` becomes phase 2's model.
+    yet within ``solver.gap_limit``. ``model`` becomes phase 2's model.
     """
     hint = _greedy(model.slots, model.people, model.rules, model.used_min)
     one = _phase_one(model, params, hint)
@@ -59,19 +59,19 @@ def _worth(value: Sequence[int], terms: Iterable[tuple[int, Any]]) -> float:
     return float(sum(c * value[v.index] for c, v in terms))
 
 
-def _phase_one(m: RosterModel, params: RosterConfig, hint: Mapping[str, Sequence[str]]) -> _Outcome:
+def _phase_one(m: RosterModel, params: SolverParams, hint: Mapping[str, Sequence[str]]) -> _Outcome:
     """Fill the riskiest slots with lean teams, from the greedy plan ``hint``."""
     greedy = m.complete({(pid, sid): pid in hint.get(sid, ()) for pid, sid in m.x})
     _set_hint(m.cp, greedy)
-    budget = params.solver_seconds * 2 / 3
+    budget = params.seconds * 2 / 3
     relax = _relax(m.cp, m.implied, budget, "phase 1")
     return _phase(m.cp, params, "phase 1", budget, m.decisions, relax,
                   (greedy, _worth(greedy, m.primary)), workers=1)  # fmt: skip
 
 
-def _phase_two(m: RosterModel, params: RosterConfig, one: _Outcome) -> _Outcome:
+def _phase_two(m: RosterModel, params: SolverParams, one: _Outcome) -> _Outcome:
     """Keep phase 1's fill and optimise every term, from phase 1's plan polished by swaps."""
-    left = max(params.solver_seconds / 3, params.solver_seconds - one.dtime)
+    left = max(params.seconds / 3, params.seconds - one.dtime)
     m.keep_phase_one(one.values, one.objective)
     # A complete, feasible start for phase 2: phase 1's plan improved by swaps (same slots,
     # same team sizes, every rule kept) on the phase 2 terms, which phase 1 ignored.
@@ -119,7 +119,7 @@ def _gap(objective: float, bound: float) -> float:
 
 def _run(
     model: Any,
-    cfg: RosterConfig,
+    params: SolverParams,
     seconds: float,
     *,
     linearization: int = 2,
@@ -146,14 +146,14 @@ def _run(
             dom.extend([val, val])
     solver = cp_model.CpSolver()
     prm = solver.parameters
-    prm.num_workers = workers or cfg.num_workers
-    prm.random_seed = cfg.seed
+    prm.num_workers = workers or params.num_workers
+    prm.random_seed = params.seed
     prm.interleave_search = prm.num_workers > 1  # keeps multi-worker search deterministic
     prm.linearization_level = linearization
     prm.cp_model_presolve = presolve  # phase 2 starts from a complete plan: search at once
     prm.add_lp_constraints_lazily = lazy
     # a restricted search's own bound is not the model's: search it to the end
-    prm.relative_gap_limit = 0.0 if fix else cfg.gap_limit
+    prm.relative_gap_limit = 0.0 if fix else params.gap_limit
     prm.max_deterministic_time = max(seconds, 0.01)
     prm.max_time_in_seconds = max(30.0, seconds * 10)  # wall-clock safety net only
 
@@ -190,7 +190,7 @@ def _relax(model: Any, implied: Iterable[int], seconds: float, label: str) -> Re
 
 def _phase(
     model: Any,
-    cfg: RosterConfig,
+    params: SolverParams,
     label: str,
     seconds: float,
     decisions: Sequence[int],
@@ -213,12 +213,12 @@ def _phase(
        CP-SAT's one worker on the whole model barely leaves its start. (When staff are
        short, RENS can have no plan and RINS stays near the start: see the README.)
     3. The whole model, from the best plan so far, with what time is left, only if the
-       plan is not yet proven within ``cfg.gap_limit``.
+       plan is not yet proven within ``params.gap_limit``.
 
     ``start`` is a feasible plan (a value per variable, its objective), the one to beat;
     ``bound`` a known valid bound;
     ``whole``: :func:`_run` options for step 3; ``stop_early``: step 2 stops at the first
-    plan within ``cfg.gap_limit`` of the LP bound (else it searches its neighbourhood to
+    plan within ``params.gap_limit`` of the LP bound (else it searches its neighbourhood to
     the end, or to half the time). Without an LP (time out) step 3 runs with
     the whole budget.
     """
@@ -236,9 +236,9 @@ def _phase(
         )
         # a plan this good is within gap_limit: stop there (phase 1 searches on, since its
         # objective is mostly slots filled: 0.5 % there is a patrol)
-        enough = bound / (1 + cfg.gap_limit) if stop_early else math.inf
+        enough = bound / (1 + params.gap_limit) if stop_early else math.inf
         for name, fix in tries:
-            out = _run(model, cfg, seconds / 2 - dtime, workers=workers, fix=fix,
+            out = _run(model, params, seconds / 2 - dtime, workers=workers, fix=fix,
                        enough=enough)  # fmt: skip
             wall, dtime = wall + out.wall, dtime + out.dtime
             logger.debug("Roster %s, %s (%d of %d decisions fixed): %s %.0f in %.1f s",
@@ -249,9 +249,9 @@ def _phase(
                 if out.objective > best[1]:
                     best = (out.values, out.objective)
                 break
-    if _gap(best[1], bound) > cfg.gap_limit:
+    if _gap(best[1], bound) > params.gap_limit:
         _set_hint(model, best[0])
-        out = _run(model, cfg, seconds - dtime, workers=workers, **whole)
+        out = _run(model, params, seconds - dtime, workers=workers, **whole)
         wall, dtime = wall + out.wall, dtime + out.dtime
         logger.debug("Roster %s, whole model: %s %.0f (bound %.0f) in %.1f s", label,
                      out.status, out.objective, out.bound, out.wall)  # fmt: skip
@@ -262,11 +262,11 @@ def _phase(
                 best = (out.values, out.objective)
         else:
             logger.warning(
-                "roster: %s found no plan within its share of roster.solver_seconds=%s; "
-                "keeping its best plan so far. Raise it.", label, cfg.solver_seconds,
+                "roster: %s found no plan within its share of roster.solver.seconds=%s; "
+                "keeping its best plan so far. Raise it.", label, params.seconds,
             )  # fmt: skip
     if not confirmed:  # the start plan, never checked by CP-SAT: check it (presolve does)
-        check = _run(model, cfg, 1.0, fix=dict(enumerate(best[0])))
+        check = _run(model, params, 1.0, fix=dict(enumerate(best[0])))
         if not check.values:
             raise RuntimeError(f"roster: {label}'s start plan breaks a rule ({check.status})")
     bound = max(bound, best[1])  # no plan beats a bound; this only absorbs LP round-off
