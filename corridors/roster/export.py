@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -39,10 +39,15 @@ from corridors.roster.schema import (
     Roster,
 )
 
+if TYPE_CHECKING:
+    from corridors.routes import Corridors
+
 logger = logging.getLogger(__name__)
 
 
-def write_roster_exports(rota: Roster, corridors: Any, folder: str | Path) -> list[Path]:
+def write_roster_exports(
+    rota: Roster, corridors: Corridors | None, folder: str | Path
+) -> list[Path]:
     """
     Write the roster CSV, calendar files and one printable HTML page per day.
 
@@ -175,7 +180,8 @@ def _write_calendars(rota: Roster, folder: Path) -> list[Path]:
     tz = ZoneInfo(rota.timezone)
     stamp = dt.datetime.now(dt.UTC).replace(microsecond=0)
     team = _calendar("Safer Corridors patrols")
-    slots = {s[SLOT_ID]: s for s in rota.slots.to_dict("records")}
+    slots: dict[Any, Mapping[Any, Any]] = {s[SLOT_ID]: s for s in rota.slots.to_dict("records")}
+    s: Mapping[Any, Any]
     for s in slots.values():
         if not s[FILLED]:
             continue

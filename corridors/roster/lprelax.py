@@ -174,7 +174,7 @@ def lp_relaxation(
     ineq = bool(up.any() or down.any())
     cost = np.zeros(n)
     np.add.at(cost, np.array(obj.vars), np.array(obj.coeffs, dtype=float))
-    res = linprog(
+    res = linprog(  # type: ignore[call-overload]  # scipy-stubs: no (n, 2) array for bounds
         cost,
         A_ub=sp.vstack([a[up], -a[down]]) if ineq else None,
         b_ub=np.concatenate([row_hi[up], -row_lo[down]]) if ineq else None,

@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -46,11 +46,14 @@ from corridors.roster.schema import (
 from corridors.roster.slots import build_slots
 from corridors.roster.solve import Solved, solve
 
+if TYPE_CHECKING:
+    from corridors.routes import Corridors
+
 logger = logging.getLogger(__name__)
 
 
 def make_roster(
-    corridors: Any,
+    corridors: Corridors,
     staff: Staff,
     cfg: RosterConfig,
     *,

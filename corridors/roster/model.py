@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,7 +46,7 @@ class RosterModel:
     rules: RosterConfig
     used_min: Mapping[str, int]
     keep: Mapping[tuple[str, str], int]
-    recs: list[dict[str, Any]] = field(default_factory=list)
+    recs: list[dict[Hashable, Any]] = field(default_factory=list)
     x: dict[tuple[str, str], cp_model.IntVar] = field(default_factory=dict)
     filled: dict[str, cp_model.IntVar] = field(default_factory=dict)
     primary: list[Term] = field(default_factory=list)
@@ -159,7 +159,7 @@ def build_model(
     return m
 
 
-def _add_slot(m: RosterModel, s: Mapping[str, Any]) -> list[_Person]:
+def _add_slot(m: RosterModel, s: Mapping[Any, Any]) -> list[_Person]:
     """Add a slot's variables and make-up rules; return its candidates."""
     cfg, model, sid = m.rules, m.cp, s[SLOT_ID]
     police, officers = set(cfg.police_agencies), set(cfg.officer_agencies)
@@ -194,7 +194,7 @@ def _add_slot(m: RosterModel, s: Mapping[str, Any]) -> list[_Person]:
 
 def _add_police_rules(
     m: RosterModel,
-    s: Mapping[str, Any],
+    s: Mapping[Any, Any],
     cands: Sequence[_Person],
     f: cp_model.IntVar,
     pol: list[cp_model.IntVar],
@@ -226,7 +226,7 @@ def _add_police_rules(
 
 def _add_slot_terms(
     m: RosterModel,
-    s: Mapping[str, Any],
+    s: Mapping[Any, Any],
     cands: Sequence[_Person],
     max_risk: float,
     prev_pairs: Collection[tuple[str, str]],
@@ -249,10 +249,10 @@ def _add_slot_terms(
         m.primary.append((m.keep.get((p.pid, sid), 0) - cfg.weights.person, m.x[p.pid, sid]))
 
 
-def _add_person(m: RosterModel, pid: str, slots: Sequence[Mapping[str, Any]]) -> None:
+def _add_person(m: RosterModel, pid: str, slots: Sequence[Mapping[Any, Any]]) -> None:
     """Add a person's rules (no overlaps, hours) and continuity (the same faces on a loop)."""
     model, x = m.cp, m.x
-    by_date: dict[dt.date, list[Mapping[str, Any]]] = defaultdict(list)
+    by_date: dict[dt.date, list[Mapping[Any, Any]]] = defaultdict(list)
     for s in slots:
         by_date[s[DATE]].append(s)
     for day_slots in by_date.values():

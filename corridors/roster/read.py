@@ -16,8 +16,8 @@ import hashlib
 import io as _stdio
 import math
 from pathlib import Path
-from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 
 from corridors.config import RosterConfig
@@ -45,6 +45,7 @@ from corridors.roster.schema import (
     _hhmm_to_min,
 )
 from corridors.roster.staff import _parse_staff, combine_staff, staff_from_records
+from corridors.routes import Corridors
 
 
 def load_staff(path: str | Path) -> Staff:
@@ -207,7 +208,7 @@ def read_roster(path: str | Path, *, timezone: str = "Europe/London") -> Roster:
                   week_start=week, timezone=timezone)  # fmt: skip
 
 
-def read_plan_loops(folder: str | Path, *, crs: str = "EPSG:27700") -> Any:
+def read_plan_loops(folder: str | Path, *, crs: str = "EPSG:27700") -> Corridors:
     """
     Read a week's ``loops.geojson`` and ``corridors.geojson`` back into ``Corridors``.
 
@@ -219,10 +220,6 @@ def read_plan_loops(folder: str | Path, *, crs: str = "EPSG:27700") -> Any:
     InputDataError
         If ``loops.geojson`` is missing or lacks the loop columns.
     """
-    import geopandas as gpd
-
-    from corridors.routes import Corridors
-
     folder = Path(folder)
     path = folder / "loops.geojson"
     if not path.exists():

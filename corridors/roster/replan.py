@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -39,6 +39,9 @@ from corridors.roster.slots import build_slots
 from corridors.roster.solve import Solved, solve
 from corridors.roster.staff import add_absence
 
+if TYPE_CHECKING:
+    from corridors.routes import Corridors
+
 logger = logging.getLogger(__name__)
 
 
@@ -50,7 +53,7 @@ def replan(
     cfg: RosterConfig,
     *,
     until: dt.date | None = None,
-    corridors: Any = None,
+    corridors: Corridors | None = None,
 ) -> Replan:
     """
     Re-plan the rest of the week after someone is absent, changing as little as possible.

@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 import pandas as pd
 
@@ -43,6 +43,9 @@ from corridors.roster.schema import (
     _min_to_hhmm,
     _split,
 )
+
+if TYPE_CHECKING:
+    from corridors.routes import Corridors
 
 
 def choose_aim(offences: Mapping[str, float] | str | None, cfg: RosterConfig) -> tuple[str, str]:
@@ -83,7 +86,7 @@ def choose_aim(offences: Mapping[str, float] | str | None, cfg: RosterConfig) ->
 
 
 def build_slots(
-    corridors: Any, cfg: RosterConfig, *, week_start: dt.date
+    corridors: Corridors, cfg: RosterConfig, *, week_start: dt.date
 ) -> tuple[pd.DataFrame, list[str]]:
     """
     Turn a week's patrol loops into patrol slots (loop x day), each with an aim.
@@ -108,17 +111,11 @@ def build_slots(
     notes, rows = [], []
     for _, loop in loops.iterrows():
         cid = str(loop[CORRIDOR_ID])
-        cor = cors.loc[cid] if cors is not None and cid in cors.index else None
-        names = _split(cor["school_names"]) if cor is not None and "school_names" in cor else []
-        ids = _split(loop.get("school_ids")) or (
-            _split(cor["school_ids"]) if cor is not None else []
+        # corridor ids are unique: .loc gives one row
+        cor = cast(
+            "pd.Series | None", cors.loc[cid] if cors is not None and cid in cors.index else None
         )
-        if cid in cfg.aims:
-            aim, why = cfg.aims[cid], "set in the config ([roster].aims)"
-        else:
-            aim, why = choose_aim(
-                cor["offences"] if cor is not None and "offences" in cor else None, cfg
-            )
+        names, ids, (aim, why) = _corridor_facts(cid, loop, cor, cfg)
         risk = float(loop.get("risk_covered", 0.0) or 0.0)
         if math.isnan(risk):
             risk = 0.0
@@ -155,3 +152,15 @@ def build_slots(
     slots = pd.DataFrame(rows, columns=list(SLOT_COLUMNS))
     slots = slots.sort_values([DATE, "start_min", SLOT_ID], kind="stable").reset_index(drop=True)
     return slots, notes
+
+
+def _corridor_facts(
+    cid: str, loop: pd.Series, cor: pd.Series | None, cfg: RosterConfig
+) -> tuple[list[str], list[str], tuple[str, str]]:
+    """Return a loop's school names and ids, and its aim with the reason."""
+    names = _split(cor["school_names"]) if cor is not None and "school_names" in cor else []
+    ids = _split(loop.get("school_ids")) or (_split(cor["school_ids"]) if cor is not None else [])
+    if cid in cfg.aims:
+        return names, ids, (cfg.aims[cid], "set in the config ([roster].aims)")
+    offences = cor["offences"] if cor is not None and "offences" in cor else None
+    return names, ids, choose_aim(offences, cfg)

@@ -157,7 +157,7 @@ def _run(
     prm.max_deterministic_time = max(seconds, 0.01)
     prm.max_time_in_seconds = max(30.0, seconds * 10)  # wall-clock safety net only
 
-    class Enough(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
+    class Enough(cp_model.CpSolverSolutionCallback):
         def on_solution_callback(self) -> None:
             if self.objective_value >= enough:
                 self.stop_search()
