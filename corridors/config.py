@@ -401,13 +401,19 @@ class SolverParams:
     ``seconds`` is the solver's deterministic time; ``gap_limit`` stops the search once the
     roster is proven within that share of the best possible (0.005 = 0.5 %; 0 searches
     until optimal or out of time); ``num_workers`` CP-SAT workers in phase 2 (more run
-    interleaved search, still deterministic); ``seed`` CP-SAT's random seed.
+    interleaved search, still deterministic); ``seed`` CP-SAT's random seed. The switches
+    turn steps of each phase off (for benchmarks and diagnosis; all on by default):
+    ``lp_relaxation`` (the LP bound and guide), ``neighbourhood`` (the RENS/RINS search
+    around the LP solution; needs the LP) and ``polish`` (phase 2's start improved by swaps).
     """
 
     seconds: float = 5.0
     gap_limit: float = 0.005
     num_workers: int = 1
     seed: int = 0
+    lp_relaxation: bool = True
+    neighbourhood: bool = True
+    polish: bool = True
 
     def __post_init__(self) -> None:
         if self.seconds <= 0:

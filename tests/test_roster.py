@@ -815,3 +815,12 @@ def test_reported_bound_holds_and_a_proven_plan_is_optimal() -> None:
 def test_gap_limit_must_be_a_share() -> None:
     with pytest.raises(ConfigError, match=r"roster\.solver\.gap_limit must be in"):
         SolverParams(gap_limit=1.5)
+
+
+def test_solver_switches_turn_phase_steps_off() -> None:
+    cors, staff = two_schools()
+    full = make_roster(cors, staff, one_day(), week_start=MONDAY)
+    bare = SolverParams(seconds=1.0, lp_relaxation=False, neighbourhood=False, polish=False)
+    rota = make_roster(cors, staff, dataclasses.replace(one_day(), solver=bare),
+                       week_start=MONDAY)  # fmt: skip
+    assert rota.slots["filled"].all() and rota.objective <= full.bound

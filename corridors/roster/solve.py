@@ -64,7 +64,7 @@ def _phase_one(m: RosterModel, params: SolverParams, hint: Mapping[str, Sequence
     greedy = m.complete({(pid, sid): pid in hint.get(sid, ()) for pid, sid in m.x})
     _set_hint(m.cp, greedy)
     budget = params.seconds * 2 / 3
-    relax = _relax(m.cp, m.implied, budget, "phase 1")
+    relax = _relax(m.cp, m.implied, budget, "phase 1") if params.lp_relaxation else None
     return _phase(m.cp, params, "phase 1", budget, m.decisions, relax,
                   (greedy, _worth(greedy, m.primary)), workers=1)  # fmt: skip
 
@@ -76,12 +76,12 @@ def _phase_two(m: RosterModel, params: SolverParams, one: _Outcome) -> _Outcome:
     # A complete, feasible start for phase 2: phase 1's plan improved by swaps (same slots,
     # same team sizes, every rule kept) on the phase 2 terms, which phase 1 ignored.
     plan = m.plan_of(one.values)
-    if not m.keep:  # a re-plan starts from the old plan: moving people is not free there
+    if params.polish and not m.keep:  # a re-plan starts from the old plan: moving is not free
         plan = _polish(plan, m.recs, m.by_id, m.rules, m.bonus, m.used_min)
     start_values = m.complete(plan)
     m.maximise_every_term()
     start_objective = _worth(start_values, [*m.primary, *m.secondary])
-    relax = _relax(m.cp, m.implied, left, "phase 2")
+    relax = _relax(m.cp, m.implied, left, "phase 2") if params.lp_relaxation else None
     _set_hint(m.cp, start_values)
     # a valid, if loose, bound: phase 1's plus every positive phase 2 term
     loose = one.bound + sum(max(0, c) for c, _ in m.secondary)
@@ -233,7 +233,7 @@ def _phase(
         tries = (
             ("RENS", {i: int(lp[i] > 0.5) for i in decisions if min(lp[i], 1 - lp[i]) < _EPS}),
             ("RINS", {i: 0 for i in decisions if lp[i] < _EPS and not best[0][i]}),
-        )
+        ) if params.neighbourhood else ()  # fmt: skip
         # a plan this good is within gap_limit: stop there (phase 1 searches on, since its
         # objective is mostly slots filled: 0.5 % there is a patrol)
         enough = bound / (1 + params.gap_limit) if stop_early else math.inf
