@@ -13,7 +13,6 @@ exactly once ("St Mary's & Co" reads as such).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import re
@@ -27,7 +26,7 @@ import pytest
 from shapely.geometry import LineString, Point, box
 
 from corridors import maps
-from corridors.config import MapConfig, RosterConfig
+from corridors.config import MapConfig, RosterConfig, SolverParams
 from corridors.hotspots import Hotspots
 from corridors.load import Inputs
 from corridors.maps.escape import _compact_json, _h, _href, _safe_script
@@ -308,7 +307,7 @@ def _day_sheet_roster() -> tuple[Roster, Corridors]:
              "availability": "Mon 15:00-16:15", "max_hours_week": 0.5},
         ]
     )
-    cfg = dataclasses.replace(RosterConfig(solver_seconds=1.0), days=(0,))
+    cfg = RosterConfig(days=(0,), solver=SolverParams(seconds=1.0))
     return make_roster(corridors, staff, cfg, week_start=MONDAY), corridors
 
 
