@@ -1,6 +1,7 @@
 # Safer Corridors: the two commands.
 #   make plan   set up the environment and plan the embedded default area (data/rutland.toml)
-#   make test   set up the environment (and Chromium for the browser tests) and run every test
+#   make test   set up the environment (and Chromium for the browser tests), run the checks
+#               (ruff, the format check, mypy --strict, the import layers) and every test
 # Needs Python 3.11+ and the package registries (PyPI; Debian's for Chromium); nothing else.
 
 PYTHON ?= python3
@@ -9,13 +10,21 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CONFIG ?= data/rutland.toml
 
-.PHONY: plan test browser bench screenshots clean
+.PHONY: plan test check browser bench screenshots clean
 
 plan: $(STAMP)
 	$(BIN)/corridors --config $(CONFIG) plan
 
-test: $(STAMP) browser
+test: check browser
 	$(BIN)/python -m pytest
+
+# The house rules tools can check (tests/test_house.py checks the rest: sizes, complexity,
+# file I/O only at the edges). Config for each is in pyproject.toml.
+check: $(STAMP)
+	$(BIN)/ruff check corridors tests benchmarks scripts
+	$(BIN)/ruff format --check corridors tests benchmarks scripts
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)

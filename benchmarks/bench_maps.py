@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from corridors import graph, io, maps  # noqa: E402
+from corridors import graph, load, maps  # noqa: E402
 from corridors.config import load_config, override  # noqa: E402
 from corridors.hotspots import Hotspots  # noqa: E402
 from corridors.roster import Roster  # noqa: E402

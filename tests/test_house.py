@@ -219,3 +219,10 @@ def test_every_exception_class_is_raised():
                 changed = True
     unused = sorted(set(classes) - used)
     assert not unused, f"defined but never raised or warned: {unused}"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_name)
+def test_every_module_says_what_it_is_for(path):
+    doc = ast.get_docstring(ast.parse(path.read_text()))
+    assert doc and len(doc.split()) >= 4, "start the module with a docstring saying its job"
+    assert "TODO" not in doc.splitlines()[0]

@@ -12,6 +12,7 @@ Which file holds what
 - ``build.py``: :func:`build_street_graph`, the stage's entry: picks the source, uses or fills
   the cache, clips to the study area.
 - ``osm_file.py``: reads the OSM file with pyosmium (an I/O edge); its SHA-256.
+- ``from_edges.py``: small street graphs from node coordinates and pairs (tests, examples).
 - ``online.py``: downloads the streets with osmnx by place, point or polygon; network errors.
 - ``segments.py``: :func:`is_walkable` and the raw walkable segments both readers produce.
 - ``simplify.py``: raw segments -> projected, simplified node and edge tables.
@@ -61,6 +62,7 @@ older versions (``street-graph-*.pkl``) are never opened.
 from corridors.graph.build import build_street_graph
 from corridors.graph.cache import CacheWarning
 from corridors.graph.cache_layout import CACHE_VERSION
+from corridors.graph.from_edges import street_from_edges, toy_street
 from corridors.graph.queries import SnapResult, snap_points, to_csr
 from corridors.graph.segments import NEVER_HIGHWAYS, WALKABLE_HIGHWAYS, is_walkable
 from corridors.graph.street import STREET_ID, STREET_NAME, StreetGraph, graph_stats
@@ -79,5 +81,7 @@ __all__ = [
     "graph_stats",
     "is_walkable",
     "snap_points",
+    "street_from_edges",
     "to_csr",
+    "toy_street",
 ]

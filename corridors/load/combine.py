@@ -1,4 +1,9 @@
-"""TODO combine."""
+"""Sources combined into one table per kind: projected to the area's CRS and checked.
+
+Every source's rows are projected to the area's metric CRS; rows whose coordinates cannot
+be projected, that lie outside the study area, or whose id an earlier row or source already
+used are rejected with their reason, so every row is either used or in the rejects.
+"""
 
 from __future__ import annotations
 

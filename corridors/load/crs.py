@@ -1,4 +1,8 @@
-"""TODO crs."""
+"""The area's metric CRS and time zone, chosen from where its data lie.
+
+:func:`choose_crs` picks the British National Grid in Great Britain, else the local UTM
+zone; :func:`choose_timezone` reads the IANA zone at the area's centre (``"auto"``).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""TODO loaders."""
+"""One loader per kind of source: :func:`load_schools`, :func:`load_hubs`, :func:`load_incidents`.
+
+Each reads every file a source names, parses its rows into the stage's columns and returns
+the accepted rows, the rejects (file, line, column, reason) and a :class:`SourceReport`.
+"""
 
 from __future__ import annotations
 

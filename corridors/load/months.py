@@ -1,4 +1,9 @@
-"""TODO months."""
+"""Months of month-only records (data.police.uk): their forms, the look-back rule, the week after.
+
+:func:`months_in_lookback` keeps a month when it ended before the planned week and its
+middle falls in the look-back (or it is the newest such month); :func:`first_week_after`
+is the first ISO week a file's newest month can plan.
+"""
 
 from __future__ import annotations
 

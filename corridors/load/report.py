@@ -1,4 +1,9 @@
-"""TODO report."""
+"""What loading did with every row: per-source reports, the rejects table and its checks.
+
+:class:`SourceReport` counts rows read, accepted and rejected (by reason) per source;
+:func:`write_rejects` writes the rejects with file, line, column and reason; and
+:func:`check_usable` / :func:`all_rejected` stop a run whose source gave nothing usable.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""TODO sources."""
+"""From a source in the config to its files, their format and the parser for its rows."""
 
 from __future__ import annotations
 

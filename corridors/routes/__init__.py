@@ -47,7 +47,6 @@ Which file holds what
 - ``evidence.py``: incident intensity per segment, evidence near a corridor, the reason.
 - ``loops.py``: :func:`plan_patrol_loops` (PyVRP) and each corridor's loops.
 - ``export.py``: every file the stage writes (:func:`write_corridor_exports`).
-- ``streets.py``: :func:`street_from_edges`, a small StreetGraph for tests and examples.
 
 Examples
 --------
@@ -56,6 +55,7 @@ Examples
 3375.0
 """
 
+from corridors.graph import street_from_edges  # kept here for the tests and benchmarks
 from corridors.routes.export import corridor_streets, write_corridor_exports
 from corridors.routes.footfall import route_footfall
 from corridors.routes.loops import plan_patrol_loops
@@ -94,7 +94,6 @@ from corridors.routes.result import (
     Loop,
     NodeId,
 )
-from corridors.routes.streets import street_from_edges
 
 __all__ = [
     "BOUND",

@@ -61,8 +61,8 @@ def route_footfall(
 
     Examples
     --------
-    >>> from corridors.routes.streets import _toy_street
-    >>> street = _toy_street()
+    >>> from corridors.graph import toy_street
+    >>> street = toy_street()
     >>> flows = route_footfall(street, [0], [pd.Series({2: 1.0})], limit_m=1000)
     >>> sorted(flows[0].index.tolist()), flows[0].tolist()
     ([(0, 1, 0), (1, 2, 0)], [1.0, 1.0])

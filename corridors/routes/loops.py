@@ -104,8 +104,8 @@ def plan_patrol_loops(
 
     Examples
     --------
-    >>> from corridors.routes.streets import _toy_street
-    >>> street = _toy_street()
+    >>> from corridors.graph import toy_street
+    >>> street = toy_street()
     >>> risk = pd.Series({(1, 2, 0): 5.0})
     >>> [loop] = plan_patrol_loops(street, risk, [0], budget_m=1000)
     >>> loop.nodes[0] == loop.nodes[-1] == 0, round(loop.length_m), loop.risk_share

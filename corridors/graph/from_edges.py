@@ -1,7 +1,8 @@
-"""Small street graphs built from edges, for tests, benchmarks and the doctests.
+"""Small street graphs built from edges, for tests, benchmarks and doctests.
 
-Real graphs come from :mod:`corridors.graph`; :func:`street_from_edges` builds the same
-:class:`~corridors.graph.StreetGraph` type from node coordinates and directed pairs.
+Real graphs come from OSM (:func:`corridors.graph.build_street_graph`);
+:func:`street_from_edges` builds the same :class:`StreetGraph` from node coordinates and
+directed pairs, and :func:`toy_street` is a 3 x 3 grid for examples.
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ import networkx as nx
 import pandas as pd
 from shapely.geometry import LineString, Point
 
-from corridors.graph import StreetGraph
-from corridors.routes.result import STREET_ID, NodeId
+from corridors.graph.street import STREET_ID, StreetGraph
 
 
 def street_from_edges(
-    coords: dict[NodeId, tuple[float, float]],
-    pairs: Sequence[tuple[NodeId, NodeId]],
+    coords: dict[int, tuple[float, float]],
+    pairs: Sequence[tuple[int, int]],
     *,
     crs: str,
     names: Sequence[str] | None = None,
@@ -60,9 +60,9 @@ def street_from_edges(
         index=pd.Index(ids, name="osmid"),
         crs=crs,
     )
-    seen: dict[tuple[NodeId, NodeId], int] = {}
-    u_list: list[NodeId] = []
-    v_list: list[NodeId] = []
+    seen: dict[tuple[int, int], int] = {}
+    u_list: list[int] = []
+    v_list: list[int] = []
     k_list: list[int] = []
     geoms: list[LineString] = []
     lengths: list[float] = []
@@ -76,7 +76,7 @@ def street_from_edges(
         geoms.append(line)
         lengths.append(line.length)
     if names is None:
-        ends = [(min(u, v), max(u, v)) for u, v in pairs]  # type: ignore[call-overload]  # toy ids sort
+        ends = [(min(u, v), max(u, v)) for u, v in pairs]
         names = [f"{a}-{b}" for a, b in ends]
     street_names = list(names)
     edges = gpd.GeoDataFrame(
@@ -86,7 +86,7 @@ def street_from_edges(
         index=pd.MultiIndex.from_arrays([u_list, v_list, k_list], names=["u", "v", "key"]),
         crs=crs,
     )  # fmt: skip
-    graph: nx.MultiDiGraph[NodeId] = nx.MultiDiGraph(crs=crs)
+    graph: nx.MultiDiGraph[int] = nx.MultiDiGraph(crs=crs)
     for n in ids:
         graph.add_node(n, x=coords[n][0], y=coords[n][1])
     for (u, v, k), length in zip(edges.index, lengths, strict=True):
@@ -94,7 +94,7 @@ def street_from_edges(
     return StreetGraph(graph, crs, nodes, edges, "", "")
 
 
-def _toy_street() -> StreetGraph:
+def toy_street() -> StreetGraph:
     """Return a 3 x 3 grid street graph (100 m blocks) for doctests: nodes 0..8, row by row."""
     rows_uv = []
     for r in range(3):
