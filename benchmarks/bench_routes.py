@@ -61,8 +61,9 @@ def load_inputs() -> load.Inputs:
             load.INCIDENT_ID: [f"police:{i + 2}" for i in police.index],
             load.OFFENCE: police["Crime type"].to_numpy(),
             load.MONTH: police["Month"].to_numpy(),
-            load.OCCURRED_AT: pd.Series(pd.NaT, index=police.index,
-                                      dtype=f"datetime64[ns, {TZ}]").to_numpy(),
+            load.OCCURRED_AT: pd.Series(
+                pd.NaT, index=police.index, dtype=f"datetime64[ns, {TZ}]"
+            ).to_numpy(),
             load.TIME_KNOWN: False,
         },
         geometry=gpd.points_from_xy(police["Longitude"], police["Latitude"]),
@@ -76,7 +77,8 @@ def bench_routing(street, inputs, *, sample: int, full: bool) -> None:
     net = _build_net(street)
     home_w = _street_length_weights(net)  # every street node is a home area
     pos, _ = _snap(
-        net, np.column_stack([inputs.schools.geometry.x, inputs.schools.geometry.y]),
+        net,
+        np.column_stack([inputs.schools.geometry.x, inputs.schools.geometry.y]),
         min_component=50,
     )
     sources = [net.node_ids[p] for p in pos]  # every school, all phases: more work
@@ -117,18 +119,26 @@ def bench_routing(street, inputs, *, sample: int, full: bool) -> None:
     per_pair = (time.perf_counter() - t_nx) / len(chosen)
     slow = per_pair * len(pairs)
     _ = t
-    print("== many-to-many routing (Rutland, every school to every street node within "
-          f"{cfg.catchment_m:g} m)")
-    print(f"graph: {len(street.nodes):,} nodes, {len(street.edges):,} edges; "
-          f"{len(sources)} schools, {len(pairs):,} school-home pairs")
-    print(f"scipy bounded pass + tree accumulation: {fast:.3f} s "
-          f"({sum(len(f) for f in flows):,} edge flows), plus {build:.3f} s to build the "
-          "sparse matrix once")
+    print(
+        "== many-to-many routing (Rutland, every school to every street node within "
+        f"{cfg.catchment_m:g} m)"
+    )
+    print(
+        f"graph: {len(street.nodes):,} nodes, {len(street.edges):,} edges; "
+        f"{len(sources)} schools, {len(pairs):,} school-home pairs"
+    )
+    print(
+        f"scipy bounded pass + tree accumulation: {fast:.3f} s "
+        f"({sum(len(f) for f in flows):,} edge flows), plus {build:.3f} s to build the "
+        "sparse matrix once"
+    )
     scope = "all pairs" if full else f"{len(chosen):,} sampled pairs, scaled to all"
     print(f"networkx per pair: {per_pair * 1000:.2f} ms/pair -> {slow:.1f} s ({scope})")
     print(f"max distance difference: {worst:.2e} m")
-    print(f"ratio (networkx / scipy): {slow / fast:.0f}x routing alone, "
-          f"{slow / (fast + build):.0f}x with the matrix build  (target >= 20x)")
+    print(
+        f"ratio (networkx / scipy): {slow / fast:.0f}x routing alone, "
+        f"{slow / (fast + build):.0f}x with the matrix build  (target >= 20x)"
+    )
 
 
 def bench_stage(inputs, cache_dir: Path) -> None:
@@ -139,18 +149,30 @@ def bench_stage(inputs, cache_dir: Path) -> None:
     t_graph = time.perf_counter() - t
     t = time.perf_counter()
     plan = routes.plan_corridors(
-        street, inputs, None, RouteConfig(), week_start=dt.date(2022, 11, 7), timezone=TZ,
+        street,
+        inputs,
+        None,
+        RouteConfig(),
+        week_start=dt.date(2022, 11, 7),
+        timezone=TZ,
         lookback_weeks=52,
     )
     t_stage = time.perf_counter() - t
     print("\n== whole corridor stage (Rutland, warm graph cache)")
-    print(f"graph from cache: {t_graph:.2f} s; plan_corridors: {t_stage:.2f} s "
-          f"(target < 10 s); ratio to the cache load: {t_stage / max(t_graph, 1e-9):.1f}x")
-    print(f"{len(plan.corridors)} corridors ({int(plan.corridors['patrolled'].sum())} "
-          f"patrolled), {len(plan.loops)} loops, {len(plan.unpatrolled)} schools unpatrolled")
+    print(
+        f"graph from cache: {t_graph:.2f} s; plan_corridors: {t_stage:.2f} s "
+        f"(target < 10 s); ratio to the cache load: {t_stage / max(t_graph, 1e-9):.1f}x"
+    )
+    print(
+        f"{len(plan.corridors)} corridors ({int(plan.corridors['patrolled'].sum())} "
+        f"patrolled), {len(plan.loops)} loops, {len(plan.unpatrolled)} schools unpatrolled"
+    )
     if len(plan.loops):
-        print(plan.loops[["loop_id", "meeting_point", "start_time", "length_m", "risk_share",
-                          "gap"]].to_string(index=False))
+        print(
+            plan.loops[
+                ["loop_id", "meeting_point", "start_time", "length_m", "risk_share", "gap"]
+            ].to_string(index=False)
+        )
 
 
 def bench_loops(street, inputs, *, quick: bool) -> None:
@@ -158,7 +180,12 @@ def bench_loops(street, inputs, *, quick: bool) -> None:
     print("\n== patrol loops: solver prize vs knapsack bound and vs a 10x longer run")
     cfg = RouteConfig(corridor_share=1.0)
     plan = routes.plan_corridors(
-        street, inputs, None, cfg, week_start=dt.date(2022, 11, 7), timezone=TZ,
+        street,
+        inputs,
+        None,
+        cfg,
+        week_start=dt.date(2022, 11, 7),
+        timezone=TZ,
         lookback_weeks=52,
     )
     net = _build_net(street)
@@ -168,23 +195,31 @@ def bench_loops(street, inputs, *, quick: bool) -> None:
         corridor = plan.corridors.set_index("corridor_id").loc[cid]
         if not corridor["patrolled"]:
             continue
-        risk = pd.Series(segs["risk"].to_numpy(),
-                         index=pd.MultiIndex.from_frame(segs[["u", "v", "key"]]))
+        risk = pd.Series(
+            segs["risk"].to_numpy(), index=pd.MultiIndex.from_frame(segs[["u", "v", "key"]])
+        )
         seg_risk = _seg_risk_from_series(net, street, risk)
         depot = plan.loops.loc[plan.loops["corridor_id"] == cid, "meeting_node"]
         if depot.empty:
             continue
         for minutes in budgets:
             budget = minutes * cfg.speed_kmh * 1000 / 60
-            common = dict(budget_m=budget, max_loops=2, max_candidates=60, seed=0,
-                          seconds=60.0)
+            common = dict(budget_m=budget, max_loops=2, max_candidates=60, seed=0, seconds=60.0)
             t = time.perf_counter()
-            _, stats = _solve_loops(net, seg_risk, [net.index[depot.iloc[0]]],
-                                           iterations=cfg.solver_iterations, **common)
+            _, stats = _solve_loops(
+                net,
+                seg_risk,
+                [net.index[depot.iloc[0]]],
+                iterations=cfg.solver_iterations,
+                **common,
+            )
             secs = time.perf_counter() - t
             _, long_stats = _solve_loops(
-                net, seg_risk, [net.index[depot.iloc[0]]],
-                iterations=cfg.solver_iterations * 10, **common,
+                net,
+                seg_risk,
+                [net.index[depot.iloc[0]]],
+                iterations=cfg.solver_iterations * 10,
+                **common,
             )
             if stats is None or stats.bound <= 0:
                 continue
@@ -197,14 +232,19 @@ def bench_loops(street, inputs, *, quick: bool) -> None:
     table = pd.DataFrame(rows)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if len(table):
-        print(f"median prize/bound {statistics.median(table['prize/bound']):.3f}; "
-              f"median prize/(10x run) {statistics.median(table['prize/long run']):.3f}")
+        print(
+            f"median prize/bound {statistics.median(table['prize/bound']):.3f}; "
+            f"median prize/(10x run) {statistics.median(table['prize/long run']):.3f}"
+        )
 
 
 def _grid(n: int, m: int, *, seed: int):
     rng = np.random.default_rng(seed)
-    coords = {r * n + c: (c * 100 + rng.uniform(-20, 20), r * 100 + rng.uniform(-20, 20))
-              for r in range(m) for c in range(n)}
+    coords = {
+        r * n + c: (c * 100 + rng.uniform(-20, 20), r * 100 + rng.uniform(-20, 20))
+        for r in range(m)
+        for c in range(n)
+    }
     pairs = []
     for r in range(m):
         for c in range(n):
@@ -251,7 +291,12 @@ def bench_exact(street, inputs, *, quick: bool) -> None:
     print("\n== patrol loops: PyVRP vs exact CP-SAT (one loop, 20 candidates)")
     cfg = RouteConfig(corridor_share=1.0)
     plan = routes.plan_corridors(
-        street, inputs, None, cfg, week_start=dt.date(2022, 11, 7), timezone=TZ,
+        street,
+        inputs,
+        None,
+        cfg,
+        week_start=dt.date(2022, 11, 7),
+        timezone=TZ,
         lookback_weeks=52,
     )
     net = _build_net(street)
@@ -260,23 +305,39 @@ def bench_exact(street, inputs, *, quick: bool) -> None:
         depot = plan.loops.loc[plan.loops["corridor_id"] == cid, "meeting_node"]
         if depot.empty:
             continue
-        risk = pd.Series(segs["risk"].to_numpy(),
-                         index=pd.MultiIndex.from_frame(segs[["u", "v", "key"]]))
+        risk = pd.Series(
+            segs["risk"].to_numpy(), index=pd.MultiIndex.from_frame(segs[["u", "v", "key"]])
+        )
         seg_risk = _seg_risk_from_series(net, street, risk)
-        for minutes in ((10.0, 20.0) if quick else (5.0, 10.0, 15.0, 20.0)):
+        for minutes in (10.0, 20.0) if quick else (5.0, 10.0, 15.0, 20.0):
             budget = minutes * cfg.speed_kmh * 1000 / 60
-            inst = _loop_instance(net, seg_risk, [net.index[depot.iloc[0]]],
-                                         budget_m=budget, max_candidates=20)
+            inst = _loop_instance(
+                net, seg_risk, [net.index[depot.iloc[0]]], budget_m=budget, max_candidates=20
+            )
             if inst is None or len(inst.prize) < 3:
                 continue
             _, stats = _solve_loops(
-                net, seg_risk, [net.index[depot.iloc[0]]], budget_m=budget, max_loops=1,
-                max_candidates=20, iterations=cfg.solver_iterations, seconds=60.0, seed=0,
+                net,
+                seg_risk,
+                [net.index[depot.iloc[0]]],
+                budget_m=budget,
+                max_loops=1,
+                max_candidates=20,
+                iterations=cfg.solver_iterations,
+                seconds=60.0,
+                seed=0,
             )
             exact, optimal = _cpsat_optimum(inst.mat, inst.prize, budget, 20.0)
-            rows.append({"corridor": cid, "budget_min": minutes,
-                         "candidates": len(inst.prize), "pyvrp/exact": stats.prize / exact,
-                         "bound/exact": stats.bound / exact, "proved optimal": optimal})
+            rows.append(
+                {
+                    "corridor": cid,
+                    "budget_min": minutes,
+                    "candidates": len(inst.prize),
+                    "pyvrp/exact": stats.prize / exact,
+                    "bound/exact": stats.bound / exact,
+                    "proved optimal": optimal,
+                }
+            )
     # synthetic: 12 x 12 jittered grids (100 m blocks), 20 risky edges scattered at random
     for seed in range(3 if quick else 8):
         street_s = _grid(12, 12, seed=seed)
@@ -289,18 +350,34 @@ def bench_exact(street, inputs, *, quick: bool) -> None:
         if inst is None:
             continue
         _, stats = _solve_loops(
-            net_s, seg_risk, [66], budget_m=budget, max_loops=1, max_candidates=20,
-            iterations=cfg.solver_iterations, seconds=60.0, seed=0,
+            net_s,
+            seg_risk,
+            [66],
+            budget_m=budget,
+            max_loops=1,
+            max_candidates=20,
+            iterations=cfg.solver_iterations,
+            seconds=60.0,
+            seed=0,
         )
         exact, optimal = _cpsat_optimum(inst.mat, inst.prize, budget, 20.0)
-        rows.append({"corridor": f"grid seed {seed}", "budget_min": budget / 75,
-                     "candidates": len(inst.prize), "pyvrp/exact": stats.prize / exact,
-                     "bound/exact": stats.bound / exact, "proved optimal": optimal})
+        rows.append(
+            {
+                "corridor": f"grid seed {seed}",
+                "budget_min": budget / 75,
+                "candidates": len(inst.prize),
+                "pyvrp/exact": stats.prize / exact,
+                "bound/exact": stats.bound / exact,
+                "proved optimal": optimal,
+            }
+        )
     table = pd.DataFrame(rows)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if len(table):
-        print(f"mean pyvrp/exact {table['pyvrp/exact'].mean():.4f} over {len(table)} instances "
-              f"({int(table['proved optimal'].sum())} proved optimal)")
+        print(
+            f"mean pyvrp/exact {table['pyvrp/exact'].mean():.4f} over {len(table)} instances "
+            f"({int(table['proved optimal'].sum())} proved optimal)"
+        )
 
 
 def main() -> None:
@@ -311,8 +388,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
         inputs = load_inputs()
-        street = graph.build_street_graph(GraphConfig(osm_file=PBF, cache_dir=Path(tmp)),
-                                          crs=CRS)
+        street = graph.build_street_graph(GraphConfig(osm_file=PBF, cache_dir=Path(tmp)), crs=CRS)
         bench_routing(street, inputs, sample=300 if args.quick else 2000, full=args.full)
         bench_stage(inputs, Path(tmp))
         bench_loops(street, dataclasses.replace(inputs), quick=args.quick)
