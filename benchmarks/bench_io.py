@@ -19,8 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from corridors import load
-from corridors.load import osm
 from corridors.config import SourceConfig, load_config
+from corridors.load import osm
 
 ROOT = Path(__file__).resolve().parents[1]
 

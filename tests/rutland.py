@@ -46,7 +46,7 @@ def run_cli(
     config: Path, *args: str, prefix: tuple[str, ...] = (), timeout: float = 300, **kw: object
 ) -> subprocess.CompletedProcess[str]:
     """Run the command line to the end and return its exit status and output."""
-    return subprocess.run(  # noqa: PLW1510 - the caller checks returncode
+    return subprocess.run(
         cli_command(config, *args, prefix=prefix),
         capture_output=True,
         text=True,

@@ -100,7 +100,7 @@ def test_police_many_files_by_glob_and_gzip(tmp_path):
     (tmp_path / "a-street.csv.gz").write_bytes(gzip.compress(text))
     header, *rows = text.decode().splitlines(keepends=True)
     (tmp_path / "b-street.csv").write_text(header + "".join(rows[:10]), encoding="utf-8")
-    inc, reports, rejects = load.load_incidents(
+    _inc, reports, _rejects = load.load_incidents(
         SourceConfig(path=tmp_path / "*-street.csv*", label="two"), crs=BNG
     )
     assert reports[0].files == 2 and reports[0].read == 394 + 10
@@ -351,7 +351,7 @@ def test_schools_geojson_and_osm():
 def test_generic_school_csv_with_status(tmp_path):
     text = "URN,Name,Phase,Status,Easting,Northing\n1,A,Primary,Open,486000,308500\n2,B,Secondary,Closed,486000,308500\n"
     src = SourceConfig(path=_csv(tmp_path / "s.csv", text), crs=BNG)
-    schools, reports, rejects = load.load_schools(src, crs=BNG)
+    schools, _reports, rejects = load.load_schools(src, crs=BNG)
     assert schools[load.PHASE].tolist() == ["primary"] and rejects["reason"].tolist() == [
         "closed school"
     ]
@@ -383,7 +383,7 @@ def test_hubs_csv(tmp_path):
 def test_outside_study_area(rutland_2m):
     inc_all = rutland_2m[0]
     oakham = box(484_000, 306_000, 488_000, 311_000)
-    inc, reports, rejects = load.load_incidents(
+    inc, reports, _rejects = load.load_incidents(
         SourceConfig(path=DATA / "rutland-street-2m.csv"), crs=BNG, study_area=oakham
     )
     inside = inc_all.geometry.within(oakham).sum()
@@ -395,7 +395,7 @@ def test_outside_study_area(rutland_2m):
 def test_cross_source_duplicates_are_rejected():
     src = SourceConfig(path=DATA / "rutland-street-2m.csv")
     again = SourceConfig(path=DATA / "rutland-street-2m.csv", label="again")
-    inc, reports, rejects = load.load_incidents([src, again], crs=BNG)
+    inc, reports, _rejects = load.load_incidents([src, again], crs=BNG)
     assert inc[load.INCIDENT_ID].is_unique
     _adds_up(reports)
     n_asb = (inc[load.OFFENCE] == "Anti-social behaviour").sum() // 2
