@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime as dt
 import logging
 import random
 import statistics
@@ -39,11 +38,13 @@ from corridors.load import osm  # noqa: E402
 from corridors.routes.footfall import _footfall_on_net, _street_length_weights  # noqa: E402
 from corridors.routes.loops import _loop_instance, _seg_risk_from_series, _solve_loops  # noqa: E402
 from corridors.routes.network import _build_net, _edge_keys, _snap  # noqa: E402
+from corridors.week import PlanWeek, Window  # noqa: E402
 
 PBF = ROOT / "data" / "osm" / "rutland-2022-07-20.osm.pbf"
 POLICE = ROOT / "data" / "police" / "leicestershire-street-rutland.csv.gz"
 CRS = "EPSG:27700"
 TZ = "Europe/London"
+WEEK = PlanWeek.parse("2022-W45", timezone=TZ, lookback_weeks=52)
 
 
 def load_inputs() -> load.Inputs:
@@ -51,7 +52,7 @@ def load_inputs() -> load.Inputs:
     if hasattr(load, "load_inputs"):
         try:
             return load.load_inputs(load_config(ROOT / "data" / "rutland.toml"))
-        except Exception as exc:  # noqa: BLE001 - fall back to the local reader
+        except Exception as exc:
             print(f"(load.load_inputs failed: {exc}; using the local reader)")
     schools = osm.read_osm_schools(PBF).to_crs(CRS).rename(columns={"osm_id": load.SCHOOL_ID})
     hubs = osm.read_osm_hubs(PBF).to_crs(CRS).rename(columns={"osm_id": load.HUB_ID})
@@ -139,8 +140,7 @@ def bench_stage(inputs, cache_dir: Path) -> None:
     t_graph = time.perf_counter() - t
     t = time.perf_counter()
     plan = routes.plan_corridors(
-        street, inputs, None, RouteConfig(), week_start=dt.date(2022, 11, 7), timezone=TZ,
-        lookback_weeks=52,
+        street, inputs, None, RouteConfig(), week=WEEK, window=Window(),
     )
     t_stage = time.perf_counter() - t
     print("\n== whole corridor stage (Rutland, warm graph cache)")
@@ -158,8 +158,7 @@ def bench_loops(street, inputs, *, quick: bool) -> None:
     print("\n== patrol loops: solver prize vs knapsack bound and vs a 10x longer run")
     cfg = RouteConfig(corridor_share=1.0)
     plan = routes.plan_corridors(
-        street, inputs, None, cfg, week_start=dt.date(2022, 11, 7), timezone=TZ,
-        lookback_weeks=52,
+        street, inputs, None, cfg, week=WEEK, window=Window(),
     )
     net = _build_net(street)
     budgets = (15.0, 30.0) if quick else (10.0, 15.0, 30.0, 45.0)
@@ -251,8 +250,7 @@ def bench_exact(street, inputs, *, quick: bool) -> None:
     print("\n== patrol loops: PyVRP vs exact CP-SAT (one loop, 20 candidates)")
     cfg = RouteConfig(corridor_share=1.0)
     plan = routes.plan_corridors(
-        street, inputs, None, cfg, week_start=dt.date(2022, 11, 7), timezone=TZ,
-        lookback_weeks=52,
+        street, inputs, None, cfg, week=WEEK, window=Window(),
     )
     net = _build_net(street)
     rows = []

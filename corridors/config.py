@@ -285,9 +285,10 @@ class RouteConfig:
     ``corridor_share``: a school's corridor is the smallest set of street edges, taken in
     decreasing footfall order, that carries this share of its walking (person-metres).
     ``half_life_weeks`` decays incidents by age when no hotspot intensity is given;
-    ``window_start``/``window_end`` bound the after-school window used for evidence and
-    start times (keep them equal to ``[hotspots]``). Loops: at most ``max_candidates``
-    high-risk edges per corridor are offered to the solver (PyVRP), which stops after
+    ``window_start``/``window_end`` narrow the after-school ``[window]`` for evidence and
+    start times (left out: the window's; see :meth:`Config.stage_window`). Loops: at most
+    ``max_candidates`` high-risk edges per corridor are offered to the solver (PyVRP), which
+    stops after
     ``solver_iterations`` iterations (deterministic for a fixed ``seed``), or at
     ``solver_seconds`` per corridor (a safety cap; if it binds, runs may differ). Schools
     further than ``max_snap_m`` from the street graph get no route. A corridor is patrolled
