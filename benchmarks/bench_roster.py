@@ -25,15 +25,10 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import LineString
 
-from corridors.config import RosterConfig
-from corridors.roster import (
-    AGENCIES,
-    _greedy,
-    _people,
-    build_slots,
-    make_roster,
-    staff_from_records,
-)
+from corridors.config import RosterConfig, SolverParams
+from corridors.roster import AGENCIES, build_slots, make_roster, staff_from_records
+from corridors.roster.greedy import _greedy
+from corridors.roster.rules import _people
 from corridors.routes import Corridors
 
 AGENCY_MIX = {"police_officer": 14, "school_officer": 8, "pcso": 12, "youth_worker": 16,
@@ -122,7 +117,7 @@ def main() -> None:
     args = ap.parse_args()
     week = dt.date(2022, 11, 7)
     seconds = 3.0 if args.quick else args.seconds
-    cfg = RosterConfig(solver_seconds=seconds)
+    cfg = RosterConfig(solver=SolverParams(seconds=seconds))
     scenarios = (
         (("as generated", 1.0),) if args.quick else (("as generated", 1.0), ("well staffed", 1.5))
     )

@@ -351,19 +351,110 @@ class RouteConfig:
         _check_hhmm(self.closing_time, "corridors.closing_time")
 
 
+#: Patrol aims (``[roster].aims`` values and the keys of the aim rules).
+AIMS = ("deterrence", "reassurance", "engagement", "safeguarding")
+#: Staff agencies: canonical key -> label (the staff file also takes aliases, see
+#: :func:`corridors.roster.normalise_agency`).
+AGENCIES: Mapping[str, str] = {
+    "police_officer": "police officer",
+    "school_officer": "school-linked officer",
+    "pcso": "PCSO",
+    "youth_worker": "youth worker",
+    "school_staff": "school staff",
+    "health": "health worker",
+    "volunteer": "volunteer",
+    "other": "other",
+}
+
+
+@dataclass(frozen=True)
+class RosterWeights:
+    """The roster solver's integer objective weights (``[roster.weights]``).
+
+    Per filled slot ``fill`` plus ``risk`` x risk / highest risk; per assignment
+    ``-person``, ``+familiar`` (linked to one of the loop's schools; doubled for officers),
+    ``+previous`` (walked the loop or corridor last week); ``-continuity`` per distinct
+    person x loop; ``-fairness`` per quarter hour of load above each further hour. A
+    re-plan charges ``replan_change_cost`` per change on the days of the absence and
+    ``replan_other_day_cost`` on other days. See :func:`corridors.roster.make_roster`.
+    """
+
+    fill: int = 1000
+    risk: int = 1000
+    person: int = 60
+    familiar: int = 50
+    previous: int = 20
+    continuity: int = 20
+    fairness: int = 5
+    replan_change_cost: int = 100
+    replan_other_day_cost: int = 5000
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            if getattr(self, f.name) < 0:
+                raise ConfigError(
+                    f"roster.weights.{f.name} must be >= 0, got {getattr(self, f.name)}"
+                )
+
+
+@dataclass(frozen=True)
+class SolverParams:
+    """The roster solver's settings (``[roster.solver]``): limits, workers, seed, phases.
+
+    ``seconds`` is the solver's deterministic time; ``gap_limit`` stops the search once the
+    roster is proven within that share of the best possible (0.005 = 0.5 %; 0 searches
+    until optimal or out of time); ``num_workers`` CP-SAT workers in phase 2 (more run
+    interleaved search, still deterministic); ``seed`` CP-SAT's random seed. The switches
+    turn steps of each phase off (for benchmarks and diagnosis; all on by default):
+    ``lp_relaxation`` (the LP bound and guide), ``neighbourhood`` (the RENS/RINS search
+    around the LP solution; needs the LP) and ``polish`` (phase 2's start improved by swaps).
+    """
+
+    seconds: float = 5.0
+    gap_limit: float = 0.005
+    num_workers: int = 1
+    seed: int = 0
+    lp_relaxation: bool = True
+    neighbourhood: bool = True
+    polish: bool = True
+
+    def __post_init__(self) -> None:
+        if self.seconds <= 0:
+            raise ConfigError(f"roster.solver.seconds must be > 0, got {self.seconds}")
+        if not 0 <= self.gap_limit < 1:
+            raise ConfigError(f"roster.solver.gap_limit must be in [0, 1), got {self.gap_limit}")
+        if self.num_workers < 1:
+            raise ConfigError(f"roster.solver.num_workers must be >= 1, got {self.num_workers}")
+
+
+#: The flat ``[roster]`` keys of earlier configs -> (group, key): still read, into their group.
+ROSTER_FLAT_KEYS: Mapping[str, tuple[str, str]] = {
+    **{f"weight_{k}": ("weights", k) for k in
+       ("fill", "risk", "person", "familiar", "previous", "continuity", "fairness")},
+    "replan_change_cost": ("weights", "replan_change_cost"),
+    "replan_other_day_cost": ("weights", "replan_other_day_cost"),
+    "solver_seconds": ("solver", "seconds"),
+    "gap_limit": ("solver", "gap_limit"),
+    "num_workers": ("solver", "num_workers"),
+    "seed": ("solver", "seed"),
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class RosterConfig:
-    """Staff file, patrol aims and make-up rules, the patrol window and the solver's limits.
+    """Staff, patrol aims and make-up rules, the patrol window; objective weights; solver.
 
-    Agencies are the canonical keys of :data:`corridors.roster.AGENCIES` (``police_officer``,
-    ``school_officer``, ``pcso``, ``youth_worker``, ``school_staff``, ``health``,
-    ``volunteer``, ``other``). Aims are ``deterrence``, ``reassurance``, ``engagement`` and
-    ``safeguarding``. ``people`` holds staff rows inline (same keys as the staff CSV
+    Three groups: the rules are the fields here; ``weights`` (:class:`RosterWeights`,
+    ``[roster.weights]``) the objective's weights; ``solver`` (:class:`SolverParams`,
+    ``[roster.solver]``) the solver's limits. The flat keys of earlier configs
+    (``weight_fill``, ``solver_seconds``, ``gap_limit``...; :data:`ROSTER_FLAT_KEYS`) are
+    still read into their group.
+
+    Agencies are the keys of :data:`AGENCIES` (``police_officer``, ``school_officer``,
+    ``pcso``, ``youth_worker``, ``school_staff``, ``health``, ``volunteer``, ``other``).
+    Aims are :data:`AIMS` (``deterrence``, ``reassurance``, ``engagement`` and
+    ``safeguarding``). ``people`` holds staff rows inline (same keys as the staff CSV
     columns), added to those of ``staff``. Times are local ``"HH:MM"``; minutes are minutes.
-    The ``weight_*`` values are the solver's integer objective weights (see
-    :func:`corridors.roster.make_roster`). ``solver_seconds`` is the solver's deterministic
-    time; ``gap_limit`` stops the search once the roster is proven within that share of the
-    best possible (0.005 = 0.5 %; 0 searches until optimal or out of time).
     """
 
     staff: Path | None = None
@@ -391,38 +482,16 @@ class RosterConfig:
     safeguarding_offences: tuple[str, ...] = ("drugs",)
     safeguarding_share: float = 0.2
     reassurance_min_incidents: int = 10
-    weight_fill: int = 1000
-    weight_risk: int = 1000
-    weight_person: int = 60
-    weight_familiar: int = 50
-    weight_previous: int = 20
-    weight_continuity: int = 20
-    weight_fairness: int = 5
-    replan_change_cost: int = 100
-    replan_other_day_cost: int = 5000
-    solver_seconds: float = 5.0
-    gap_limit: float = 0.005
-    num_workers: int = 1
-    seed: int = 0
+    weights: RosterWeights = field(default_factory=RosterWeights)
+    solver: SolverParams = field(default_factory=SolverParams)
 
     def __post_init__(self) -> None:
-        aims = ("deterrence", "reassurance", "engagement", "safeguarding")
-        agencies = (
-            "police_officer", "school_officer", "pcso", "youth_worker", "school_staff",
-            "health", "volunteer", "other",
-        )  # fmt: skip
         if self.min_team < 1:
             raise ConfigError(f"roster.min_team must be >= 1, got {self.min_team}")
         if self.max_team < self.min_team:
             raise ConfigError(
                 f"roster.max_team ({self.max_team}) must be >= roster.min_team ({self.min_team})"
             )
-        if self.solver_seconds <= 0:
-            raise ConfigError(f"roster.solver_seconds must be > 0, got {self.solver_seconds}")
-        if not 0 <= self.gap_limit < 1:
-            raise ConfigError(f"roster.gap_limit must be in [0, 1), got {self.gap_limit}")
-        if self.num_workers < 1:
-            raise ConfigError(f"roster.num_workers must be >= 1, got {self.num_workers}")
         if not self.days or any(d not in range(7) for d in self.days):
             raise ConfigError(f"roster.days must be 0 (Mon) .. 6 (Sun), got {self.days}")
         for name in ("window_start", "window_end"):
@@ -434,33 +503,51 @@ class RosterConfig:
             )
         if self.slot_round_min < 1 or self.briefing_min < 0:
             raise ConfigError("roster.slot_round_min must be >= 1 and briefing_min >= 0 minutes")
+        self._check_aims_and_agencies()
+        for name in ("deterrence_share", "safeguarding_share"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ConfigError(f"roster.{name} must be in [0, 1], got {getattr(self, name)}")
+
+    def _check_aims_and_agencies(self) -> None:
         for corridor, aim in self.aims.items():
-            if aim not in aims:
+            if aim not in AIMS:
                 raise ConfigError(
-                    f"roster.aims[{corridor!r}] must be one of {list(aims)}, got {aim!r}"
+                    f"roster.aims[{corridor!r}] must be one of {list(AIMS)}, got {aim!r}"
                 )
         for name in ("aim_min_officers", "aim_min_police", "aim_needs_one_of"):
             for aim in getattr(self, name):
-                if aim not in aims:
+                if aim not in AIMS:
                     raise ConfigError(
-                        f"roster.{name}: unknown aim {aim!r}; use one of {list(aims)}"
+                        f"roster.{name}: unknown aim {aim!r}; use one of {list(AIMS)}"
                     )
         groups = [self.officer_agencies, self.police_agencies, self.no_police_needs]
         groups += list(self.aim_needs_one_of.values())
         for group in groups:
             for agency in group:
-                if agency not in agencies:
+                if agency not in AGENCIES:
                     raise ConfigError(
-                        f"roster: unknown agency {agency!r}; use one of {list(agencies)}"
+                        f"roster: unknown agency {agency!r}; use one of {list(AGENCIES)}"
                     )
-        for name in ("deterrence_share", "safeguarding_share"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise ConfigError(f"roster.{name} must be in [0, 1], got {getattr(self, name)}")
-        for f in dataclasses.fields(self):
-            if (f.name.startswith("weight_") or f.name.startswith("replan_")) and getattr(
-                self, f.name
-            ) < 0:
-                raise ConfigError(f"roster.{f.name} must be >= 0, got {getattr(self, f.name)}")
+
+
+def _group_roster_keys(roster: Any) -> Any:
+    """Move the flat ``[roster]`` keys of earlier configs into ``weights`` and ``solver``."""
+    if not isinstance(roster, Mapping) or not any(k in ROSTER_FLAT_KEYS for k in roster):
+        return roster
+    out = {k: v for k, v in roster.items() if k not in ROSTER_FLAT_KEYS}
+    for key, (group, name) in ROSTER_FLAT_KEYS.items():
+        if key not in roster:
+            continue
+        table = out.get(group, {})
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"[roster.{group}] must be a table, got {table!r}")
+        if name in table:
+            raise ConfigError(
+                f"[roster]: {key} and [roster.{group}] {name} are the same setting; keep one "
+                f"(the [roster.{group}] form)"
+            )
+        out[group] = {**table, name: roster[key]}
+    return out
 
 
 @dataclass(frozen=True)
@@ -600,6 +687,9 @@ def config_from_dict(
     base = base_dir or Path.cwd()
     data = _one_window(dict(raw))
     data["source_file"] = source_file
+    # the flat [roster] keys of earlier configs go into their group ([roster.weights]...)
+    if "roster" in data:
+        data["roster"] = _group_roster_keys(data["roster"])
     cfg: Config = _build(Config, data, "", base)
     for stage in _STAGE_WINDOW_KEYS:
         cfg.stage_window(stage)  # type: ignore[arg-type]  # the keys are the WindowStage values

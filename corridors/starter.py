@@ -248,6 +248,10 @@ def render_config(
         else ['# staff = "staff.csv"   # optional: people, agencies, availability']
     )
     lines += [
+        "# [roster.weights]   # the objective's weights, e.g. fill = 1000, familiar = 50",
+        "# [roster.solver]    # the solver's limits, e.g. seconds = 5.0, gap_limit = 0.005",
+    ]
+    lines += [
         "",
         "[maps]",
         'out_dir = "maps"',

@@ -221,3 +221,19 @@ def test_a_config_saved_with_a_bom_loads(tmp_path):
 def test_a_folder_as_config_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="is a folder; expected a TOML config file"):
         load_config(tmp_path)
+
+
+def test_roster_settings_come_in_three_groups_and_old_flat_keys_still_work():
+    grouped = config_from_dict(
+        {"roster": {"min_team": 2, "weights": {"fill": 900}, "solver": {"seconds": 2.0}}}
+    ).roster
+    flat = config_from_dict(
+        {"roster": {"min_team": 2, "weight_fill": 900, "solver_seconds": 2.0}}
+    ).roster
+    assert grouped == flat
+    assert flat.weights.fill == 900 and flat.weights.risk == 1000
+    assert flat.solver.seconds == 2.0 and flat.solver.gap_limit == 0.005
+    with pytest.raises(ConfigError, match="same setting"):
+        config_from_dict({"roster": {"gap_limit": 0.0, "solver": {"gap_limit": 0.1}}})
+    with pytest.raises(ConfigError, match=r"roster\.weights\.person must be >= 0"):
+        config_from_dict({"roster": {"weight_person": -1}})

@@ -7,7 +7,7 @@ import random
 import pytest
 from ortools.sat.python import cp_model
 
-from corridors.lprelax import lp_relaxation
+from corridors.roster.lprelax import lp_relaxation
 
 
 def _optimum(model: cp_model.CpModel) -> float:

@@ -27,6 +27,8 @@ from corridors.errors import ConfigError, CorridorsError
 from corridors.graph import StreetGraph
 from corridors.hotspots import Hotspots
 from corridors.load import Inputs, SourceReport
+from corridors.maps.i18n import _agency_label
+from corridors.maps.layers import _GeoJsonLayer
 from corridors.roster import Roster
 from corridors.routes import Corridors
 
@@ -677,10 +679,10 @@ def test_notice_translation_table_is_complete() -> None:
 
 
 def test_agency_codes_become_words() -> None:
-    assert maps._agency_label("pcso") == "Police (PCSO)"
-    assert maps._agency_label("youth_worker") == "Youth workers"
-    assert maps._agency_label("fire_service") == "Fire service"
-    assert maps._agency_label("Rutland Youth Service") == "Rutland Youth Service"
+    assert _agency_label("pcso") == "Police (PCSO)"
+    assert _agency_label("youth_worker") == "Youth workers"
+    assert _agency_label("fire_service") == "Fire service"
+    assert _agency_label("Rutland Youth Service") == "Rutland Youth Service"
 
 
 def test_shared_patrols_without_roster(tiny: dict[str, object]) -> None:
@@ -755,7 +757,7 @@ def test_shared_map_draws_the_walked_loops_not_the_corridors() -> None:
     texts = [
         json.dumps(c.data["features"][0]["properties"])
         for c in m._children.values()
-        if isinstance(c, maps._GeoJsonLayer) and c.layer_name != "Streets"
+        if isinstance(c, _GeoJsonLayer) and c.layer_name != "Streets"
     ]
     notice = re.search(r'<div class="sc-notice".*?</div>', page, re.S)
     assert len(texts) == 2 and notice is not None  # routes, meeting points; the notice
@@ -1035,6 +1037,6 @@ def test_school_linked_officers_are_called_police_on_the_shared_notice() -> None
     police = RosterConfig().police_agencies
     assert "school_officer" in police
     for agency in police:
-        assert maps._agency_label(agency).startswith("Police"), agency
+        assert _agency_label(agency).startswith("Police"), agency
     for agency in ("youth_worker", "school_staff", "volunteer", "health", "other"):
-        assert not maps._agency_label(agency).startswith("Police"), agency
+        assert not _agency_label(agency).startswith("Police"), agency

@@ -13,7 +13,6 @@ exactly once ("St Mary's & Co" reads as such).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import re
@@ -27,9 +26,11 @@ import pytest
 from shapely.geometry import LineString, Point, box
 
 from corridors import maps
-from corridors.config import MapConfig, RosterConfig
+from corridors.config import MapConfig, RosterConfig, SolverParams
 from corridors.hotspots import Hotspots
 from corridors.load import Inputs
+from corridors.maps.escape import _compact_json, _h, _href, _safe_script
+from corridors.maps.i18n import _agency_label
 from corridors.roster import Roster, make_roster, staff_from_records, write_roster_exports
 from corridors.routes import Corridors
 
@@ -61,7 +62,7 @@ def evil(label: str) -> str:
 
 def agency(label: str) -> str:
     """An agency as the maps show it (codes become words: "_" -> " ")."""
-    return maps._agency_label(evil(label))
+    return _agency_label(evil(label))
 
 
 CONTACT = "javascript:window.__pwn=1 " + evil("Contact")
@@ -248,8 +249,12 @@ INTERNAL_TEXTS = (
 )
 #: Translation keys a page with a roster does not show: the notice names only the kinds of
 #: people rostered (here "other": the agencies are not roster codes), so one kind, no "and".
-_NOT_SHOWN = ("days", "none", "every_school_day", "and") + tuple(
-    k for k in maps.NOTICE_TEXT["en"] if k.startswith("people_") and k != "people_other"
+_NOT_SHOWN = (
+    "days",
+    "none",
+    "every_school_day",
+    "and",
+    *(k for k in maps.NOTICE_TEXT["en"] if k.startswith("people_") and k != "people_other"),
 )
 SHARED_TEXTS = (
     [evil(f) for f in ("SchoolNames", "MeetingPoint", "Staff1", "Staff2", "Area", "Contact")]
@@ -300,9 +305,9 @@ def _day_sheet_roster() -> tuple[Roster, Corridors]:
              "availability": "Mon 15:00-16:15"},
             {"person_id": "O1", "name": evil("Officer"), "agency": "police_officer",
              "availability": "Mon 15:00-16:15", "max_hours_week": 0.5},
-        ]  # fmt: skip
+        ]
     )
-    cfg = dataclasses.replace(RosterConfig(solver_seconds=1.0), days=(0,))
+    cfg = RosterConfig(days=(0,), solver=SolverParams(seconds=1.0))
     return make_roster(corridors, staff, cfg, week_start=MONDAY), corridors
 
 
@@ -482,12 +487,12 @@ def test_pages_embed_no_live_payload(pages: dict[str, Path]) -> None:
 
 def test_escape_helpers_round_trip() -> None:
     text = "St Mary's & Co " + " ".join(PAYLOADS)
-    embedded = maps._compact_json({"name": text})
+    embedded = _compact_json({"name": text})
     assert "</" not in embedded and "<!--" not in embedded
     assert json.loads(embedded) == {"name": text}
-    assert "<" not in maps._h(text) and '"' not in maps._h(text) and "'" not in maps._h(text)
-    assert maps._href("javascript:x/2022-W45/a.html").startswith("javascript%3Ax/")
-    assert "</script" not in maps._safe_script("a='</SCRIPT>'; b='</script>'").lower()
+    assert "<" not in _h(text) and '"' not in _h(text) and "'" not in _h(text)
+    assert _href("javascript:x/2022-W45/a.html").startswith("javascript%3Ax/")
+    assert "</script" not in _safe_script("a='</SCRIPT>'; b='</script>'").lower()
 
 
 @pytest.mark.browser

@@ -104,6 +104,24 @@ class _Rows:
         """At least one literal true."""
         self.literals(literals, 1.0, np.inf)
 
+    def constraint(self, con: Any) -> None:
+        """Add the rows of one CP-SAT constraint (proto), if the relaxation understands it."""
+        kind = con.WhichOneof("constraint")
+        neg = [-e - 1 for e in con.enforcement_literal]  # "some enforcement literal is off"
+        if kind == "linear":
+            if neg:
+                return  # needs big-M rows; leaving it out keeps the bound valid
+            lo, hi = _hull(con.linear.domain)
+            self.add(zip(con.linear.vars, map(float, con.linear.coeffs), strict=True), lo, hi)
+        elif kind == "bool_or":
+            self.clause([*neg, *con.bool_or.literals])
+        elif kind == "bool_and":
+            for lit in con.bool_and.literals:
+                self.clause([*neg, lit])
+        elif kind in ("at_most_one", "exactly_one") and not neg:
+            lits = getattr(con, kind).literals
+            self.literals(lits, 1.0 if kind == "exactly_one" else -np.inf, 1.0)
+
 
 def lp_relaxation(
     model: Any, *, skip: Iterable[int] = (), time_limit: float = 60.0
@@ -147,23 +165,8 @@ def lp_relaxation(
     rows = _Rows()
     skip = set(skip)
     for i, con in enumerate(proto.constraints):
-        if i in skip:
-            continue
-        kind = con.WhichOneof("constraint")
-        neg = [-e - 1 for e in con.enforcement_literal]  # "some enforcement literal is off"
-        if kind == "linear":
-            if neg:
-                continue  # needs big-M rows; leaving it out keeps the bound valid
-            lo, hi = _hull(con.linear.domain)
-            rows.add(zip(con.linear.vars, map(float, con.linear.coeffs), strict=True), lo, hi)
-        elif kind == "bool_or":
-            rows.clause([*neg, *con.bool_or.literals])
-        elif kind == "bool_and":
-            for lit in con.bool_and.literals:
-                rows.clause([*neg, lit])
-        elif kind in ("at_most_one", "exactly_one") and not neg:
-            lits = getattr(con, kind).literals
-            rows.literals(lits, 1.0 if kind == "exactly_one" else -np.inf, 1.0)
+        if i not in skip:
+            rows.constraint(con)
     a = sp.csr_matrix((rows.v, (rows.r, rows.c)), shape=(len(rows.lo), n))
     row_lo, row_hi = np.array(rows.lo), np.array(rows.hi)
     eq = row_lo == row_hi
@@ -171,7 +174,7 @@ def lp_relaxation(
     ineq = bool(up.any() or down.any())
     cost = np.zeros(n)
     np.add.at(cost, np.array(obj.vars), np.array(obj.coeffs, dtype=float))
-    res = linprog(
+    res = linprog(  # type: ignore[call-overload]  # scipy-stubs: no (n, 2) array for bounds
         cost,
         A_ub=sp.vstack([a[up], -a[down]]) if ineq else None,
         b_ub=np.concatenate([row_hi[up], -row_lo[down]]) if ineq else None,
@@ -185,12 +188,18 @@ def lp_relaxation(
     if res.status != 0:
         logger.debug("LP relaxation: %s after %.1f s", res.message, seconds)
         return None
+    return Relaxation(bound=_bound(obj, float(res.fun)), values=res.x, seconds=seconds,
+                      rows=len(rows.lo))  # fmt: skip
+
+
+def _bound(obj: Any, fun: float) -> float:
+    """Return the LP optimum ``fun`` in the objective's own terms, rounded where it is integral."""
     scale = obj.scaling_factor or 1.0
-    value = scale * (res.fun + obj.offset)
+    value = scale * (fun + obj.offset)
     # the objective is integral: no integer plan lies strictly between the LP and the next
     # integer (the tolerance absorbs the LP's floating-point error)
     bound = math.floor(value + 1e-6) if scale < 0 else math.ceil(value - 1e-6)
     integral = all(float(c).is_integer() for c in obj.coeffs) and float(obj.offset).is_integer()
     if not integral or scale not in (1.0, -1.0):
         bound = value
-    return Relaxation(bound=float(bound), values=res.x, seconds=seconds, rows=len(rows.lo))
+    return float(bound)

@@ -1,0 +1,114 @@
+"""
+The maps stage: the week's internal and shared maps, their offline pages, history and index.
+
+A plan for one area and ISO week is written to ``<out_dir>/<area>/<week>/``:
+
+- ``internal.html``: the team's map (schools, hubs, hotspots, corridors coloured by risk,
+  patrol loops with one layer per day, popups with the evidence and the team);
+- ``shared.html``: the map and notice for youth organisations, schools, parents and young
+  people, built from corridors and patrols only (never from the incident table);
+- ``manifest.json`` (:func:`manifest_doc`, :func:`write_manifest`); ``<out_dir>/index.html``
+  lists every planned week (:func:`write_index`); ``<out_dir>/<area>/plans.gpkg`` keeps the
+  history (:func:`append_history`).
+
+Pages are self-contained: the vendored Leaflet and plugins are inlined by
+:func:`save_offline`, so a page works with no network. Online tiles are an optional base
+layer; the street graph is always drawn as lines.
+
+Which file holds what (the renderers open no files; the edges read and write them):
+
+- ``internal.py``: :func:`render_internal_map`; ``popups.py``: its popups;
+- ``shared.py``: :func:`render_shared_map` and what it may show (:func:`shared_patrols`,
+  :func:`shared_loops`, :func:`shared_corridor_table`); ``notice.py``: its notice panel;
+- ``i18n.py``: the notice's translations (:data:`NOTICE_TEXT`), :func:`check_languages`,
+  the kinds of people (:func:`rostered_kinds`) and agency names;
+- ``layers.py``: Leaflet layers, controls, streets, title, legend and the view;
+- ``escape.py``: the one way data text becomes HTML; ``values.py``: weeks, dates, times and
+  JSON-safe cells;
+- ``manifest.py``: :func:`manifest_doc`;
+- edges: ``assets.py`` (reads the vendored assets: :func:`inline_assets`), ``week.py``
+  (writes the pages: :func:`write_week`, :func:`save_offline`, :func:`write_manifest`),
+  ``index.py`` (:func:`write_index`), ``history.py`` (:func:`append_history`) and
+  ``browser.py`` (screenshots with headless Chromium: :func:`take_screenshot`).
+
+Examples
+--------
+>>> from types import SimpleNamespace
+>>> import geopandas as gpd
+>>> from shapely.geometry import LineString
+>>> from corridors.config import MapConfig
+>>> edges = gpd.GeoDataFrame(
+...     {"highway": ["residential"]},
+...     geometry=[LineString([(486000, 308700), (486300, 308700)])], crs="EPSG:27700")
+>>> street = SimpleNamespace(edges=edges)  # stands in for a StreetGraph
+>>> m = render_shared_map(street=street, corridors=None, rota=None,
+...                       cfg=MapConfig(online_tiles=False), week="2022-W45", area_name="Oakham")
+>>> [[round(v, 4) for v in corner] for corner in m.get_bounds()]
+[[52.6692, -0.7297], [52.6692, -0.7252]]
+"""
+
+from corridors.maps.assets import ASSET_DIR, inline_assets, vendored_files
+from corridors.maps.browser import (
+    BrowserNotFoundError,
+    chromium_flags,
+    find_chromium,
+    take_screenshot,
+)
+from corridors.maps.history import HISTORY_LAYERS, append_history
+from corridors.maps.i18n import (
+    AGENCY_LABELS,
+    NOTICE_TEXT,
+    PEOPLE_KINDS,
+    check_languages,
+    rostered_kinds,
+)
+from corridors.maps.index import INDEX_HTML, write_index
+from corridors.maps.internal import render_internal_map
+from corridors.maps.manifest import manifest_doc
+from corridors.maps.shared import (
+    SHARED_CORRIDOR_COLUMNS,
+    SHARED_COUNT_COLUMNS,
+    render_shared_map,
+    shared_corridor_table,
+    shared_loops,
+    shared_patrols,
+)
+from corridors.maps.week import (
+    INTERNAL_HTML,
+    SHARED_HTML,
+    save_offline,
+    write_manifest,
+    write_week,
+)
+
+__all__ = [
+    "AGENCY_LABELS",
+    "ASSET_DIR",
+    "HISTORY_LAYERS",
+    "INDEX_HTML",
+    "INTERNAL_HTML",
+    "NOTICE_TEXT",
+    "PEOPLE_KINDS",
+    "SHARED_CORRIDOR_COLUMNS",
+    "SHARED_COUNT_COLUMNS",
+    "SHARED_HTML",
+    "BrowserNotFoundError",
+    "append_history",
+    "check_languages",
+    "chromium_flags",
+    "find_chromium",
+    "inline_assets",
+    "manifest_doc",
+    "render_internal_map",
+    "render_shared_map",
+    "rostered_kinds",
+    "save_offline",
+    "shared_corridor_table",
+    "shared_loops",
+    "shared_patrols",
+    "take_screenshot",
+    "vendored_files",
+    "write_index",
+    "write_manifest",
+    "write_week",
+]

@@ -1,0 +1,225 @@
+"""
+The shared notice's words: translations, language checks, kinds of people and agency names.
+
+To add a language, add its code to :data:`NOTICE_TEXT` with every key of ``"en"`` and list
+it in the config (``[maps] languages = ["en", "xx"]``); :func:`check_languages` refuses a
+configured language without a translation.
+"""
+
+# ruff: noqa: RUF001  (translations hold non-ASCII letters and en dashes)
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from corridors.config import MapConfig
+from corridors.errors import ConfigError
+
+if TYPE_CHECKING:
+    from corridors.roster import Roster
+
+# -- translation table --------------------------------------------------------------------
+# TRANSLATION TABLE for the shared notice. To add a language, add its code with EVERY key of
+# "en" (tests check that) and list the code in the config: [maps] languages = ["en", "xx"].
+# "{...}" placeholders must be kept as they are. English is the reference text.
+# "cy" (Welsh) and "tr" (Turkish) are drafts by the developers: have a native speaker check
+# them before a notice is published in those languages.
+
+
+NOTICE_TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "language": "English",
+        "title": "Safer walks home from school",
+        "week": "Week beginning {week_start}",
+        "intro": (
+            "This week, {who} will walk these routes after school. If you are walking home, "
+            "you are welcome to say hello or to walk with them."
+        ),
+        # {who} in "intro": the kinds of people rostered this week (people_<kind>, joined with
+        # "and"), or people_general when the week has no roster (no staff file)
+        "people_general": "local officers and partners",
+        "people_police_officer": "police officers",
+        "people_pcso": "police community support officers (PCSOs)",
+        "people_youth_worker": "youth workers",
+        "people_school_staff": "school staff",
+        "people_health": "health workers",
+        "people_volunteer": "volunteers",
+        "people_other": "staff of other local services",
+        "and": "and",
+        "day": "Day",
+        "time": "Time",
+        "where": "Meeting point",
+        "who": "Who walks",
+        "every_school_day": "Every school day",
+        "none": "No patrols are planned this week.",
+        "contact": "Questions or worries? Contact: {contact}",
+        "emergency": "In an emergency always call 999.",
+        "privacy": (
+            "This map shows routes and times only. It does not show where any incident happened."
+        ),
+        "routes": "Patrol routes",
+        "meeting_points": "Meeting points",
+        "streets": "Streets",
+        "days": "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday",
+    },
+    "cy": {  # draft: needs checking by a Welsh speaker
+        "language": "Cymraeg",
+        "title": "Teithiau cerdded mwy diogel adref o'r ysgol",
+        "week": "Wythnos yn dechrau {week_start}",
+        "intro": (
+            "Bydd {who} yn cerdded y llwybrau hyn ar ôl ysgol yr wythnos hon. Os ydych chi'n "
+            "cerdded adref, mae croeso i chi ddweud helo neu gerdded gyda nhw."
+        ),
+        # police officers, youth workers and school staff as in the old, fixed sentence; the
+        # other kinds are new drafts. Every word below starts with a consonant that "a" (and)
+        # leaves unchanged; check the mutations if a word is changed.
+        "people_general": "swyddogion lleol a phartneriaid",
+        "people_police_officer": "swyddogion yr heddlu",
+        "people_pcso": "swyddogion cymorth cymunedol yr heddlu (PCSO)",
+        "people_youth_worker": "gweithwyr ieuenctid",
+        "people_school_staff": "staff ysgolion",
+        "people_health": "gweithwyr iechyd",
+        "people_volunteer": "gwirfoddolwyr",
+        "people_other": "staff gwasanaethau lleol eraill",
+        "and": "a",
+        "day": "Diwrnod",
+        "time": "Amser",
+        "where": "Man cyfarfod",
+        "who": "Pwy sy'n cerdded",
+        "every_school_day": "Bob diwrnod ysgol",
+        "none": "Does dim patrolau wedi'u cynllunio yr wythnos hon.",
+        "contact": "Cwestiynau neu bryderon? Cysylltwch â: {contact}",
+        "emergency": "Mewn argyfwng, ffoniwch 999 bob amser.",
+        "privacy": (
+            "Mae'r map hwn yn dangos llwybrau ac amseroedd yn unig. Nid yw'n dangos ble "
+            "digwyddodd unrhyw ddigwyddiad."
+        ),
+        "routes": "Llwybrau patrolio",
+        "meeting_points": "Mannau cyfarfod",
+        "streets": "Strydoedd",
+        "days": "Dydd Llun|Dydd Mawrth|Dydd Mercher|Dydd Iau|Dydd Gwener|Dydd Sadwrn|Dydd Sul",
+    },
+    "tr": {  # draft: needs checking by a Turkish speaker
+        "language": "Türkçe",
+        "title": "Okuldan eve daha güvenli yürüyüş",
+        "week": "{week_start} tarihinde başlayan hafta",
+        "intro": (
+            "Bu hafta okul çıkışında {who} bu güzergâhlarda yürüyecek. Eve yürüyorsanız onlara "
+            "merhaba diyebilir ya da onlarla birlikte yürüyebilirsiniz."
+        ),
+        # police officers, youth workers and school staff as in the old, fixed sentence; the
+        # other kinds are new drafts (the PCSO term especially)
+        "people_general": "yerel görevliler ve ortak kurumların çalışanları",
+        "people_police_officer": "polis memurları",
+        "people_pcso": "toplum destek görevlileri (PCSO)",
+        "people_youth_worker": "gençlik çalışanları",
+        "people_school_staff": "okul personeli",
+        "people_health": "sağlık çalışanları",
+        "people_volunteer": "gönüllüler",
+        "people_other": "diğer yerel kurumların çalışanları",
+        "and": "ve",
+        "day": "Gün",
+        "time": "Saat",
+        "where": "Buluşma noktası",
+        "who": "Kimler yürüyor",
+        "every_school_day": "Her okul günü",
+        "none": "Bu hafta planlanmış devriye yok.",
+        "contact": "Sorularınız ya da endişeleriniz mi var? İletişim: {contact}",
+        "emergency": "Acil bir durumda her zaman 999'u arayın.",
+        "privacy": (
+            "Bu harita yalnızca güzergâhları ve saatleri gösterir. Herhangi bir olayın nerede "
+            "yaşandığını göstermez."
+        ),
+        "routes": "Devriye güzergâhları",
+        "meeting_points": "Buluşma noktaları",
+        "streets": "Sokaklar",
+        "days": "Pazartesi|Salı|Çarşamba|Perşembe|Cuma|Cumartesi|Pazar",
+    },
+}
+#: Kinds of people the shared notice names, in this order (``people_<kind>`` in NOTICE_TEXT).
+PEOPLE_KINDS = (
+    "police_officer", "pcso", "youth_worker", "school_staff", "health", "volunteer", "other",
+)  # fmt: skip
+#: Roster agencies (``corridors.roster.AGENCIES``) -> kinds: school-linked officers are police.
+_KIND_OF_AGENCY = {
+    "police_officer": "police_officer",
+    "police": "police_officer",
+    "school_officer": "police_officer",
+    "pcso": "pcso",
+    "youth_worker": "youth_worker",
+    "school_staff": "school_staff",
+    "health": "health",
+    "volunteer": "volunteer",
+    "other": "other",
+}
+#: Roster agency / role codes -> words for the shared notice (others: "_" -> " ", capitalised).
+AGENCY_LABELS = {
+    "police_officer": "Police",
+    "police": "Police",
+    "pcso": "Police (PCSO)",
+    "youth_worker": "Youth workers",
+    "school_officer": "Police (school-linked officer)",
+    "school_staff": "School staff",
+    "volunteer": "Volunteers",
+    "health": "Health service",
+    "other": "Other local services",
+}
+
+
+def check_languages(cfg: MapConfig) -> None:
+    """
+    Raise if a language of the shared notice has no translation.
+
+    Raises
+    ------
+    ConfigError
+        Naming the languages without a translation in :data:`NOTICE_TEXT`.
+    """
+    missing = [code for code in cfg.languages if code not in NOTICE_TEXT]
+    if missing:
+        raise ConfigError(
+            f"maps.languages: no notice translation for {missing}; known: {sorted(NOTICE_TEXT)}. "
+            "Add the language to corridors.maps.NOTICE_TEXT or remove it from the config."
+        )
+
+
+def rostered_kinds(rota: Roster | None) -> tuple[str, ...]:
+    """
+    Return the kinds of people (:data:`PEOPLE_KINDS`) on the roster's patrols this week.
+
+    Agencies outside the roster's codes count as ``"other"``; no roster (or nobody on it)
+    gives ``()``, and the notice then uses its general wording.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> import pandas as pd
+    >>> rota = SimpleNamespace(assignments=pd.DataFrame(
+    ...     {"agency": ["youth_worker", "school_officer", "pcso", "youth_worker"]}))
+    >>> rostered_kinds(rota), rostered_kinds(None)
+    (('police_officer', 'pcso', 'youth_worker'), ())
+    """
+    people = getattr(rota, "assignments", None)
+    if people is None or not len(people) or "agency" not in people.columns:
+        return ()
+    found = {
+        _KIND_OF_AGENCY.get(re.sub(r"[\s-]+", "_", str(a).strip().lower()), "other")
+        for a in people["agency"].dropna()
+    }
+    return tuple(k for k in PEOPLE_KINDS if k in found)
+
+
+def _people_text(kinds: Sequence[str], text: Mapping[str, str]) -> str:
+    """Return the kinds of people as words of the notice's language: "a, b and c"."""
+    words = [text[f"people_{k}"] for k in kinds] or [text["people_general"]]
+    if len(words) == 1:
+        return words[0]
+    return f"{', '.join(words[:-1])} {text['and']} {words[-1]}"
+
+
+def _agency_label(code: object) -> str:
+    text = str(code).strip()
+    return AGENCY_LABELS.get(
+        text.lower(), text.replace("_", " ")[:1].upper() + text.replace("_", " ")[1:]
+    )

@@ -1,0 +1,332 @@
+"""
+The team's internal map.
+
+Streets, hotspots (and a heat layer), corridors by risk, patrol loops with one layer per
+day, schools and hubs, with the evidence and the team in popups.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from typing import TYPE_CHECKING
+
+import folium
+import folium.plugins
+import geopandas as gpd
+import pandas as pd
+from shapely.geometry import Point
+
+from corridors.config import MapConfig
+from corridors.maps.escape import _h
+from corridors.maps.layers import (
+    _add_legend,
+    _add_minimap,
+    _add_streets,
+    _add_title,
+    _base_map,
+    _bounds_of,
+    _bounds_of_frames,
+    _figure,
+    _fit,
+    _geojson,
+    _GeoJsonLayer,
+    _LayerControl,
+    _TextSearch,
+)
+from corridors.maps.popups import (
+    _corridor_popup,
+    _hotspot_popup,
+    _loop_popup,
+    _point_popup,
+    _team_text,
+    _teams_by_corridor,
+)
+from corridors.maps.values import _as_date, _risk_classes, _week_start
+
+if TYPE_CHECKING:
+    from corridors.graph import StreetGraph
+    from corridors.hotspots import Hotspots
+    from corridors.load import Inputs
+    from corridors.roster import Roster
+    from corridors.routes import Corridors
+
+logger = logging.getLogger(__name__)
+
+_RISK_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")  # ColorBrewer YlOrRd
+_AIM_COLOURS = {
+    "deterrence": "#542788",
+    "reassurance": "#2166ac",
+    "engagement": "#1b7837",
+    "safeguarding": "#c51b7d",
+}
+
+_LOOP_COLOUR = "#2166ac"
+
+
+def render_internal_map(
+    *,
+    inputs: Inputs,
+    street: StreetGraph,
+    spots: Hotspots | None,
+    corridors: Corridors | None,
+    rota: Roster | None,
+    cfg: MapConfig,
+    week: str,
+    title: str,
+) -> folium.Map:
+    """
+    Draw the team's internal map for one week.
+
+    Parameters
+    ----------
+    inputs
+        ``corridors.load.Inputs``: schools and hubs (points) and the study area, in the area's
+        projected CRS (metres).
+    street
+        ``corridors.graph.StreetGraph``: its ``edges`` are drawn as the always-present
+        street layer.
+    spots
+        ``corridors.hotspots.Hotspots`` or None (stage not run): hotspot polygons, and a
+        heat layer of the selected incidents when ``cfg.heat_layer``.
+    corridors
+        ``corridors.routes.Corridors`` or None: corridors coloured by risk (quintiles) with
+        their evidence, and patrol loops.
+    rota
+        ``corridors.roster.Roster`` or None: loops get one layer per patrol day, with the team
+        in the popup; without it the loops are drawn in one layer.
+    cfg
+        Map settings (``online_tiles``, ``simplify_m``, ``heat_layer``, ``minimap``).
+    week
+        ISO week, ``"YYYY-Www"``.
+    title
+        Heading shown on the map.
+
+    Returns
+    -------
+    folium.Map
+        The map, fitted to the study area (or to what it draws). Save it with
+        :func:`save_offline`.
+
+    Raises
+    ------
+    ConfigError
+        If ``week`` is not an ISO week.
+    InputDataError
+        If a layer has no CRS.
+    """
+    week_start = _week_start(week)
+    m = _base_map(cfg)
+    _add_streets(m, street, cfg, name="Streets")
+    counts: dict[str, int] = {}
+    if spots is not None and len(spots.polygons):
+        counts["hotspots"] = _add_hotspots(m, spots.polygons, cfg)
+    if spots is not None and cfg.heat_layer and len(spots.selected):
+        _add_heat(m, spots.selected)
+    if corridors is not None and len(corridors.corridors):
+        counts["corridors"] = _add_corridors(m, corridors.corridors, rota, cfg)
+    if corridors is not None and len(corridors.loops):
+        counts["loops"] = _add_internal_loops(m, corridors.loops, rota, cfg)
+    for frame, kind in ((inputs.hubs, "hubs"), (inputs.schools, "schools")):
+        if frame is not None and len(frame):
+            _add_points(m, frame, kind=kind)
+            counts[kind] = len(frame)
+    _add_legend(m, _internal_legend(spots is not None, rota))
+    _add_title(m, f"{title}: week {week} (from {week_start:%d %b %Y})")
+    if cfg.minimap:
+        _add_minimap(m, street, cfg)
+    _LayerControl(collapsed=False).add_to(m)
+    _fit(m, _internal_bounds(inputs, street))
+    logger.info(
+        "Rendered internal map for %s: %s",
+        week,
+        ", ".join(f"{v:,} {k}" for k, v in counts.items()) or "streets only",
+    )
+    return m
+
+
+def _add_hotspots(m: folium.Map, polygons: gpd.GeoDataFrame, cfg: MapConfig) -> int:
+    """Draw the hotspot polygons with their evidence in popups; return how many."""
+    polys = polygons.copy()
+    polys["popup"] = [_hotspot_popup(row) for _, row in polys.iterrows()]
+    data = _geojson(polys, ["popup"], simplify_m=cfg.simplify_m)
+    _GeoJsonLayer(
+        data,
+        name="Hotspots (after school)",
+        style_js='return {color: "#b2182b", weight: 1, fillColor: "#ef8a62", fillOpacity: 0.35};',
+    ).add_to(m)
+    return len(polys)
+
+
+def _add_heat(m: folium.Map, selected: gpd.GeoDataFrame) -> None:
+    """Add a heat layer (hidden at first) of the selected incidents, by their weight."""
+    pts = selected.to_crs(4326)
+    weights = pts["weight"] if "weight" in pts.columns else pd.Series(1.0, index=pts.index)
+    heat = [
+        [round(p.y, 6), round(p.x, 6), round(float(w), 3)]
+        for p, w in zip(pts.geometry, weights, strict=True)
+        if isinstance(p, Point) and not p.is_empty  # incidents are points
+    ]
+    # folium's HeatMap.__init__ has no annotations
+    heat_layer = folium.plugins.HeatMap(  # type: ignore[no-untyped-call]
+        heat, name="Incident heat (after school)", show=False
+    )
+    heat_layer.add_to(m)
+
+
+def _add_corridors(
+    m: folium.Map, corridors: gpd.GeoDataFrame, rota: Roster | None, cfg: MapConfig
+) -> int:
+    """Draw the corridors coloured by risk quintile, evidence and team in popups."""
+    cor = corridors.copy()
+    risk = pd.to_numeric(cor.get("risk", pd.Series(0.0, index=cor.index)), errors="coerce")
+    cor["c"] = _risk_classes(risk.fillna(0.0))
+    teams = _teams_by_corridor(rota)
+    cor["popup"] = [
+        _corridor_popup(row, teams.get(str(row.get("corridor_id")), ""))
+        for _, row in cor.iterrows()
+    ]
+    cor["tip"] = [f"Corridor {row.get('corridor_id')}" for _, row in cor.iterrows()]
+    data = _geojson(cor, ["c", "popup", "tip"], simplify_m=cfg.simplify_m)
+    colours = json.dumps(list(_RISK_COLOURS))
+    _GeoJsonLayer(
+        data,
+        name="Corridors (by risk)",
+        style_js=f"return {{color: {colours}[f.properties.c], weight: 6, opacity: 0.9}};",
+    ).add_to(m)
+    return len(cor)
+
+
+def _internal_bounds(inputs: Inputs, street: StreetGraph) -> list[list[float]] | None:
+    """Return the study area's bounds, else the streets'."""
+    study_area = getattr(inputs, "study_area", None)
+    bounds = _bounds_of(
+        [study_area] if study_area is not None else [], crs=getattr(inputs, "crs", None)
+    )
+    return bounds or _bounds_of_frames([street.edges])
+
+
+#: Marker icons of the internal map's point layers (``L.AwesomeMarkers.icon`` options).
+_POINT_ICONS = {
+    "schools": {"markerColor": "green", "iconColor": "white", "icon": "school", "prefix": "fa",
+                "extraClasses": "fa-rotate-0"},
+    "hubs": {"markerColor": "cadetblue", "iconColor": "white", "icon": "bus", "prefix": "fa",
+             "extraClasses": "fa-rotate-0"},
+}  # fmt: skip
+_POINT_CSS = (
+    "<style>.sc-detail table{margin:auto}.sc-detail tr{text-align:left}"
+    ".sc-detail th{padding:2px;padding-right:8px}</style>"
+)
+
+
+def _add_points(m: folium.Map, frame: gpd.GeoDataFrame, *, kind: str) -> None:
+    """Draw schools or hubs as markers: name as tooltip, their fields as a popup table.
+
+    Schools also get the "Find a school" search box, over the plain-text ``name``.
+    """
+    pts = frame.copy()
+    pts["geometry"] = pts.geometry.representative_point()
+    cols = [c for c in ("name", "phase", "kind", "school_id", "hub_id") if c in pts.columns]
+    pts["name"] = (
+        pts["name"].astype(object).where(pts["name"].notna(), "(no name)")
+        if "name" in pts
+        else "(no name)"
+    )
+    fields = list(dict.fromkeys(["name", *cols]))
+    pts["tip"] = pts["name"].astype(str)
+    pts["popup"] = [_point_popup(row, fields) for _, row in pts.iterrows()]
+    data = _geojson(pts, ["name", "tip", "popup"], simplify_m=0)
+    _figure(m).header.add_child(folium.Element(_POINT_CSS), name="sc_detail_css")
+    layer = _GeoJsonLayer(
+        data,
+        name="Schools" if kind == "schools" else "Transport hubs",
+        style_js="return {};",
+        icon=_POINT_ICONS[kind],
+        popup_options={"max_width": 360, "class_name": "sc-detail"},
+        tooltip_options={"sticky": True, "class_name": "sc-detail"},
+    )
+    layer.add_to(m)
+    if kind == "schools":
+        _TextSearch(layer, key="name", placeholder="Find a school", zoom=16).add_to(m)
+
+
+def _add_internal_loops(
+    m: folium.Map, loops: gpd.GeoDataFrame, rota: Roster | None, cfg: MapConfig
+) -> int:
+    loops = loops.copy()
+    loops["loop_id"] = loops["loop_id"].astype(str)
+    aim_js = json.dumps(_AIM_COLOURS)
+    style = (
+        f'return {{color: ({aim_js})[f.properties.aim] || "{_LOOP_COLOUR}", weight: 3, '
+        'dashArray: "6 4"};'
+    )
+    if rota is None or not len(rota.slots):
+        loops["aim"] = ""
+        loops["popup"] = [_loop_popup(row, None, "") for _, row in loops.iterrows()]
+        data = _geojson(loops, ["aim", "popup"], simplify_m=cfg.simplify_m)
+        _GeoJsonLayer(data, name="Patrol loops (not rostered)", style_js=style).add_to(m)
+        return len(loops)
+    slots = rota.slots.copy()
+    slots["loop_id"] = slots["loop_id"].astype(str)
+    slots["_date"] = [_as_date(d) for d in slots.get("date", pd.Series([None] * len(slots)))]
+    n = 0
+    dates: list[dt.date | None] = sorted({d for d in slots["_date"] if d is not None})
+    for date in dates or [None]:
+        day_slots = slots[[d == date for d in slots["_date"]]]
+        frame = _day_loops(loops, day_slots, rota.assignments)
+        if frame is None:
+            continue
+        label = f"Patrols {date:%a %d %b}" if date is not None else "Patrols"
+        _GeoJsonLayer(
+            _geojson(frame, ["aim", "popup"], simplify_m=cfg.simplify_m), name=label, style_js=style
+        ).add_to(m)
+        n += len(frame)
+    return n
+
+
+def _day_loops(
+    loops: gpd.GeoDataFrame, day_slots: pd.DataFrame, assignments: pd.DataFrame
+) -> gpd.GeoDataFrame | None:
+    """One row per patrol of the day: its loop, aim and popup (None: no loop to draw)."""
+    parts = []
+    for _, slot in day_slots.iterrows():
+        loop = loops[loops["loop_id"] == slot["loop_id"]]
+        if not len(loop):
+            continue
+        row = loop.iloc[[0]].copy()
+        row["aim"] = str(slot.get("aim", "") or "")
+        row["popup"] = _loop_popup(loop.iloc[0], slot, _team_text(assignments, slot))
+        parts.append(row)
+    if not parts:
+        return None
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=loops.crs)
+
+
+def _internal_legend(has_spots: bool, rota: Roster | None) -> str:
+    labels = ("lowest", "low", "middle", "high", "highest")
+    rows = "".join(
+        f'<div><span style="background:{c};display:inline-block;width:22px;height:6px;'
+        f'margin-right:6px"></span>{lab} risk</div>'
+        for c, lab in zip(_RISK_COLOURS, labels, strict=True)
+    )
+    aims = "".join(
+        f'<div><span style="border-top:3px dashed {c};display:inline-block;width:22px;'
+        f'margin-right:6px"></span>{_h(aim)}</div>'
+        for aim, c in _AIM_COLOURS.items()
+    )
+    spot = (
+        '<div><span style="background:#ef8a62;border:1px solid #b2182b;display:inline-block;'
+        'width:20px;height:10px;margin-right:6px"></span>hotspot</div>'
+        if has_spots
+        else ""
+    )
+    loops = (
+        f"<b>Patrol loops by aim</b>{aims}"
+        if rota is not None
+        else (
+            f'<b>Patrol loops</b><div><span style="border-top:3px dashed {_LOOP_COLOUR};'
+            'display:inline-block;width:22px;margin-right:6px"></span>not yet rostered</div>'
+        )
+    )
+    return f"<b>Corridors (risk quintile)</b>{rows}{spot}{loops}"

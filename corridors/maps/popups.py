@@ -1,0 +1,123 @@
+"""
+The internal map's popups.
+
+A school's fields, a hotspot's and a corridor's evidence, a loop's patrol and team, as HTML
+with every piece of data text escaped by ``escape._h``.
+"""
+
+# ruff: noqa: RUF001  (times are written with an en dash)
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from corridors.maps.escape import _h
+from corridors.maps.i18n import _agency_label
+from corridors.maps.values import _as_date, _json_value, _offences_text
+
+if TYPE_CHECKING:
+    from corridors.roster import Roster
+
+
+def _point_popup(row: pd.Series, fields: Sequence[str]) -> str:
+    """Return a school's or hub's fields as a two-column table (empty values as blanks)."""
+    cells = []
+    for field in fields:
+        value = _json_value(row.get(field))
+        cells.append(f"<tr><th>{_h(field)}</th><td>{_h('' if value is None else value)}</td></tr>")
+    return f"<table>{''.join(cells)}</table>"
+
+
+def _hotspot_popup(row: pd.Series) -> str:
+    parts = [f"<b>Hotspot {_h(row.get('hotspot_id', ''))}</b>"]
+    for key, label in (("weighted_count", "weighted incidents"), ("share", "share of area total")):
+        if key in row and pd.notna(row[key]):
+            parts.append(f"{label}: {float(row[key]):.2f}")
+    if "offences" in row and isinstance(row["offences"], str):
+        parts.append(f"offences: {_h(_offences_text(row['offences']))}")
+    return "<br>".join(parts)
+
+
+def _corridor_popup(row: pd.Series, team: str) -> str:
+    parts = [f"<b>Corridor {_h(row.get('corridor_id', ''))}</b>"]
+    if row.get("school_names"):
+        parts.append(f"schools: {_h(row['school_names'])}")
+    for key, label, fmt in (
+        ("risk", "risk", "{:.2f}"),
+        ("footfall", "footfall (routes)", "{:.0f}"),
+        ("incidents", "incidents nearby (look-back; see the time note)", "{:.0f}"),
+    ):
+        value = row.get(key)
+        if value is not None and pd.notna(value):
+            parts.append(f"{label}: {fmt.format(float(value))}")
+    if isinstance(row.get("offences"), str):
+        parts.append(f"offences: {_h(_offences_text(row['offences']))}")
+    for key in ("reason", "time_note"):
+        if isinstance(row.get(key), str) and row[key]:
+            parts.append(f"<i>{_h(row[key])}</i>")
+    if "patrolled" in row and not bool(row["patrolled"]):
+        parts.append("<b>not patrolled this week</b>")
+    if team:
+        parts.append(f"team: {_h(team)}")
+    return "<br>".join(parts)
+
+
+def _loop_popup(loop: pd.Series, slot: pd.Series | None, team: str) -> str:
+    parts = [
+        f"<b>Loop {_h(loop.get('loop_id', ''))}</b> (corridor {_h(loop.get('corridor_id', ''))})"
+    ]
+    if loop.get("meeting_point"):
+        parts.append(f"meet at: {_h(loop['meeting_point'])}")
+    if slot is not None:
+        parts.append(
+            f"{_h(slot.get('day', ''))} {_h(slot.get('date', ''))}, "
+            f"{_h(slot.get('start', ''))}–{_h(slot.get('end', ''))}"
+        )
+        if slot.get("aim"):
+            parts.append(f"aim: {_h(slot['aim'])}")
+        if "filled" in slot and not bool(slot["filled"]):
+            parts.append("<b>NOT FILLED</b>")
+        if isinstance(slot.get("problem"), str) and slot["problem"]:
+            parts.append(f"<i>{_h(slot['problem'])}</i>")
+        if isinstance(slot.get("police_contact"), str) and slot["police_contact"]:
+            parts.append(f"police contact: {_h(slot['police_contact'])}")
+    elif loop.get("start_time"):
+        parts.append(f"starts {_h(loop['start_time'])}")
+    for key, label, fmt in (
+        ("duration_min", "minutes", "{:.0f}"),
+        ("length_m", "metres", "{:,.0f}"),
+        ("risk_share", "share of corridor risk", "{:.0%}"),
+    ):
+        value = loop.get(key)
+        if value is not None and pd.notna(value):
+            parts.append(f"{label}: {fmt.format(float(value))}")
+    if team:
+        parts.append(f"team: {_h(team)}")
+    return "<br>".join(parts)
+
+
+def _team_text(assignments: pd.DataFrame, slot: pd.Series) -> str:
+    mine = assignments[assignments["loop_id"].astype(str) == str(slot["loop_id"])]
+    if "date" in mine.columns and "date" in slot:
+        mine = mine[[_as_date(d) == _as_date(slot["date"]) for d in mine["date"]]]
+    return "; ".join(
+        f"{r.get('name', r.get('person_id', ''))} ({_agency_label(r.get('agency', ''))})"
+        for _, r in mine.iterrows()
+    )
+
+
+def _teams_by_corridor(rota: Roster | None) -> dict[str, str]:
+    if rota is None or not len(rota.assignments) or "corridor_id" not in rota.assignments.columns:
+        return {}
+    out = {}
+    for cid, grp in rota.assignments.groupby(rota.assignments["corridor_id"].astype(str)):
+        people = sorted(
+            {
+                f"{r.get('name', '')} ({_agency_label(r.get('agency', ''))})"
+                for _, r in grp.iterrows()
+            }
+        )
+        out[str(cid)] = "; ".join(people)
+    return out

@@ -1,0 +1,137 @@
+"""
+Writing a week's pages and manifest.
+
+``internal.html`` and ``shared.html`` as self-contained files, and the manifest of what
+produced them. An I/O edge: the renderers return maps, this writes them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import folium
+
+from corridors.maps.assets import inline_assets
+from corridors.maps.internal import render_internal_map
+from corridors.maps.manifest import manifest_doc
+from corridors.maps.shared import render_shared_map
+from corridors.outputs import write_text
+
+if TYPE_CHECKING:
+    from corridors.config import Config
+    from corridors.graph import StreetGraph
+    from corridors.hotspots import Hotspots
+    from corridors.load import Inputs, SourceReport
+    from corridors.roster import Roster
+    from corridors.routes import Corridors
+
+logger = logging.getLogger(__name__)
+
+INTERNAL_HTML = "internal.html"
+SHARED_HTML = "shared.html"
+
+
+def write_week(
+    folder: str | Path,
+    *,
+    inputs: Inputs,
+    street: StreetGraph,
+    spots: Hotspots | None,
+    corridors: Corridors | None,
+    rota: Roster | None,
+    config: Config,
+    week: str,
+) -> dict[str, Path]:
+    """
+    Write one week's two pages, ``internal.html`` and ``shared.html``, into ``folder``.
+
+    ``folder`` is the week's staging folder (``corridors.publish``); the manifest, the
+    history and the index are the publisher's job.
+
+    Parameters
+    ----------
+    folder
+        Where to write the pages.
+    inputs, street, spots, corridors, rota
+        The stage outputs (``spots``, ``corridors`` and ``rota`` may be None).
+    config
+        The run's ``Config``: ``config.maps`` (:class:`MapConfig`) and ``config.area.name``.
+    week
+        ISO week, ``"YYYY-Www"``.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        ``internal`` and ``shared``.
+    """
+    cfg = config.maps
+    folder = Path(folder)
+    title = config.area.name.replace("_", " ").replace("-", " ").title()
+    internal = save_offline(
+        render_internal_map(
+            inputs=inputs, street=street, spots=spots, corridors=corridors, rota=rota, cfg=cfg,
+            week=week, title=title,
+        ),
+        folder / INTERNAL_HTML,
+    )  # fmt: skip
+    shared = save_offline(
+        render_shared_map(
+            street=street, corridors=corridors, rota=rota, cfg=cfg, week=week, area_name=title
+        ),
+        folder / SHARED_HTML,
+    )
+    return {"internal": internal, "shared": shared}
+
+
+def save_offline(m: folium.Map, path: str | Path) -> Path:
+    """
+    Write a map as one self-contained HTML file that works with no network.
+
+    Every ``<script src>`` and stylesheet ``<link>`` that Folium and its plugins point at a
+    CDN is replaced by the vendored file's contents (``corridors/assets/vendor``); images and
+    fonts inside the CSS become ``data:`` URIs. jQuery, Bootstrap and glyphicons are dropped
+    (nothing on these maps uses them), and the marker libraries only go in when the page uses
+    them. The file is written atomically.
+
+    Parameters
+    ----------
+    m
+        A rendered map (from :func:`render_internal_map` or :func:`render_shared_map`).
+    path
+        The HTML file to write.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    CorridorsError
+        If the page links an asset that is not vendored (run ``scripts/vendor_assets.sh``
+        after adding it).
+    """
+    page = inline_assets(m.get_root().render())
+    out = write_text(path, page)
+    logger.info("Wrote %s (%.2f MB, self-contained)", out, len(page.encode()) / 1e6)
+    return Path(out)
+
+
+def write_manifest(
+    path: str | Path,
+    *,
+    cfg: Config,
+    reports: Iterable[SourceReport | Mapping[str, Any]],
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
+    """
+    Write :func:`manifest_doc` as JSON to ``path`` (atomically).
+
+    A published week's manifest also lists its files (``corridors.publish.write_manifest``).
+    """
+    doc = manifest_doc(cfg=cfg, reports=reports, extra=extra)
+    return Path(write_text(path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n"))
