@@ -115,7 +115,6 @@ def make_street():
 
 
 def run_one(method: str, n: int, scenario: str) -> dict[str, float]:
-    import datetime as dt
 
     import hdbscan  # noqa: F401  (imports are not part of the timing)
     import numpy as np
@@ -125,6 +124,7 @@ def run_one(method: str, n: int, scenario: str) -> dict[str, float]:
 
     from corridors.config import HotspotConfig
     from corridors.hotspots import find_hotspots
+    from corridors.week import PlanWeek, Window
 
     incidents = make_incidents(n, scenario)
     if method == "baseline":
@@ -142,9 +142,8 @@ def run_one(method: str, n: int, scenario: str) -> dict[str, float]:
         spots = find_hotspots(
             incidents,
             cfg,
-            timezone="Europe/London",
-            week_start=dt.date(2022, 11, 7),
-            lookback_weeks=52,
+            week=PlanWeek.parse("2022-W45", timezone="Europe/London", lookback_weeks=52),
+            window=Window(),
             street=street,
         )
         seconds = time.perf_counter() - start

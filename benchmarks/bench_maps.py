@@ -232,15 +232,16 @@ def main() -> None:
         f"{len(inputs.incidents):,} incidents"
     )
 
+    plan_week = cfg.area.plan_week(inputs.timezone)
+
     def real_spots():  # type: ignore[no-untyped-def]
         from corridors import hotspots
 
         return hotspots.find_hotspots(
             inputs.incidents,
             cfg.hotspots,
-            timezone=inputs.timezone,
-            week_start=monday,
-            lookback_weeks=cfg.area.lookback_weeks,
+            week=plan_week,
+            window=cfg.stage_window("hotspots"),
             street=street,
         )
 
@@ -252,9 +253,8 @@ def main() -> None:
             inputs,
             spots,
             cfg.corridors,
-            week_start=monday,
-            timezone=inputs.timezone,
-            lookback_weeks=cfg.area.lookback_weeks,
+            week=plan_week,
+            window=cfg.stage_window("corridors"),
         )
 
     def real_roster():  # type: ignore[no-untyped-def]

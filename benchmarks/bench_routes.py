@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime as dt
 import logging
 import random
 import statistics
@@ -39,11 +38,13 @@ from corridors.load import osm  # noqa: E402
 from corridors.routes.footfall import _footfall_on_net, _street_length_weights  # noqa: E402
 from corridors.routes.loops import _loop_instance, _seg_risk_from_series, _solve_loops  # noqa: E402
 from corridors.routes.network import _build_net, _edge_keys, _snap  # noqa: E402
+from corridors.week import PlanWeek, Window  # noqa: E402
 
 PBF = ROOT / "data" / "osm" / "rutland-2022-07-20.osm.pbf"
 POLICE = ROOT / "data" / "police" / "leicestershire-street-rutland.csv.gz"
 CRS = "EPSG:27700"
 TZ = "Europe/London"
+WEEK = PlanWeek.parse("2022-W45", timezone=TZ, lookback_weeks=52)
 
 
 def load_inputs() -> load.Inputs:
@@ -153,9 +154,8 @@ def bench_stage(inputs, cache_dir: Path) -> None:
         inputs,
         None,
         RouteConfig(),
-        week_start=dt.date(2022, 11, 7),
-        timezone=TZ,
-        lookback_weeks=52,
+        week=WEEK,
+        window=Window(),
     )
     t_stage = time.perf_counter() - t
     print("\n== whole corridor stage (Rutland, warm graph cache)")
@@ -184,9 +184,8 @@ def bench_loops(street, inputs, *, quick: bool) -> None:
         inputs,
         None,
         cfg,
-        week_start=dt.date(2022, 11, 7),
-        timezone=TZ,
-        lookback_weeks=52,
+        week=WEEK,
+        window=Window(),
     )
     net = _build_net(street)
     budgets = (15.0, 30.0) if quick else (10.0, 15.0, 30.0, 45.0)
@@ -295,9 +294,8 @@ def bench_exact(street, inputs, *, quick: bool) -> None:
         inputs,
         None,
         cfg,
-        week_start=dt.date(2022, 11, 7),
-        timezone=TZ,
-        lookback_weeks=52,
+        week=WEEK,
+        window=Window(),
     )
     net = _build_net(street)
     rows = []

@@ -1,10 +1,11 @@
 """Configuration: one TOML file per area, frozen dataclasses per stage.
 
 The TOML file has one table per stage (``[area]``, ``[graph]``, ``[hotspots]``,
-``[corridors]``, ``[roster]``, ``[maps]``) and arrays of tables for the sources
-(``[[schools]]``, ``[[hubs]]``, ``[[incidents]]``). Relative paths are resolved against
-the folder of the config file. Unknown keys are errors (a typo must not be silently
-ignored). Command-line flags override values through :func:`override`.
+``[corridors]``, ``[roster]``, ``[maps]``), the after-school ``[window]`` they share, and
+arrays of tables for the sources (``[[schools]]``, ``[[hubs]]``, ``[[incidents]]``).
+Relative paths are resolved against the folder of the config file. Unknown keys are errors
+(a typo must not be silently ignored). Command-line flags override values through
+:func:`override`.
 
 Examples
 --------
@@ -24,6 +25,7 @@ import time
 import tomllib
 import types
 import typing
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +33,7 @@ from typing import Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from corridors.errors import ConfigError
-from corridors.week import PlanWeek, check_slug
+from corridors.week import PlanWeek, Window, check_slug
 
 SourceFormat = Literal[
     "auto",
@@ -283,9 +285,10 @@ class RouteConfig:
     ``corridor_share``: a school's corridor is the smallest set of street edges, taken in
     decreasing footfall order, that carries this share of its walking (person-metres).
     ``half_life_weeks`` decays incidents by age when no hotspot intensity is given;
-    ``window_start``/``window_end`` bound the after-school window used for evidence and
-    start times (keep them equal to ``[hotspots]``). Loops: at most ``max_candidates``
-    high-risk edges per corridor are offered to the solver (PyVRP), which stops after
+    ``window_start``/``window_end`` narrow the after-school ``[window]`` for evidence and
+    start times (left out: the window's; see :meth:`Config.stage_window`). Loops: at most
+    ``max_candidates`` high-risk edges per corridor are offered to the solver (PyVRP), which
+    stops after
     ``solver_iterations`` iterations (deterministic for a fixed ``seed``), or at
     ``solver_seconds`` per corridor (a safety cap; if it binds, runs may differ). Schools
     further than ``max_snap_m`` from the street graph get no route. A corridor is patrolled
@@ -599,6 +602,49 @@ class Config:
     roster: RosterConfig = field(default_factory=RosterConfig)
     maps: MapConfig = field(default_factory=MapConfig)
     source_file: Path | None = None
+    window: Window = field(default_factory=Window)
+    """The after-school window (``[window]``); stages may narrow it (:meth:`stage_window`)."""
+
+    def stage_window(self, stage: WindowStage) -> Window:
+        """
+        Return the window a stage uses: :attr:`window`, narrowed by the stage's own settings.
+
+        ``hotspots``: ``[hotspots] window_start``, ``window_end``, ``weekdays`` (set from the
+        window when the config is read) and school days only with ``exclude_holidays``;
+        ``corridors``: ``[corridors] window_start``, ``window_end``; ``roster``:
+        ``[roster] window_start``, ``window_end``, ``days``.
+
+        Raises
+        ------
+        ConfigError
+            If the stage's settings reach outside the window, naming both settings.
+
+        Examples
+        --------
+        >>> cfg = config_from_dict({"window": {"end": "17:30"}, "roster": {"days": [0, 2]}})
+        >>> str(cfg.stage_window("corridors")), str(cfg.stage_window("roster"))
+        ('Mon,Tue,Wed,Thu,Fri 15:00-17:30', 'Mon,Wed 15:00-17:30')
+        """
+        section = getattr(self, stage)
+        start, end, days = _STAGE_WINDOW_KEYS[stage]
+        return self.window.narrow(
+            start=getattr(section, start),
+            end=getattr(section, end),
+            weekdays=getattr(section, days) if days else None,
+            school_days_only=self.hotspots.exclude_holidays if stage == "hotspots" else None,
+            names=(f"{stage}.{start}", f"{stage}.{end}", f"{stage}.{days or 'weekdays'}"),
+        )
+
+
+WindowStage = Literal["hotspots", "corridors", "roster"]
+
+# each stage's settings that narrow the window: (start, end, weekdays or "" for none)
+_STAGE_WINDOW_KEYS: dict[str, tuple[str, str, str]] = {
+    "hotspots": ("window_start", "window_end", "weekdays"),
+    "corridors": ("window_start", "window_end", ""),
+    "roster": ("window_start", "window_end", "days"),
+}
+_WINDOW_KEYS = ("start", "end", "weekdays")
 
 
 def load_config(path: str | Path) -> Config:
@@ -639,19 +685,85 @@ def config_from_dict(
 ) -> Config:
     """Build a :class:`Config` from a plain mapping (as parsed from TOML)."""
     base = base_dir or Path.cwd()
-    data = dict(raw)
+    data = _one_window(dict(raw))
     data["source_file"] = source_file
-    # one after-school window: [corridors] takes [hotspots]' window unless it sets its own
-    hot, cor = data.get("hotspots"), data.get("corridors", {})
-    if isinstance(hot, Mapping) and isinstance(cor, Mapping):
-        inherited = {k: hot[k] for k in ("window_start", "window_end") if k in hot and k not in cor}
-        if inherited:
-            data["corridors"] = {**cor, **inherited}
     # the flat [roster] keys of earlier configs go into their group ([roster.weights]...)
     if "roster" in data:
         data["roster"] = _group_roster_keys(data["roster"])
     cfg: Config = _build(Config, data, "", base)
+    for stage in _STAGE_WINDOW_KEYS:
+        cfg.stage_window(stage)  # type: ignore[arg-type]  # the keys are the WindowStage values
     return cfg
+
+
+def _one_window(data: dict[str, Any]) -> dict[str, Any]:
+    """
+    Resolve the one after-school window in a raw config, and fill the stages' settings.
+
+    ``[window]`` (``start``, ``end``, ``weekdays``) is the window; without it, ``[hotspots]
+    window_start``, ``window_end`` and ``weekdays`` (where it used to be set) are. With it,
+    those ``[hotspots]`` keys give way to it (a warning says so when they differ). The
+    ``[corridors]`` and ``[roster]`` window settings a config leaves out are the window's;
+    those it sets narrow it (checked by :meth:`Config.stage_window`).
+    """
+    window = data.get("window")
+    hot = data.get("hotspots", {})
+    if not isinstance(hot, Mapping):
+        return data
+    old_keys = zip(_WINDOW_KEYS, _STAGE_WINDOW_KEYS["hotspots"], strict=True)
+    legacy = {w: hot[h] for w, h in old_keys if h in hot}
+    if window is None:
+        window = legacy
+    elif not isinstance(window, Mapping):
+        return data
+    elif "school_days_only" in window:
+        raise ConfigError(
+            "window.school_days_only is not a [window] setting: set [hotspots] term_dates and "
+            "exclude_holidays = true to count school days only"
+        )
+    else:
+        _warn_overridden(legacy, window)
+    data["window"] = dict(window)
+    for stage, keys in _STAGE_WINDOW_KEYS.items():
+        section = data.get(stage, {})
+        if not isinstance(section, Mapping):
+            continue
+        if stage == "hotspots":  # the old place of the window: always the window itself
+            filled = {
+                k: window.get(w, getattr(Window(), w))
+                for w, k in zip(_WINDOW_KEYS, keys, strict=True)
+            }
+        else:
+            filled = {
+                key: window[w]
+                for w, key in zip(_WINDOW_KEYS, keys, strict=True)
+                if key and w in window and key not in section
+            }
+        if filled:
+            data[stage] = {**section, **filled}
+    return data
+
+
+def _warn_overridden(legacy: Mapping[str, Any], window: Mapping[str, Any]) -> None:
+    """Warn when ``[hotspots]``' old window keys differ from ``[window]``, which wins."""
+    default = Window()
+    ignored = []
+    for key, value in legacy.items():
+        now = window.get(key, getattr(default, key))
+        if _as_list(value) != _as_list(now):
+            old = _STAGE_WINDOW_KEYS["hotspots"][_WINDOW_KEYS.index(key)]
+            ignored.append(f"[hotspots] {old} = {value!r} is ignored ([window] {key} = {now!r})")
+    if ignored:
+        warnings.warn(
+            "; ".join(ignored) + ": [window] is the after-school window; remove the "
+            "[hotspots] keys",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _as_list(value: Any) -> Any:
+    return list(value) if isinstance(value, (list, tuple)) else value
 
 
 def override(cfg: Config, section: str, **values: Any) -> Config:

@@ -20,19 +20,27 @@ import pandas as pd
 from corridors import hotspots, load, roster
 from corridors.config import Config, HotspotConfig
 from corridors.errors import EmptyResultError
+from corridors.hotspots import SelectionRules, TermCalendar
 from corridors.week import PlanWeek
 
 logger = logging.getLogger(__name__)
 
 
-def check_usable_incidents(cfg: Config, inputs: load.Inputs, week: PlanWeek | None = None) -> int:
+def check_usable_incidents(
+    cfg: Config,
+    inputs: load.Inputs,
+    week: PlanWeek | None = None,
+    term: TermCalendar | None = None,
+) -> int:
     """
     Return how many incidents the plan can use as evidence, or stop if there are none.
 
-    Usable: in the look-back before the planned week, with a positive offence weight, and
-    in the after-school window (month-only records count without it). Without any, every
-    corridor would look quiet for want of data, so the plan stops and names the filter
-    that left nothing and the setting to change.
+    Usable (by the one selection, :func:`corridors.hotspots.select_incidents`, with the
+    hotspots stage's window and rules): in the look-back before the planned ``week``, with
+    a positive offence weight, and in the after-school window (month-only records count
+    without it). Without any, every corridor would look quiet for want of data, so the plan
+    stops and names the filter that left nothing and the setting to change. ``term``: the
+    school calendar (default: read from ``[hotspots] term_dates``).
 
     Raises
     ------
@@ -41,12 +49,12 @@ def check_usable_incidents(cfg: Config, inputs: load.Inputs, week: PlanWeek | No
     """
     week = week or cfg.area.plan_week(inputs.timezone)
     week_start, lookback = week.start, week.lookback_weeks
+    window = cfg.stage_window("hotspots")
+    term = hotspots.term_calendar(cfg.hotspots) if term is None else term
 
     def selected(hcfg: HotspotConfig, all_hours: bool) -> gpd.GeoDataFrame:
-        return hotspots.select_incidents(
-            inputs.incidents, hcfg, timezone=inputs.timezone, week_start=week_start,
-            lookback_weeks=lookback, all_hours=all_hours,
-        )  # fmt: skip
+        rules = SelectionRules.of(hcfg, term=term, all_hours=all_hours)
+        return hotspots.select_incidents(inputs.incidents, week, window, rules=rules).table
 
     incidents = inputs.incidents
     if len(incidents):
@@ -85,12 +93,13 @@ def check_usable_incidents(cfg: Config, inputs: load.Inputs, week: PlanWeek | No
             + hotspots.unweighted_offences_hint(in_lookback[load.OFFENCE], cfg.hotspots)
         )
     h = cfg.hotspots
-    days = ",".join(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][d] for d in h.weekdays)
-    term = " on school days" if h.exclude_holidays and (h.term_dates or h.holidays) else ""
+    school = window.school_days_only and bool(h.term_dates or h.holidays)
+    on = " on school days" if school else ""
     raise EmptyResultError(
         f"{head}: {len(weighted):,} weighted incidents in the look-back, none in the "
-        f"after-school window ({days} {h.window_start}-{h.window_end}{term}); check [hotspots] "
-        "window_start, window_end, weekdays" + (", exclude_holidays and term_dates" if term else "")
+        f"after-school window ({window.day_names()} {window.start}-{window.end}{on}); check "
+        "[window] start, end, weekdays"
+        + (", [hotspots] exclude_holidays and term_dates" if school else "")
     )
 
 

@@ -155,15 +155,24 @@ def build_graph(cfg: Config, inputs: load.Inputs) -> graph.StreetGraph:
 
 
 def find_hotspots(
-    cfg: Config, inputs: load.Inputs, street: graph.StreetGraph | None
+    cfg: Config,
+    inputs: load.Inputs,
+    street: graph.StreetGraph | None,
+    week: PlanWeek | None = None,
+    term: hotspots.TermCalendar | None = None,
 ) -> hotspots.Hotspots:
-    """Find the week's after-school hotspots; keep last week's ids where clusters persist."""
+    """
+    Find the week's after-school hotspots; keep last week's ids where clusters persist.
+
+    ``week``: the run's planned week (default: :func:`plan_week`); ``term``: the school
+    calendar (default: read from ``[hotspots] term_dates``).
+    """
     return hotspots.find_hotspots(
         inputs.incidents,
         cfg.hotspots,
-        timezone=inputs.timezone,
-        week_start=plan_week(cfg, inputs).start,
-        lookback_weeks=cfg.area.lookback_weeks,
+        week=week or plan_week(cfg, inputs),
+        window=cfg.stage_window("hotspots"),
+        term=term,
         street=street,
         study_area=inputs.study_area,
         previous=_previous_hotspots(cfg),
@@ -253,10 +262,10 @@ def run(cfg: Config, *, progress: Progress | None = None, make_rota: bool = True
 
     t = time.perf_counter()
     inputs = read_inputs(cfg)
-    week = plan_week(cfg, inputs)
-    week_start = week.start
+    week = plan_week(cfg, inputs)  # fixed once, passed to every stage
+    term = hotspots.term_calendar(cfg.hotspots)
     routes.check_schools_in_scope(inputs.schools, cfg.corridors)
-    check_usable_incidents(cfg, inputs, week)
+    check_usable_incidents(cfg, inputs, week, term)
     timings["load"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -264,7 +273,7 @@ def run(cfg: Config, *, progress: Progress | None = None, make_rota: bool = True
     timings["graph"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    spots = find_hotspots(cfg, inputs, street)
+    spots = find_hotspots(cfg, inputs, street, week, term)
     timings["hotspots"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -279,9 +288,8 @@ def run(cfg: Config, *, progress: Progress | None = None, make_rota: bool = True
         load.with_homes(inputs, cfg.graph.osm_file),
         spots,
         cfg.corridors,
-        week_start=week_start,
-        timezone=inputs.timezone,
-        lookback_weeks=cfg.area.lookback_weeks,
+        week=week,
+        window=cfg.stage_window("corridors"),
         progress=route_progress,
     )
     timings["corridors"] = time.perf_counter() - t
@@ -300,14 +308,14 @@ def run(cfg: Config, *, progress: Progress | None = None, make_rota: bool = True
             plan,
             staff,
             cfg.roster,
-            week_start=week_start,
+            week_start=week.start,
             previous=previous,
             timezone=inputs.timezone,
         )
     timings["roster"] = time.perf_counter() - t
 
     logger.info("Planned %s %s in %.1f s", cfg.area.name, week, sum(timings.values()))
-    notes = data_age_notes(inputs, week_start, cfg.area.lookback_weeks)
+    notes = data_age_notes(inputs, week.start, week.lookback_weeks)
     notes += unknown_school_links(staff, inputs)
     if not has_staff:
         notes += (NO_STAFF_NOTE,)

@@ -205,6 +205,11 @@ def render_config(
         ),
         "lookback_weeks = 52",
         "",
+        "[window]   # the after-school window, local time (0 = Monday); stages may narrow it",
+        'start = "15:00"',
+        'end = "18:00"',
+        "weekdays = [0, 1, 2, 3, 4]",
+        "",
     ]
     if osm is not None:
         lines += [
@@ -305,7 +310,7 @@ def _offence_lines(found: Survey) -> list[str]:
         # room for a comment per offence
         width = max(len(_q(o)) for o in found.offence_map) + 8
         lines += [
-            "# other [hotspots] keys (method, window_start, ...) go here, above the table",
+            "# other [hotspots] keys (method, bandwidth_m, ...) go here, above the table",
             "",
             "[hotspots.offence_weights]   # guessed from the words: check each",
         ]

@@ -3,6 +3,9 @@
 - :class:`PlanWeek`: the ISO week a run plans (its Monday, the area's time zone, the
   look-back), resolved once at the start, so a run that crosses midnight on Sunday still
   plans one week and nothing downstream calls ``today()``.
+- :class:`Window`: the after-school window (local start and end times, weekdays, and
+  whether only school days count), the one rule every stage selects incidents by; a stage
+  may only narrow it (:meth:`Window.narrow`).
 - :class:`WeekFolder`: every path of one week under ``[maps] out_dir`` (the week folder, its
   manifest, the area's history, lock and staging folders, the index), each checked to stay
   under ``out_dir``; the one place these paths are built.
@@ -12,6 +15,9 @@ Examples
 >>> week = PlanWeek.parse("2022-W45", timezone="Europe/London", lookback_weeks=52)
 >>> week.start, week.end, str(week.previous())
 (datetime.date(2022, 11, 7), datetime.date(2022, 11, 13), '2022-W44')
+>>> window = Window("15:00", "18:00")
+>>> str(window), str(window.narrow(start="15:30", weekdays=(0, 2), names=("a", "b", "c")))
+('Mon,Tue,Wed,Thu,Fri 15:00-18:00', 'Mon,Wed 15:30-18:00')
 >>> folder = WeekFolder(Path("maps"), "rutland", "2022-W45")
 >>> folder.path.as_posix(), folder.manifest.name, folder.history.as_posix()
 ('maps/rutland/2022-W45', 'manifest.json', 'maps/rutland/plans.gpkg')
@@ -31,6 +37,9 @@ LOCK_FILE = ".lock"
 HISTORY_GPKG = "plans.gpkg"
 INDEX_HTML = "index.html"
 
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAYS = (0, 1, 2, 3, 4)
+_HHMM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 WEEK_RE = re.compile(r"(\d{4})-W(\d{2})")
 
@@ -151,8 +160,128 @@ class PlanWeek:
         start = self.start - dt.timedelta(weeks=1)
         return PlanWeek(_iso(start), start, self.timezone, self.lookback_weeks)
 
+    @classmethod
+    def starting(cls, start: dt.date, *, timezone: str, lookback_weeks: int) -> PlanWeek:
+        """
+        Return the period that starts on ``start`` (a backtest fold's test period).
+
+        ``start`` is a Monday for weeks; a backtest by months starts on the 1st, and the
+        look-back then ends the day before it.
+        """
+        return cls(_iso(start), start, timezone, lookback_weeks)
+
     def __str__(self) -> str:
         return self.iso
+
+
+def hhmm_minutes(text: str) -> int:
+    """
+    Return the minutes after midnight of an ``HH:MM`` time.
+
+    >>> hhmm_minutes("15:20")
+    920
+    """
+    hours, minutes = text.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The after-school window: local times ``[start, end)`` on ``weekdays``.
+
+    ``[window]`` in the config (``start``, ``end``, ``weekdays``: 0 = Monday). Stages may
+    narrow it (:meth:`narrow`), never widen it. ``school_days_only``: only school days
+    count (the hotspots stage narrows to them with ``[hotspots] exclude_holidays``; the
+    selection applies it when it is given a school calendar).
+    """
+
+    start: str = "15:00"
+    end: str = "18:00"
+    weekdays: tuple[int, ...] = WEEKDAYS
+    school_days_only: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("start", "end"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not _HHMM.fullmatch(value):
+                raise ConfigError(f"window.{name} must be a time 'HH:MM', got {value!r}")
+        if self.end_minute <= self.start_minute:
+            raise ConfigError(f"window.end ({self.end}) must be after window.start ({self.start})")
+        days = tuple(self.weekdays)
+        if not days or any(d not in range(7) for d in days):
+            raise ConfigError(f"window.weekdays must be 0 (Mon) .. 6 (Sun), got {self.weekdays}")
+        object.__setattr__(self, "weekdays", days)
+
+    @property
+    def start_minute(self) -> int:
+        """:attr:`start` in minutes after midnight."""
+        return hhmm_minutes(self.start)
+
+    @property
+    def end_minute(self) -> int:
+        """:attr:`end` in minutes after midnight."""
+        return hhmm_minutes(self.end)
+
+    def day_names(self) -> str:
+        """Return the weekdays as ``"Mon,Tue,Wed,Thu,Fri"``."""
+        return ",".join(DAY_NAMES[d] for d in self.weekdays)
+
+    def days_label(self) -> str:
+        """Return ``"weekdays"`` for Monday to Friday, else :meth:`day_names`."""
+        return "weekdays" if tuple(sorted(set(self.weekdays))) == WEEKDAYS else self.day_names()
+
+    def narrow(
+        self,
+        *,
+        start: str | None = None,
+        end: str | None = None,
+        weekdays: tuple[int, ...] | None = None,
+        school_days_only: bool | None = None,
+        names: tuple[str, str, str] = ("start", "end", "weekdays"),
+    ) -> Window:
+        """
+        Return this window narrowed by a stage (``None``: keep this window's value).
+
+        ``names`` are the stage's settings for ``start``, ``end`` and ``weekdays`` (e.g.
+        ``("roster.window_start", "roster.window_end", "roster.days")``), for the errors.
+
+        Raises
+        ------
+        ConfigError
+            If the narrowed window reaches outside this one, naming both settings.
+
+        Examples
+        --------
+        >>> Window().narrow(end="18:30", names=("c.window_start", "c.window_end", "c.days"))
+        Traceback (most recent call last):
+        ...
+        corridors.errors.ConfigError: c.window_end (18:30) is after window.end (18:00): a \
+stage may narrow the after-school window, not widen it; change [window] end or c.window_end
+        """
+        new = Window(
+            self.start if start is None else start,
+            self.end if end is None else end,
+            self.weekdays if weekdays is None else weekdays,
+            self.school_days_only if school_days_only is None else school_days_only,
+        )
+        outside = [
+            (names[0], new.start, "is before", "start", self.start)
+            if new.start_minute < self.start_minute else None,
+            (names[1], new.end, "is after", "end", self.end)
+            if new.end_minute > self.end_minute else None,
+            (names[2], new.day_names(), "has days outside", "weekdays", self.day_names())
+            if not set(new.weekdays) <= set(self.weekdays) else None,
+        ]  # fmt: skip
+        for name, value, how, key, limit in filter(None, outside):
+            raise ConfigError(
+                f"{name} ({value}) {how} window.{key} ({limit}): a stage may narrow the "
+                f"after-school window, not widen it; change [window] {key} or {name}"
+            )
+        return new
+
+    def __str__(self) -> str:
+        school = " on school days" if self.school_days_only else ""
+        return f"{self.day_names()} {self.start}-{self.end}{school}"
 
 
 def _iso(monday: dt.date) -> str:

@@ -124,14 +124,14 @@ def test_times_are_read_as_local_wall_clock(first_run):
     assert offsets == {dt.timedelta(hours=-4), dt.timedelta(hours=-5)}  # EDT and EST rows
 
     # the after-school window (weekdays 15:00-18:00 local) holds exactly the file's rows there
+    week = cfg.area.plan_week(inputs.timezone)
+    assert week.start == WEEK_START
     chosen = hotspots.select_incidents(
         inputs.incidents,
-        cfg.hotspots,
-        timezone=inputs.timezone,
-        week_start=WEEK_START,
-        lookback_weeks=cfg.area.lookback_weeks,
-        all_hours=False,
-    )
+        week,
+        cfg.stage_window("hotspots"),
+        rules=hotspots.SelectionRules.of(cfg.hotspots, term=None, all_hours=False),
+    ).table
     day = pd.to_datetime(raw[["YEAR", "MONTH", "DAY"]].rename(columns=str.lower))
     weights = hotspots.offence_weights(cfg.hotspots)
     expect = raw[

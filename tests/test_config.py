@@ -14,6 +14,7 @@ from corridors.config import (
     override,
 )
 from corridors.errors import ConfigError
+from corridors.week import Window
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -122,6 +123,76 @@ def test_corridors_inherit_the_hotspot_window():
         {"hotspots": {"window_start": "14:30"}, "corridors": {"window_start": "15:30"}}
     )
     assert own.corridors.window_start == "15:30"
+
+
+def test_the_legacy_hotspots_window_becomes_the_window():
+    raw = {"hotspots": {"window_start": "14:30", "window_end": "17:00", "weekdays": [0, 5]}}
+    cfg = config_from_dict(raw)
+    assert cfg.window == Window("14:30", "17:00", (0, 5))
+    # every stage that does not narrow it uses it
+    for stage in ("hotspots", "corridors", "roster"):
+        assert cfg.stage_window(stage) == cfg.window  # type: ignore[arg-type]
+    assert cfg.roster.days == (0, 5)
+    assert (cfg.roster.window_start, cfg.roster.window_end) == ("14:30", "17:00")
+    assert config_from_dict({}).window == Window("15:00", "18:00", (0, 1, 2, 3, 4))
+
+
+def test_the_window_table_wins_over_the_legacy_hotspots_keys():
+    raw = {
+        "window": {"start": "15:30", "end": "17:30", "weekdays": [0, 1, 2]},
+        "hotspots": {"window_start": "14:00", "weekdays": [0, 1, 2, 3, 4]},
+    }
+    with pytest.warns(UserWarning, match=r"\[hotspots\] window_start = '14:00' is ignored"):
+        cfg = config_from_dict(raw)
+    assert cfg.window == Window("15:30", "17:30", (0, 1, 2))
+    assert cfg.stage_window("hotspots") == cfg.window
+    assert (cfg.hotspots.window_start, cfg.hotspots.weekdays) == ("15:30", (0, 1, 2))
+    assert (cfg.corridors.window_start, cfg.corridors.window_end) == ("15:30", "17:30")
+    assert cfg.roster.days == (0, 1, 2)
+
+
+def test_a_stage_may_narrow_the_window():
+    cfg = config_from_dict(
+        {
+            "window": {"start": "15:00", "end": "18:00"},
+            "corridors": {"window_start": "15:30"},
+            "roster": {"window_end": "17:00", "days": [0, 2, 4]},
+        }
+    )
+    assert cfg.stage_window("corridors") == Window("15:30", "18:00")
+    assert cfg.stage_window("roster") == Window("15:00", "17:00", (0, 2, 4))
+    assert cfg.stage_window("hotspots") == cfg.window
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (
+            {"window": {"end": "17:00"}, "corridors": {"window_end": "18:00"}},
+            r"corridors.window_end \(18:00\) is after window.end \(17:00\)",
+        ),
+        (
+            {"window": {"start": "15:30"}, "roster": {"window_start": "15:00"}},
+            r"roster.window_start \(15:00\) is before window.start \(15:30\)",
+        ),
+        (
+            {"window": {"weekdays": [0, 1, 2, 3, 4]}, "roster": {"days": [5]}},
+            r"roster.days \(Sat\) has days outside window.weekdays \(Mon,Tue,Wed,Thu,Fri\)",
+        ),
+        (
+            {"hotspots": {"window_end": "17:00"}, "corridors": {"window_end": "18:00"}},
+            r"corridors.window_end \(18:00\) is after window.end \(17:00\)",
+        ),
+        ({"window": {"start": "3pm"}}, "window.start must be a time 'HH:MM'"),
+        ({"window": {"start": "18:00", "end": "15:00"}}, "window.end .* must be after"),
+        ({"window": {"weekdays": [7]}}, "window.weekdays must be 0"),
+        ({"window": {"school_days_only": True}}, "exclude_holidays"),
+        ({"window": {"begin": "15:00"}}, r"unknown key\(s\) \['begin'\] in \[window\]"),
+    ],
+)
+def test_a_narrowing_outside_the_window_is_an_error(raw, message):
+    with pytest.raises(ConfigError, match=message):
+        config_from_dict(raw)
 
 
 @pytest.mark.parametrize(

@@ -21,8 +21,8 @@ from corridors.config import HotspotConfig, config_from_dict
 from corridors.errors import ConfigError, InputDataError
 from corridors.graph import StreetGraph
 from corridors.hotspots.backtest import _evaluate
-from corridors.hotspots.select import _select
 from corridors.load import MONTH, OCCURRED_AT, OFFENCE, TIME_KNOWN
+from corridors.week import PlanWeek
 
 DATA = Path(__file__).parent / "data" / "hotspots"
 TZ = "Europe/London"
@@ -30,6 +30,28 @@ CRS = "EPSG:27700"
 
 
 # -- helpers ---------------------------------------------------------------------------
+
+
+def _week(week_start: dt.date, lookback_weeks: int, timezone: str = TZ) -> PlanWeek:
+    return PlanWeek.starting(week_start, timezone=timezone, lookback_weeks=lookback_weeks)
+
+
+def _select(inc, cfg, *, timezone, week_start, lookback_weeks, term=None, all_hours=None):
+    """The one selection as the hotspots stage makes it: its window and rules."""
+    term = hs.term_calendar(cfg) if term is None else term
+    rules = hs.SelectionRules.of(cfg, term=term, all_hours=all_hours)
+    week = _week(week_start, lookback_weeks, timezone)
+    return hs.select_incidents(inc, week, hs.window_of(cfg), rules=rules)
+
+
+def select_table(inc, cfg, **kwargs) -> gpd.GeoDataFrame:
+    return _select(inc, cfg, **kwargs).table
+
+
+def find(inc, cfg, *, timezone=TZ, week_start, lookback_weeks, **kwargs) -> hs.Hotspots:
+    """Find hotspots for the week starting ``week_start`` in ``cfg``'s own window."""
+    week = _week(week_start, lookback_weeks, timezone)
+    return hs.find_hotspots(inc, cfg, week=week, window=hs.window_of(cfg), **kwargs)
 
 
 def make_incidents(points, offences="Robbery", times=None, months=None) -> gpd.GeoDataFrame:
@@ -137,18 +159,18 @@ def test_window_follows_local_time_across_daylight_saving():
     ]
     inc = make_incidents([(i * 10.0, 0.0) for i in range(len(times))], times=times)
     cfg = HotspotConfig(train_all_hours=False)
-    sel = hs.select_incidents(
+    sel = select_table(
         inc, cfg, timezone=TZ, week_start=dt.date(2022, 11, 7), lookback_weeks=52
     )
     assert sorted(sel["incident_id"]) == ["t:0", "t:1", "t:3", "t:5", "t:7"]
     assert sel[hs.IN_WINDOW].all()
     # the same instants seen from New York fall in other local hours
-    ny = hs.select_incidents(
+    ny = select_table(
         inc, cfg, timezone="America/New_York", week_start=dt.date(2022, 11, 7), lookback_weeks=52
     )
     assert ny.empty
     # all hours keeps everything but still marks the window
-    every = hs.select_incidents(
+    every = select_table(
         inc, cfg, timezone=TZ, week_start=dt.date(2022, 11, 7), lookback_weeks=52, all_hours=True
     )
     assert len(every) == len(times)
@@ -167,7 +189,7 @@ def test_configurable_window_and_weekdays():
     cfg = HotspotConfig(
         window_start="11:00", window_end="12:00", weekdays=(0, 5), train_all_hours=False
     )
-    sel = hs.select_incidents(
+    sel = select_table(
         inc, cfg, timezone=TZ, week_start=dt.date(2022, 7, 4), lookback_weeks=8
     )
     assert sorted(sel["incident_id"]) == ["t:0", "t:1"]
@@ -193,12 +215,12 @@ def test_holidays_from_csv_and_config(tmp_path):
         term_dates=tmp_path / "terms.csv",
         holidays=("2022-11-03",),
     )
-    sel = hs.select_incidents(
+    sel = select_table(
         inc, cfg, timezone=TZ, week_start=dt.date(2022, 11, 7), lookback_weeks=8
     )
     assert sorted(sel["incident_id"]) == ["t:0", "t:2"]
     # without exclude_holidays the calendar is ignored
-    sel_all = hs.select_incidents(
+    sel_all = select_table(
         inc,
         HotspotConfig(train_all_hours=False, term_dates=tmp_path / "terms.csv"),
         timezone=TZ,
@@ -227,14 +249,14 @@ def test_recency_decay_halves_each_half_life():
     times = [(start - pd.Timedelta(weeks=a)).isoformat() for a in ages]
     inc = make_incidents([(0, 0), (1, 0), (2, 0)], offences="Public order", times=times)
     cfg = HotspotConfig(half_life_weeks=26.0)
-    sel = hs.select_incidents(inc, cfg, timezone=TZ, week_start=week, lookback_weeks=52)
+    sel = select_table(inc, cfg, timezone=TZ, week_start=week, lookback_weeks=52)
     sel = sel.sort_values(hs.AGE_WEEKS)
     assert sel[hs.AGE_WEEKS].tolist() == pytest.approx(ages)
     # Public order weighs 0.5 by default
     assert sel[hs.WEIGHT].tolist() == pytest.approx([0.5 * 0.5 ** (0.5 / 26), 0.25, 0.125])
     # an incident in the planned week itself is not history
     future = make_incidents([(0, 0)], times=[(start + pd.Timedelta(hours=40)).isoformat()])
-    assert hs.select_incidents(future, cfg, timezone=TZ, week_start=week, lookback_weeks=52).empty
+    assert select_table(future, cfg, timezone=TZ, week_start=week, lookback_weeks=52).empty
 
 
 def test_month_only_records_use_mid_month_and_complete_months():
@@ -270,16 +292,15 @@ def test_month_only_records_use_mid_month_and_complete_months():
 )
 def test_the_last_complete_month_is_used_by_both_stages(monday, lookback_weeks, newest_used):
     from corridors.config import RouteConfig
-    from corridors.routes.incidents import _lookback_incidents
+    from corridors.routes import lookback_incidents
+    from corridors.week import Window
 
     months = ["2020-11", "2020-12", "2021-01", "2025-01", "2025-02", "2025-03", "2025-08"]
     inc = make_incidents([(i, 0) for i in range(len(months))], months=months)
-    spots = hs.select_incidents(
+    spots = select_table(
         inc, HotspotConfig(), timezone=TZ, week_start=monday, lookback_weeks=lookback_weeks
     )
-    evidence = _lookback_incidents(
-        inc, RouteConfig(), week_start=monday, timezone=TZ, lookback_weeks=lookback_weeks
-    )
+    evidence = lookback_incidents(inc, RouteConfig(), _week(monday, lookback_weeks), Window())
     # the newest month that ended before the Monday is used, by the hotspots and the evidence
     assert spots[MONTH].max() == newest_used
     assert sorted(spots[MONTH]) == sorted(evidence[MONTH])
@@ -325,7 +346,7 @@ def test_offence_weights_defaults_overrides_and_unknown_report():
 def test_geographic_crs_is_rejected():
     inc = make_incidents([(0, 0)]).set_crs("EPSG:4326", allow_override=True)
     with pytest.raises(InputDataError, match="not a projected CRS"):
-        hs.select_incidents(
+        select_table(
             inc, HotspotConfig(), timezone=TZ, week_start=dt.date(2022, 11, 7), lookback_weeks=4
         )
 
@@ -338,7 +359,7 @@ def test_dbscan_counts_snap_point_duplicates_as_weights():
     pts = [(1000, 1000)] * 5 + [(5000, 5000), (9000, 1000)]
     inc = make_incidents(pts)
     cfg = HotspotConfig(method="dbscan", eps_m=100, min_samples=5, half_life_weeks=1000)
-    spots = hs.find_hotspots(
+    spots = find(
         inc, cfg, timezone=TZ, week_start=dt.date(2022, 11, 7), lookback_weeks=52
     )
     assert len(spots.polygons) == 1
@@ -358,7 +379,7 @@ def test_network_method_on_hand_made_line():
     pts = [(150, 5), (160, -5), (140, 3), (50, 4), (150, 500)]
     inc = make_incidents(pts)
     cfg = HotspotConfig(method="network", snap_m=20, half_life_weeks=1e6, area_share=0.2)
-    spots = hs.find_hotspots(
+    spots = find(
         inc,
         cfg,
         timezone=TZ,
@@ -384,7 +405,7 @@ def test_network_method_on_hand_made_line():
     assert spots.polygons[hs.INCIDENTS].iloc[0] == 4
     assert any("more than 20 m" in n for n in spots.notes)
     # the study area is smaller: only the best segment fits
-    small = hs.find_hotspots(
+    small = find(
         inc,
         dataclasses_replace(cfg, area_share=0.1),
         timezone=TZ,
@@ -404,7 +425,7 @@ def dataclasses_replace(cfg, **kw):
 
 def test_network_needs_a_street_graph():
     with pytest.raises(ConfigError, match="needs the street graph"):
-        hs.find_hotspots(
+        find(
             make_incidents([(0, 0)]),
             HotspotConfig(method="network"),
             timezone=TZ,
@@ -417,7 +438,7 @@ def test_kde_hotspot_covers_the_dense_spot():
     pts = [(1000 + i % 5, 1000 + i % 3) for i in range(30)] + [(4000, 4000), (200, 3800)]
     inc = make_incidents(pts)
     cfg = HotspotConfig(method="kde", cell_m=100, bandwidth_m=100, area_share=0.008)
-    spots = hs.find_hotspots(
+    spots = find(
         inc,
         cfg,
         timezone=TZ,
@@ -438,8 +459,8 @@ def test_each_method_is_deterministic_on_real_data(method, rutland, oakham_stree
     kwargs = dict(
         timezone=TZ, week_start=dt.date(2022, 11, 7), lookback_weeks=52, street=oakham_street
     )
-    a = hs.find_hotspots(rutland, cfg, **kwargs)
-    b = hs.find_hotspots(rutland.sample(frac=1.0, random_state=3), cfg, **kwargs)  # row order
+    a = find(rutland, cfg, **kwargs)
+    b = find(rutland.sample(frac=1.0, random_state=3), cfg, **kwargs)  # row order
     assert len(a.polygons) >= 1
     assert a.polygons[hs.HOTSPOT_ID].tolist() == b.polygons[hs.HOTSPOT_ID].tolist()
     assert a.polygons.geometry.geom_equals_exact(b.polygons.geometry, tolerance=1e-6).all()
@@ -463,9 +484,9 @@ def test_stable_ids_persist_week_to_week(hackney):
         method="dbscan", eps_m=150, min_samples=8, offence_weights=HACKNEY_WEIGHTS, other_weight=0.2
     )
     kw = dict(timezone=TZ, lookback_weeks=26)
-    w1 = hs.find_hotspots(hackney, cfg, week_start=dt.date(2018, 10, 1), **kw)
-    w2 = hs.find_hotspots(hackney, cfg, week_start=dt.date(2018, 10, 8), previous=w1, **kw)
-    w2_fresh = hs.find_hotspots(hackney, cfg, week_start=dt.date(2018, 10, 8), **kw)
+    w1 = find(hackney, cfg, week_start=dt.date(2018, 10, 1), **kw)
+    w2 = find(hackney, cfg, week_start=dt.date(2018, 10, 8), previous=w1, **kw)
+    w2_fresh = find(hackney, cfg, week_start=dt.date(2018, 10, 8), **kw)
     assert len(w1.polygons) >= 2
     same = set(w1.polygons[hs.HOTSPOT_ID]) & set(w2.polygons[hs.HOTSPOT_ID])
     assert len(same) >= len(w1.polygons) // 2
@@ -476,13 +497,13 @@ def test_stable_ids_persist_week_to_week(hackney):
     base = [(1240 + i % 3, 1240 + i % 2) for i in range(10)]
     moved = [(1260 + i % 3, 1260 + i % 2) for i in range(10)]
     c2 = HotspotConfig(method="dbscan", eps_m=50, min_samples=3)
-    a = hs.find_hotspots(
+    a = find(
         make_incidents(base), c2, timezone=TZ, week_start=dt.date(2022, 11, 7), lookback_weeks=52
     )
-    b_free = hs.find_hotspots(
+    b_free = find(
         make_incidents(moved), c2, timezone=TZ, week_start=dt.date(2022, 11, 14), lookback_weeks=52
     )
-    b = hs.find_hotspots(
+    b = find(
         make_incidents(moved),
         c2,
         timezone=TZ,
@@ -497,8 +518,8 @@ def test_stable_ids_persist_week_to_week(hackney):
 def test_hackney_window_vs_all_hours(hackney):
     kw = dict(timezone=TZ, week_start=dt.date(2019, 1, 7), lookback_weeks=52)
     base = HotspotConfig(method="kde", offence_weights=HACKNEY_WEIGHTS, other_weight=0.2)
-    window = hs.find_hotspots(hackney, dataclasses_replace(base, train_all_hours=False), **kw)
-    every = hs.find_hotspots(hackney, base, **kw)
+    window = find(hackney, dataclasses_replace(base, train_all_hours=False), **kw)
+    every = find(hackney, base, **kw)
     assert window.time_known and every.time_known
     assert window.selected[hs.IN_WINDOW].all()
     assert len(every.selected) > 2 * len(window.selected)
@@ -632,7 +653,7 @@ def test_backtest_needs_graph_for_network(rutland):
 
 
 def test_write_hotspots_geojson_in_wgs84(rutland, oakham_street, tmp_path):
-    spots = hs.find_hotspots(
+    spots = find(
         rutland,
         HotspotConfig(method="network"),
         timezone=TZ,
@@ -698,7 +719,7 @@ def test_docstring_examples():
 def test_quiet_week_gives_empty_hotspots_not_an_error(method, tmp_path):
     # weighted offences, but none in the look-back (all-unweighted data is an error: below)
     inc = make_incidents([(10, 5), (20, 5)], offences="Robbery", months=["2019-01"] * 2)
-    spots = hs.find_hotspots(
+    spots = find(
         inc, HotspotConfig(method=method), timezone=TZ, week_start=dt.date(2022, 11, 7),
         lookback_weeks=52, street=line_graph(),
     )  # fmt: skip
@@ -711,7 +732,7 @@ def test_quiet_week_gives_empty_hotspots_not_an_error(method, tmp_path):
 
 def test_stop_and_search_records_are_weighted_by_default(hackney):
     # the loader labels them "Stop and search: <object>"; weapons and drugs searches count
-    sel = hs.select_incidents(
+    sel = select_table(
         hackney, HotspotConfig(), timezone=TZ, week_start=dt.date(2018, 10, 1), lookback_weeks=52
     )
     weapons = sel[sel[OFFENCE] == "Stop and search: Offensive weapons"]
@@ -754,7 +775,7 @@ def test_only_unweighted_offence_names_are_an_error_with_names_and_counts(method
     inc = make_incidents([(100 + i, 5) for i in range(len(FOREIGN))], offences=FOREIGN)
     kw = dict(timezone=TZ, week_start=dt.date(2022, 11, 7), lookback_weeks=52, street=line_graph())
     with pytest.raises(EmptyResultError) as err:
-        hs.find_hotspots(inc, HotspotConfig(method=method), **kw)
+        find(inc, HotspotConfig(method=method), **kw)
     msg = str(err.value)
     assert "none of the 19 incidents has an offence weight" in msg
     # the ten most frequent names with their counts, then "..." for the other three
@@ -764,14 +785,14 @@ def test_only_unweighted_offence_names_are_an_error_with_names_and_counts(method
     assert '[hotspots] offence_weights = { "Robo" = 2.0, "Hurto" = 2.0, ... }' in msg
     assert "other_weight = 1.0" in msg
     # either way out works
-    spots = hs.find_hotspots(inc, HotspotConfig(method=method, other_weight=1.0), **kw)
+    spots = find(inc, HotspotConfig(method=method, other_weight=1.0), **kw)
     assert len(spots.selected) == len(FOREIGN)
     hurto = HotspotConfig(method=method, offence_weights={"Hurto": 1.0})
-    spots = hs.find_hotspots(inc, hurto, **kw)
+    spots = find(inc, hurto, **kw)
     assert set(spots.selected[OFFENCE]) == {"Hurto"}
     # one weighted name among them is enough: the others are left out with a note
     inc.loc[0, OFFENCE] = "Robbery"
-    spots = hs.find_hotspots(inc, HotspotConfig(method=method), **kw)
+    spots = find(inc, HotspotConfig(method=method), **kw)
     assert list(spots.selected[OFFENCE]) == ["Robbery"]
     assert any("left out: Delito 00 (1)" in n and "Robo (4)" in n for n in spots.notes)
 
@@ -859,7 +880,7 @@ def test_no_hotspot_from_many_incidents_names_the_parameters(method, names):
         inc = make_incidents([(1000 * (i % 4), 5000) for i in range(40)])
     else:
         inc = make_incidents([(1000 * (i % 8), 5000 + 1000 * (i // 8)) for i in range(40)])
-    spots = hs.find_hotspots(
+    spots = find(
         inc, HotspotConfig(method=method), timezone=TZ, week_start=dt.date(2022, 11, 7),
         lookback_weeks=52, street=line_graph(),
     )  # fmt: skip

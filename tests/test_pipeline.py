@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from corridors import evidence, pipeline
-from corridors.errors import EmptyResultError
 from corridors.cli import cli
 from corridors.config import load_config
+from corridors.errors import EmptyResultError
 
 try:  # tests/ is on sys.path (rootdir conftest, no package) ...
     from rutland import config_copy
@@ -422,7 +422,7 @@ def test_no_incident_in_the_after_school_window_is_named(rutland_cfg):
     with pytest.raises(
         EmptyResultError,
         match=r"2 weighted incidents in the look-back, none in the after-school window "
-        r"\(Mon,Tue,Wed,Thu,Fri 15:00-18:00\); check \[hotspots\] window_start",
+        r"\(Mon,Tue,Wed,Thu,Fri 15:00-18:00\); check \[window\] start, end, weekdays",
     ):
         pipeline.check_usable_incidents(rutland_cfg, inputs)
     inputs = dataclasses.replace(inputs, incidents=incidents.assign(**{load.TIME_KNOWN: False}))

@@ -27,6 +27,7 @@ from corridors.load import osm
 from corridors.routes.footfall import _depths
 from corridors.routes.loops import _loop_instance, _node_path, _repair, _solve_loops
 from corridors.routes.network import _build_net
+from corridors.week import PlanWeek, Window
 
 DATA = Path(__file__).parent / "data"
 TINY = DATA / "graph" / "tiny.osm"
@@ -35,6 +36,7 @@ OAKHAM_POLICE = DATA / "routes" / "oakham-incidents.csv.gz"
 CRS = "EPSG:27700"
 TZ = "Europe/London"
 WEEK = dt.date(2022, 11, 7)
+PLAN_WEEK = PlanWeek.parse("2022-W45", timezone=TZ, lookback_weeks=52)
 E0, N0 = 450_000.0, 250_000.0  # origin of the tiny grid (British National Grid)
 
 
@@ -141,7 +143,7 @@ def tiny_inputs():
 def tiny_plan(tiny_street, tiny_inputs):
     return routes.plan_corridors(
         tiny_street, tiny_inputs, None, RouteConfig(),
-        week_start=WEEK, timezone=TZ, lookback_weeks=52,
+        week=PLAN_WEEK, window=Window(),
     )
 
 
@@ -260,8 +262,7 @@ def test_spots_edge_intensity_is_used(tiny_street, tiny_inputs, tiny_plan):
         edge_intensity=intensity, method="network", params={}, time_known=True, notes=(),
     )
     plan = routes.plan_corridors(
-        tiny_street, tiny_inputs, spots, RouteConfig(), week_start=WEEK, timezone=TZ,
-        lookback_weeks=52,
+        tiny_street, tiny_inputs, spots, RouteConfig(), week=PLAN_WEEK, window=Window(),
     )
     segs = plan.segments
     risky = segs[segs[routes.RISK] > 0]
@@ -273,8 +274,7 @@ def test_spots_edge_intensity_is_used(tiny_street, tiny_inputs, tiny_plan):
 
 def test_low_risk_corridors_are_not_patrolled(tiny_street, tiny_inputs):
     plan = routes.plan_corridors(
-        tiny_street, tiny_inputs, None, RouteConfig(min_risk=1e9), week_start=WEEK,
-        timezone=TZ, lookback_weeks=52,
+        tiny_street, tiny_inputs, None, RouteConfig(min_risk=1e9), week=PLAN_WEEK, window=Window(),
     )
     assert not plan.corridors[routes.PATROLLED].any()
     assert plan.loops.empty
@@ -288,7 +288,7 @@ def test_too_few_incidents_means_no_patrol(tiny_street, tiny_inputs, tiny_plan):
     assert counted >= 1
     plan = routes.plan_corridors(
         tiny_street, tiny_inputs, None, RouteConfig(min_incidents=int(counted) + 1),
-        week_start=WEEK, timezone=TZ, lookback_weeks=52,
+        week=PLAN_WEEK, window=Window(),
     )
     assert not plan.corridors[routes.PATROLLED].any()
     assert plan.loops.empty
@@ -301,8 +301,8 @@ def test_month_only_evidence_and_closing_time(tiny_street, tiny_inputs):
                      _incidents(points, months=["2022-10", "2022-09", "2022-01", "2020-05",
                                                 "2022-11"]))
     plan = routes.plan_corridors(
-        tiny_street, inputs, None, RouteConfig(closing_time="15:20"), week_start=WEEK,
-        timezone=TZ, lookback_weeks=52,
+        tiny_street, inputs, None, RouteConfig(closing_time="15:20"), week=PLAN_WEEK,
+        window=Window(),
     )
     row = plan.corridors.iloc[0]
     assert row[routes.TIME_NOTE] == routes.MONTH_ONLY_NOTE
@@ -322,8 +322,7 @@ def test_far_apart_schools_keep_separate_corridors():
                            months=["2022-09", "2022-09"])
     plan = routes.plan_corridors(
         street, _inputs(schools, _empty_hubs(), incidents), None,
-        RouteConfig(catchment_m=300, hub_walk_m=300), week_start=WEEK, timezone=TZ,
-        lookback_weeks=52,
+        RouteConfig(catchment_m=300, hub_walk_m=300), week=PLAN_WEEK, window=Window(),
     )
     assert sorted(plan.corridors[routes.SCHOOL_IDS]) == ["A", "B"]
     assert any("phase not in corridors.phases" in note for note in plan.notes)
@@ -341,8 +340,7 @@ def test_skipped_schools_are_counted_by_phase_with_the_fix():
     incidents = _incidents([Point(E0 + 100, N0 + 110)], months=["2022-09"])
     plan = routes.plan_corridors(
         street, _inputs(schools, _empty_hubs(), incidents), None,
-        RouteConfig(catchment_m=300, hub_walk_m=300), week_start=WEEK, timezone=TZ,
-        lookback_weeks=52,
+        RouteConfig(catchment_m=300, hub_walk_m=300), week=PLAN_WEEK, window=Window(),
     )
     assert list(plan.corridors[routes.SCHOOL_IDS]) == ["S"]
     assert (
@@ -357,7 +355,7 @@ def test_school_far_from_streets_is_reported():
     schools = _schools([("Z", "Remote School", "secondary", (E0 + 5000, N0))])
     plan = routes.plan_corridors(
         street, _inputs(schools, _empty_hubs(), _incidents([])), None, RouteConfig(),
-        week_start=WEEK, timezone=TZ, lookback_weeks=52,
+        week=PLAN_WEEK, window=Window(),
     )
     assert plan.corridors.empty and plan.loops.empty
     assert plan.unpatrolled[routes.REASON].iloc[0].startswith("no walking route")
@@ -365,8 +363,7 @@ def test_school_far_from_streets_is_reported():
 
 def test_plan_is_deterministic(tiny_street, tiny_inputs, tiny_plan):
     again = routes.plan_corridors(
-        tiny_street, tiny_inputs, None, RouteConfig(), week_start=WEEK, timezone=TZ,
-        lookback_weeks=52,
+        tiny_street, tiny_inputs, None, RouteConfig(), week=PLAN_WEEK, window=Window(),
     )
     pd.testing.assert_frame_equal(
         again.loops.drop(columns="geometry"), tiny_plan.loops.drop(columns="geometry")
@@ -535,7 +532,7 @@ def oakham(tmp_path_factory):
     inputs = load.with_homes(_inputs(schools, hubs, incidents), OAKHAM)
     assert inputs.homes is not None and len(inputs.homes.buildings) > 0
     plan = routes.plan_corridors(
-        street, inputs, None, RouteConfig(), week_start=WEEK, timezone=TZ, lookback_weeks=52,
+        street, inputs, None, RouteConfig(), week=PLAN_WEEK, window=Window(),
     )
     return street, inputs, plan
 
@@ -565,8 +562,8 @@ def test_oakham_real_data(oakham):
 def test_progress_is_reported_per_corridor(tiny_street, tiny_inputs):
     calls: list[tuple[int, int]] = []
     plan = routes.plan_corridors(
-        tiny_street, tiny_inputs, None, RouteConfig(), week_start=WEEK, timezone=TZ,
-        lookback_weeks=52, progress=lambda done, total: calls.append((done, total)),
+        tiny_street, tiny_inputs, None, RouteConfig(), week=PLAN_WEEK, window=Window(),
+        progress=lambda done, total: calls.append((done, total)),
     )
     n = len(plan.corridors)
     assert calls == [(i, n) for i in range(1, n + 1)]
@@ -582,8 +579,7 @@ def test_loop_can_start_at_a_hub():
     incidents = _incidents([Point(E0 + 850, N0 + 5)] * 3, months=["2022-09"] * 3)
     cfg = RouteConfig(hub_share=1.0, hub_walk_m=1000, loop_budget_min=4.0, corridor_share=1.0)
     plan = routes.plan_corridors(
-        street, _inputs(schools, hubs, incidents), None, cfg, week_start=WEEK, timezone=TZ,
-        lookback_weeks=52,
+        street, _inputs(schools, hubs, incidents), None, cfg, week=PLAN_WEEK, window=Window(),
     )
     [loop] = plan.loops.itertuples(index=False)
     assert loop.meeting_kind == "hub" and loop.meeting_point == "Line Station"
@@ -629,8 +625,7 @@ def test_loop_instance_matrix_matches_networkx():
 def test_no_incidents_means_no_patrol(tiny_street, tiny_inputs, tmp_path):
     inputs = _inputs(tiny_inputs.schools, tiny_inputs.hubs, _incidents([]))
     plan = routes.plan_corridors(
-        tiny_street, inputs, None, RouteConfig(), week_start=WEEK, timezone=TZ,
-        lookback_weeks=52,
+        tiny_street, inputs, None, RouteConfig(), week=PLAN_WEEK, window=Window(),
     )
     assert len(plan.corridors) == 1 and not plan.corridors[routes.PATROLLED].iloc[0]
     assert plan.corridors[routes.INCIDENTS].iloc[0] == 0
@@ -644,7 +639,7 @@ def test_unpatrolled_reason_says_no_incidents(tiny_street, tiny_inputs):
     far = _incidents([Point(E0 - 5000, N0)], months=["2022-09"])
     plan = routes.plan_corridors(
         tiny_street, _inputs(tiny_inputs.schools, tiny_inputs.hubs, far), None, RouteConfig(),
-        week_start=WEEK, timezone=TZ, lookback_weeks=52,
+        week=PLAN_WEEK, window=Window(),
     )
     reasons = plan.unpatrolled[routes.REASON]
     assert reasons.str.contains("no incidents within 50 m of its streets").all()
@@ -660,7 +655,7 @@ def test_no_usable_incidents_never_says_no_patrol_needed(tiny_street, tiny_input
     def plan_with(incidents):
         return routes.plan_corridors(
             tiny_street, _inputs(tiny_inputs.schools, tiny_inputs.hubs, incidents), None,
-            RouteConfig(), week_start=WEEK, timezone=TZ, lookback_weeks=52,
+            RouteConfig(), week=PLAN_WEEK, window=Window(),
         )  # fmt: skip
 
     none_loaded = _incidents([])

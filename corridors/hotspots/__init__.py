@@ -1,10 +1,12 @@
 """After-school hotspots: selection, weighting, clustering and backtests.
 
 CONTRACT:
-- ``find_hotspots(incidents, cfg: HotspotConfig, *, timezone, week_start, lookback_weeks,
+- ``find_hotspots(incidents, cfg: HotspotConfig, *, week: PlanWeek, window: Window,
   street: StreetGraph | None = None, previous=None, study_area=None, term=None) -> Hotspots``
-- ``select_incidents(incidents, cfg, *, timezone, week_start, lookback_weeks, term=None,
-  all_hours=None) -> gpd.GeoDataFrame`` (adds WEIGHT, IN_WINDOW, AGE_WEEKS)
+- ``select_incidents(incidents, week: PlanWeek, window: Window, *, rules: SelectionRules |
+  None = None) -> Selection`` (``.table`` adds WEIGHT, IN_WINDOW, AGE_WEEKS, MINUTE): the one
+  incident selection of every stage; ``SelectionRules.of(cfg, term=...)`` are the hotspots
+  stage's rules, ``window_of(cfg)`` the window of a ``[hotspots]`` configuration
 - ``backtest(incidents, cfgs, *, timezone, study_area, street=None, periods=None,
   period="auto", train_periods=None, term=None) -> pd.DataFrame`` (TABLE_COLUMNS, ranked)
 - ``tune(incidents, cfg, *, timezone, study_area, street=None, methods=None, grid=None,
@@ -18,9 +20,10 @@ CONTRACT:
 
 Which file holds what
 ---------------------
-- ``select.py``: :func:`select_incidents` (and the pure ``select_week``): the look-back,
-  the after-school window (weekdays, ``window_start``-``window_end`` local time, optional
-  school days only), offence weights and recency decay. Adds WEIGHT, IN_WINDOW, AGE_WEEKS.
+- ``select.py``: :func:`select_incidents`, the one incident selection (the corridor stage
+  and the evidence checks use it too): the look-back, the after-school window (local time,
+  the window's weekdays, optional school days only), offence weights and recency decay.
+  Adds WEIGHT, IN_WINDOW, AGE_WEEKS, MINUTE.
 - ``weights.py``: the offence weights table and the checks that some incident has a weight.
 - ``terms.py``: the school calendar and the date logic of a term dates table (pure);
   ``term_file.py``: reads the term dates file (the stage's one input file).
@@ -57,6 +60,7 @@ from corridors.hotspots.result import (
     HOTSPOT_ID,
     IN_WINDOW,
     INCIDENTS,
+    MINUTE,
     MONTH_ONLY_NOTE,
     OFFENCES,
     RANK,
@@ -66,7 +70,13 @@ from corridors.hotspots.result import (
     WEIGHTED_COUNT,
     Hotspots,
 )
-from corridors.hotspots.select import Selection, select_incidents, select_week
+from corridors.hotspots.select import (
+    Selection,
+    SelectionRules,
+    select_incidents,
+    window_mask,
+    window_of,
+)
 from corridors.hotspots.sweep import expand_sweep, parse_sweep, tune
 from corridors.hotspots.term_file import load_term_dates, read_term_dates, term_calendar
 from corridors.hotspots.terms import R_TERM_ENDS_EARLY, R_TERM_KIND, TermCalendar, TermDates
@@ -86,6 +96,7 @@ __all__ = [
     "HOTSPOT_ID",
     "INCIDENTS",
     "IN_WINDOW",
+    "MINUTE",
     "MONTH_ONLY_NOTE",
     "OFFENCES",
     "RANK",
@@ -98,6 +109,7 @@ __all__ = [
     "WEIGHTED_COUNT",
     "Hotspots",
     "Selection",
+    "SelectionRules",
     "TermCalendar",
     "TermDates",
     "backtest",
@@ -113,10 +125,11 @@ __all__ = [
     "plot_backtest",
     "read_term_dates",
     "select_incidents",
-    "select_week",
     "term_calendar",
     "tune",
     "unweighted_offences_hint",
+    "window_mask",
+    "window_of",
     "write_backtest",
     "write_hotspots",
 ]

@@ -25,12 +25,20 @@ from corridors.errors import ConfigError, InputDataError
 from corridors.hotspots.methods import _buffer_m, _cluster_labels
 from corridors.hotspots.polygons import _cluster_polygons
 from corridors.hotspots.result import MONTH_ONLY_NOTE, WEIGHT
-from corridors.hotspots.select import _local_times, _month_starts, _select, _window_mask
+from corridors.hotspots.select import (
+    SelectionRules,
+    _local_times,
+    _month_starts,
+    select_incidents,
+    window_mask,
+    window_of,
+)
 from corridors.hotspots.term_file import term_calendar
 from corridors.hotspots.terms import TermCalendar
 from corridors.hotspots.units import _Grid, _kde_surface, _Segments, _segments, _top_units, _xy
 from corridors.hotspots.weights import offence_weights
 from corridors.load import OFFENCE, TIME_KNOWN
+from corridors.week import PlanWeek
 
 if TYPE_CHECKING:
     from corridors.graph import StreetGraph
@@ -76,15 +84,18 @@ def backtest(
     """
     Score hotspot configurations with rolling backtests.
 
-    For each of the last ``periods`` weeks (or months: ``period="auto"`` chooses months
-    when most incidents are month-only), each configuration is trained on the
-    ``train_periods`` before it (its own selection: all hours or the window only, decay,
-    offence weights) and predicts the best units covering ``area_share`` of the study area:
-    grid cells of ``cell_m`` for DBSCAN, HDBSCAN (cells whose centre is in a cluster
-    polygon, ranked by the cluster's weight per area) and KDE; street segments (area
-    ``length x 2 snap_m``) for the network method, scored by snapping the test incidents.
-    Test incidents are those of the period in the after-school window (month-only: the
-    whole month) with a positive offence weight, counted once each.
+    For each of the last ``periods`` weeks (or months: ``period="auto"`` chooses months when
+    most incidents are month-only), each configuration is trained on the ``train_periods``
+    before it (the one selection, :func:`select_incidents`, for a
+    :class:`~corridors.week.PlanWeek` that starts with the test period: all hours or the
+    window only, decay, offence weights; each configuration's window is its own
+    ``window_start``, ``window_end`` and ``weekdays``, which a sweep may vary) and predicts
+    the best units covering ``area_share`` of the study area: grid cells of ``cell_m`` for
+    DBSCAN, HDBSCAN (cells whose centre is in a cluster polygon, ranked by the cluster's
+    weight per area) and KDE; street segments (area ``length x 2 snap_m``) for the network
+    method, scored by snapping the test incidents. Test incidents are those of the period in
+    the after-school window (month-only: the whole month) with a positive offence weight,
+    counted once each.
 
     Measures, pooled over the periods: hit rate = hits / test incidents; PAI = hit rate /
     area share; PEI = hits / the most hits any choice of units of the same total area could
@@ -262,10 +273,12 @@ def _score_period(
         prev = _test_mask(incidents, use, prev_span, folds.period, folds.timezone, folds.term)
         scores = grid.sums(folds.all_xy[prev], np.ones(int(prev.sum())))
     else:
-        train = _select(
-            incidents, cfg, timezone=folds.timezone, week_start=span[0].tz_localize(None).date(),
-            lookback_weeks=folds.lookback_weeks, term=folds.term,
-        ).table  # fmt: skip
+        week = PlanWeek.starting(
+            span[0].tz_localize(None).date(), timezone=folds.timezone,
+            lookback_weeks=folds.lookback_weeks,
+        )  # fmt: skip
+        rules = SelectionRules.of(cfg, term=folds.term)
+        train = select_incidents(incidents, week, window_of(cfg), rules=rules).table
         scores = _unit_scores(train, cfg, grid, folds.seg)
     if cfg is not None and cfg.method == "network" and folds.seg is not None:
         areas = folds.seg.length_m * 2 * cfg.snap_m
@@ -346,7 +359,7 @@ def _test_mask(
     positive = offence.map(lambda o: weights.get(o, cfg.other_weight) > 0).to_numpy(dtype=bool)
     start, end = span
     timed = known & ((local >= start) & (local < end)).fillna(False).to_numpy(dtype=bool)
-    timed &= _window_mask(local, cfg, term)
+    timed &= window_mask(local, window_of(cfg), term)
     if period == "month":
         month = _month_starts(incidents)
         same = (month == start.tz_localize(None)).fillna(False).to_numpy(dtype=bool)

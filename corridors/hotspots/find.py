@@ -1,12 +1,12 @@
 """Find a week's hotspots: select the incidents, run the method, make the polygon table.
 
 The stage's entry point :func:`find_hotspots` (pure: data in, a :class:`Hotspots` out;
-with no ``term`` given, the school calendar is read from ``[hotspots] term_dates``).
+with no ``term`` given, the school calendar is read from ``[hotspots] term_dates``). The
+incidents are chosen by the one selection, :func:`~corridors.hotspots.select.select_incidents`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import TYPE_CHECKING
 
@@ -20,10 +20,12 @@ from corridors.errors import ConfigError
 from corridors.hotspots.methods import METHODS, Found, find_with
 from corridors.hotspots.polygons import _polygon_table
 from corridors.hotspots.result import CLUSTER, WEIGHT, Hotspots
-from corridors.hotspots.select import _select
+from corridors.hotspots.select import SelectionRules, select_incidents
+from corridors.hotspots.term_file import term_calendar
 from corridors.hotspots.terms import TermCalendar
 from corridors.hotspots.units import _bounds, _reference_area, _segments, _xy
 from corridors.hotspots.weights import check_weighted
+from corridors.week import PlanWeek, Window
 
 if TYPE_CHECKING:
     from corridors.graph import StreetGraph
@@ -35,9 +37,8 @@ def find_hotspots(
     incidents: gpd.GeoDataFrame,
     cfg: HotspotConfig,
     *,
-    timezone: str,
-    week_start: dt.date,
-    lookback_weeks: int,
+    week: PlanWeek,
+    window: Window,
     street: StreetGraph | None = None,
     previous: Hotspots | gpd.GeoDataFrame | None = None,
     study_area: BaseGeometry | None = None,
@@ -52,18 +53,18 @@ def find_hotspots(
         Incidents in the io contract, projected CRS (metres).
     cfg
         ``method`` (``dbscan``, ``hdbscan``, ``kde`` or ``network``), the selection settings
-        (see :func:`select_incidents`) and the method's parameters: ``eps_m`` and
+        (offence weights, ``half_life_weeks``, ``train_all_hours``: see
+        :func:`select_incidents`) and the method's parameters: ``eps_m`` and
         ``min_samples`` (DBSCAN; ``min_samples`` counts incidents), ``min_cluster_size`` and
         ``min_samples`` (HDBSCAN, on distinct locations), ``cell_m`` and ``bandwidth_m``
         (KDE), ``snap_m`` (network; also the snapping distance for ``edge_intensity``).
         KDE and network hotspots are the best cells / street segments that together cover
         ``area_share`` of the study area (segments count as ``length x 2 snap_m``).
-    timezone
-        The area's time zone.
-    week_start
-        Monday of the planned week.
-    lookback_weeks
-        Weeks of history to use.
+    week
+        The planned week (its Monday, the area's time zone, the look-back).
+    window
+        The after-school window (``Config.stage_window("hotspots")``; school days only
+        needs ``term``).
     street
         The walking graph; needed for ``network`` and for ``edge_intensity``.
     previous
@@ -86,21 +87,19 @@ def find_hotspots(
 
     Examples
     --------
-    >>> import datetime as dt
     >>> from shapely.geometry import Point
+    >>> from corridors.week import PlanWeek, Window
     >>> pts = [Point(1000 + i % 3, 1000) for i in range(12)]
     >>> inc = gpd.GeoDataFrame({"offence": ["Robbery"] * 12, "month": ["2022-09"] * 12,
     ...     "occurred_at": pd.NaT, "time_known": False}, geometry=pts, crs="EPSG:27700")
-    >>> spots = find_hotspots(inc, HotspotConfig(method="dbscan"), timezone="Europe/London",
-    ...     week_start=dt.date(2022, 11, 7), lookback_weeks=52)
+    >>> week = PlanWeek.parse("2022-W45", timezone="Europe/London", lookback_weeks=52)
+    >>> spots = find_hotspots(inc, HotspotConfig(method="dbscan"), week=week, window=Window())
     >>> len(spots.polygons), spots.time_known
     (1, False)
     """
     _check_method(cfg, street)
-    sel = _select(
-        incidents, cfg, timezone=timezone, week_start=week_start,
-        lookback_weeks=lookback_weeks, term=term,
-    )  # fmt: skip
+    rules = SelectionRules.of(cfg, term=term_calendar(cfg) if term is None else term)
+    sel = select_incidents(incidents, week, window, rules=rules)
     check_weighted(incidents, cfg)
     table = sel.table
     xy = _xy(table)
@@ -112,10 +111,10 @@ def find_hotspots(
     table = table.copy()
     table[CLUSTER] = found.labels.astype(int)
     polygons = _polygon_table(table, found.polygons, incidents.crs, previous)
-    notes = [*sel.notes, *found.notes, *_empty_notes(cfg, len(table), len(polygons), week_start)]
+    notes = [*sel.notes, *found.notes, *_empty_notes(cfg, len(table), len(polygons), week)]
     logger.info(
         "Found %d %s hotspots from %s selected incidents (week of %s)",
-        len(polygons), cfg.method, f"{len(table):,}", week_start,
+        len(polygons), cfg.method, f"{len(table):,}", week.start,
     )  # fmt: skip
     return Hotspots(
         selected=table,
@@ -156,12 +155,10 @@ def _edge_intensity(found: Found) -> pd.Series:
     )  # fmt: skip
 
 
-def _empty_notes(
-    cfg: HotspotConfig, n_selected: int, n_polygons: int, week_start: dt.date
-) -> list[str]:
+def _empty_notes(cfg: HotspotConfig, n_selected: int, n_polygons: int, week: PlanWeek) -> list[str]:
     """Say (and log) why a week has no hotspots."""
     if n_selected == 0:
-        logger.warning("No incidents selected for hotspots (week of %s)", week_start)
+        logger.warning("No incidents selected for hotspots (week of %s)", week.start)
         return ["no incidents were selected: no hotspots this week"]
     if n_polygons == 0:
         note = no_hotspots_note(cfg, n_selected)

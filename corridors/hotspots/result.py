@@ -12,6 +12,7 @@ WEIGHT = "weight"
 CLUSTER = "cluster"
 IN_WINDOW = "in_window"
 AGE_WEEKS = "age_weeks"
+MINUTE = "minute"  # local minute of the day (NaN when the time is not known)
 # Columns of Hotspots.polygons.
 HOTSPOT_ID = "hotspot_id"
 WEIGHTED_COUNT = "weighted_count"

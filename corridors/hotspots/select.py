@@ -1,15 +1,17 @@
-"""Select and weight the incidents a hotspot run uses (one planned week).
+"""The one incident selection: the incidents of a planned week's look-back, weighted.
 
-The look-back (the weeks before the planned week; month-only records by the complete-month
-rule), the after-school window (local time, weekdays, optionally school days only), offence
-weights and recency decay. :func:`select_week` is pure: incidents, settings and the school
-calendar in, a :class:`Selection` out. :func:`select_incidents` and ``_select`` fill in the
-defaults the stage has always had (the calendar read from ``[hotspots] term_dates``).
+Every stage that learns from incidents (hotspots, the corridor stage, the evidence checks,
+the backtests) selects them here, by one rule: the look-back (the weeks before the planned
+week; month-only records by the complete-month rule), the after-school window (local time
+in the area's time zone, the window's weekdays, school days only when asked and a school
+calendar is given), offence weights and recency decay by exact age. :func:`select_incidents`
+is pure: incidents, the :class:`~corridors.week.PlanWeek`, the
+:class:`~corridors.week.Window` and the :class:`SelectionRules` in, a :class:`Selection` out.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -18,21 +20,52 @@ import pandas as pd
 
 from corridors.config import HotspotConfig
 from corridors.errors import ConfigError, InputDataError
-from corridors.hotspots.result import AGE_WEEKS, IN_WINDOW, MONTH_ONLY_NOTE, WEIGHT
-from corridors.hotspots.term_file import term_calendar
+from corridors.hotspots.result import AGE_WEEKS, IN_WINDOW, MINUTE, MONTH_ONLY_NOTE, WEIGHT
 from corridors.hotspots.terms import TermCalendar
 from corridors.hotspots.weights import offence_weights
 from corridors.load import MONTH, OCCURRED_AT, OFFENCE, TIME_KNOWN, months_in_lookback
+from corridors.week import PlanWeek, Window
+
+
+@dataclass(frozen=True)
+class SelectionRules:
+    """How the selected incidents are weighted, and which hours and days count.
+
+    ``offence_weights``: weight per offence name (``None``: every offence weighs 1, as the
+    corridor stage counts them); names not in it weigh ``other_weight`` (0: left out).
+    ``half_life_weeks``: recency decay, ``0.5 ** (age / half_life_weeks)``. ``all_hours``:
+    keep time-known incidents of every hour (training on all hours), not just those in the
+    window. ``term``: the school calendar (``None``: every day is a school day).
+    """
+
+    half_life_weeks: float = 26.0
+    offence_weights: Mapping[str, float] | None = None
+    other_weight: float = 0.0
+    all_hours: bool = False
+    term: TermCalendar | None = None
+
+    @classmethod
+    def of(
+        cls, cfg: HotspotConfig, *, term: TermCalendar | None, all_hours: bool | None = None
+    ) -> SelectionRules:
+        """Return the hotspots stage's rules: ``cfg``'s weights and half-life, ``term``."""
+        return cls(
+            half_life_weeks=cfg.half_life_weeks,
+            offence_weights=offence_weights(cfg),
+            other_weight=cfg.other_weight,
+            all_hours=cfg.train_all_hours if all_hours is None else all_hours,
+            term=term,
+        )
 
 
 @dataclass(frozen=True)
 class Selection:
     """The selected incidents and what the selection found out about them.
 
-    ``table``: the selected rows with WEIGHT, IN_WINDOW and AGE_WEEKS. ``notes``: plain-words
-    caveats (month-only rows, all-hours training, offences not in the weights table).
-    ``time_known``: no month-only row was used. ``unknown_offences``: offence names in the
-    look-back that the weights table does not list, with their counts.
+    ``table``: the selected rows with WEIGHT, IN_WINDOW, AGE_WEEKS and MINUTE. ``notes``:
+    plain-words caveats (month-only rows, all-hours training, offences not in the weights
+    table). ``time_known``: no month-only row was used. ``unknown_offences``: offence names
+    in the look-back that the weights table does not list, with their counts.
     """
 
     table: gpd.GeoDataFrame
@@ -43,121 +76,94 @@ class Selection:
 
 def select_incidents(
     incidents: gpd.GeoDataFrame,
-    cfg: HotspotConfig,
+    week: PlanWeek,
+    window: Window,
     *,
-    timezone: str,
-    week_start: dt.date,
-    lookback_weeks: int,
-    term: TermCalendar | None = None,
-    all_hours: bool | None = None,
-) -> gpd.GeoDataFrame:
+    rules: SelectionRules | None = None,
+) -> Selection:
     """
-    Select and weight the incidents a hotspot run uses.
+    Select and weight the incidents of one planned week's look-back (data in, data out).
 
-    Keeps incidents of the ``lookback_weeks`` weeks before ``week_start`` (month-only
-    records when their whole month ended before ``week_start`` and mid-month falls in the
+    Keeps incidents of the ``week.lookback_weeks`` weeks before ``week.start`` (month-only
+    records when their whole month ended before ``week.start`` and mid-month falls in the
     look-back, or it is the newest such month: :func:`corridors.load.months_in_lookback`),
-    with a positive offence weight, and (unless ``all_hours``) those with a
-    known time inside the after-school window: local time (``timezone``, so daylight
-    saving is handled) in ``[window_start, window_end)`` on ``weekdays``, and on school
-    days when ``exclude_holidays`` is set. Month-only records are kept without the time
-    filter.
+    with a positive offence weight, and (unless ``rules.all_hours``) those with a known
+    time inside the after-school ``window``: local time (``week.timezone``, so daylight
+    saving is handled) in ``[window.start, window.end)`` on ``window.weekdays``, and on
+    school days when ``window.school_days_only`` and ``rules.term`` is given. Month-only
+    records are kept without the time filter.
 
     Parameters
     ----------
     incidents
         Incidents in the io contract (OFFENCE, MONTH, OCCURRED_AT tz-aware or NaT,
         TIME_KNOWN, geometry in a projected CRS in metres).
-    cfg
-        Window, weekdays, offence weights, ``half_life_weeks``, term dates.
-    timezone
-        The area's time zone, e.g. ``"Europe/London"``.
-    week_start
-        Monday of the planned week (local date); ages are measured from its midnight.
-    lookback_weeks
-        Length of the look-back in weeks.
-    term
-        School calendar; default: read from ``cfg.term_dates`` / ``cfg.holidays``.
-    all_hours
-        Use incidents of every hour (training on all hours); default
-        ``cfg.train_all_hours``.
+    week
+        The planned week: its Monday (ages are measured from its local midnight), the
+        area's time zone and the look-back.
+    window
+        The after-school window.
+    rules
+        Offence weights, half-life, all hours or not, the school calendar (default
+        :class:`SelectionRules`: every offence weighs 1, window only, no calendar).
 
     Returns
     -------
-    gpd.GeoDataFrame
+    Selection
         The selected rows (same CRS) with WEIGHT (offence weight x
-        ``0.5 ** (AGE_WEEKS / half_life_weeks)``), IN_WINDOW (bool) and AGE_WEEKS.
+        ``0.5 ** (AGE_WEEKS / half_life_weeks)``), IN_WINDOW (bool), AGE_WEEKS and MINUTE
+        (local minute of the day), and the notes.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> inc = gpd.GeoDataFrame({"offence": ["Robbery", "Drugs"], "month": ["2022-10"] * 2,
+    ...     "occurred_at": pd.to_datetime(["2022-10-03 15:30", "2022-10-03 20:00"]).tz_localize(
+    ...     "Europe/London"), "time_known": True}, geometry=[Point(0, 0)] * 2, crs="EPSG:27700")
+    >>> week = PlanWeek.parse("2022-W45", timezone="Europe/London", lookback_weeks=52)
+    >>> sel = select_incidents(inc, week, Window())
+    >>> sel.table[["offence", "in_window", "minute"]].to_dict("records")
+    [{'offence': 'Robbery', 'in_window': True, 'minute': 930.0}]
     """
-    return _select(
-        incidents, cfg, timezone=timezone, week_start=week_start,
-        lookback_weeks=lookback_weeks, term=term, all_hours=all_hours,
-    ).table  # fmt: skip
-
-
-def _select(
-    incidents: gpd.GeoDataFrame,
-    cfg: HotspotConfig,
-    *,
-    timezone: str,
-    week_start: dt.date,
-    lookback_weeks: int,
-    term: TermCalendar | None = None,
-    all_hours: bool | None = None,
-) -> Selection:
-    """:func:`select_week` with the defaults: ``term`` from the config, ``all_hours`` too."""
+    rules = rules or SelectionRules()
     _check_incidents(incidents)
-    _check_lookback(lookback_weeks)
-    return select_week(
-        incidents, cfg, timezone=timezone, week_start=week_start,
-        lookback_weeks=lookback_weeks,
-        term=term_calendar(cfg) if term is None else term,
-        all_hours=cfg.train_all_hours if all_hours is None else all_hours,
-    )  # fmt: skip
-
-
-def select_week(
-    incidents: gpd.GeoDataFrame,
-    cfg: HotspotConfig,
-    *,
-    timezone: str,
-    week_start: dt.date,
-    lookback_weeks: int,
-    term: TermCalendar | None,
-    all_hours: bool,
-) -> Selection:
-    """
-    Select and weight the incidents of one planned week's look-back (data in, data out).
-
-    As :func:`select_incidents`, with nothing defaulted: ``term`` is the school calendar
-    (None: every day is a school day) and ``all_hours`` says whether incidents of every
-    hour are kept.
-    """
-    _check_incidents(incidents)
-    _check_lookback(lookback_weeks)
-    local, known = _known_times(incidents, timezone)
-    end = pd.Timestamp(week_start).tz_localize(timezone)
-    when = _dated(incidents, local, known, timezone)
-    in_time = ((when >= end - pd.Timedelta(weeks=lookback_weeks)) & (when < end)).fillna(False)
+    _check_lookback(week.lookback_weeks)
+    tz = week.timezone
+    local, known = _known_times(incidents, tz)
+    end = pd.Timestamp(week.start).tz_localize(tz)
+    when = _dated(incidents, local, known, tz)
+    in_time = ((when >= end - pd.Timedelta(weeks=week.lookback_weeks)) & (when < end)).fillna(False)
     months = incidents[MONTH] if MONTH in incidents else pd.Series("", index=incidents.index)
     in_span = np.where(
         known,
         in_time.to_numpy(dtype=bool),
-        months_in_lookback(months, week_start, lookback_weeks),
+        months_in_lookback(months, week.start, week.lookback_weeks),
     )
-    in_window = known & _window_mask(local, cfg, term)
-    keep_time = in_window | ~known if not all_hours else np.ones(len(incidents), dtype=bool)
-    w_off, unknown_offences = _offence_weights_of(incidents, cfg, in_span)
+    in_window = known & window_mask(local, window, rules.term)
+    keep_time = in_window | ~known if not rules.all_hours else np.ones(len(incidents), dtype=bool)
+    w_off, unknown_offences = _offence_weights_of(incidents, rules, in_span)
     age_weeks = ((end - when).dt.total_seconds() / (7 * 86400)).to_numpy(
         dtype=float, na_value=np.nan
     )
-    decay = np.power(0.5, age_weeks / cfg.half_life_weeks)
     rows = in_span & keep_time & (w_off > 0)
     table = incidents.loc[rows].copy()
-    table[WEIGHT] = (w_off * decay)[rows]
+    table[WEIGHT] = (w_off * np.power(0.5, age_weeks / rules.half_life_weeks))[rows]
     table[IN_WINDOW] = in_window[rows]
     table[AGE_WEEKS] = age_weeks[rows]
-    notes = _notes(cfg, known[rows], all_hours=all_hours, unknown_offences=unknown_offences)
+    table[MINUTE] = _minutes(local)[rows]
+    notes = _notes(window, rules, known[rows], unknown_offences=unknown_offences)
     return Selection(table, notes, bool((known[rows]).all()), unknown_offences)
+
+
+def window_of(cfg: HotspotConfig) -> Window:
+    """
+    Return the window of a ``[hotspots]`` configuration.
+
+    Its ``window_start``, ``window_end`` and ``weekdays``; school days only with
+    ``exclude_holidays``. The config sets them from ``[window]`` when it is read; a
+    backtest sweep may vary them.
+    """
+    return Window(cfg.window_start, cfg.window_end, cfg.weekdays, cfg.exclude_holidays)
 
 
 def _known_times(incidents: pd.DataFrame, timezone: str) -> tuple[pd.Series, np.ndarray]:
@@ -180,22 +186,24 @@ def _dated(
 
 
 def _offence_weights_of(
-    incidents: pd.DataFrame, cfg: HotspotConfig, in_span: np.ndarray
+    incidents: pd.DataFrame, rules: SelectionRules, in_span: np.ndarray
 ) -> tuple[np.ndarray, dict[str, int]]:
     """Each row's offence weight, and the look-back's offences the weights table lacks."""
-    weights = offence_weights(cfg)
+    if rules.offence_weights is None:
+        return np.ones(len(incidents)), {}
+    weights = rules.offence_weights
     offence = incidents[OFFENCE].astype("string").fillna("")
-    w_off = offence.map(lambda o: weights.get(o, cfg.other_weight)).to_numpy(dtype=float)
+    w_off = offence.map(lambda o: weights.get(o, rules.other_weight)).to_numpy(dtype=float)
     unknown_mask = ~offence.isin(list(weights)).to_numpy() & in_span
     unknown = offence[unknown_mask].value_counts().sort_index()
     return w_off, {str(k): int(v) for k, v in unknown.items()}
 
 
 def _notes(
-    cfg: HotspotConfig,
+    window: Window,
+    rules: SelectionRules,
     known: np.ndarray,
     *,
-    all_hours: bool,
     unknown_offences: dict[str, int],
 ) -> tuple[str, ...]:
     """Return the selection's caveats; ``known`` is per selected row."""
@@ -203,14 +211,14 @@ def _notes(
     n_month_only = int((~known).sum())
     if n_month_only:
         notes.append(f"{n_month_only:,} {MONTH_ONLY_NOTE}")
-    if all_hours and known.any():
+    if rules.all_hours and known.any():
         notes.append(
             "hotspots were trained on incidents of all hours to predict the after-school "
-            f"window ({cfg.window_start}-{cfg.window_end}, weekdays)"
+            f"window ({window.start}-{window.end}, {window.days_label()})"
         )
     if unknown_offences:
         listed = ", ".join(f"{k} ({v})" for k, v in unknown_offences.items())
-        verb = f"weighted {cfg.other_weight:g}" if cfg.other_weight > 0 else "left out"
+        verb = f"weighted {rules.other_weight:g}" if rules.other_weight > 0 else "left out"
         notes.append(f"offence categories not in the weights table were {verb}: {listed}")
     return tuple(notes)
 
@@ -242,13 +250,28 @@ def _month_starts(incidents: pd.DataFrame) -> pd.Series:
     return pd.to_datetime(incidents[MONTH].astype("string"), format="%Y-%m", errors="coerce")
 
 
-def _window_mask(local: pd.Series, cfg: HotspotConfig, term: TermCalendar | None) -> np.ndarray:
-    minutes = (local.dt.hour * 60 + local.dt.minute).to_numpy(dtype=float, na_value=np.nan)
+def _minutes(local: pd.Series) -> np.ndarray:
+    """Each row's local minute of the day (NaN without a time)."""
+    minutes: np.ndarray = (local.dt.hour * 60 + local.dt.minute).to_numpy(
+        dtype=float, na_value=np.nan
+    )
+    return minutes
+
+
+def window_mask(local: pd.Series, window: Window, term: TermCalendar | None) -> np.ndarray:
+    """
+    Return which local times fall in ``window``; NaT is never in it.
+
+    On school days only when the window asks for it and ``term`` is given.
+    """
+    minutes = _minutes(local)
     weekday = local.dt.day_of_week.to_numpy(dtype=float, na_value=np.nan)
-    start = _hhmm(cfg.window_start)
-    end = _hhmm(cfg.window_end)
-    ok: np.ndarray = (minutes >= start) & (minutes < end) & np.isin(weekday, cfg.weekdays)
-    if term is not None and cfg.exclude_holidays:
+    ok: np.ndarray = (
+        (minutes >= window.start_minute)
+        & (minutes < window.end_minute)
+        & np.isin(weekday, window.weekdays)
+    )
+    if term is not None and window.school_days_only:
         days = local.dt.tz_localize(None).dt.floor("D").to_numpy(dtype="datetime64[D]")
         valid = ~np.isnat(days)
         school = np.zeros(len(days), dtype=bool)
@@ -273,8 +296,3 @@ def _check_incidents(incidents: gpd.GeoDataFrame) -> None:
             f"incidents are in {incidents.crs.to_string()}, not a projected CRS in metres; "
             "reproject them (corridors.load does) before finding hotspots"
         )
-
-
-def _hhmm(text: str) -> int:
-    h, m = text.split(":")
-    return int(h) * 60 + int(m)

@@ -4,8 +4,8 @@ After-school walking routes from each school, corridors (merged where schools sh
 streets), their risk and evidence, and patrol loops for the week.
 
 CONTRACT:
-- ``plan_corridors(street, inputs, spots, cfg: RouteConfig, *, week_start, timezone,
-  lookback_weeks, progress=None) -> Corridors`` (columns: see :class:`Corridors`)
+- ``plan_corridors(street, inputs, spots, cfg: RouteConfig, *, week: PlanWeek,
+  window: Window, progress=None) -> Corridors`` (columns: see :class:`Corridors`)
 - ``write_corridor_exports(corridors: Corridors, folder: Path) -> list[Path]``
 - ``plan_patrol_loops(street, risk, depots, *, budget_m, max_loops, ...) -> list[Loop]``
 
@@ -27,8 +27,10 @@ How it works
    listing its schools. Segment footfall is the sum over all schools.
 3. **Risk** = footfall x incident intensity: ``Hotspots.edge_intensity`` when given, else a
    recency-weighted count (half-life ``half_life_weeks``) of look-back incidents snapped to
-   their nearest edge within ``incident_buffer_m`` (time-known incidents only count in the
-   after-school window on weekdays; month-only incidents count, and the evidence says so).
+   their nearest edge within ``incident_buffer_m``. The incidents are chosen by the one
+   selection, :func:`corridors.hotspots.select_incidents` (every offence weighs 1;
+   time-known incidents only count in the after-school window, local time on its weekdays;
+   month-only incidents count, and the evidence says so).
 4. **Loops.** A prize-collecting walk (orienteering) per patrolled corridor, solved with
    PyVRP: clients are the midpoints of the ``max_candidates`` riskiest corridor edges,
    prizes their risk, the depot the school gate or hub that reaches the most risk, and each
@@ -37,12 +39,12 @@ How it works
 
 Which file holds what
 ---------------------
-- ``plan.py``: :func:`plan_corridors` (the entry: the steps in order), the schools in scope,
-  and the rows of the result's tables.
+- ``plan.py``: :func:`plan_corridors` (the entry: the steps in order), the look-back
+  incidents (:func:`lookback_incidents`, the one selection), the schools in scope, and the
+  rows of the result's tables.
 - ``result.py``: :class:`Corridors`, :class:`Loop` and the column names.
 - ``network.py``: the street graph as arrays (``_Net``) and snapping points to it.
 - ``footfall.py``: home areas, hubs, one school's walkers and :func:`route_footfall`.
-- ``incidents.py``: the look-back incidents with recency and window (data in, data out).
 - ``corridors.py``: routing each school, its corridor, and merging corridors by street.
 - ``evidence.py``: incident intensity per segment, evidence near a corridor, the reason.
 - ``loops.py``: :func:`plan_patrol_loops` (PyVRP) and each corridor's loops.
@@ -59,7 +61,12 @@ from corridors.graph import street_from_edges  # kept here for the tests and ben
 from corridors.routes.export import corridor_streets, write_corridor_exports
 from corridors.routes.footfall import route_footfall
 from corridors.routes.loops import plan_patrol_loops
-from corridors.routes.plan import check_schools_in_scope, plan_corridors, schools_in_scope
+from corridors.routes.plan import (
+    check_schools_in_scope,
+    lookback_incidents,
+    plan_corridors,
+    schools_in_scope,
+)
 from corridors.routes.result import (
     BOUND,
     CORRIDOR_COLUMNS,
@@ -130,6 +137,7 @@ __all__ = [
     "NodeId",
     "check_schools_in_scope",
     "corridor_streets",
+    "lookback_incidents",
     "plan_corridors",
     "plan_patrol_loops",
     "route_footfall",

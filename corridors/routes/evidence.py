@@ -15,9 +15,10 @@ from shapely.geometry.base import BaseGeometry
 from corridors import load
 from corridors.config import RouteConfig
 from corridors.graph import StreetGraph
-from corridors.hotspots import Hotspots
+from corridors.hotspots import IN_WINDOW, WEIGHT, Hotspots
 from corridors.routes.network import _Net
 from corridors.routes.result import MONTH_ONLY_NOTE
+from corridors.week import Window
 
 
 def _uses_spots(spots: Hotspots | None) -> bool:
@@ -45,7 +46,7 @@ def _segment_intensity(
         tree = gpd.GeoSeries(net.geoms, crs=street.crs).sindex
         src, hit = tree.query(recent.geometry.to_numpy(), predicate="dwithin", distance=buffer_m)
         pairs = pd.DataFrame({"inc": src, "seg": net.seg[hit]}).drop_duplicates()
-        weight = recent["_weight"].to_numpy(float)
+        weight = recent[WEIGHT].to_numpy(float)
         np.add.at(inten, pairs["seg"].to_numpy(), weight[pairs["inc"].to_numpy()])
     return inten, (
         f"incident intensity: recency-weighted count (half-life {cfg.half_life_weeks:g} weeks) "
@@ -60,23 +61,23 @@ def _near(recent: gpd.GeoDataFrame, geom: BaseGeometry, buffer_m: float) -> gpd.
     return recent.iloc[np.sort(idx)]
 
 
-def _evidence(near: gpd.GeoDataFrame, cfg: RouteConfig) -> tuple[int, dict[str, int], str]:
+def _evidence(near: gpd.GeoDataFrame, window: Window) -> tuple[int, dict[str, int], str]:
     n = len(near)
     offences = (
         {str(k): int(v) for k, v in near[load.OFFENCE].astype(str).value_counts().items()}
         if n
         else {}
     )
-    known = int(near["_window"].sum()) if n else 0
-    window = f"weekdays {cfg.window_start}-{cfg.window_end}"
+    known = int(near[IN_WINDOW].sum()) if n else 0
+    text = f"{window.days_label()} {window.start}-{window.end}"
     if n == 0:
-        note = f"no incidents nearby (after-school window {window})"
+        note = f"no incidents nearby (after-school window {text})"
     elif known == n:
-        note = f"after-school window ({window})"
+        note = f"after-school window ({text})"
     elif known == 0:
         note = MONTH_ONLY_NOTE
     else:
-        note = f"{known} in the after-school window ({window}); {n - known} {MONTH_ONLY_NOTE}"
+        note = f"{known} in the after-school window ({text}); {n - known} {MONTH_ONLY_NOTE}"
     return n, offences, note
 
 

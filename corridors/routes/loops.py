@@ -26,9 +26,9 @@ from shapely.ops import substring
 from corridors import load
 from corridors.config import RouteConfig
 from corridors.graph import StreetGraph
+from corridors.hotspots import IN_WINDOW, MINUTE
 from corridors.routes.corridors import _Corridor
 from corridors.routes.footfall import _Hubs
-from corridors.routes.incidents import _hhmm_minutes
 from corridors.routes.network import _build_net, _edge_keys, _edge_row, _Net
 from corridors.routes.result import (
     BOUND,
@@ -47,6 +47,7 @@ from corridors.routes.result import (
     Loop,
     NodeId,
 )
+from corridors.week import Window, hhmm_minutes
 
 _PRIZE_SCALE = 1e8  # total prize of a corridor, in solver units (distance is a tie-break)
 _DIST_SCALE = 10  # solver distances in decimetres
@@ -464,6 +465,7 @@ def _corridor_loops(
     points: list[_MeetingPoint],
     seg_risk_all: np.ndarray,
     cfg: RouteConfig,
+    window: Window,
 ) -> list[dict[str, object]]:
     """Rows of the ``loops`` table for one patrolled corridor (empty if no loop is found)."""
     segs, cid = corridor.segs, corridor.cid
@@ -484,7 +486,8 @@ def _corridor_loops(
         records.append({
             LOOP_ID: f"{cid}-L{k}", CORRIDOR_ID: cid, SCHOOL_IDS: ";".join(corridor.members),
             MEETING_POINT: point.name, MEETING_KIND: point.kind, MEETING_NODE: loop.depot,
-            START_TIME: _start_time(corridor.near, duration, cfg), DURATION_MIN: round(duration, 1),
+            START_TIME: _start_time(corridor.near, duration, cfg, window),
+            DURATION_MIN: round(duration, 1),
             LENGTH_M: round(loop.length_m, 1), RISK_COVERED: loop.risk_covered,
             RISK_SHARE: loop.risk_share, GAP: loop.gap, BOUND: loop.bound,
             "geometry": loop.geometry,
@@ -492,12 +495,14 @@ def _corridor_loops(
     return records
 
 
-def _start_time(near: gpd.GeoDataFrame, duration_min: float, cfg: RouteConfig) -> str:
+def _start_time(
+    near: gpd.GeoDataFrame, duration_min: float, cfg: RouteConfig, window: Window
+) -> str:
     """Start of the 15-minute-aligned walk that overlaps the most after-school incidents."""
-    lo, hi = _hhmm_minutes(cfg.window_start), _hhmm_minutes(cfg.window_end)
-    minutes = near.loc[near["_window"], "_minute"].to_numpy(float) if len(near) else np.zeros(0)
+    lo, hi = window.start_minute, window.end_minute
+    minutes = near.loc[near[IN_WINDOW], MINUTE].to_numpy(float) if len(near) else np.zeros(0)
     if len(minutes) == 0:
-        closing = _hhmm_minutes(cfg.closing_time)
+        closing = hhmm_minutes(cfg.closing_time)
         start = int(15 * round(closing / 15))
     else:
         latest = max(lo, int(15 * math.floor((hi - duration_min) / 15)))

@@ -8,7 +8,6 @@ look-back incidents give the demand and the intensity; each school is routed
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -23,7 +22,7 @@ from corridors import load
 from corridors.config import RouteConfig
 from corridors.errors import EmptyResultError
 from corridors.graph import StreetGraph
-from corridors.hotspots import Hotspots
+from corridors.hotspots import Hotspots, SelectionRules, select_incidents
 from corridors.routes.corridors import _Corridor, _corridors, _merge_groups, _route_schools
 from corridors.routes.evidence import (
     _evidence,
@@ -40,7 +39,6 @@ from corridors.routes.footfall import (
     _snap_hubs,
     _street_length_weights,
 )
-from corridors.routes.incidents import _lookback_incidents
 from corridors.routes.loops import _corridor_loops, _meeting_points, _no_loop_reason
 from corridors.routes.network import _build_net, _edge_keys, _Net, _snap, _text
 from corridors.routes.result import (
@@ -64,6 +62,7 @@ from corridors.routes.result import (
     UNPATROLLED_COLUMNS,
     Corridors,
 )
+from corridors.week import PlanWeek, Window
 
 logger = logging.getLogger(__name__)
 
@@ -74,9 +73,8 @@ def plan_corridors(
     spots: Hotspots | None,
     cfg: RouteConfig,
     *,
-    week_start: dt.date,
-    timezone: str,
-    lookback_weeks: int,
+    week: PlanWeek,
+    window: Window,
     progress: Callable[[int, int], None] | None = None,
 ) -> Corridors:
     """
@@ -96,12 +94,13 @@ def plan_corridors(
         incidents within ``cfg.incident_buffer_m`` of each street edge.
     cfg
         The ``[corridors]`` settings.
-    week_start
-        Monday of the planned week; the look-back ends the day before.
-    timezone
-        IANA name of the area's timezone (for the after-school window).
-    lookback_weeks
-        Weeks of incidents used as evidence and intensity.
+    week
+        The planned week: its Monday (the look-back ends the day before), the area's time
+        zone (for the after-school window) and the weeks of incidents used as evidence and
+        intensity.
+    window
+        The after-school window (``Config.stage_window("corridors")``): incidents with a
+        known time count in it, and loops start in it.
     progress
         Optional callback ``(done, total)`` called after each corridor's loops.
 
@@ -126,10 +125,7 @@ def plan_corridors(
     hubs = _snap_hubs(net, inputs.hubs, cfg.max_snap_m)
     home_w, home_note = _home_weights(inputs.homes, street.crs, net)
     notes.append(home_note)
-    recent = _lookback_incidents(
-        inputs.incidents, cfg, week_start=week_start, timezone=timezone,
-        lookback_weeks=lookback_weeks,
-    )  # fmt: skip
+    recent = lookback_incidents(inputs.incidents, cfg, week, window)
     intensity, intensity_note = _segment_intensity(net, spots, recent, street, cfg)
     notes.append(intensity_note)
     homes = _HomeAreas(home_w, _street_length_weights(net))
@@ -140,12 +136,13 @@ def plan_corridors(
         cfg.incident_buffer_m,
     )  # fmt: skip
     ctx = _Context(
-        net, street, cfg, lookback_weeks, name_of, walking.school_node, hubs, len(recent),
+        net, street, cfg, window, week.lookback_weeks, name_of, walking.school_node, hubs,
+        len(recent),
         _uses_spots(spots), _SegmentScores(walking.seg_foot, intensity, seg_risk),
     )  # fmt: skip
     judged = _judge_corridors(ctx, corridors, progress)
     unrouted = [(sid, name_of[sid], why) for sid, why in walking.unrouted]
-    notes += _evidence_notes(recent, bool(corridors), week_start, lookback_weeks)
+    notes += _evidence_notes(recent, bool(corridors), week)
     result = _assemble(judged, unrouted, street.crs, notes)
     logger.info(
         "Planned corridors: %d schools, %d corridors (%d patrolled), %d loops, "
@@ -154,6 +151,20 @@ def plan_corridors(
         len(result.loops), len(result.unpatrolled),
     )  # fmt: skip
     return result
+
+
+def lookback_incidents(
+    incidents: gpd.GeoDataFrame, cfg: RouteConfig, week: PlanWeek, window: Window
+) -> gpd.GeoDataFrame:
+    """
+    Return the look-back incidents the stage uses as evidence (the one selection).
+
+    Every offence counts (weight 1), decayed by age with ``cfg.half_life_weeks``;
+    time-known incidents count only in ``window``, month-only ones in the months of the
+    look-back. Columns added: WEIGHT, IN_WINDOW, AGE_WEEKS, MINUTE.
+    """
+    rules = SelectionRules(half_life_weeks=cfg.half_life_weeks)
+    return select_incidents(incidents, week, window, rules=rules).table
 
 
 # -- schools in scope -----------------------------------------------------------------------
@@ -233,6 +244,7 @@ class _Context:
     net: _Net
     street: StreetGraph
     cfg: RouteConfig
+    window: Window
     lookback_weeks: int
     name_of: dict[str, str]  # school id -> name
     school_node: dict[str, int]  # school id -> node position of its gate
@@ -279,7 +291,9 @@ def _judge_corridors(
             out.unpatrolled.extend((s, ctx.name_of[s], reason) for s in members)
         else:
             points = _meeting_points(corridor, ctx.name_of, ctx.school_node, ctx.hubs)
-            records = _corridor_loops(ctx.net, corridor, points, ctx.scores.risk, ctx.cfg)
+            records = _corridor_loops(
+                ctx.net, corridor, points, ctx.scores.risk, ctx.cfg, ctx.window
+            )
             if not records:
                 reason = _no_loop_reason(corridor.cid, ctx.cfg)
                 out.unpatrolled.extend((s, ctx.name_of[s], reason) for s in members)
@@ -297,7 +311,7 @@ def _describe(
     rows = net.seg_rows[segs]
     risk = float(ctx.scores.risk[segs].sum())
     street_names = _street_list(names[rows], net.length[rows])
-    n_inc, offences, time_note = _evidence(corridor.near, cfg)
+    n_inc, offences, time_note = _evidence(corridor.near, ctx.window)
     why_not = _why_not_patrolled(n_inc, risk, ctx.from_spots, cfg, ctx.lookback_weeks, ctx.n_recent)
     member_names = [ctx.name_of[s] for s in corridor.members]
     reason = _reason(
@@ -353,14 +367,12 @@ def _assemble(
     return Corridors(corridors, segments, loops, unpatrolled, tuple(notes))
 
 
-def _evidence_notes(
-    recent: gpd.GeoDataFrame, any_corridor: bool, week_start: dt.date, lookback_weeks: int
-) -> list[str]:
+def _evidence_notes(recent: gpd.GeoDataFrame, any_corridor: bool, week: PlanWeek) -> list[str]:
     """Say what holds for the evidence as a whole: none usable, or month-only throughout."""
     notes = []
     if not len(recent) and any_corridor:
         notes.append(
-            f"no usable incidents in the {lookback_weeks} weeks before {week_start}: no "
+            f"no usable incidents in the {week.lookback_weeks} weeks before {week.start}: no "
             "corridor could be judged quiet or risky; load incidents that cover those weeks"
         )
     if len(recent) and not bool(recent[load.TIME_KNOWN].fillna(False).astype(bool).any()):
