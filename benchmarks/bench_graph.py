@@ -54,14 +54,21 @@ CRS = "EPSG:27700"
 
 
 def _time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, result = [], None
+    wall, _, result = _wall_cpu(fn, repeat)
+    return wall, result
+
+
+def _wall_cpu(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
+    """Median wall and CPU seconds of ``fn`` (CPU: of this process, so other load aside)."""
+    walls, cpus, result = [], [], None
     for _ in range(repeat):
         result = None  # one result alive at a time (a city's graph is gigabytes)
         gc.collect()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus), result
 
 
 def _old_graph(street: graph.StreetGraph) -> nx.MultiDiGraph[int]:
@@ -108,34 +115,38 @@ def _old_warm(cfg: GraphConfig) -> tuple[graph.StreetGraph, nx.MultiDiGraph[int]
     return street, _old_graph(street)
 
 
-def _warm_rows(cfg: GraphConfig, repeat: int) -> list[tuple[str, float]]:
+def _warm_rows(cfg: GraphConfig, repeat: int) -> list[tuple[str, float, float]]:
     """Warm load now, the old way, and networkx on first use, for one cached source."""
-    t_new, street = _time(lambda: graph.build_street_graph(cfg, crs=CRS), repeat)
+    t_new, c_new, street = _wall_cpu(lambda: graph.build_street_graph(cfg, crs=CRS), repeat)
     assert street.cache_hit
     logged = street.build_seconds
     street = None
-    t_old, _ = _time(lambda: _old_warm(cfg), repeat)
+    t_old, c_old, _ = _wall_cpu(lambda: _old_warm(cfg), repeat)
 
-    def first_use() -> float:
+    def first_use() -> tuple[float, float]:
         s = graph.build_street_graph(cfg, crs=CRS)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         assert s.graph.number_of_edges() == len(s.edges)
-        return time.perf_counter() - start
+        return time.perf_counter() - start, time.process_time() - cpu
 
-    t_nx = statistics.median(first_use() for _ in range(repeat))
+    nx_times = [first_use() for _ in range(repeat)]
+    t_nx = statistics.median(t for t, _ in nx_times)
+    c_nx = statistics.median(c for _, c in nx_times)
     return [
-        ("warm load, old way (graph each run)", t_old),
-        ("warm load (npz cache, no graph)", t_new),
-        ("  of which logged (build_seconds)", logged),
-        ("networkx graph on first use", t_nx),
-        ("warm load + networkx on first use", t_new + t_nx),
+        ("warm load, old way (graph each run)", t_old, c_old),
+        ("warm load (npz cache, no graph)", t_new, c_new),
+        ("  logged (build_seconds, last run)", logged, float("nan")),
+        ("networkx graph on first use", t_nx, c_nx),
+        ("warm load + networkx on first use", t_new + t_nx, c_new + c_nx),
     ]
 
 
-def _print_rows(rows: list[tuple[str, float]], base: float, base_label: str) -> None:
-    print(f"{'step':40} {'seconds':>8} {'x ' + base_label:>14}")
-    for label, t in rows:
-        print(f"{label:40} {t:8.3f} {t / base:14.3f}")
+def _print_rows(rows: list[tuple[str, float, float]], base_label: str) -> None:
+    """Wall and CPU seconds, and both as ratios to the first row's."""
+    _, base, base_cpu = rows[0]
+    print(f"{'step':38} {'wall s':>8} {'cpu s':>8} {'wall x ' + base_label:>16} {'cpu x':>7}")
+    for label, t, c in rows:
+        print(f"{label:38} {t:8.3f} {c:8.3f} {t / base:16.3f} {c / base_cpu:7.3f}")
 
 
 def _grid_case(side: int, repeat: int) -> None:
@@ -150,7 +161,7 @@ def _grid_case(side: int, repeat: int) -> None:
             f"directed edges (made and cached in {made:.1f} s), median of {repeat}"
         )
         rows = _warm_rows(cfg, repeat)
-    _print_rows(rows, rows[0][1], "old way")
+    _print_rows(rows, "old way")
 
 
 def _osmnx_baseline(pbf: Path, work: Path) -> tuple[int, int]:
@@ -248,7 +259,7 @@ def main() -> None:
         print(f"{label:34} {t:8.3f} {t / t_base:11.3f}")
     print(f"warm / cold: {t_warm / t_cold:.3f}   gpkg load / cache load: {t_gpkg / t_warm:.2f}")
     print(f"cache: npz {cache_bytes / 1e6:.2f} MB, GeoPackage {gpkg_bytes / 1e6:.2f} MB\n")
-    _print_rows(warm_rows, warm_rows[0][1], "old way")
+    _print_rows(warm_rows, "old way")
     _grid_case(side, repeat)
     print(
         f"\npeak memory (max RSS) {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB"
