@@ -107,6 +107,39 @@ def borough(seed: int = 1) -> tuple[Corridors, list[dict[str, object]]]:
     return Corridors(c, gpd.GeoDataFrame(), lp, pd.DataFrame(), ()), people
 
 
+def boroughs(
+    n: int, seed: int = 1, span: float = 0.05
+) -> tuple[Corridors, list[dict[str, object]]]:
+    """``n`` borough weeks side by side (20 km apart), each with its own schools and people;
+    a share ``span`` of the people is also linked to a school of the next borough."""
+    rng = random.Random(seed)
+    cors, corrs, loops, people = [], [], [], []
+    names = [[f"B{b} Example School {i}" for i in range(30)] for b in range(n)]
+    for b in range(n):
+        c, ppl = borough(seed + b)
+        cc, lp = c.corridors.copy(), c.loops.copy()
+        for df in (cc, lp):
+            df["corridor_id"] = f"B{b}" + df["corridor_id"]
+            df["school_ids"] = f"osm:way/{b}" + df["school_ids"].str.removeprefix("osm:way/")
+            df.geometry = df.geometry.translate(xoff=20000 * b)
+        cc["school_names"] = f"B{b} " + cc["school_names"]
+        lp["loop_id"] = f"B{b}" + lp["loop_id"]
+        corrs.append(cc)
+        loops.append(lp)
+        for p in ppl:
+            p["person_id"] = f"B{b}{p['person_id']}"
+            linked = [f"B{b} {x}" for x in str(p["schools"]).split(";")]
+            if n > 1 and rng.random() < span:
+                linked[-1] = rng.choice(names[(b + 1) % n])
+            p["schools"] = ";".join(linked)
+            people.append(p)
+    cors.append(Corridors(gpd.GeoDataFrame(pd.concat(corrs, ignore_index=True), crs="EPSG:27700"),
+                          gpd.GeoDataFrame(), gpd.GeoDataFrame(pd.concat(loops, ignore_index=True),
+                                                               crs="EPSG:27700"),
+                          pd.DataFrame(), ()))  # fmt: skip
+    return cors[0], people
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=10.0, help="solver deterministic seconds")
