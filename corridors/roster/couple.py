@@ -4,18 +4,19 @@ CONTRACT:
 - ``plan_value(recs, by_id, cfg, chosen, *, prev_pairs, max_risk) -> (whole, fill)``
 - ``couple(chosen, recs, by_id, cfg, *, spanning, area_of, area_people, on_duty) -> chosen``
 
-A person who spans areas (:mod:`corridors.roster.split`) is solved in each area with their
-whole week's hours, so the areas' plans together may give them more hours than they have,
-or two patrols at once. :func:`couple` keeps, per such person, the patrols that fit (the
-most valuable slots first) and mends each slot they leave: a free person of the slot's area
-takes the place, or the team stays without them if it still keeps every rule, or the slot
-is left unfilled. It only takes away, so the plan's value can only fall below the areas'
-sum, never rise above their bounds.
+A person who spans areas (:mod:`corridors.roster.split`) is solved in each area on some days
+with a share of their hours; the areas' plans are checked together all the same.
+:func:`couple` keeps, per such person, the patrols that fit (the most valuable slots first)
+and mends each slot they leave: a free person of the slot's area takes the place, or the
+team stays without them if it still keeps every rule, or the slot is left unfilled. It only
+takes away, so the plan's value can only fall below the areas' sum, never rise above their
+bounds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
@@ -23,6 +24,8 @@ from typing import Any
 from corridors.config import RosterConfig
 from corridors.roster.rules import _candidate, _Person, _slot_keys, _team_ok
 from corridors.roster.schema import CORRIDOR_ID, DATE, LOOP_ID, RISK, SLOT_ID
+
+logger = logging.getLogger(__name__)
 
 Chosen = dict[str, list[str]]  # slot id -> person ids
 
@@ -111,7 +114,11 @@ def couple(
                 dropped.append((pid, sid))
     if dropped:
         _mend(out, dropped, slot, by_id, cfg, area_of, area_people, on_duty)
-    return {sid: team for sid, team in out.items() if team}
+    kept = {sid: team for sid, team in out.items() if team}
+    logger.info("Roster coupling: %d of %d people in two areas or more took back %d "
+                "patrols; %d slots left unfilled", len({p for p, _ in dropped}), len(spanning),
+                len(dropped), len(out) - len(kept))  # fmt: skip
+    return kept
 
 
 def _fits(s: Mapping[Any, Any], kept: Sequence[Mapping[Any, Any]], max_min: int) -> bool:

@@ -16,16 +16,20 @@ and every term of the objective (a slot's fill, an assignment, a person x loop, 
 load) lies in one part: the week's objective is the parts' sum, and so is its bound
 (``bound`` and phase 1's ``fill_bound`` are the parts' sums; the gap is as tight as the
 parts' gaps). Parts cut by area are another model: people patrol only in the areas of their
-schools. There the bound is that of a relaxation of the area model (a person who spans
-areas has their whole hours in each, and may be in two places at once; the fairness cost
-of a load split over areas is at most that of the whole load, since it is convex and 0 at
-0), and the plan's objective is computed after the coupling step (:mod:`.couple`), so the
-gap is honest for the area model. It says nothing about plans that send people outside
-their areas: the benchmark compares with the whole model's bound where it can be solved.
+schools, and a person linked to schools in several areas has their weekdays dealt out
+between them in turn, with their hours in the same shares. The bound is the sum of the
+areas' bounds, a bound of that model, except for one term: fairness is counted per area
+on each share of a person's load, and since its cost is convex and 0 at 0 the sum of the
+shares' costs is at most the whole load's, so the sum over-estimates, never under. The
+plan's objective is counted on the final plan (after the coupling step, :mod:`.couple`),
+so the gap is honest for the area model. It says nothing about plans that send people
+outside their areas or share their week otherwise: the benchmark compares with the whole
+model's bound.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Collection, Sequence
@@ -55,6 +59,12 @@ def _solve_part(job: _Job) -> Solved:
     return solve(model, cfg.solver)
 
 
+def _here(p: _Person, share: float, days: Collection[int]) -> _Person:
+    """Return ``p`` as one area sees them: ``share`` of their hours, on ``days`` only."""
+    ranges = {d: r for d, r in p.ranges.items() if d in days}
+    return dataclasses.replace(p, max_min=int(p.max_min * share), ranges=ranges)
+
+
 def workers_for(cfg: RosterConfig, parts: int) -> int:
     """Return the processes to use: ``solver.workers`` (0: every core), at most one per part."""
     n = cfg.solver.workers or os.cpu_count() or 1
@@ -80,7 +90,10 @@ def solve_parts(
         mine = set(part.people)
         prev = frozenset(pair for pair in prev_pairs if pair[0] in mine)
         mine_slots = index.loc[list(part.slot_ids)].reset_index(drop=True)
-        jobs.append((mine_slots, [by_id[pid] for pid in part.people], cfg, prev, on_duty,
+        share = {pid: (f, days) for pid, f, days in part.share}  # spanning: hours and days here
+        mine_people = [_here(by_id[pid], *share[pid]) if pid in share else by_id[pid]
+                       for pid in part.people]  # fmt: skip
+        jobs.append((mine_slots, mine_people, cfg, prev, on_duty,
                      max_risk))  # fmt: skip
     n = workers_for(cfg, len(jobs))
     logger.info("Roster: %d parts (largest %d pairs) in %d process%s", len(parts),

@@ -5,22 +5,23 @@ CONTRACT:
   -> list[Part]``
 
 A person is *eligible* for a slot when the model would give them a variable for it
-(:func:`corridors.roster.rules._candidate` and the hours left). The connected components
-of the person-slot eligibility graph share no person, and every term of the objective
-belongs to one slot, one assignment, one person x loop or one person: so solving each
-component alone and putting the plans together is the same as solving the week whole, and
-the sum of the components' bounds is a bound of the whole.
+(:func:`corridors.roster.rules._candidate` and the hours left). The connected components of
+the person-slot eligibility graph share no person, and every term of the objective belongs
+to one slot, one assignment, one person x loop or one person: so solving each component
+alone and putting the plans together is the same as solving the week whole, and the sum of
+the components' bounds is a bound of the whole.
 
 A component with more than ``max_pairs`` eligible pairs is cut further by area: its loops
 are split in two at the median of their centres (along the longer side), again and again,
-until each area's share of the pairs is below ``max_pairs``. People then patrol only in
-the areas of the schools they are linked to (``schools`` in the staff file); a person linked
-to no school of the component is placed in one area, the one with the fewest people of
-their agency per slot. A person linked to schools in two or more areas *spans* them: they
-are a candidate in each, with their whole week's hours in each, and the coupling step
-(:mod:`corridors.roster.couple`) takes back what they cannot do. Areas change the model
-(people stay near their schools): see :mod:`corridors.roster.parts` for what the gap then
-means.
+until each area's share of the pairs is below ``max_pairs``. People then patrol only in the
+areas of the schools they are linked to (``schools`` in the staff file); a person linked to
+no school of the component is placed in one area, the one with the fewest people of their
+agency per slot. A person linked to schools in two or more areas *spans* them: they are a
+candidate in each on some of their weekdays (taken in turn), with the same share of their
+week's hours; the coupling step (:mod:`corridors.roster.couple`) checks the areas' plans
+together and takes back any patrol that breaks their hours or overlaps another. Areas change
+the model (people stay near their schools): see :mod:`corridors.roster.parts` for what the
+gap then means.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ class Part:
 
     ``slot_ids`` in the week's slot order, ``people`` (person ids) in the staff's order;
     ``pairs`` the eligible (person, slot) pairs; ``area``: cut out of a larger component by
-    area, so some of its people (``spanning``) are in other parts too.
+    area, so some of its people (``spanning``) are in other parts too, with ``share`` of
+    their hours here.
     """
 
     slot_ids: tuple[str, ...]
@@ -57,6 +59,8 @@ class Part:
     pairs: int
     area: bool = False
     spanning: frozenset[str] = frozenset()
+    #: spanning person -> their share of the week's hours here, and their weekdays here
+    share: tuple[tuple[str, float, tuple[int, ...]], ...] = ()
 
 
 def _signature(s: Mapping[Any, Any]) -> _Sig:
@@ -229,11 +233,20 @@ def _by_area(
     areas = _cut(recs, centres, limit)
     home = _homes(areas, recs, people, idx, elig)
     spanning = frozenset(people[i].pid for i, where in home.items() if len(where) > 1)
+    share: dict[tuple[int, str], tuple[float, tuple[int, ...]]] = {}
+    for i, where in home.items():
+        if len(where) > 1:  # days taken in turn, hours divided as the days
+            days = sorted(people[i].ranges)
+            for j, a in enumerate(where):
+                mine = tuple(d for n, d in enumerate(days) if n % len(where) == j)
+                share[a, people[i].pid] = (len(mine) / max(1, len(days)), mine)
     parts = []
     for a, area in enumerate(areas):
         mine = {i for i in idx if a in home[i]}
         n = sum(len(mine.intersection(elig[_signature(recs[k])])) for k in area)
         pids = tuple(people[i].pid for i in sorted(mine))
+        mine_span = spanning.intersection(pids)
+        shares = tuple((pid, *share[a, pid]) for pid in sorted(mine_span))
         parts.append(Part(tuple(str(recs[k][SLOT_ID]) for k in area), pids, n, area=True,
-                          spanning=spanning.intersection(pids)))  # fmt: skip
+                          spanning=mine_span, share=shares))  # fmt: skip
     return parts
