@@ -6,7 +6,15 @@ import dataclasses
 
 import pandas as pd
 import pytest
-from test_roster import EXAMPLE, FAST, MONDAY, check_rules, make_corridors, person, rutland_corridors
+from test_roster import (
+    EXAMPLE,
+    FAST,
+    MONDAY,
+    check_rules,
+    make_corridors,
+    person,
+    rutland_corridors,
+)
 
 from corridors.config import RosterConfig, SolverParams
 from corridors.roster import build_slots, load_staff, make_roster, staff_from_records

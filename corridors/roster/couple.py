@@ -114,11 +114,11 @@ def couple(
                 dropped.append((pid, sid))
     if dropped:
         _mend(out, dropped, slot, by_id, cfg, area_of, area_people, on_duty)
-    kept = {sid: team for sid, team in out.items() if team}
+    teams = {sid: team for sid, team in out.items() if team}
     logger.info("Roster coupling: %d of %d people in two areas or more took back %d "
                 "patrols; %d slots left unfilled", len({p for p, _ in dropped}), len(spanning),
-                len(dropped), len(out) - len(kept))  # fmt: skip
-    return kept
+                len(dropped), len(out) - len(teams))  # fmt: skip
+    return teams
 
 
 def _fits(s: Mapping[Any, Any], kept: Sequence[Mapping[Any, Any]], max_min: int) -> bool:

@@ -242,9 +242,9 @@ def _by_area(
                 share[a, people[i].pid] = (len(mine) / max(1, len(days)), mine)
     parts = []
     for a, area in enumerate(areas):
-        mine = {i for i in idx if a in home[i]}
-        n = sum(len(mine.intersection(elig[_signature(recs[k])])) for k in area)
-        pids = tuple(people[i].pid for i in sorted(mine))
+        members = {i for i in idx if a in home[i]}
+        n = sum(len(members.intersection(elig[_signature(recs[k])])) for k in area)
+        pids = tuple(people[i].pid for i in sorted(members))
         mine_span = spanning.intersection(pids)
         shares = tuple((pid, *share[a, pid]) for pid in sorted(mine_span))
         parts.append(Part(tuple(str(recs[k][SLOT_ID]) for k in area), pids, n, area=True,
