@@ -22,8 +22,6 @@ from corridors.config import MapConfig
 from corridors.maps.escape import _h
 from corridors.maps.layers import (
     _add_legend,
-    _add_minimap,
-    _add_streets,
     _add_title,
     _base_map,
     _bounds_of,
@@ -43,6 +41,7 @@ from corridors.maps.popups import (
     _team_text,
     _teams_by_corridor,
 )
+from corridors.maps.streets import _add_internal_streets
 from corridors.maps.values import _as_date, _risk_classes, _week_start
 
 if TYPE_CHECKING:
@@ -85,8 +84,9 @@ def render_internal_map(
         ``corridors.load.Inputs``: schools and hubs (points) and the study area, in the area's
         projected CRS (metres).
     street
-        ``corridors.graph.StreetGraph``: its ``edges`` are drawn as the always-present
-        street layer.
+        ``corridors.graph.StreetGraph``: its ``edges`` are drawn as the street layer: in
+        detail near the corridors, loops, hotspots, schools and hubs, and the major streets
+        of the whole area as a coarse overview (``corridors.maps.streets``).
     spots
         ``corridors.hotspots.Hotspots`` or None (stage not run): hotspot polygons, and a
         heat layer of the selected incidents when ``cfg.heat_layer``.
@@ -118,7 +118,12 @@ def render_internal_map(
     """
     week_start = _week_start(week)
     m = _base_map(cfg)
-    _add_streets(m, street, cfg, name="Streets")
+    around = [inputs.schools, inputs.hubs]
+    if spots is not None:
+        around.append(spots.polygons)
+    if corridors is not None:
+        around += [corridors.corridors, corridors.loops]
+    _add_internal_streets(m, street, around, cfg, name="Streets")
     counts: dict[str, int] = {}
     if spots is not None and len(spots.polygons):
         counts["hotspots"] = _add_hotspots(m, spots.polygons, cfg)
@@ -134,8 +139,6 @@ def render_internal_map(
             counts[kind] = len(frame)
     _add_legend(m, _internal_legend(spots is not None, rota))
     _add_title(m, f"{title}: week {week} (from {week_start:%d %b %Y})")
-    if cfg.minimap:
-        _add_minimap(m, street, cfg)
     _LayerControl(collapsed=False).add_to(m)
     _fit(m, _internal_bounds(inputs, street))
     logger.info(
