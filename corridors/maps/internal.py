@@ -34,6 +34,7 @@ from corridors.maps.layers import (
     _TextSearch,
 )
 from corridors.maps.popups import (
+    _by_loop,
     _corridor_popup,
     _hotspot_popup,
     _loop_popup,
@@ -292,18 +293,26 @@ def _day_loops(
     loops: gpd.GeoDataFrame, day_slots: pd.DataFrame, assignments: pd.DataFrame
 ) -> gpd.GeoDataFrame | None:
     """One row per patrol of the day: its loop, aim and popup (None: no loop to draw)."""
-    parts = []
+    first: dict[str, int] = {}
+    for i, lid in enumerate(loops["loop_id"]):
+        first.setdefault(lid, i)
+    teams = _by_loop(assignments)
+    none = assignments.iloc[:0]
+    at, aims, popups = [], [], []
     for _, slot in day_slots.iterrows():
-        loop = loops[loops["loop_id"] == slot["loop_id"]]
-        if not len(loop):
+        i = first.get(slot["loop_id"])
+        if i is None:
             continue
-        row = loop.iloc[[0]].copy()
-        row["aim"] = str(slot.get("aim", "") or "")
-        row["popup"] = _loop_popup(loop.iloc[0], slot, _team_text(assignments, slot))
-        parts.append(row)
-    if not parts:
+        at.append(i)
+        aims.append(str(slot.get("aim", "") or ""))
+        team = _team_text(teams.get(str(slot["loop_id"]), none), slot)
+        popups.append(_loop_popup(loops.iloc[i], slot, team))
+    if not at:
         return None
-    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=loops.crs)
+    out = loops.iloc[at].reset_index(drop=True)
+    out["aim"] = aims
+    out["popup"] = popups
+    return gpd.GeoDataFrame(out, crs=loops.crs)
 
 
 def _internal_legend(has_spots: bool, rota: Roster | None) -> str:

@@ -27,6 +27,7 @@ from corridors.maps.layers import (
     _LayerControl,
 )
 from corridors.maps.notice import _add_notice, _patrol_lines
+from corridors.maps.popups import _by_loop
 from corridors.maps.streets import _add_shared_streets
 from corridors.maps.values import _add_minutes, _as_date, _sort_key, _text, _week_start
 
@@ -209,7 +210,12 @@ def shared_patrols(
     slots = rota.slots
     if "filled" in slots.columns:
         slots = slots[slots["filled"].astype(bool)]
-    rows = [_rostered_patrol(slot, loops, rota.assignments, cfg) for _, slot in slots.iterrows()]
+    people = _by_loop(rota.assignments)
+    none = rota.assignments.iloc[:0]
+    rows = [
+        _rostered_patrol(slot, loops, people.get(str(slot["loop_id"]), none), cfg)
+        for _, slot in slots.iterrows()
+    ]
     out = pd.DataFrame(rows, columns=_PATROL_COLUMNS)
     return out.sort_values(["date", "start", "meeting_point"], key=_sort_key).reset_index(drop=True)
 
@@ -236,7 +242,11 @@ def _planned_patrols(loops: gpd.GeoDataFrame) -> list[dict[str, Any]]:
 def _rostered_patrol(
     slot: pd.Series, loops: gpd.GeoDataFrame, people: pd.DataFrame, cfg: MapConfig
 ) -> dict[str, Any]:
-    """One filled slot as the notice lists it: where, when, which organisations (and names)."""
+    """
+    One filled slot as the notice lists it: where, when, which organisations (and names).
+
+    ``people`` are the assignments (all, or the slot's loop's: :func:`popups._by_loop`).
+    """
     loop_id = str(slot["loop_id"])
     date = _as_date(slot.get("date"))
     mine = people[(people["loop_id"].astype(str) == loop_id)]
