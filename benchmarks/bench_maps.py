@@ -1,7 +1,7 @@
 """Benchmark the maps stage: page weight, build time and first render, before and after.
 
 Run: ``.venv/bin/python benchmarks/bench_maps.py [--case rutland|synthetic|both]
-[--edges 300000] [--loops 300] [--quick]``
+[--edges 120000] [--loops 300] [--after-only] [--quick]``
 
 Two cases:
 
@@ -230,13 +230,15 @@ def _open_browser():  # type: ignore[no-untyped-def]
         return None
 
 
-def compare(label: str, area, cfg: MapConfig, week: str, *, quick: bool) -> None:  # type: ignore[no-untyped-def]
+def compare(
+    label: str, area, cfg: MapConfig, week: str, *, quick: bool, after_only: bool = False
+) -> None:  # type: ignore[no-untyped-def]
     """Build both pages before and after in this run; print bytes, build and render times."""
     from browser import png_is_blank
 
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for variant in ("before", "after"):
+        for variant in ("after",) if after_only else ("before", "after"):
             ctx = old_streets() if variant == "before" else contextlib.nullcontext()
             with ctx:
                 rows[variant] = _build(area, cfg, week, Path(tmp) / variant)
@@ -270,8 +272,17 @@ def compare(label: str, area, cfg: MapConfig, week: str, *, quick: bool) -> None
             f"{'after':>9} {'ratio':>7}"
         )
         for key in ("internal", "shared"):
-            (pb, tb), (pa, ta) = rows["before"][key], rows["after"][key]
-            bb, ba = pb.stat().st_size, pa.stat().st_size
+            pa, ta = rows["after"][key]
+            ba = pa.stat().st_size
+            if "before" not in rows:
+                ra = render.get(("after", key), float("nan"))
+                print(
+                    f"{key:9} {'-':>14} {ba:>12,} {'':7} {'-':>13} {ta:>7.2f}s {'':7} "
+                    f"{'-':>14} {ra:>7.0f}ms"
+                )
+                continue
+            pb, tb = rows["before"][key]
+            bb = pb.stat().st_size
             line = (
                 f"{key:9} {bb:>14,} {ba:>12,} {ba / bb:>6.3f}x {tb:>12.2f}s {ta:>7.2f}s "
                 f"{ta / tb:>6.3f}x"
@@ -374,13 +385,25 @@ def synthetic_case(args: argparse.Namespace) -> None:
         f"{len(area.spots.polygons)} hotspots, generated in {time.perf_counter() - t0:.1f} s"
     )
     cfg = MapConfig(languages=("en", "cy", "tr"))
-    compare(f"synthetic {len(area.street.edges):,} edges", area, cfg, "2022-W45", quick=args.quick)
+    compare(
+        f"synthetic {len(area.street.edges):,} edges",
+        area,
+        cfg,
+        "2022-W45",
+        quick=args.quick,
+        after_only=args.after_only,
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--case", choices=("rutland", "synthetic", "both"), default="both")
-    ap.add_argument("--edges", type=int, default=300_000, help="synthetic: edge rows")
+    ap.add_argument("--edges", type=int, default=120_000, help="synthetic: edge rows")
+    ap.add_argument(
+        "--after-only",
+        action="store_true",
+        help="synthetic: skip the old code path (quadratic: minutes from 200,000 edge rows)",
+    )
     ap.add_argument("--loops", type=int, default=300, help="synthetic: corridors and loops")
     ap.add_argument(
         "--quick",

@@ -294,11 +294,12 @@ def _day_loops(
 ) -> gpd.GeoDataFrame | None:
     """One row per patrol of the day: its loop, aim and popup (None: no loop to draw)."""
     first: dict[str, int] = {}
-    for i, lid in enumerate(loops["loop_id"]):
-        first.setdefault(lid, i)
+    for row, lid in enumerate(loops["loop_id"]):
+        first.setdefault(lid, row)
     teams = _by_loop(assignments)
     none = assignments.iloc[:0]
-    at, aims, popups = [], [], []
+    at: list[int] = []
+    aims, popups = [], []
     for _, slot in day_slots.iterrows():
         i = first.get(slot["loop_id"])
         if i is None:

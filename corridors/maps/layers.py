@@ -212,10 +212,10 @@ class _OfflineMiniMap(folium.plugins.MiniMap):
 
 
 def _geojson(
-    frame: gpd.GeoDataFrame, columns: Sequence[str], *, simplify_m: float, digits: int = 6
+    frame: gpd.GeoDataFrame, columns: Sequence[str], *, simplify_m: float
 ) -> dict[str, Any]:
     """
-    Return ``frame`` as GeoJSON (EPSG:4326, ``digits`` decimal places).
+    Return ``frame`` as GeoJSON (EPSG:4326, 6 decimal places).
 
     Only ``columns`` become properties; each geometry is simplified on its own by
     ``simplify_m`` metres first.
@@ -235,7 +235,7 @@ def _geojson(
     else:
         shapes = gpd.GeoSeries(kept, crs=crs)
     gs = shapes.to_crs(4326)
-    rounded = shapely.transform(gs.values, lambda xy: np.round(xy, digits))
+    rounded = shapely.transform(gs.values, lambda xy: np.round(xy, 6))
     features = []
     for i, geom in enumerate(rounded):
         props = {c: _json_value(frame[c].iloc[i]) for c in columns if c in frame.columns}

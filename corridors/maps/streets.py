@@ -13,7 +13,10 @@ A page's size follows what is planned, not the size of the street graph:
 
 Streets are clipped before they are simplified, and simplified one edge (or one merged street
 run) at a time: simplifying a whole merged network at once is about quadratic in its size.
-Background coordinates are written with 5 decimal places (about 1 m).
+Coordinates keep the pages' 6 decimal places (at 5, about 1 m, a street vertex can read
+exactly as a published incident location, which the shared page must never hold), written
+compactly (:class:`_StreetLayer`): whole micro-degrees, each vertex as the step from the one
+before, decoded into GeoJSON by a few lines of JavaScript in the page.
 Nothing here opens a file: the functions add to a ``folium.Map`` and return.
 """
 
@@ -26,8 +29,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from folium.template import Template
 
 from corridors.errors import InputDataError
+from corridors.maps.escape import _compact_json
 from corridors.maps.layers import _geojson, _GeoJsonLayer, _OfflineMiniMap
 from corridors.maps.values import _first_values
 
@@ -38,15 +43,13 @@ if TYPE_CHECKING:
     from corridors.graph import StreetGraph
 
 #: Streets within this distance (metres) of a walked loop are the shared page's background.
-NEAR_SHARED_M = 300.0
+NEAR_SHARED_M = 200.0
 #: Streets within this distance (metres) of the internal page's features are drawn in detail.
 NEAR_INTERNAL_M = 300.0
 #: Tolerance (metres) of the internal page's overview of the major streets.
 OVERVIEW_M = 15.0
 #: Tolerance (metres) of the mini-map's streets.
 MINIMAP_M = 30.0
-#: Decimal places of background street coordinates (5: about 1 m).
-STREET_DIGITS = 5
 
 _MAJOR_HIGHWAYS = {
     "motorway", "trunk", "primary", "secondary", "tertiary",
@@ -139,20 +142,71 @@ def _runs(edges: gpd.GeoDataFrame, tolerance_m: float, *, merge_first: bool) -> 
         lines = shapely.simplify(lines, tolerance_m, preserve_topology=True)
         if not merge_first:
             lines = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(lines)))
-        rows.append({"m": major, "geometry": shapely.multilinestrings(lines)})
+        rows.append({"m": major, "geometry": shapely.multilinestrings(_in_bands(lines))})
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=edges.crs) if rows else edges.iloc[:0]
 
 
+class _StreetLayer(_GeoJsonLayer):
+    """
+    A street layer written compactly: ``[[m, counts, steps], ...]`` per kind (major, minor).
+
+    ``counts`` are the vertices of each line; ``steps`` the vertices as whole micro-degrees
+    (lon, lat), each the step from the vertex before (the first from 0, 0), across lines.
+    The page decodes them into the same GeoJSON (``self.data``) as :func:`_geojson` gives;
+    only numbers reach the page.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJSON((function(kinds) {
+            return {type: "FeatureCollection", features: kinds.map(function(k) {
+                var lines = [], x = 0, y = 0, j = 0;
+                for (var n = 0; n < k[1].length; n++) {
+                    var line = [];
+                    for (var i = 0; i < k[1][n]; i++, j += 2) {
+                        x += k[2][j]; y += k[2][j + 1];
+                        line.push([x / 1e6, y / 1e6]);
+                    }
+                    lines.push(line);
+                }
+                return {type: "Feature", properties: {m: k[0]},
+                        geometry: {type: "MultiLineString", coordinates: lines}};
+            })};
+        })({{ this.data_json }}), {
+            interactive: false,
+            style: function(f) { {{ this.style_js }} }
+        });
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, data: dict[str, Any], *, name: str) -> None:
+        super().__init__(data, name=name, style_js=_STREET_STYLE, interactive=False)
+        self.data_json = _compact_json([_steps(f) for f in data["features"]])
+
+
+def _steps(feature: dict[str, Any]) -> list[Any]:
+    """One kind of street as ``[m, counts, steps]`` (see :class:`_StreetLayer`)."""
+    geom = feature["geometry"]
+    lines = geom["coordinates"] if geom["type"] == "MultiLineString" else [geom["coordinates"]]
+    counts = [len(line) for line in lines]
+    if not lines:
+        return [feature["properties"]["m"], [], []]
+    micro = np.rint(np.concatenate([np.asarray(line, dtype=float) for line in lines]) * 1e6)
+    steps = np.diff(micro.astype(np.int64), axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    return [feature["properties"]["m"], counts, steps.ravel().tolist()]
+
+
 def _street_layer(m: folium.Map, frame: gpd.GeoDataFrame, *, name: str) -> None:
-    data = _geojson(frame, ["m"], simplify_m=0, digits=STREET_DIGITS)
-    _GeoJsonLayer(data, name=name, interactive=False, style_js=_STREET_STYLE).add_to(m)
+    _StreetLayer(_geojson(frame, ["m"], simplify_m=0), name=name).add_to(m)
 
 
 def _add_minimap(m: folium.Map, frame: gpd.GeoDataFrame, cfg: MapConfig) -> None:
     """Add the mini-map, drawing ``frame``'s streets (only the major ones when it has any)."""
     major = frame[frame["m"] == 1]
     lines = _runs(major if len(major) else frame, MINIMAP_M, merge_first=True)
-    data = _geojson(lines, [], simplify_m=0, digits=STREET_DIGITS)
+    data = _geojson(lines, [], simplify_m=0)
     tiles = "https://tile.openstreetmap.org/{z}/{x}/{y}.png" if cfg.online_tiles else None
     _OfflineMiniMap(data, tiles=tiles).add_to(m)
 
@@ -204,5 +258,13 @@ def _combine(frames: Sequence[gpd.GeoDataFrame], *, crs: Any) -> gpd.GeoDataFram
         parts = [shapely.get_parts(f.geometry.values[(f["m"] == major).to_numpy()]) for f in frames]
         lines = np.concatenate(parts) if parts else _NO_LINES
         if len(lines):
-            rows.append({"m": major, "geometry": shapely.multilinestrings(lines)})
+            rows.append({"m": major, "geometry": shapely.multilinestrings(_in_bands(lines))})
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=crs) if rows else gpd.GeoDataFrame()
+
+
+def _in_bands(lines: np.ndarray) -> np.ndarray:
+    """Lines in 500 m bands south to north, west to east in each: short steps between them."""
+    if not len(lines):
+        return lines
+    start = shapely.get_coordinates(shapely.get_point(lines, 0))
+    return lines[np.lexsort((start[:, 0], np.floor(start[:, 1] / 500)))]
