@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from corridors import evidence, pipeline
-from corridors.errors import EmptyResultError
 from corridors.cli import cli
 from corridors.config import load_config
+from corridors.errors import EmptyResultError
 
 try:  # tests/ is on sys.path (rootdir conftest, no package) ...
     from rutland import config_copy
