@@ -234,6 +234,8 @@ def _drawn_routes(html: str) -> gpd.GeoDataFrame:
     """The shared page's route lines (the line features with a popup), in EPSG:27700."""
     decoder, features = json.JSONDecoder(), []
     for match in re.finditer(r"L\.geoJSON\(", html):
+        if html[match.end()] != "{":  # the streets: compact, decoded in the page (no popups)
+            continue
         data, _ = decoder.raw_decode(html, match.end())
         features += [
             f
