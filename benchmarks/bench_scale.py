@@ -1,6 +1,6 @@
 """Benchmark ``corridors plan`` end to end on synthetic cities of three sizes: time per stage.
 
-Run: .venv/bin/python benchmarks/bench_scale.py            # borough/4, borough/2, borough
+Run: .venv/bin/python benchmarks/bench_scale.py  # borough/4, /2, whole (make bench-scale)
      .venv/bin/python benchmarks/bench_scale.py --quick    # tiny, x2, x4 (the CI smoke)
      .venv/bin/python benchmarks/bench_scale.py --vary schools   # one dimension at a time
      .venv/bin/python benchmarks/bench_scale.py --case city300   # issue 14's big cases,
@@ -20,8 +20,8 @@ the two pages' sizes.
 
 Growth exponent: ``k`` in time ~ n^k, the slope of log time against log n fitted over the
 three sizes. By default the sizes grow *together* at constant density (a bigger area with
-proportionally more streets, schools, hubs, incidents and people; n = the scale factor,
-1, 2, 4), which is how a city differs from a borough. ``--vary nodes|schools|incidents``
+proportionally more streets, schools, hubs, incidents and people; n = the schools, 25, 50,
+100 by default), which is how a city differs from a borough. ``--vary nodes|schools|incidents``
 scales one of them (staff follow schools, hubs nodes, clusters incidents) and keeps the
 others at the largest size's. Against the baseline of the same run: the smallest size (its
 times are the ratios' 1x) and n log n, whose slope over 1..4 x n is about 1 + 1/ln(n)
