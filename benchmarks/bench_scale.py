@@ -28,9 +28,10 @@ times are the ratios' 1x) and n log n, whose slope over 1..4 x n is about 1 + 1/
 (1.1 at n = 10k): a stage with k >= 1.3 is flagged "worse than n log n".
 
 Targets (issue 14, 2 cores): borough warm < 15 s; city 1,500 schools < 15 min and < 12 GB.
-The big cases (``--case city300``: 483k street nodes, 300 schools, 1M incidents, 1,000 hubs,
-240 people; ``--case city1500``: the same city with 1,500 schools, 1,200 people) run one size
-each and need 8-24 GB today: run them only on a machine that has it.
+The big cases (``--case city300``: 705 x 705 corners, about 481k street nodes, 300 schools,
+1M incidents, 1,000 hubs, 240 people; ``--case city1500``: the same city with 1,500 schools,
+1,200 people) run one size each and need 8-24 GB today: run them only on a machine that has
+it.
 """
 
 from __future__ import annotations
