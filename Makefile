@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CONFIG ?= data/rutland.toml
 
-.PHONY: plan test check browser bench screenshots clean
+.PHONY: plan test check browser bench bench-scale screenshots clean
 
 plan: $(STAMP)
 	$(BIN)/corridors --config $(CONFIG) plan
@@ -42,6 +42,11 @@ browser:
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b --quick || exit 1; done
+
+# The scale benchmark at its default sizes (a quarter, half and whole borough: a few minutes);
+# the big cities are `benchmarks/bench_scale.py --case city300` / `--case city1500` (8-24 GB).
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/bench_scale.py
 
 screenshots: $(STAMP) browser
 	$(BIN)/corridors --config $(CONFIG) screenshots --out docs
