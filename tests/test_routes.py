@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -25,8 +26,9 @@ from corridors.errors import ConfigError, EmptyResultError
 from corridors.hotspots import Hotspots
 from corridors.load import osm
 from corridors.routes.footfall import _depths
-from corridors.routes.loops import _loop_instance, _node_path, _repair, _solve_loops
+from corridors.routes.loops import _loop_instance, _node_path, _solve_loops
 from corridors.routes.network import _build_net
+from corridors.routes.solver import LoopTask, _repair, solve_tasks, split_budget, worker_count
 from corridors.week import PlanWeek, Window
 
 DATA = Path(__file__).parent / "data"
@@ -686,3 +688,91 @@ def test_schools_in_scope_or_a_plain_error(tiny_inputs):
         routes.check_schools_in_scope(schools, RouteConfig(phases=("nursery",)))
     with pytest.raises(EmptyResultError, match=r"no school was loaded; add a \[\[schools\]\]"):
         routes.check_schools_in_scope(schools.iloc[0:0], RouteConfig())
+
+
+# -- loops across processes, within a time budget -------------------------------------------
+
+
+def _corridor_row_case():
+    """Five schools 700 m apart on a long grid, incidents near four: several corridors."""
+    street = _grid(36, 4, jitter=10.0, seed=3)
+    xs = [50 + 700 * i for i in range(5)]
+    schools = _schools([
+        (f"S{i}", f"School {i}", "secondary", (E0 + x + 5, N0 + 105)) for i, x in enumerate(xs)
+    ])
+    rng = np.random.default_rng(7)
+    points = [Point(E0 + x + rng.uniform(-200, 200), N0 + rng.choice([0, 100, 200]) + 3)
+              for x in xs if x != xs[2] for _ in range(6)]
+    incidents = _incidents(points, months=["2022-09"] * len(points))
+    cfg = RouteConfig(catchment_m=300, hub_walk_m=300, corridor_share=1.0, loop_budget_min=12)
+    return street, _inputs(schools, _empty_hubs(), incidents), cfg
+
+
+def test_loops_are_the_same_with_one_or_two_workers():
+    street, inputs, cfg = _corridor_row_case()
+    plans = {}
+    for workers in (1, 2):
+        calls: list[tuple[int, int]] = []
+        plans[workers] = routes.plan_corridors(
+            street, inputs, None, dataclasses.replace(cfg, workers=workers), week=PLAN_WEEK,
+            window=Window(), progress=lambda done, total, calls=calls: calls.append((done, total)),
+        )
+        n = len(plans[workers].corridors)
+        assert calls == [(i, n) for i in range(1, n + 1)]
+    one, two = plans[1], plans[2]
+    assert len(one.corridors) >= 4 and len(one.loops) >= 4  # several corridors get loops
+    assert one.loops[routes.CORRIDOR_ID].nunique() >= 4
+    assert not one.unpatrolled.empty  # the quiet corridor is listed, in corridor order
+    pd.testing.assert_frame_equal(
+        one.loops.drop(columns="geometry"), two.loops.drop(columns="geometry")
+    )
+    assert one.loops.geometry.geom_equals_exact(two.loops.geometry, 0.0).all()
+    pd.testing.assert_frame_equal(one.unpatrolled, two.unpatrolled)
+    pd.testing.assert_frame_equal(
+        one.corridors.drop(columns="geometry"), two.corridors.drop(columns="geometry")
+    )
+
+
+def test_solve_tasks_keeps_task_order_across_workers():
+    net = _build_net(_corridor_row_case()[0])
+    rng = np.random.default_rng(0)
+    tasks = []
+    for k in (4, 12, 7):
+        seg_risk = np.zeros(len(net.seg_rows))
+        seg_risk[rng.choice(len(seg_risk), k, replace=False)] = rng.uniform(1, 5, k)
+        inst = _loop_instance(net, seg_risk, [40], budget_m=1500.0, max_candidates=60)
+        tasks.append(LoopTask(inst.mat, inst.prize, budget_m=1500.0, max_loops=2,
+                              iterations=300, seconds=10.0, seed=0))
+    done = []
+    one = solve_tasks(tasks, workers=1)
+    two = solve_tasks(tasks, workers=2, on_done=lambda: done.append(1))
+    assert one == two and len(done) == len(tasks)
+    assert solve_tasks([], workers=2) == []
+
+
+def test_budget_splits_by_size_within_the_floor_and_cap():
+    assert split_budget([60, 30, 10], 10.0, cap_s=10.0, floor_s=1.0) == [6.0, 3.0, 1.0]
+    # small corridors never fall below the floor; big ones never pass the cap
+    assert split_budget([100, 1, 1], 10.0, cap_s=5.0, floor_s=1.0) == pytest.approx(
+        [5.0, 1.0, 1.0]
+    )
+    # a per-corridor cap below the floor wins
+    assert split_budget([10, 10], 100.0, cap_s=0.5, floor_s=1.0) == [0.5, 0.5]
+    shares = split_budget([5, 10, 20, 40], 30.0, cap_s=30.0, floor_s=0.0)
+    assert sum(shares) == pytest.approx(30.0)
+    assert shares == sorted(shares) and shares[3] == pytest.approx(2 * shares[2])
+    assert split_budget([], 10.0, cap_s=1.0) == []
+
+
+def test_worker_count():
+    assert worker_count(0, 100) >= 1  # every core
+    assert worker_count(3, 2) == 2  # never more processes than tasks
+    assert worker_count(2, 0) == 1
+
+
+@pytest.mark.parametrize("key, value", [
+    ("loop_budget_s", 0.0), ("loop_budget_s", -5.0), ("workers", -1),
+])
+def test_loop_budget_and_workers_are_checked(key, value):
+    with pytest.raises(ConfigError, match=f"corridors.{key}"):
+        RouteConfig(**{key: value})
