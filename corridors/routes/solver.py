@@ -16,6 +16,8 @@ import logging
 import math
 import multiprocessing
 import os
+import threading
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -120,12 +122,35 @@ def _pool(n: int) -> ProcessPoolExecutor | None:
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":
-        ctx.set_forkserver_preload([__name__])  # import the solver once, fork it per worker
+        ctx.set_forkserver_preload([__name__, "pyvrp"])  # imported once, forked per worker
     try:
-        return ProcessPoolExecutor(max_workers=n, mp_context=ctx)
+        return ProcessPoolExecutor(
+            max_workers=n, mp_context=ctx, initializer=_watch_planner, initargs=(os.getpid(),)
+        )
     except (OSError, NotImplementedError) as exc:  # no semaphores or processes here
         logger.warning("patrol loops solved in one process: no process pool (%s)", exc)
         return None
+
+
+def _watch_planner(pid: int) -> None:
+    """In a worker: end it when the planning process ``pid`` is gone (killed, say).
+
+    A worker blocked on its task queue would otherwise outlive a planner killed alone.
+    """
+    if os.name != "posix":  # os.kill(pid, 0) only asks on POSIX
+        return
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # pragma: no cover - alive, someone else's
+                pass
+
+    threading.Thread(target=watch, name="watch-planner", daemon=True).start()
 
 
 def _solve_in_pool(
