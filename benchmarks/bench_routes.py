@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import os
 import random
 import statistics
 import sys
@@ -400,7 +401,7 @@ def _many_corridors_case(n_schools: int):
         crs=CRS,
     )
     centres = xy[rng.random(n_schools) < 0.85]  # some schools have a quiet neighbourhood
-    pts = np.concatenate([c + rng.normal(0, 250, (rng.integers(15, 60), 2)) for c in centres])
+    pts = np.concatenate([c + rng.normal(0, 300, (rng.integers(60, 150), 2)) for c in centres])
     n = len(pts)
     incidents = gpd.GeoDataFrame(
         {
@@ -464,7 +465,7 @@ def bench_many_corridors(*, quick: bool) -> None:
     """The loop step with many corridors: one process against two, and the time budget."""
     n_schools = 40 if quick else 80
     street, inputs = _many_corridors_case(n_schools)
-    cfg = RouteConfig(catchment_m=800, hub_walk_m=800)
+    cfg = RouteConfig(catchment_m=1000, hub_walk_m=1000)
     print(
         f"\n== patrol loops, many corridors (synthetic grid: {len(street.nodes):,} nodes, "
         f"{n_schools} schools, {len(inputs.incidents):,} incidents)"
@@ -491,8 +492,10 @@ def bench_many_corridors(*, quick: bool) -> None:
         t = time.perf_counter()
         solved[workers] = solve_tasks(tasks, workers=workers)
         loop_s[workers] = time.perf_counter() - t
+    load_avg = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
-        f"loop step ({len(tasks)} problems, {min(sizes)}-{max(sizes)} candidates): 1 process "
+        f"loop step ({len(tasks)} problems, {min(sizes)}-{max(sizes)} candidates; load average "
+        f"{load_avg:.1f} on {os.cpu_count()} cores): 1 process "
         f"{loop_s[1]:.2f} s, 2 workers {loop_s[2]:.2f} s (pool start included): "
         f"speed-up {loop_s[1] / loop_s[2]:.2f}x; same routes: {solved[1] == solved[2]}"
     )

@@ -694,21 +694,32 @@ def test_schools_in_scope_or_a_plain_error(tiny_inputs):
 
 
 def _corridor_row_case():
-    """Five schools 700 m apart on a long grid, incidents near four: several corridors."""
-    street = _grid(36, 4, jitter=10.0, seed=3)
-    xs = [50 + 700 * i for i in range(5)]
+    """Ten schools 700 m apart on a grid, incidents near nine: ten separate corridors."""
+    street = _grid(36, 11, jitter=10.0, seed=3)
+    xys = [(50 + 700 * i, y) for y in (100, 800) for i in range(5)]
     schools = _schools([
-        (f"S{i}", f"School {i}", "secondary", (E0 + x + 5, N0 + 105)) for i, x in enumerate(xs)
+        (f"S{i}", f"School {i}", "secondary", (E0 + x + 5, N0 + y + 5))
+        for i, (x, y) in enumerate(xys)
     ])
     rng = np.random.default_rng(7)
-    points = [Point(E0 + x + rng.uniform(-200, 200), N0 + rng.choice([0, 100, 200]) + 3)
-              for x in xs if x != xs[2] for _ in range(6)]
+    points = [Point(E0 + x + rng.uniform(-200, 200), N0 + y + rng.choice([-100, 0, 100]) + 3)
+              for i, (x, y) in enumerate(xys) if i != 2 for _ in range(6)]
     incidents = _incidents(points, months=["2022-09"] * len(points))
     cfg = RouteConfig(catchment_m=300, hub_walk_m=300, corridor_share=1.0, loop_budget_min=12)
     return street, _inputs(schools, _empty_hubs(), incidents), cfg
 
 
-def test_loops_are_the_same_with_one_or_two_workers():
+def test_loops_are_the_same_with_one_or_two_workers(monkeypatch):
+    from corridors.routes import solver
+
+    pools = []
+
+    def spy(n):
+        pools.append(n)
+        return real_pool(n)
+
+    real_pool = solver._pool
+    monkeypatch.setattr(solver, "_pool", spy)
     street, inputs, cfg = _corridor_row_case()
     plans = {}
     for workers in (1, 2):
@@ -719,10 +730,10 @@ def test_loops_are_the_same_with_one_or_two_workers():
         )
         n = len(plans[workers].corridors)
         assert calls == [(i, n) for i in range(1, n + 1)]
+    assert pools == [2]  # workers=2 solved in a pool of two processes, workers=1 in-process
     one, two = plans[1], plans[2]
-    assert len(one.corridors) >= 4 and len(one.loops) >= 4  # several corridors get loops
-    assert one.loops[routes.CORRIDOR_ID].nunique() >= 4
-    assert not one.unpatrolled.empty  # the quiet corridor is listed, in corridor order
+    assert len(one.corridors) == 10 and one.loops[routes.CORRIDOR_ID].nunique() >= 8
+    assert list(one.unpatrolled[load.SCHOOL_ID]) == ["S2"]  # the quiet one
     pd.testing.assert_frame_equal(
         one.loops.drop(columns="geometry"), two.loops.drop(columns="geometry")
     )
@@ -734,18 +745,18 @@ def test_loops_are_the_same_with_one_or_two_workers():
 
 
 def test_solve_tasks_keeps_task_order_across_workers():
-    net = _build_net(_corridor_row_case()[0])
+    net = _build_net(_grid(8, 8, jitter=10.0, seed=3))
     rng = np.random.default_rng(0)
     tasks = []
     for k in (4, 12, 7):
         seg_risk = np.zeros(len(net.seg_rows))
         seg_risk[rng.choice(len(seg_risk), k, replace=False)] = rng.uniform(1, 5, k)
-        inst = _loop_instance(net, seg_risk, [40], budget_m=1500.0, max_candidates=60)
+        inst = _loop_instance(net, seg_risk, [27], budget_m=1500.0, max_candidates=60)
         tasks.append(LoopTask(inst.mat, inst.prize, budget_m=1500.0, max_loops=2,
                               iterations=300, seconds=10.0, seed=0))
     done = []
     one = solve_tasks(tasks, workers=1)
-    two = solve_tasks(tasks, workers=2, on_done=lambda: done.append(1))
+    two = solve_tasks(tasks, workers=2, on_done=lambda: done.append(1), min_pool_tasks=2)
     assert one == two and len(done) == len(tasks)
     assert solve_tasks([], workers=2) == []
 
@@ -776,3 +787,19 @@ def test_worker_count():
 def test_loop_budget_and_workers_are_checked(key, value):
     with pytest.raises(ConfigError, match=f"corridors.{key}"):
         RouteConfig(**{key: value})
+
+
+def test_plan_workers_option_is_checked(tmp_path):
+    from click.testing import CliRunner
+
+    from corridors.cli import cli
+
+    config = tmp_path / "area.toml"
+    config.write_text("[corridors]\nloop_budget_s = 30\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["-c", str(config), "plan", "--workers", "-2"])
+    assert result.exit_code == 1
+    assert "Error: corridors.workers must be >= 0 (0 = every core), got -2" in result.output
+    assert "--workers" in CliRunner().invoke(cli, ["plan", "--help"]).output
+    config.write_text("[corridors]\nloop_budget_s = 0\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["-c", str(config), "plan"])
+    assert result.exit_code == 1 and "corridors.loop_budget_s must be > 0" in result.output

@@ -34,6 +34,9 @@ _UNIT_DISTANCE_COST = 1  # a tie-break: prizes dominate
 #: The least solver time a corridor gets from the shared budget (seconds), unless
 #: ``[corridors] solver_seconds`` is lower still.
 MIN_LOOP_SECONDS = 1.0
+#: Fewer problems than this are solved in-process: starting a pool (a fork server that
+#: imports the package and PyVRP, about 1-2 s) costs more than it saves on a few corridors.
+MIN_POOL_TASKS = 8
 
 Routes = list[list[int]]
 
@@ -95,15 +98,18 @@ def solve_tasks(
     *,
     workers: int = 0,
     on_done: Callable[[], None] | None = None,
+    min_pool_tasks: int = MIN_POOL_TASKS,
 ) -> list[Routes]:
     """
     Solve every task; return their routes in task order.
 
-    ``workers`` processes (0 = every core) solve the tasks; one task, one worker, or a
-    process that may not start children (a daemonic worker) solves them in-process.
-    ``on_done`` is called in this process after each task is solved.
+    ``workers`` processes (0 = every core) solve the tasks; one worker, fewer than
+    ``min_pool_tasks`` tasks, or a process that may not start children (a daemonic worker)
+    solves them in-process. ``on_done`` is called in this process after each task is solved.
     """
     n = worker_count(workers, len(tasks))
+    if len(tasks) < max(min_pool_tasks, 2):
+        n = 1
     if n > 1 and multiprocessing.current_process().daemon:
         n = 1  # a daemonic process (e.g. a pool's worker) may not start children
     pool = _pool(n) if n > 1 else None
