@@ -803,3 +803,25 @@ def test_plan_workers_option_is_checked(tmp_path):
     config.write_text("[corridors]\nloop_budget_s = 0\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["-c", str(config), "plan"])
     assert result.exit_code == 1 and "corridors.loop_budget_s must be > 0" in result.output
+
+
+def test_a_broken_pool_finishes_in_process():
+    # a script read from stdin cannot be re-imported by a worker: the pool breaks at once
+    import subprocess
+    import sys
+
+    script = (
+        "import logging, numpy as np\n"
+        "logging.basicConfig()\n"
+        "from corridors.routes.solver import LoopTask, solve_tasks\n"
+        "mat = np.array([[0.0, 100.0, 100.0], [100.0, 0.0, 150.0], [100.0, 150.0, 0.0]])\n"
+        "task = LoopTask(mat, np.array([1.0, 2.0]), budget_m=400.0, max_loops=1,\n"
+        "                iterations=50, seconds=5.0, seed=0)\n"
+        "print(solve_tasks([task] * 3, workers=2, min_pool_tasks=2))\n"
+    )
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    done = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[[[2, 1]], [[2, 1]], [[2, 1]]]"  # both visits, 350 m
+    assert "solving the rest in one process" in done.stderr

@@ -21,6 +21,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import numpy as np
@@ -171,10 +172,17 @@ def _solve_in_pool(
             out[futures[future]] = future.result()
             if on_done is not None:
                 on_done()
+    except BrokenProcessPool as exc:  # a worker died (or could not start): finish here
+        logger.warning("patrol loop workers stopped (%s); solving the rest in one process", exc)
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         raise
-    pool.shutdown(wait=True)
+    pool.shutdown(wait=True, cancel_futures=True)
+    for i, routes in enumerate(out):
+        if routes is None:
+            out[i] = solve_task(tasks[i])
+            if on_done is not None:
+                on_done()
     return [routes if routes is not None else [] for routes in out]
 
 
