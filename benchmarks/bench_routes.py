@@ -7,6 +7,9 @@
 2. The whole corridor stage (``plan_corridors``) with a warm graph cache.
 3. Patrol-loop quality: for harder instances (whole catchment trees as corridors, shorter
    budgets) the solver's prize against the knapsack upper bound and against a 10x longer run.
+4. Many corridors (a synthetic jittered grid with 40, or 80, schools): the loop step solved
+   in one process against two worker processes in the same run (the loops must be the
+   same), and the shared time budget at work.
 
 Run: ``.venv/bin/python benchmarks/bench_routes.py [--quick] [--full]``
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import os
 import random
 import statistics
 import sys
@@ -38,6 +42,7 @@ from corridors.load import osm  # noqa: E402
 from corridors.routes.footfall import _footfall_on_net, _street_length_weights  # noqa: E402
 from corridors.routes.loops import _loop_instance, _seg_risk_from_series, _solve_loops  # noqa: E402
 from corridors.routes.network import _build_net, _edge_keys, _snap  # noqa: E402
+from corridors.routes.solver import LoopTask, solve_tasks, split_budget  # noqa: E402
 from corridors.week import PlanWeek, Window  # noqa: E402
 
 PBF = ROOT / "data" / "osm" / "rutland-2022-07-20.osm.pbf"
@@ -378,6 +383,141 @@ def bench_exact(street, inputs, *, quick: bool) -> None:
         )
 
 
+def _many_corridors_case(n_schools: int):
+    """A jittered grid with schools about 1 km apart and clustered month-only incidents."""
+    side = int(np.ceil(np.sqrt(n_schools)))
+    street = _grid(side * 10 + 2, side * 10 + 2, seed=11)
+    rng = np.random.default_rng(11)
+    cells = [(r, c) for r in range(side) for c in range(side)][:n_schools]
+    xy = np.array([(c * 1000 + 550, r * 1000 + 550) for r, c in cells], float)
+    xy += rng.uniform(-150, 150, xy.shape)
+    schools = gpd.GeoDataFrame(
+        {
+            load.SCHOOL_ID: [f"S{i:03d}" for i in range(n_schools)],
+            load.NAME: [f"School {i}" for i in range(n_schools)],
+            load.PHASE: "secondary",
+        },
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=CRS,
+    )
+    centres = xy[rng.random(n_schools) < 0.85]  # some schools have a quiet neighbourhood
+    pts = np.concatenate([c + rng.normal(0, 300, (rng.integers(60, 150), 2)) for c in centres])
+    n = len(pts)
+    incidents = gpd.GeoDataFrame(
+        {
+            load.INCIDENT_ID: [f"synthetic:{i}" for i in range(n)],
+            load.OFFENCE: "Violence and sexual offences",
+            load.MONTH: rng.choice(["2022-06", "2022-08", "2022-09"], n),
+            load.OCCURRED_AT: pd.Series(pd.NaT, index=range(n), dtype=f"datetime64[ns, {TZ}]"),
+            load.TIME_KNOWN: False,
+        },
+        geometry=gpd.points_from_xy(pts[:, 0], pts[:, 1]),
+        crs=CRS,
+    )
+    hubs = gpd.GeoDataFrame(
+        {load.HUB_ID: pd.Series(dtype=str), load.NAME: pd.Series(dtype=str),
+         load.KIND: pd.Series(dtype=str)},
+        geometry=gpd.GeoSeries([], crs=CRS),
+    )  # fmt: skip
+    inputs = load.Inputs(CRS, TZ, None, schools, hubs, incidents, (), pd.DataFrame())
+    return street, inputs
+
+
+def _loop_tasks(street, plan, cfg: RouteConfig) -> list[LoopTask]:
+    """The loop problems of a plan's looped corridors (depot: the chosen meeting point)."""
+    net = _build_net(street)
+    budget_m = cfg.loop_budget_min * cfg.speed_kmh * 1000 / 60
+    insts = []
+    for cid, segs in plan.segments.groupby("corridor_id", sort=True):
+        depot = plan.loops.loc[plan.loops["corridor_id"] == cid, "meeting_node"]
+        if depot.empty:
+            continue
+        risk = pd.Series(
+            segs["risk"].to_numpy(), index=pd.MultiIndex.from_frame(segs[["u", "v", "key"]])
+        )
+        seg_risk = _seg_risk_from_series(net, street, risk)
+        inst = _loop_instance(
+            net, seg_risk, [net.index[depot.iloc[0]]], budget_m=budget_m,
+            max_candidates=cfg.max_candidates,
+        )  # fmt: skip
+        if inst is not None:
+            insts.append(inst)
+    seconds = split_budget(
+        [len(i.prize) for i in insts], cfg.loop_budget_s, cap_s=cfg.solver_seconds
+    )
+    return [
+        LoopTask(i.mat, i.prize, budget_m=budget_m, max_loops=cfg.max_loops_per_corridor,
+                 iterations=cfg.solver_iterations, seconds=s, seed=cfg.seed)
+        for i, s in zip(insts, seconds, strict=True)
+    ]  # fmt: skip
+
+
+def _prize(tasks: list[LoopTask], solved: list[list[list[int]]]) -> float:
+    """Share of the candidates' prize collected, summed over the tasks."""
+    got = sum(
+        float(t.prize[[c - 1 for r in rs for c in r]].sum())
+        for t, rs in zip(tasks, solved, strict=True)
+    )
+    return got / sum(float(t.prize.sum()) for t in tasks)
+
+
+def bench_many_corridors(*, quick: bool) -> None:
+    """The loop step with many corridors: one process against two, and the time budget."""
+    n_schools = 40 if quick else 80
+    street, inputs = _many_corridors_case(n_schools)
+    cfg = RouteConfig(catchment_m=1000, hub_walk_m=1000)
+    print(
+        f"\n== patrol loops, many corridors (synthetic grid: {len(street.nodes):,} nodes, "
+        f"{n_schools} schools, {len(inputs.incidents):,} incidents)"
+    )
+    plans, stage_s = {}, {}
+    for workers in (1, 2):
+        t = time.perf_counter()
+        plans[workers] = routes.plan_corridors(
+            street, inputs, None, dataclasses.replace(cfg, workers=workers), week=WEEK,
+            window=Window(),
+        )  # fmt: skip
+        stage_s[workers] = time.perf_counter() - t
+    one, two = plans[1], plans[2]
+    same = one.loops.drop(columns="geometry").equals(two.loops.drop(columns="geometry"))
+    same = same and bool(one.loops.geometry.geom_equals_exact(two.loops.geometry, 0.0).all())
+    print(
+        f"{len(one.corridors)} corridors ({int(one.corridors['patrolled'].sum())} patrolled), "
+        f"{len(one.loops)} loops; loops identical with 1 and 2 workers: {same}"
+    )
+    tasks = _loop_tasks(street, one, cfg)
+    sizes = [t.size for t in tasks]
+    solved, loop_s = {}, {}
+    for workers in (1, 2):
+        t = time.perf_counter()
+        solved[workers] = solve_tasks(tasks, workers=workers)
+        loop_s[workers] = time.perf_counter() - t
+    load_avg = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"loop step ({len(tasks)} problems, {min(sizes)}-{max(sizes)} candidates; load average "
+        f"{load_avg:.1f} on {os.cpu_count()} cores): 1 process "
+        f"{loop_s[1]:.2f} s, 2 workers {loop_s[2]:.2f} s (pool start included): "
+        f"speed-up {loop_s[1] / loop_s[2]:.2f}x; same routes: {solved[1] == solved[2]}"
+    )
+    print(
+        f"whole corridor stage: workers=1 {stage_s[1]:.2f} s, workers=2 {stage_s[2]:.2f} s: "
+        f"{stage_s[1] / stage_s[2]:.2f}x"
+    )
+    tight = dataclasses.replace(cfg, loop_budget_s=len(tasks) * 1.25, solver_iterations=100_000)
+    capped = _loop_tasks(street, one, tight)
+    t = time.perf_counter()
+    got = solve_tasks(capped, workers=2)
+    wall = time.perf_counter() - t
+    allowed = [x.seconds for x in capped]
+    print(
+        f"time budget: iterations unbounded, loop_budget_s={tight.loop_budget_s:g} -> "
+        f"{sum(allowed):.1f} solver-s allowed ({min(allowed):.2f}-{max(allowed):.2f} s each), "
+        f"{wall:.1f} s wall on 2 workers; prize collected {_prize(capped, got):.4f} of the "
+        f"candidates' against {_prize(tasks, solved[1]):.4f} at {cfg.solver_iterations} "
+        "iterations"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller samples")
@@ -391,6 +531,7 @@ def main() -> None:
         bench_stage(inputs, Path(tmp))
         bench_loops(street, dataclasses.replace(inputs), quick=args.quick)
         bench_exact(street, inputs, quick=args.quick)
+    bench_many_corridors(quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -25,8 +26,9 @@ from corridors.errors import ConfigError, EmptyResultError
 from corridors.hotspots import Hotspots
 from corridors.load import osm
 from corridors.routes.footfall import _depths
-from corridors.routes.loops import _loop_instance, _node_path, _repair, _solve_loops
+from corridors.routes.loops import _loop_instance, _node_path, _solve_loops
 from corridors.routes.network import _build_net
+from corridors.routes.solver import LoopTask, _repair, solve_tasks, split_budget, worker_count
 from corridors.week import PlanWeek, Window
 
 DATA = Path(__file__).parent / "data"
@@ -686,3 +688,140 @@ def test_schools_in_scope_or_a_plain_error(tiny_inputs):
         routes.check_schools_in_scope(schools, RouteConfig(phases=("nursery",)))
     with pytest.raises(EmptyResultError, match=r"no school was loaded; add a \[\[schools\]\]"):
         routes.check_schools_in_scope(schools.iloc[0:0], RouteConfig())
+
+
+# -- loops across processes, within a time budget -------------------------------------------
+
+
+def _corridor_row_case():
+    """Ten schools 700 m apart on a grid, incidents near nine: ten separate corridors."""
+    street = _grid(36, 11, jitter=10.0, seed=3)
+    xys = [(50 + 700 * i, y) for y in (100, 800) for i in range(5)]
+    schools = _schools([
+        (f"S{i}", f"School {i}", "secondary", (E0 + x + 5, N0 + y + 5))
+        for i, (x, y) in enumerate(xys)
+    ])
+    rng = np.random.default_rng(7)
+    points = [Point(E0 + x + rng.uniform(-200, 200), N0 + y + rng.choice([-100, 0, 100]) + 3)
+              for i, (x, y) in enumerate(xys) if i != 2 for _ in range(6)]
+    incidents = _incidents(points, months=["2022-09"] * len(points))
+    cfg = RouteConfig(catchment_m=300, hub_walk_m=300, corridor_share=1.0, loop_budget_min=12)
+    return street, _inputs(schools, _empty_hubs(), incidents), cfg
+
+
+def test_loops_are_the_same_with_one_or_two_workers(monkeypatch):
+    from corridors.routes import solver
+
+    pools = []
+
+    def spy(n):
+        pools.append(n)
+        return real_pool(n)
+
+    real_pool = solver._pool
+    monkeypatch.setattr(solver, "_pool", spy)
+    street, inputs, cfg = _corridor_row_case()
+    plans = {}
+    for workers in (1, 2):
+        calls: list[tuple[int, int]] = []
+        plans[workers] = routes.plan_corridors(
+            street, inputs, None, dataclasses.replace(cfg, workers=workers), week=PLAN_WEEK,
+            window=Window(), progress=lambda done, total, calls=calls: calls.append((done, total)),
+        )
+        n = len(plans[workers].corridors)
+        assert calls == [(i, n) for i in range(1, n + 1)]
+    assert pools == [2]  # workers=2 solved in a pool of two processes, workers=1 in-process
+    one, two = plans[1], plans[2]
+    assert len(one.corridors) == 10 and one.loops[routes.CORRIDOR_ID].nunique() >= 8
+    assert list(one.unpatrolled[load.SCHOOL_ID]) == ["S2"]  # the quiet one
+    pd.testing.assert_frame_equal(
+        one.loops.drop(columns="geometry"), two.loops.drop(columns="geometry")
+    )
+    assert one.loops.geometry.geom_equals_exact(two.loops.geometry, 0.0).all()
+    pd.testing.assert_frame_equal(one.unpatrolled, two.unpatrolled)
+    pd.testing.assert_frame_equal(
+        one.corridors.drop(columns="geometry"), two.corridors.drop(columns="geometry")
+    )
+
+
+def test_solve_tasks_keeps_task_order_across_workers():
+    net = _build_net(_grid(8, 8, jitter=10.0, seed=3))
+    rng = np.random.default_rng(0)
+    tasks = []
+    for k in (4, 12, 7):
+        seg_risk = np.zeros(len(net.seg_rows))
+        seg_risk[rng.choice(len(seg_risk), k, replace=False)] = rng.uniform(1, 5, k)
+        inst = _loop_instance(net, seg_risk, [27], budget_m=1500.0, max_candidates=60)
+        tasks.append(LoopTask(inst.mat, inst.prize, budget_m=1500.0, max_loops=2,
+                              iterations=300, seconds=10.0, seed=0))
+    done = []
+    one = solve_tasks(tasks, workers=1)
+    two = solve_tasks(tasks, workers=2, on_done=lambda: done.append(1), min_pool_tasks=2)
+    assert one == two and len(done) == len(tasks)
+    assert solve_tasks([], workers=2) == []
+
+
+def test_budget_splits_by_size_within_the_floor_and_cap():
+    assert split_budget([60, 30, 10], 10.0, cap_s=10.0, floor_s=1.0) == [6.0, 3.0, 1.0]
+    # small corridors never fall below the floor; big ones never pass the cap
+    assert split_budget([100, 1, 1], 10.0, cap_s=5.0, floor_s=1.0) == pytest.approx(
+        [5.0, 1.0, 1.0]
+    )
+    # a per-corridor cap below the floor wins
+    assert split_budget([10, 10], 100.0, cap_s=0.5, floor_s=1.0) == [0.5, 0.5]
+    shares = split_budget([5, 10, 20, 40], 30.0, cap_s=30.0, floor_s=0.0)
+    assert sum(shares) == pytest.approx(30.0)
+    assert shares == sorted(shares) and shares[3] == pytest.approx(2 * shares[2])
+    assert split_budget([], 10.0, cap_s=1.0) == []
+
+
+def test_worker_count():
+    assert worker_count(0, 100) >= 1  # every core
+    assert worker_count(3, 2) == 2  # never more processes than tasks
+    assert worker_count(2, 0) == 1
+
+
+@pytest.mark.parametrize("key, value", [
+    ("loop_budget_s", 0.0), ("loop_budget_s", -5.0), ("workers", -1),
+])
+def test_loop_budget_and_workers_are_checked(key, value):
+    with pytest.raises(ConfigError, match=f"corridors.{key}"):
+        RouteConfig(**{key: value})
+
+
+def test_plan_workers_option_is_checked(tmp_path):
+    from click.testing import CliRunner
+
+    from corridors.cli import cli
+
+    config = tmp_path / "area.toml"
+    config.write_text("[corridors]\nloop_budget_s = 30\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["-c", str(config), "plan", "--workers", "-2"])
+    assert result.exit_code == 1
+    assert "Error: corridors.workers must be >= 0 (0 = every core), got -2" in result.output
+    assert "--workers" in CliRunner().invoke(cli, ["plan", "--help"]).output
+    config.write_text("[corridors]\nloop_budget_s = 0\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["-c", str(config), "plan"])
+    assert result.exit_code == 1 and "corridors.loop_budget_s must be > 0" in result.output
+
+
+def test_a_broken_pool_finishes_in_process():
+    # a script read from stdin cannot be re-imported by a worker: the pool breaks at once
+    import subprocess
+    import sys
+
+    script = (
+        "import logging, numpy as np\n"
+        "logging.basicConfig()\n"
+        "from corridors.routes.solver import LoopTask, solve_tasks\n"
+        "mat = np.array([[0.0, 100.0, 100.0], [100.0, 0.0, 150.0], [100.0, 150.0, 0.0]])\n"
+        "task = LoopTask(mat, np.array([1.0, 2.0]), budget_m=400.0, max_loops=1,\n"
+        "                iterations=50, seconds=5.0, seed=0)\n"
+        "print(solve_tasks([task] * 3, workers=2, min_pool_tasks=2))\n"
+    )
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    done = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[[[2, 1]], [[2, 1]], [[2, 1]]]"  # both visits, 350 m
+    assert "solving the rest in one process" in done.stderr

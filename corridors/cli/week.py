@@ -20,9 +20,14 @@ from corridors.errors import CorridorsError
 
 @cli.command()
 @click.option("--week", help="ISO week to plan, e.g. 2022-W45 (overrides [area] week).")
+@click.option(
+    "--workers",
+    type=int,
+    help="Processes solving the patrol loops, 0 = every core (overrides [corridors] workers).",
+)
 @pass_state
 @_handle_errors
-def plan(state: _State, week: str | None) -> None:
+def plan(state: _State, week: str | None, workers: int | None) -> None:
     """Plan the week: load, graph, hotspots, corridors, loops, roster, maps.
 
     Writes everything to <maps>/<area>/<ISO week>/.
@@ -32,6 +37,7 @@ def plan(state: _State, week: str | None) -> None:
       corridors -c data/rutland.toml plan
     """
     cfg = override(state.config(), "area", week=week)
+    cfg = override(cfg, "corridors", workers=workers)
     from corridors import pipeline
 
     t = time.perf_counter()

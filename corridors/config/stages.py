@@ -88,10 +88,12 @@ class RouteConfig:
     ``window_start``/``window_end`` narrow the after-school ``[window]`` for evidence and
     start times (left out: the window's; see :meth:`Config.stage_window`). Loops: at most
     ``max_candidates`` high-risk edges per corridor are offered to the solver (PyVRP), which
-    stops after
-    ``solver_iterations`` iterations (deterministic for a fixed ``seed``), or at
-    ``solver_seconds`` per corridor (a safety cap; if it binds, runs may differ). Schools
-    further than ``max_snap_m`` from the street graph get no route. A corridor is patrolled
+    stops after ``solver_iterations`` iterations (deterministic for a fixed ``seed``), or at
+    ``solver_seconds`` per corridor (a safety cap; if it binds, runs may differ). The
+    corridors share ``loop_budget_s`` seconds of solver time in proportion to their candidate
+    edges (each gets at least 1 s, at most ``solver_seconds``); ``workers`` processes solve
+    them side by side (0 = every core; the plan is the same for any number). Schools further
+    than ``max_snap_m`` from the street graph get no route. A corridor is patrolled
     only when its risk is above ``min_risk`` and at least ``min_incidents`` look-back
     incidents lie within ``incident_buffer_m`` of its streets (no needless contact).
     """
@@ -116,11 +118,13 @@ class RouteConfig:
     solver_iterations: int = 1500
     max_snap_m: float = 500.0
     min_incidents: int = 1
+    workers: int = 0
+    loop_budget_s: float = 120.0
 
     def __post_init__(self) -> None:
         for key in (
             "hub_walk_m", "catchment_m", "incident_buffer_m", "loop_budget_min", "speed_kmh",
-            "solver_seconds", "half_life_weeks", "max_snap_m",
+            "solver_seconds", "half_life_weeks", "max_snap_m", "loop_budget_s",
         ):  # fmt: skip
             if getattr(self, key) <= 0:
                 raise ConfigError(f"corridors.{key} must be > 0, got {getattr(self, key)}")
@@ -130,6 +134,10 @@ class RouteConfig:
             raise ConfigError(f"corridors.min_risk must be >= 0, got {self.min_risk}")
         if self.min_incidents < 0:
             raise ConfigError(f"corridors.min_incidents must be >= 0, got {self.min_incidents}")
+        if self.workers < 0:
+            raise ConfigError(
+                f"corridors.workers must be >= 0 (0 = every core), got {self.workers}"
+            )
         if self.max_candidates < 1 or self.solver_iterations < 1:
             raise ConfigError(
                 "corridors.max_candidates and corridors.solver_iterations must be >= 1, got "

@@ -35,7 +35,10 @@ How it works
    PyVRP: clients are the midpoints of the ``max_candidates`` riskiest corridor edges,
    prizes their risk, the depot the school gate or hub that reaches the most risk, and each
    of up to ``max_loops_per_corridor`` walkers may walk ``loop_budget_min`` at
-   ``speed_kmh``. The gap is measured against a fractional-knapsack upper bound.
+   ``speed_kmh``. The gap is measured against a fractional-knapsack upper bound. The
+   problems are built in this process (they need the network) and solved together: as plain
+   arrays across ``workers`` processes, sharing ``loop_budget_s`` seconds by their size, and
+   collected in corridor order, so the plan is the same for any number of workers.
 
 Which file holds what
 ---------------------
@@ -47,7 +50,9 @@ Which file holds what
 - ``footfall.py``: home areas, hubs, one school's walkers and :func:`route_footfall`.
 - ``corridors.py``: routing each school, its corridor, and merging corridors by street.
 - ``evidence.py``: incident intensity per segment, evidence near a corridor, the reason.
-- ``loops.py``: :func:`plan_patrol_loops` (PyVRP) and each corridor's loops.
+- ``loops.py``: :func:`plan_patrol_loops`, each corridor's loop problem and its loops.
+- ``solver.py``: the PyVRP solve of one problem, the time budget split, and the process
+  pool that solves many.
 - ``export.py``: every file the stage writes (:func:`write_corridor_exports`).
 
 Examples

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -47,11 +46,8 @@ from corridors.routes.result import (
     Loop,
     NodeId,
 )
+from corridors.routes.solver import LoopTask, Routes, _pyvrp_routes
 from corridors.week import Window, hhmm_minutes
-
-_PRIZE_SCALE = 1e8  # total prize of a corridor, in solver units (distance is a tie-break)
-_DIST_SCALE = 10  # solver distances in decimetres
-_UNIT_DISTANCE_COST = 1  # a tie-break: prizes dominate
 
 
 def plan_patrol_loops(
@@ -220,19 +216,31 @@ def _solve_loops(
     seconds: float,
     seed: int,
 ) -> tuple[list[Loop], _LoopStats | None]:
-    total_risk = float(seg_risk.sum())
     inst = _loop_instance(
         net, seg_risk, depot_pos, budget_m=budget_m, max_candidates=max_candidates
     )
     if inst is None:
         return [], None
-    depot, cand, prize, mat = inst.depot, inst.cand, inst.prize, inst.mat
-    k = len(cand)
-    bound = _knapsack_bound(mat, prize, budget_m=budget_m, max_loops=max_loops)
     routes = _pyvrp_routes(
-        mat, prize, budget_m=budget_m, max_loops=max_loops, iterations=iterations,
+        inst.mat, inst.prize, budget_m=budget_m, max_loops=max_loops, iterations=iterations,
         seconds=seconds, seed=seed,
     )  # fmt: skip
+    return _loops_from_routes(net, seg_risk, inst, routes, budget_m=budget_m, max_loops=max_loops)
+
+
+def _loops_from_routes(
+    net: _Net,
+    seg_risk: np.ndarray,
+    inst: _Instance,
+    routes: Routes,
+    *,
+    budget_m: float,
+    max_loops: int,
+) -> tuple[list[Loop], _LoopStats]:
+    """Turn the solver's visiting orders into closed walks, richest first, with the gap."""
+    total_risk = float(seg_risk.sum())
+    depot, prize = inst.depot, inst.prize
+    bound = _knapsack_bound(inst.mat, prize, budget_m=budget_m, max_loops=max_loops)
     collected = float(sum(prize[c - 1] for r in routes for c in r))
     gap = 0.0 if bound <= 0 else max(0.0, round(1.0 - collected / bound, 9))
     loops = []
@@ -254,7 +262,7 @@ def _solve_loops(
         )
         for p, lp in loops
     ]
-    return out, _LoopStats(depot, bound, collected, k)
+    return out, _LoopStats(depot, bound, collected, len(inst.cand))
 
 
 def _node_ids(net: _Net, positions: list[int]) -> tuple[NodeId, ...]:
@@ -287,74 +295,6 @@ def _knapsack_bound(
             total += prize[i] * cap / weight[i]
             break
     return float(total)
-
-
-def _pyvrp_routes(
-    mat: np.ndarray,
-    prize: np.ndarray,
-    *,
-    budget_m: float,
-    max_loops: int,
-    iterations: int,
-    seconds: float,
-    seed: int,
-) -> list[list[int]]:
-    """Solve the prize-collecting problem; return routes as lists of locations 1..k."""
-    from pyvrp import Model, PenaltyParams, SolveParams
-    from pyvrp.exceptions import PenaltyBoundWarning
-    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
-
-    k = len(prize)
-    scale = _PRIZE_SCALE / max(float(prize.sum()), 1e-12)
-    dist = np.ceil(mat * _DIST_SCALE).astype(np.int64)
-    max_dist = math.floor(budget_m * _DIST_SCALE)
-    model = Model()
-    locs = [model.add_location(x=0, y=0) for _ in range(k + 1)]
-    model.add_depot(locs[0])
-    for i in range(k):
-        model.add_client(locs[i + 1], prize=max(1, round(prize[i] * scale)), required=False)
-    model.add_vehicle_type(
-        num_available=max_loops, max_distance=max_dist, unit_distance_cost=_UNIT_DISTANCE_COST
-    )
-    for i in range(k + 1):
-        for j in range(k + 1):
-            if i != j:
-                model.add_edge(locs[i], locs[j], distance=int(dist[i, j]))
-    stop = MultipleCriteria([MaxIterations(iterations), MaxRuntime(seconds)])
-    with warnings.catch_warnings():
-        # PyVRP warns when its penalty for overlong routes hits its cap; the routes it
-        # returns are checked against the budget below, so the warning is not actionable
-        warnings.simplefilter("ignore", PenaltyBoundWarning)
-        result = model.solve(
-            stop, seed=seed, display=False, collect_stats=False,
-            params=SolveParams(penalty=PenaltyParams(max_penalty=1e9)),
-        )  # fmt: skip
-    routes = []
-    for route in result.best.routes():
-        visits = _repair([a.idx + 1 for a in route if a.is_client()], mat, prize, budget_m)
-        if visits:
-            routes.append(visits)
-    return routes
-
-
-def _tour_length(mat: np.ndarray, visits: list[int]) -> float:
-    seq = [0, *visits, 0]
-    return float(sum(mat[a, b] for a, b in itertools.pairwise(seq)))
-
-
-def _repair(visits: list[int], mat: np.ndarray, prize: np.ndarray, budget_m: float) -> list[int]:
-    """Drop the visits that save the most walking per unit of prize until within budget."""
-    visits = list(visits)
-    while visits and _tour_length(mat, visits) > budget_m + 1e-6:
-        length = _tour_length(mat, visits)
-        best, best_ratio = 0, -1.0
-        for i in range(len(visits)):
-            saved = length - _tour_length(mat, visits[:i] + visits[i + 1 :])
-            ratio = saved / max(float(prize[visits[i] - 1]), 1e-12)
-            if ratio > best_ratio:
-                best, best_ratio = i, ratio
-        del visits[best]
-    return visits
 
 
 def _node_path(pred: np.ndarray, row: int, src: int, dst: int) -> list[int]:
@@ -459,23 +399,54 @@ def _no_loop_reason(cid: str, cfg: RouteConfig) -> str:
     )
 
 
-def _corridor_loops(
+@dataclass(frozen=True)
+class _LoopJob:
+    """One patrolled corridor's loop problem, built in this process (it holds the network)."""
+
+    corridor: _Corridor
+    points: list[_MeetingPoint]
+    seg_risk: np.ndarray  # the corridor's segments' risk; zero elsewhere
+    inst: _Instance
+
+    def task(self, cfg: RouteConfig, seconds: float) -> LoopTask:
+        """Return the plain-array problem a worker process solves."""
+        return LoopTask(
+            self.inst.mat, self.inst.prize, budget_m=_budget_m(cfg),
+            max_loops=cfg.max_loops_per_corridor, iterations=cfg.solver_iterations,
+            seconds=seconds, seed=cfg.seed,
+        )  # fmt: skip
+
+
+def _budget_m(cfg: RouteConfig) -> float:
+    return cfg.loop_budget_min * cfg.speed_kmh * 1000.0 / 60.0
+
+
+def _loop_job(
     net: _Net,
     corridor: _Corridor,
     points: list[_MeetingPoint],
     seg_risk_all: np.ndarray,
     cfg: RouteConfig,
-    window: Window,
-) -> list[dict[str, object]]:
-    """Rows of the ``loops`` table for one patrolled corridor (empty if no loop is found)."""
-    segs, cid = corridor.segs, corridor.cid
+) -> _LoopJob | None:
+    """Return the corridor's loop problem, or None when no risky street is within reach."""
+    segs = corridor.segs
     seg_risk = np.zeros(len(net.seg_rows))
     seg_risk[segs] = seg_risk_all[segs]
-    budget_m = cfg.loop_budget_min * cfg.speed_kmh * 1000.0 / 60.0
-    loops, _ = _solve_loops(
-        net, seg_risk, [p.pos for p in points], budget_m=budget_m,
-        max_loops=cfg.max_loops_per_corridor, max_candidates=cfg.max_candidates,
-        iterations=cfg.solver_iterations, seconds=cfg.solver_seconds, seed=cfg.seed,
+    inst = _loop_instance(
+        net, seg_risk, [p.pos for p in points], budget_m=_budget_m(cfg),
+        max_candidates=cfg.max_candidates,
+    )  # fmt: skip
+    return None if inst is None else _LoopJob(corridor, points, seg_risk, inst)
+
+
+def _corridor_loops(
+    net: _Net, job: _LoopJob, routes: Routes, cfg: RouteConfig, window: Window
+) -> list[dict[str, object]]:
+    """Rows of the ``loops`` table for one corridor's solved job (empty if no loop)."""
+    corridor, points, cid = job.corridor, job.points, job.corridor.cid
+    loops, _ = _loops_from_routes(
+        net, job.seg_risk, job.inst, routes, budget_m=_budget_m(cfg),
+        max_loops=cfg.max_loops_per_corridor,
     )  # fmt: skip
     records: list[dict[str, object]] = []
     speed_m_min = cfg.speed_kmh * 1000.0 / 60.0

@@ -39,7 +39,13 @@ from corridors.routes.footfall import (
     _snap_hubs,
     _street_length_weights,
 )
-from corridors.routes.loops import _corridor_loops, _meeting_points, _no_loop_reason
+from corridors.routes.loops import (
+    _corridor_loops,
+    _loop_job,
+    _LoopJob,
+    _meeting_points,
+    _no_loop_reason,
+)
 from corridors.routes.network import _build_net, _edge_keys, _Net, _snap, _text
 from corridors.routes.result import (
     CORRIDOR_COLUMNS,
@@ -62,6 +68,7 @@ from corridors.routes.result import (
     UNPATROLLED_COLUMNS,
     Corridors,
 )
+from corridors.routes.solver import Routes, solve_tasks, split_budget
 from corridors.week import PlanWeek, Window
 
 logger = logging.getLogger(__name__)
@@ -269,7 +276,12 @@ def _judge_corridors(
     corridors: list[_Corridor],
     progress: Callable[[int, int], None] | None,
 ) -> _Judged:
-    """Describe every corridor, and plan loops on those whose evidence calls for a patrol."""
+    """Describe every corridor, and plan loops on those whose evidence calls for a patrol.
+
+    The loop problems are built here (they need the network), solved together across
+    processes within ``[corridors] loop_budget_s`` (:func:`_solve_jobs`), and their rows
+    collected in corridor order, so the plan does not depend on the number of workers.
+    """
     keys = _edge_keys(ctx.street.edges)
     edges = ctx.street.edges
     names = (
@@ -278,10 +290,21 @@ def _judge_corridors(
         else np.full(len(edges), "", dtype=object)
     )
     out = _Judged([], [], [], [])
-    for number, corridor in enumerate(corridors, start=1):
+    verdicts: list[str | None] = []
+    jobs: dict[int, _LoopJob] = {}
+    for i, corridor in enumerate(corridors):
         row, why_not = _describe(ctx, corridor, names)
         out.corridor_rows.append(row)
         out.segment_frames.append(_segment_frame(ctx, corridor, keys, names))
+        verdicts.append(why_not)
+        if why_not is None:
+            points = _meeting_points(corridor, ctx.name_of, ctx.school_node, ctx.hubs)
+            job = _loop_job(ctx.net, corridor, points, ctx.scores.risk, ctx.cfg)
+            if job is not None:
+                jobs[i] = job
+    solved = _solve_jobs(ctx.cfg, list(jobs.values()), len(corridors), progress)
+    routes = dict(zip(jobs, solved, strict=True))
+    for i, (corridor, why_not) in enumerate(zip(corridors, verdicts, strict=True)):
         members = corridor.members
         if why_not is not None:
             # "no patrol needed" only on evidence: usable incidents in the look-back, and too
@@ -289,18 +312,43 @@ def _judge_corridors(
             verdict = "; no patrol needed" if ctx.n_recent else ""
             reason = f"corridor {corridor.cid}: {why_not}{verdict}"
             out.unpatrolled.extend((s, ctx.name_of[s], reason) for s in members)
-        else:
-            points = _meeting_points(corridor, ctx.name_of, ctx.school_node, ctx.hubs)
-            records = _corridor_loops(
-                ctx.net, corridor, points, ctx.scores.risk, ctx.cfg, ctx.window
-            )
-            if not records:
-                reason = _no_loop_reason(corridor.cid, ctx.cfg)
-                out.unpatrolled.extend((s, ctx.name_of[s], reason) for s in members)
-            out.loop_records.extend(records)
-        if progress is not None:
-            progress(number, len(corridors))
+            continue
+        records = (
+            _corridor_loops(ctx.net, jobs[i], routes[i], ctx.cfg, ctx.window) if i in jobs else []
+        )
+        if not records:
+            reason = _no_loop_reason(corridor.cid, ctx.cfg)
+            out.unpatrolled.extend((s, ctx.name_of[s], reason) for s in members)
+        out.loop_records.extend(records)
     return out
+
+
+def _solve_jobs(
+    cfg: RouteConfig,
+    jobs: list[_LoopJob],
+    n_corridors: int,
+    progress: Callable[[int, int], None] | None,
+) -> list[Routes]:
+    """Solve the corridors' loop problems within one time budget, shared by their size.
+
+    ``progress`` counts corridors: those without a loop problem first, then each as it is
+    solved.
+    """
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, n_corridors)
+
+    for _ in range(n_corridors - len(jobs)):
+        tick()
+    seconds = split_budget(
+        [job.inst.prize.size for job in jobs], cfg.loop_budget_s, cap_s=cfg.solver_seconds
+    )
+    tasks = [job.task(cfg, s) for job, s in zip(jobs, seconds, strict=True)]
+    return solve_tasks(tasks, workers=cfg.workers, on_done=tick)
 
 
 def _describe(
