@@ -167,9 +167,13 @@ def _one_line(exc: BaseException) -> str:
 
 
 @contextlib.contextmanager
-def dask_client(workers: int | None = None, scheduler: str | None = None) -> Iterator[Client]:
+def dask_client(
+    workers: int | None = None, scheduler: str | None = None, *, connect_s: float = 10.0
+) -> Iterator[Client]:
     """
     Yield a Dask client: of a new local cluster of worker processes, or of ``scheduler``.
+
+    ``connect_s``: how long to try to reach ``scheduler``.
 
     The local cluster has ``workers`` processes (default: the machine's cores), one thread
     each, and no dashboard; its workers may start processes of their own.
@@ -189,7 +193,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
                 "--workers goes with a local cluster; a --scheduler's cluster has its own workers"
             )
         try:
-            client = Client(scheduler, timeout="10s")  # type: ignore[no-untyped-call]
+            client = Client(scheduler, timeout=f"{connect_s}s")  # type: ignore[no-untyped-call]
         except (OSError, TimeoutError) as exc:
             raise CorridorsError(
                 f"cannot reach the Dask scheduler at {scheduler} ({_one_line(exc)}); start it "
