@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from corridors import maps, pipeline, publish
 from corridors.config import Config, load_config, override
@@ -39,7 +39,10 @@ from corridors.errors import CorridorsError, describe_os_error
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["AreaOutcome", "dask_client", "plan_area", "plan_areas", "read_areas"]
+__all__ = ["AreaOutcome", "dask_client", "plan_area", "plan_areas", "read_areas", "run_each"]
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 Done = Callable[[int, int], None]
 """Called with (areas done, areas in all) as each task ends."""
@@ -176,7 +179,8 @@ def dask_client(
     ``connect_s``: how long to try to reach ``scheduler``.
 
     The local cluster has ``workers`` processes (default: the machine's cores), one thread
-    each, and no dashboard; its workers may start processes of their own.
+    each, and no dashboard; its workers may start processes of their own, and a task whose
+    worker dies is not tried again (an area that runs out of memory fails once, alone).
 
     Raises
     ------
@@ -207,7 +211,9 @@ def dask_client(
         raise CorridorsError(f"--workers must be at least 1, got {n}")
     # distributed's constructors are untyped (2026.8); non-daemon workers may start processes
     with (
-        dask.config.set({"distributed.worker.daemon": False}),
+        dask.config.set(
+            {"distributed.worker.daemon": False, "distributed.scheduler.allowed-failures": 0}
+        ),
         LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,
@@ -230,24 +236,37 @@ def plan_areas(
     worker is lost, is reported in its outcome and costs no other. When all are done, each
     output root's ``index.html`` is written once more, so it lists every area planned into it.
     """
+    with dask_client(workers, scheduler) as client:
+        results = run_each(client, plan_area, configs, done=done)
+    _write_indexes(configs)
+    return [
+        r if isinstance(r, AreaOutcome) else _outcome(cfg, error=r)
+        for cfg, r in zip(configs, results, strict=True)
+    ]
+
+
+def run_each(
+    client: Client, task: Callable[[T], R], items: Sequence[T], *, done: Done | None = None
+) -> list[R | str]:
+    """
+    Run ``task`` on every item as its own Dask task; return the results in the order given.
+
+    A task that raises, or whose worker dies, gives the one-line error in its place
+    (``Type: message``) and costs no other.
+    """
     from distributed import as_completed
 
-    outcomes: dict[int, AreaOutcome] = {}
-    with dask_client(workers, scheduler) as client:
-        futures = {
-            client.submit(plan_area, cfg, key=f"plan-{i}-{cfg.area.name}", pure=False): i
-            for i, cfg in enumerate(configs)
-        }
-        for future in as_completed(futures):  # type: ignore[no-untyped-call]
-            i = futures[future]
-            try:
-                outcomes[i] = future.result()
-            except Exception as exc:  # a bug or a lost worker: reported, the others go on
-                outcomes[i] = _outcome(configs[i], error=_one_line(exc))
-            if done is not None:
-                done(len(outcomes), len(configs))
-    _write_indexes(configs)
-    return [outcomes[i] for i in range(len(configs))]
+    futures = {client.submit(task, item, pure=False): i for i, item in enumerate(items)}
+    results: dict[int, R | str] = {}
+    for future in as_completed(futures):  # type: ignore[no-untyped-call]
+        i = futures[future]
+        try:
+            results[i] = future.result()
+        except Exception as exc:  # a bug or a lost worker: reported, the others go on
+            results[i] = _one_line(exc)
+        if done is not None:
+            done(len(results), len(items))
+    return [results[i] for i in range(len(items))]
 
 
 def _write_indexes(configs: Sequence[Config]) -> None:

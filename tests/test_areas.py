@@ -176,3 +176,14 @@ def test_plan_areas_on_an_existing_cluster(tmp_path):
     assert result.exit_code == 0, result.output
     assert "ok     oakham 2022-W45: 2 corridors (2 patrolled), 2 loops, roster" in result.output
     assert (tmp_path / "maps" / "oakham" / "2022-W45" / "manifest.json").exists()
+
+
+def test_a_task_that_fails_or_kills_its_worker_costs_no_other():
+    import math
+    import os
+
+    with areas.dask_client(1) as client:
+        assert areas.run_each(client, math.sqrt, [-1.0, 4.0]) == ["ValueError: math domain error", 2.0]
+        (lost,) = areas.run_each(client, os._exit, [3])  # the worker dies; the nanny starts another
+        assert lost.startswith("KilledWorker: ")
+        assert areas.run_each(client, math.sqrt, [9.0]) == [3.0]
