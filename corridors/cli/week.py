@@ -25,7 +25,7 @@ from corridors.errors import CorridorsError
     "--areas",
     "many",
     is_flag=True,
-    help="Plan every area config named after the options, each as a Dask task.",
+    help="Plan the area config files listed (CONFIGS), each as a Dask task.",
 )
 @click.option(
     "--workers",
