@@ -82,11 +82,13 @@ def main() -> None:
             wall_s, outcomes = _timed(lambda n=workers: areas.plan_areas(cfgs, workers=n))
             failed = [o.line() for o in outcomes if not o.ok]
             assert not failed, failed
+            tasks = sorted(o.seconds for o in outcomes)
             print(
                 f"LocalCluster, {workers} worker(s): {wall_s:.1f} s, "
                 f"speed-up {seq_s / wall_s:.2f}x "
                 f"(cluster start and stop alone: {overhead_s:.1f} s; planning without it "
-                f"{seq_s / max(wall_s - overhead_s, 1e-9):.2f}x)"
+                f"{seq_s / max(wall_s - overhead_s, 1e-9):.2f}x); its tasks took "
+                f"{tasks[0]:.1f}-{tasks[-1]:.1f} s each, {sum(tasks):.1f} s in all"
             )
 
 
