@@ -1,29 +1,43 @@
-"""Benchmark the maps stage on the embedded Rutland area: page weight and first render.
+"""Benchmark the maps stage: page weight, build time and first render, before and after.
 
-Run: ``.venv/bin/python benchmarks/bench_maps.py [--out maps] [--quick]``
+Run: ``.venv/bin/python benchmarks/bench_maps.py [--case rutland|synthetic|both]
+[--edges 120000] [--loops 300] [--after-only] [--quick]``
 
-Builds the real Rutland street graph and inputs (data/rutland.toml), then the hotspots,
-corridors and roster with the real stages where they run, else simple stand-ins (shortest
-walks from each school to its nearest hub; one convex hull per busy 300 m cell; a two-person
-team per loop and weekday). Writes the whole week folder (both maps, manifest, history, index)
-and screenshots, then reports, against baselines measured in the same run:
+Two cases:
 
-- page weight of each self-contained page / the same map saved by stock Folium (CDN links,
-  which draws a blank page offline);
-- first render (page load + layers drawn, headless Chromium, network blocked) / the load of
-  an empty self-contained Leaflet map.
+- ``rutland``: the real Rutland street graph and inputs (data/rutland.toml), then the
+  hotspots, corridors and roster with the real stages where they run, else simple stand-ins
+  (shortest walks from each school to its nearest hub; one convex hull per busy 300 m cell;
+  a two-person team per loop and weekday);
+- ``synthetic``: a jittered street grid in EPSG:27700 of about ``--edges`` edge rows (both
+  directions) with ``--loops`` corridors and loops, hotspots, incidents and a stand-in
+  roster, from a fixed seed (``benchmarks/maps_synthetic.py``).
+
+Each case renders and saves both pages twice in the same run: "before" draws the streets the
+old way (every street of the area merged into two MultiLineStrings and simplified as a whole:
+``maps_synthetic.old_streets``), "after" with the package as it is (streets near what is
+drawn, clipped, simplified per edge). It reports, with after/before ratios:
+
+- page bytes of each self-contained page;
+- build time in Python (render + save of each page);
+- first render (page load with the layers drawn, headless Chromium, network blocked; the
+  median of 5 loads, 1 with ``--quick``), also as a multiple of an empty offline Leaflet page;
+- the shared page's incident coordinates (must be 0).
+
+``--quick`` (``make bench``) uses 30,000 edge rows and 60 loops for the synthetic case.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
+import contextlib
 import itertools
 import re
 import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import folium
 import geopandas as gpd
@@ -36,11 +50,13 @@ from shapely.ops import linemerge
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from maps_synthetic import old_streets, stand_in_roster, synthetic_area  # noqa: E402
 
 from corridors import graph, load, maps  # noqa: E402
-from corridors.config import load_config, override  # noqa: E402
+from corridors.config import MapConfig, load_config, override  # noqa: E402
 from corridors.hotspots import Hotspots  # noqa: E402
-from corridors.roster import Roster  # noqa: E402
 from corridors.routes import Corridors  # noqa: E402
 
 
@@ -142,55 +158,6 @@ def _stand_in_spots(inputs):  # type: ignore[no-untyped-def]
     )
 
 
-def _stand_in_roster(corridors, monday):  # type: ignore[no-untyped-def]
-    rows, slots = [], []
-    for d in range(5):
-        date = monday + dt.timedelta(days=d)
-        for _, loop in corridors.loops.iterrows():
-            lid = loop["loop_id"]
-            slots.append(
-                {
-                    "slot_id": f"{lid}-{date}",
-                    "date": date,
-                    "day": f"{date:%A}",
-                    "start": "15:15",
-                    "end": "16:00",
-                    "loop_id": lid,
-                    "corridor_id": loop["corridor_id"],
-                    "aim": "reassurance",
-                    "filled": True,
-                    "police_contact": "PC Example",
-                    "problem": "",
-                }
-            )
-            for pid, agency in (("p1", "Leicestershire Police"), ("p2", "Rutland Youth Service")):
-                rows.append(
-                    {
-                        "person_id": pid,
-                        "name": f"Person {pid}",
-                        "agency": agency,
-                        "date": date,
-                        "day": f"{date:%A}",
-                        "start": "15:15",
-                        "end": "16:00",
-                        "loop_id": lid,
-                        "corridor_id": loop["corridor_id"],
-                        "meeting_point": loop["meeting_point"],
-                        "aim": "reassurance",
-                        "team": "T1",
-                    }
-                )
-    return Roster(
-        assignments=pd.DataFrame(rows),
-        slots=pd.DataFrame(slots),
-        problems=(),
-        status="stand-in",
-        objective=0.0,
-        bound=0.0,
-        gap=0.0,
-    )
-
-
 def _real_or_stand_in(name, real, fallback):  # type: ignore[no-untyped-def]
     try:
         value = real()
@@ -210,16 +177,133 @@ def _render_ms(browser, path: Path, repeats: int) -> float:  # type: ignore[no-u
     return float(np.median(times))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", type=Path, default=ROOT / "maps")
-    ap.add_argument(
-        "--quick", action="store_true", help="one browser load per page instead of five"
+def _build(area, cfg: MapConfig, week: str, folder: Path) -> dict[str, tuple[Path, float]]:  # type: ignore[no-untyped-def]
+    """Render and save both pages; return each page's path and build time (seconds)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    internal = maps.render_internal_map(
+        inputs=area.inputs,
+        street=area.street,
+        spots=area.spots,
+        corridors=area.corridors,
+        rota=area.rota,
+        cfg=cfg,
+        week=week,
+        title="Benchmark",
     )
-    ap.add_argument("--stand-ins", action="store_true", help="do not try the real later stages")
-    args = ap.parse_args()
+    p_int = maps.save_offline(internal, folder / maps.INTERNAL_HTML)
+    t1 = time.perf_counter()
+    shared = maps.render_shared_map(
+        street=area.street,
+        corridors=area.corridors,
+        rota=area.rota,
+        cfg=cfg,
+        week=week,
+        area_name="Benchmark",
+    )
+    p_sh = maps.save_offline(shared, folder / maps.SHARED_HTML)
+    t2 = time.perf_counter()
+    return {"internal": (p_int, t1 - t0), "shared": (p_sh, t2 - t1)}
+
+
+def _leaks(page: Path, incidents) -> int:  # type: ignore[no-untyped-def]
+    """How many incident coordinates (6 dp, either order) are in the page."""
+    pairs = set(itertools.pairwise(re.findall(r"-?\d+\.\d+", page.read_text(encoding="utf-8"))))
+    pts = incidents.to_crs(4326).geometry
+    return sum(
+        (repr(round(p.y, 6)), repr(round(p.x, 6))) in pairs
+        or (repr(round(p.x, 6)), repr(round(p.y, 6))) in pairs
+        for p in pts
+    )
+
+
+def _open_browser():  # type: ignore[no-untyped-def]
+    try:
+        from browser import OfflineBrowser
+
+        exe = maps.find_chromium()
+        if exe is None:
+            raise RuntimeError("no chromium")
+        return OfflineBrowser(exe)
+    except Exception as exc:
+        print(f"browser timings skipped: {exc}")
+        return None
+
+
+def compare(
+    label: str, area, cfg: MapConfig, week: str, *, quick: bool, after_only: bool = False
+) -> None:  # type: ignore[no-untyped-def]
+    """Build both pages before and after in this run; print bytes, build and render times."""
+    from browser import png_is_blank
+
+    rows = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for variant in ("after",) if after_only else ("before", "after"):
+            ctx = old_streets() if variant == "before" else contextlib.nullcontext()
+            with ctx:
+                rows[variant] = _build(area, cfg, week, Path(tmp) / variant)
+        browser = _open_browser()
+        render: dict[tuple[str, str], float] = {}
+        base = 0.0
+        if browser is not None:
+            try:
+                repeats = 1 if quick else 5
+                base = _render_ms(
+                    browser,
+                    maps.save_offline(folium.Map(tiles=None), Path(tmp) / "empty.html"),
+                    repeats,
+                )
+                for variant, pages in rows.items():
+                    for key, (path, _s) in pages.items():
+                        render[variant, key] = _render_ms(browser, path, repeats)
+                        rep = browser.open(path)
+                        assert not rep.errors and not png_is_blank(rep.png), (variant, key)
+                        if variant == "after":
+                            print(
+                                f"  {key} (after): {rep.counts['geojson_features']:,} GeoJSON "
+                                f"features, {rep.counts['svg_paths']:,} SVG paths, not blank"
+                            )
+            finally:
+                browser.close()
+        print(f"\n{label}: before = every street simplified as a whole; after = this package")
+        print(
+            f"{'page':9} {'bytes before':>14} {'after':>12} {'ratio':>7} "
+            f"{'build before':>13} {'after':>8} {'ratio':>7} {'render before':>14} "
+            f"{'after':>9} {'ratio':>7}"
+        )
+        for key in ("internal", "shared"):
+            pa, ta = rows["after"][key]
+            ba = pa.stat().st_size
+            if "before" not in rows:
+                ra = render.get(("after", key), float("nan"))
+                print(
+                    f"{key:9} {'-':>14} {ba:>12,} {'':7} {'-':>13} {ta:>7.2f}s {'':7} "
+                    f"{'-':>14} {ra:>7.0f}ms"
+                )
+                continue
+            pb, tb = rows["before"][key]
+            bb = pb.stat().st_size
+            line = (
+                f"{key:9} {bb:>14,} {ba:>12,} {ba / bb:>6.3f}x {tb:>12.2f}s {ta:>7.2f}s "
+                f"{ta / tb:>6.3f}x"
+            )
+            if ("before", key) in render:
+                rb, ra = render["before", key], render["after", key]
+                line += f" {rb:>12.0f}ms {ra:>7.0f}ms {ra / rb:>6.3f}x"
+            print(line)
+        if base:
+            print(
+                f"empty offline Leaflet page: {base:.0f} ms (render after / empty: "
+                + ", ".join(f"{k} {render['after', k] / base:.1f}x" for k in ("internal", "shared"))
+                + ")"
+            )
+        leaked = _leaks(rows["after"]["shared"][0], area.inputs.incidents)
+        print(f"incident coordinates in the shared page (after): {leaked} (must be 0)")
+
+
+def rutland_case(args: argparse.Namespace) -> None:
     cfg = load_config(ROOT / "data" / "rutland.toml")
-    cfg = override(cfg, "maps", out_dir=args.out, languages=("en", "cy", "tr"))
+    cfg = override(cfg, "maps", languages=("en", "cy", "tr"))
     cfg = override(cfg, "graph", cache_dir=Path(tempfile.gettempdir()) / "corridors-bench-cache")
     week = cfg.area.iso_week()
     monday = cfg.area.week_start()
@@ -283,91 +367,55 @@ def main() -> None:
     rota = _real_or_stand_in(
         "roster",
         fail if args.stand_ins else real_roster,
-        lambda: _stand_in_roster(corridors, monday),
+        lambda: stand_in_roster(corridors, monday),
+    )
+    area = SimpleNamespace(
+        inputs=inputs, street=street, spots=spots, corridors=corridors, rota=rota
+    )
+    compare("Rutland", area, cfg.maps, week, quick=args.quick)
+
+
+def synthetic_case(args: argparse.Namespace) -> None:
+    edges, loops = (30_000, 60) if args.quick else (args.edges, args.loops)
+    t0 = time.perf_counter()
+    area = synthetic_area(edges=edges, loops=loops, seed=14)
+    print(
+        f"\nsynthetic area (seed 14): {len(area.street.edges):,} edge rows, "
+        f"{len(area.corridors.corridors)} corridors and loops, "
+        f"{len(area.spots.polygons)} hotspots, generated in {time.perf_counter() - t0:.1f} s"
+    )
+    cfg = MapConfig(languages=("en", "cy", "tr"))
+    compare(
+        f"synthetic {len(area.street.edges):,} edges",
+        area,
+        cfg,
+        "2022-W45",
+        quick=args.quick,
+        after_only=args.after_only,
     )
 
-    t1 = time.perf_counter()
-    internal = maps.render_internal_map(
-        inputs=inputs,
-        street=street,
-        spots=spots,
-        corridors=corridors,
-        rota=rota,
-        cfg=cfg.maps,
-        week=week,
-        title="Rutland",
-    )
-    t_render_internal = time.perf_counter() - t1
-    t1 = time.perf_counter()
-    out = maps.write_week(
-        inputs=inputs,
-        street=street,
-        spots=spots,
-        corridors=corridors,
-        rota=rota,
-        config=cfg,
-        week=week,
-    )
-    t_write = time.perf_counter() - t1
-    week_dir = out["week_dir"]
-    page = out["shared"].read_text(encoding="utf-8")
-    pairs = set(itertools.pairwise(re.findall(r"-?\d+\.\d+", page)))
-    pts = inputs.incidents.to_crs(4326).geometry
-    leaked = sum(
-        (repr(round(p.y, 6)), repr(round(p.x, 6))) in pairs
-        or (repr(round(p.x, 6)), repr(round(p.y, 6))) in pairs
-        for p in pts
-    )
-    print(f"incident coordinates in the shared page: {leaked} of {len(pts):,} (must be 0)")
 
-    # baselines: the same map saved by stock Folium (CDN links) and an empty offline Leaflet page
-    with tempfile.TemporaryDirectory() as tmp:
-        stock = Path(tmp) / "stock.html"
-        internal.save(str(stock))
-        empty = maps.save_offline(folium.Map(tiles=None), Path(tmp) / "empty.html")
-        sizes = {k: out[k].stat().st_size for k in ("internal", "shared")}
-        print(
-            f"\nrender internal map (Python): {t_render_internal:.2f} s; write_week (both maps, "
-            f"manifest, history, index): {t_write:.2f} s"
-        )
-        print(
-            f"page weight: internal {sizes['internal'] / 1e6:.2f} MB, "
-            f"shared {sizes['shared'] / 1e6:.2f} MB "
-            "(target < 2 MB); stock Folium CDN page of the internal map "
-            f"{stock.stat().st_size / 1e6:.2f} MB "
-            f"-> ratios {sizes['internal'] / stock.stat().st_size:.2f}x / "
-            f"{sizes['shared'] / stock.stat().st_size:.2f}x"
-        )
-        try:
-            from browser import OfflineBrowser, png_is_blank
-
-            exe = maps.find_chromium()
-            if exe is None:
-                raise RuntimeError("no chromium")
-            browser = OfflineBrowser(exe)
-        except Exception as exc:
-            print(f"browser timings skipped: {exc}")
-            return
-        try:
-            repeats = 1 if args.quick else 5
-            base = _render_ms(browser, empty, repeats)
-            for key in ("internal", "shared"):
-                ms = _render_ms(browser, out[key], repeats)
-                rep = browser.open(out[key])
-                print(
-                    f"first render {key}: {ms:.0f} ms (target < 2000 ms) = {ms / base:.1f}x "
-                    "an empty offline "
-                    f"Leaflet page ({base:.0f} ms); {rep.counts['svg_paths']:,} SVG paths, "
-                    f"{rep.counts['awesome_markers']} icon markers, JS errors: {len(rep.errors)}, "
-                    f"blank: {png_is_blank(rep.png)}"
-                )
-        finally:
-            browser.close()
-    for key in ("internal", "shared"):
-        t1 = time.perf_counter()
-        png = maps.take_screenshot(out[key], week_dir / f"{key}.png")
-        print(f"screenshot {png} in {time.perf_counter() - t1:.1f} s")
-    print(f"index: {out['index']}; history: {out['history']}")
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--case", choices=("rutland", "synthetic", "both"), default="both")
+    ap.add_argument("--edges", type=int, default=120_000, help="synthetic: edge rows")
+    ap.add_argument(
+        "--after-only",
+        action="store_true",
+        help="synthetic: skip the old code path (quadratic: minutes from 200,000 edge rows)",
+    )
+    ap.add_argument("--loops", type=int, default=300, help="synthetic: corridors and loops")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="one browser load per page instead of five; a small synthetic area",
+    )
+    ap.add_argument("--stand-ins", action="store_true", help="do not try the real later stages")
+    args = ap.parse_args()
+    if args.case in ("rutland", "both"):
+        rutland_case(args)
+    if args.case in ("synthetic", "both"):
+        synthetic_case(args)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Benchmark the roster solver on a borough-sized week: 60 loops, 80 people, 5 days.
 
 Run: .venv/bin/python benchmarks/bench_roster.py [--seconds 10] [--seeds 1,2,3] [--quick]
+     .venv/bin/python benchmarks/bench_roster.py --boroughs 4 [--seconds 5] [--workers 0]
 
 The week is generated (seed 1 is "the" benchmark week; other seeds are other weeks of the
 same shape). Two scenarios: the generated staff (police hours are short: not every slot
@@ -11,6 +12,16 @@ Target: optimal or gap <= 2 % in < 30 s. The solve is lexicographic (see
 corridors.roster.make_roster): the gap of phase 1 (fill the riskiest slots with lean teams)
 and of the whole objective (phase 2: familiar faces, previous week, continuity, fairness,
 on top of phase 1's value) are both printed, the latter also in objective points.
+
+``--boroughs N``: N borough weeks side by side (N x 60 loops, N x 80 people, 5 % of them
+also linked to a school of the next borough; everyone free at every slot's time, so the
+week is one component of the eligibility graph). The split roster (``make_roster``: cut by
+area, solved in ``--workers`` processes, coupled) against the baseline in the same run: the
+whole week as one model (``solve(build_model(...))``). Each runs in a fresh process, so its
+peak memory (``ru_maxrss``, and that of the worker processes) is its own. Besides each
+one's own gap, the split roster's phase 1 value is compared with the whole model's phase 1
+bound (valid for every plan, in or out of area): what keeping people in their areas, and
+the shorter solves, cost at most.
 """
 
 from __future__ import annotations
@@ -18,8 +29,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
+import multiprocessing as mp
 import random
+import resource
 import time
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -27,8 +41,11 @@ from shapely.geometry import LineString
 
 from corridors.config import RosterConfig, SolverParams
 from corridors.roster import AGENCIES, build_slots, make_roster, staff_from_records
+from corridors.roster.couple import plan_value
 from corridors.roster.greedy import _greedy
+from corridors.roster.model import build_model
 from corridors.roster.rules import _people
+from corridors.roster.solve import solve
 from corridors.routes import Corridors
 
 AGENCY_MIX = {"police_officer": 14, "school_officer": 8, "pcso": 12, "youth_worker": 16,
@@ -107,6 +124,107 @@ def borough(seed: int = 1) -> tuple[Corridors, list[dict[str, object]]]:
     return Corridors(c, gpd.GeoDataFrame(), lp, pd.DataFrame(), ()), people
 
 
+def boroughs(
+    n: int, seed: int = 1, span: float = 0.05
+) -> tuple[Corridors, list[dict[str, object]]]:
+    """``n`` borough weeks side by side (20 km apart), each with its own schools and people;
+    a share ``span`` of the people is also linked to a school of the next borough."""
+    rng = random.Random(seed)
+    cors, corrs, loops, people = [], [], [], []
+    names = [[f"B{b} Example School {i}" for i in range(30)] for b in range(n)]
+    for b in range(n):
+        c, ppl = borough(seed + b)
+        cc, lp = c.corridors.copy(), c.loops.copy()
+        for df in (cc, lp):
+            df["corridor_id"] = f"B{b}" + df["corridor_id"]
+            df["school_ids"] = f"osm:way/{b}" + df["school_ids"].str.removeprefix("osm:way/")
+            df.geometry = df.geometry.translate(xoff=20000 * b)
+        cc["school_names"] = f"B{b} " + cc["school_names"]
+        lp["loop_id"] = f"B{b}" + lp["loop_id"]
+        corrs.append(cc)
+        loops.append(lp)
+        for p in ppl:
+            p["person_id"] = f"B{b}{p['person_id']}"
+            linked = [f"B{b} {x}" for x in str(p["schools"]).split(";")]
+            if n > 1 and rng.random() < span:
+                linked[-1] = rng.choice(names[(b + 1) % n])
+            p["schools"] = ";".join(linked)
+            people.append(p)
+    cors.append(Corridors(gpd.GeoDataFrame(pd.concat(corrs, ignore_index=True), crs="EPSG:27700"),
+                          gpd.GeoDataFrame(), gpd.GeoDataFrame(pd.concat(loops, ignore_index=True),
+                                                               crs="EPSG:27700"),
+                          pd.DataFrame(), ()))  # fmt: skip
+    return cors[0], people
+
+
+def _gap(objective: float, bound: float) -> float:
+    return abs(bound - objective) / max(1.0, abs(objective))
+
+
+def _one_case(kind: str, n: int, seconds: float, workers: int, out: Any) -> None:
+    """Roster the N-borough week, split (make_roster) or whole (one model), in this process."""
+    week = dt.date(2022, 11, 7)
+    cors, people = boroughs(n)
+    staff = staff_from_records(people)
+    cfg = RosterConfig(solver=SolverParams(seconds=seconds, workers=workers))
+    t = time.perf_counter()
+    if kind == "split":
+        rota = make_roster(cors, staff, cfg, week_start=week)
+        filled, slots = int(rota.slots["filled"].sum()), len(rota.slots)
+        # phase 1's value of the plan (fill by risk, lean teams), counted as the model does
+        chosen = rota.assignments.groupby("slot_id")["person_id"].apply(list).to_dict()
+        by_id = {p.pid: p for p in _people(staff)}
+        max_risk = max(float(r) for r in rota.slots["risk"])
+        recs = rota.slots.to_dict("records")
+        _, fill = plan_value(recs, by_id, cfg, chosen, prev_pairs=(), max_risk=max_risk)
+        got = (rota.objective, rota.bound, rota.gap, rota.fill_gap, fill, float("nan"))
+    else:
+        slots_df, _ = build_slots(cors, cfg, week_start=week)
+        solved = solve(build_model(slots_df, _people(staff), cfg), cfg.solver)
+        filled, slots = len(solved.chosen), len(slots_df)
+        got = (solved.objective, solved.bound, _gap(solved.objective, solved.bound),
+               solved.fill_gap, solved.fill_objective, solved.fill_bound)  # fmt: skip
+    wall = time.perf_counter() - t
+    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    out.put((filled, slots, wall, me, kids, *got))
+
+
+def _in_child(kind: str, n: int, seconds: float, workers: int) -> tuple[Any, ...]:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_one_case, args=(kind, n, seconds, workers, queue))
+    proc.start()
+    got = queue.get()
+    proc.join()
+    return tuple(got)
+
+
+def compare_split(n: int, seconds: float, workers: int) -> None:
+    """Print the split roster of N boroughs against the whole model, run side by side."""
+    cors, people = boroughs(n)
+    print(f"[{n} boroughs] {len(cors.loops)} loops, {len(people)} people; "
+          f"solver.seconds={seconds}, workers={workers or 'every core'}")  # fmt: skip
+    rows = {}
+    for kind in ("whole", "split"):
+        rows[kind] = _in_child(kind, n, seconds, workers)
+        filled, slots, wall, me, kids, obj, bound, gap, fill_gap = rows[kind][:9]
+        print(f"  {kind:5}: {filled} of {slots} slots filled; objective {obj:.0f}, bound "
+              f"{bound:.0f}, gap {100 * gap:.2f}% (phase 1 {100 * fill_gap:.2f}%); wall "
+              f"{wall:.1f} s; peak memory {me:.0f} MB (worker processes {kids:.0f} MB)"
+              )  # fmt: skip
+    w, sp = rows["whole"], rows["split"]
+    fill_bound = w[10]
+    print(f"  split/whole: wall x{sp[2] / w[2]:.2f}, peak memory x{max(sp[3], sp[4]) / w[3]:.2f} "
+          f"(largest process), slots filled x{sp[0] / max(w[0], 1):.3f}")  # fmt: skip
+    # the whole model's bounds hold for every plan, in or out of area (phase 1's for the fill;
+    # phase 2's for plans with the whole model's phase 1 value: a yardstick, not a proof)
+    print(f"  split's objective {sp[5]:.0f} against the whole model's bound {w[6]:.0f}: "
+          f"within {100 * _gap(sp[5], w[6]):.2f}%; phase 1 {sp[9]:.0f} against its phase 1 "
+          f"bound {fill_bound:.0f}"
+          + ("" if math.isfinite(fill_bound) else " (no LP bound)"))  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=10.0, help="solver deterministic seconds")
@@ -114,7 +232,17 @@ def main() -> None:
         "--seeds", default="1", help="generated weeks, comma-separated (1 = the benchmark)"
     )
     ap.add_argument("--quick", action="store_true", help="one scenario, seed 1, 3 s")
+    ap.add_argument(
+        "--boroughs",
+        type=int,
+        default=0,
+        help="N boroughs side by side: the split roster against one model",
+    )
+    ap.add_argument("--workers", type=int, default=0, help="split: processes (0: every core)")
     args = ap.parse_args()
+    if args.boroughs:
+        compare_split(args.boroughs, args.seconds, args.workers)
+        return
     week = dt.date(2022, 11, 7)
     seconds = 3.0 if args.quick else args.seconds
     cfg = RosterConfig(solver=SolverParams(seconds=seconds))

@@ -254,11 +254,26 @@ def run(cfg: Config, *, progress: Progress | None = None, make_rota: bool = True
     Returns
     -------
     Result
-        Inputs, street graph, hotspots, corridors and loops, roster.
+        Inputs, street graph, hotspots, corridors and loops, roster; ``timings_s`` holds each
+        stage's time. A run that fails logs (info) the stage times it reached.
     """
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    try:
+        return _run_stages(cfg, timings, progress, make_rota)
+    except BaseException:
+        done = ", ".join(f"{stage} {s:.1f} s" for stage, s in timings.items()) or "none"
+        logger.info("Run stopped after %.1f s; stages done: %s", time.perf_counter() - started,
+                    done)  # fmt: skip
+        raise
+
+
+def _run_stages(
+    cfg: Config, timings: dict[str, float], progress: Progress | None, make_rota: bool
+) -> Result:
+    """Run every stage (see :func:`run`), adding each stage's time to ``timings`` as it ends."""
     cfg = resolve_week(cfg)  # one week for the whole run, even across midnight on Sunday
     check(cfg)
-    timings: dict[str, float] = {}
 
     t = time.perf_counter()
     inputs = read_inputs(cfg)

@@ -18,6 +18,7 @@ def test_there_are_benchmarks():
 @pytest.mark.parametrize("path", BENCHMARKS, ids=lambda p: p.stem)
 def test_benchmark_imports(path, monkeypatch):
     monkeypatch.setattr(sys, "argv", [str(path), "--help"])
+    monkeypatch.syspath_prepend(str(path.parent))  # as when run as a script: its helpers import
     spec = importlib.util.spec_from_file_location(f"_bench_{path.stem}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -9,6 +9,7 @@ import pickle
 import re
 import socket
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -44,6 +45,7 @@ from corridors.graph import (
     to_csr,
 )
 from corridors.graph import build as graph_build
+from corridors.graph.nx_graph import networkx_graph
 from corridors.graph.online import _osmnx_settings, _raw_from_osmnx
 from corridors.graph.osm_file import _file_sha256
 from corridors.graph.simplify import _build_parts
@@ -355,6 +357,63 @@ def test_cached_graph_equals_the_fresh_one(tmp_path: Path, fixture: Path) -> Non
     assert cached.edges["name"].isna().any()  # missing tags stay missing (NaN), not "nan"
     assert nx.utils.graphs_equal(cached.graph, fresh.graph)
     assert cached.graph.graph == fresh.graph.graph
+
+
+def _typed(data: dict) -> dict:
+    """Attributes with their Python types, so that 3 and 3.0 or np.float64 do not pass as equal."""
+    return {k: (type(x).__name__, x) for k, x in data.items()}
+
+
+@pytest.mark.parametrize("fixture", [TINY, ST_GEORGES, OAKHAM], ids=lambda p: p.name)
+def test_cached_networkx_graph_equals_the_built_one_edge_for_edge(
+    tmp_path: Path, fixture: Path
+) -> None:
+    fresh = build_street_graph(_cfg(fixture), crs=BNG)
+    build_street_graph(_cfg(fixture, tmp_path), crs=BNG)
+    cached = build_street_graph(_cfg(fixture, tmp_path), crs=BNG)
+    assert cached.cache_hit and cached._graph is None  # built on first use, not by the load
+    # the reference: networkx's own API, one node and one edge at a time, from the fresh tables
+    ref = nx.MultiDiGraph(crs=BNG, simplified=True, source=str(fixture))
+    for row in fresh.nodes.drop(columns="geometry").itertuples():
+        ref.add_node(int(row.Index), x=row.x, y=row.y, lon=row.lon, lat=row.lat,
+                     street_count=int(row.street_count))  # fmt: skip
+    columns = [c for c in fresh.edges.columns if c != "geometry"]
+    for (u, v, k), *values, geom in fresh.edges[[*columns, "geometry"]].itertuples(name=None):
+        data = {c: x for c, x in zip(columns, values, strict=True) if x == x}  # NaN: left out
+        ref.add_edge(u, v, key=k, **data, geometry=geom)
+    assert ref.number_of_edges() == len(fresh.edges) > 0
+    for got in (fresh.graph, cached.graph):
+        assert got.graph == ref.graph
+        assert [(n, _typed(d)) for n, d in got.nodes(data=True)] == [
+            (n, _typed(d)) for n, d in ref.nodes(data=True)
+        ]
+        got_edges = list(got.edges(keys=True, data=True))
+        ref_edges = list(ref.edges(keys=True, data=True))
+        assert [e[:3] for e in got_edges] == [e[:3] for e in ref_edges]  # same order
+        for (*_, got_data), (*_, ref_data) in zip(got_edges, ref_edges, strict=True):
+            assert list(got_data) == list(ref_data)  # same attributes, same order
+            assert _typed(got_data) == _typed(ref_data)
+        assert [(n, list(p)) for n, p in got.pred.items()] == [
+            (n, list(p)) for n, p in ref.pred.items()
+        ]  # the same predecessors, in the same order
+        assert nx.utils.graphs_equal(got, ref)
+    assert cached.graph is cached.graph  # built once
+
+
+def test_networkx_graph_of_tables_without_every_node() -> None:
+    nodes = pd.DataFrame({"x": [0.0, 1.0]}, index=pd.Index([1, 2], name="osmid"))
+    edges = pd.DataFrame(
+        {"name": ["a", np.nan, "c"], "length": [1.0, 2.0, np.nan]},
+        index=pd.MultiIndex.from_tuples([(1, 2, 0), (2, 1, 0), (2, 3, 0)]),
+    )
+    got = networkx_graph(nodes, edges, crs=BNG)
+    ref = nx.MultiDiGraph(crs=BNG)
+    ref.add_nodes_from([(1, {"x": 0.0}), (2, {"x": 1.0})])
+    ref.add_edges_from([(1, 2, 0, {"name": "a", "length": 1.0}), (2, 1, 0, {"length": 2.0}),
+                        (2, 3, 0, {"name": "c"})])  # fmt: skip
+    assert list(got.nodes(data=True)) == list(ref.nodes(data=True))
+    assert list(got.edges(keys=True, data=True)) == list(ref.edges(keys=True, data=True))
+    assert got.graph == ref.graph and list(got.pred[2]) == list(ref.pred[2])
 
 
 @pytest.mark.parametrize("keep", [0, 21, 0.5, -1], ids=["empty", "header", "half", "last-byte"])
@@ -792,7 +851,7 @@ def test_online_graph_conversion_matches_the_offline_reader() -> None:
         downloaded = ox.graph_from_xml(TINY, simplify=False, retain_all=True, bidirectional=True)
     raw = _raw_from_osmnx(downloaded, "walk")
     parts = _build_parts(raw, GraphConfig(), pyproj.CRS(BNG), "online")
-    street = _assemble(parts, BNG, "online", "", False, 0.0, None)
+    street = _assemble(parts, BNG, "online", "", False, time.perf_counter(), None)
     assert graph_stats(street)["segments"] == 91 and len(street.nodes) == 54
     assert street.edges.loc[(2001, 2003, 0), "street_id"] == "high-street"
     assert "Bypass Link" not in set(street.edges["name"].dropna())

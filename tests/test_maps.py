@@ -540,7 +540,7 @@ def test_internal_map_renders_with_missing_stages(tiny: dict[str, object]) -> No
 def test_online_tiles_are_an_optional_base_layer(tiny: dict[str, object]) -> None:
     m = maps.render_shared_map(
         street=tiny["street"],
-        corridors=None,
+        corridors=tiny["corridors"],
         rota=None,
         cfg=dataclasses.replace(CFG, online_tiles=True),
         week=WEEK,

@@ -3,6 +3,7 @@
 import dataclasses
 import datetime as dt
 import json
+import logging
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -233,6 +234,8 @@ def _drawn_routes(html: str) -> gpd.GeoDataFrame:
     """The shared page's route lines (the line features with a popup), in EPSG:27700."""
     decoder, features = json.JSONDecoder(), []
     for match in re.finditer(r"L\.geoJSON\(", html):
+        if html[match.end()] != "{":  # the streets: compact, decoded in the page (no popups)
+            continue
         data, _ = decoder.raw_decode(html, match.end())
         features += [
             f
@@ -427,3 +430,35 @@ def test_no_incident_in_the_after_school_window_is_named(rutland_cfg):
         pipeline.check_usable_incidents(rutland_cfg, inputs)
     inputs = dataclasses.replace(inputs, incidents=incidents.assign(**{load.TIME_KNOWN: False}))
     assert pipeline.check_usable_incidents(rutland_cfg, inputs) == 2  # month-only: usable
+
+
+def test_cli_plan_verbose_prints_the_stage_times(planned, rutland_cfg, tmp_path, monkeypatch):
+    result, paths = planned
+    monkeypatch.setattr(pipeline, "run", lambda cfg, progress=None: result)
+    monkeypatch.setattr(pipeline, "write_plan", lambda res: paths)
+    cfg_path = config_copy(tmp_path, rutland_cfg.maps.out_dir, rutland_cfg.graph.cache_dir)
+    quiet = CliRunner().invoke(cli, ["-c", str(cfg_path), "plan"])
+    assert quiet.exit_code == 0, quiet.output
+    assert "Stage times" not in quiet.output
+    loud = CliRunner().invoke(cli, ["-v", "-c", str(cfg_path), "plan"])
+    assert loud.exit_code == 0, loud.output
+    line = loud.output.strip().splitlines()[-1]  # one line, at the end
+    assert line.startswith("Stage times: load ") and " writing " in line and "(total " in line
+    assert [part.split()[0] for part in line.split(": ", 1)[1].split(", ")] == [
+        *result.timings_s, "writing"
+    ]
+
+
+def test_a_failed_run_logs_the_stage_times_it_reached(planned, rutland_cfg, monkeypatch, caplog):
+    def fail(*args, **kwargs):
+        raise EmptyResultError("no hotspot today")
+
+    monkeypatch.setattr(pipeline, "find_hotspots", fail)
+    with caplog.at_level(logging.INFO, logger="corridors.pipeline"), pytest.raises(
+        EmptyResultError
+    ):
+        pipeline.run(rutland_cfg)
+    stopped = [r for r in caplog.records if r.getMessage().startswith("Run stopped after")]
+    assert len(stopped) == 1 and stopped[0].levelno == logging.INFO
+    message = stopped[0].getMessage()
+    assert re.search(r"stages done: load \d+\.\d s, graph \d+\.\d s$", message), message

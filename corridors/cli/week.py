@@ -78,8 +78,10 @@ def plan(
     t = time.perf_counter()
     with pipeline.locked(cfg, "plan"), _progress_bar("plan") as progress:
         result = pipeline.run(cfg, progress=progress)
+        t_write = time.perf_counter()
         paths = pipeline.write_plan(result)
-    _echo_plan_summary(result, paths, time.perf_counter() - t)
+    stage_s = {**result.timings_s, "writing": time.perf_counter() - t_write}
+    _echo_plan_summary(result, paths, time.perf_counter() - t, stage_s)
 
 
 def _plan_areas(
@@ -116,7 +118,9 @@ def _plan_areas(
         raise CorridorsError(f"{len(failed)} of {len(outcomes)} areas failed: {', '.join(failed)}")
 
 
-def _echo_plan_summary(result: Any, paths: list[Path], elapsed_s: float) -> None:
+def _echo_plan_summary(
+    result: Any, paths: list[Path], elapsed_s: float, stage_s: dict[str, float] | None = None
+) -> None:
     from corridors import load
 
     click.echo(load.summarise(result.reports))
@@ -157,6 +161,9 @@ def _echo_plan_summary(result: Any, paths: list[Path], elapsed_s: float) -> None
     click.echo(f"\nWrote {len(paths)} files to {result.out_dir} in {elapsed_s:.1f} s")
     for name in ("internal.html", "shared.html"):
         click.echo(f"  {result.out_dir / name}")
+    if stage_s and click.get_current_context().find_root().params.get("verbose"):  # -v
+        times = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in stage_s.items())
+        click.echo(f"Stage times: {times} (total {elapsed_s:.1f} s)")
 
 
 @cli.command("roster")

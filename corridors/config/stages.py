@@ -204,7 +204,9 @@ class SolverParams:
     ``seconds`` is the solver's deterministic time; ``gap_limit`` stops the search once the
     roster is proven within that share of the best possible (0.005 = 0.5 %; 0 searches
     until optimal or out of time); ``num_workers`` CP-SAT workers in phase 2 (more run
-    interleaved search, still deterministic); ``seed`` CP-SAT's random seed. The switches
+    interleaved search, still deterministic); ``workers`` processes that solve the week's
+    independent parts side by side (0, the default: every core; the roster is the same for
+    any number); ``seed`` CP-SAT's random seed. The switches
     turn steps of each phase off (for benchmarks and diagnosis; all on by default):
     ``lp_relaxation`` (the LP bound and guide), ``neighbourhood`` (the RENS/RINS search
     around the LP solution; needs the LP) and ``polish`` (phase 2's start improved by swaps).
@@ -213,6 +215,7 @@ class SolverParams:
     seconds: float = 5.0
     gap_limit: float = 0.005
     num_workers: int = 1
+    workers: int = 0
     seed: int = 0
     lp_relaxation: bool = True
     neighbourhood: bool = True
@@ -225,6 +228,10 @@ class SolverParams:
             raise ConfigError(f"roster.solver.gap_limit must be in [0, 1), got {self.gap_limit}")
         if self.num_workers < 1:
             raise ConfigError(f"roster.solver.num_workers must be >= 1, got {self.num_workers}")
+        if self.workers < 0:
+            raise ConfigError(
+                f"roster.solver.workers must be >= 0 (0: every core), got {self.workers}"
+            )
 
 
 #: The flat ``[roster]`` keys of earlier configs -> (group, key): still read, into their group.

@@ -18,6 +18,7 @@ Which file holds what
 - ``simplify.py``: raw segments -> projected, simplified node and edge tables.
 - ``street_ids.py``: street ids from names; pavements attached to their street.
 - ``street.py``: :class:`StreetGraph`, its column names, :func:`graph_stats`.
+- ``nx_graph.py``: the networkx MultiDiGraph of the tables, built in bulk when first asked for.
 - ``queries.py``: :func:`snap_points` and :func:`to_csr`.
 - ``cache_layout.py``: the cache key and what an entry holds, checked (on data).
 - ``cache.py``: the cache file, written and read (an I/O edge); :class:`CacheWarning`.

@@ -112,11 +112,11 @@ def build_street_graph(
         if cached is not None:
             if clip is not None:
                 cached = _clip_parts(cached, clip, cfg, source)
-            seconds = time.perf_counter() - started
-            street = _assemble(cached, crs_str, source, sha, True, seconds, str(cache_path))
+            street = _assemble(cached, crs_str, source, sha, True, started, str(cache_path))
             logger.info(
                 "Loaded street graph from cache %s: %s nodes, %s edges (%.2f s)",
-                cache_path, f"{len(street.nodes):,}", f"{len(street.edges):,}", seconds,
+                cache_path, f"{len(street.nodes):,}", f"{len(street.edges):,}",
+                street.build_seconds,
             )  # fmt: skip
             return street
 
@@ -126,13 +126,12 @@ def build_street_graph(
         _write_cache(cache_path, key, sha, crs_str, parts)
     if clip is not None:
         parts = _clip_parts(parts, clip, cfg, source)
-    seconds = time.perf_counter() - started
-    street = _assemble(parts, crs_str, source, sha, False, seconds,
+    street = _assemble(parts, crs_str, source, sha, False, started,
                        str(cache_path) if cfg.use_cache else None)  # fmt: skip
     logger.info(
         "Built street graph from %s: %s nodes, %s edges, %.1f km (%.2f s)",
         source, f"{len(street.nodes):,}", f"{len(street.edges):,}",
-        _length_km(street.edges), seconds,
+        _length_km(street.edges), street.build_seconds,
     )  # fmt: skip
     return street
 

@@ -1,18 +1,22 @@
 """The street graph value: :class:`StreetGraph`, its column names, and its summary.
 
 :func:`_assemble` turns the node and edge tables (built from OSM or read from the cache) into
-the GeoDataFrames and the osmnx-compatible MultiDiGraph; :func:`graph_stats` is what
+the GeoDataFrames of a :class:`StreetGraph`, whose osmnx-compatible MultiDiGraph is built from
+them when first asked for (:mod:`corridors.graph.nx_graph`); :func:`graph_stats` is what
 ``corridors graph`` prints.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 import geopandas as gpd
 import networkx as nx
 import pandas as pd
+
+from corridors.graph.nx_graph import networkx_graph
 
 # Edge columns (``StreetGraph.edges``; index levels ``u``, ``v``, ``key``)
 STREET_ID = "street_id"
@@ -52,7 +56,7 @@ class GraphTables(TypedDict):
     edges: pd.DataFrame
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class StreetGraph:
     """A projected, simplified walking graph and its GeoDataFrames.
 
@@ -64,11 +68,14 @@ class StreetGraph:
     are attached to their street), ``street_name``, ``name``, ``highway``, ``footway``, ``ref``,
     ``length`` (m), ``osm_ways``, ``reversed`` and geometry (LineString in ``crs``). ``nodes``
     is indexed by ``osmid`` with ``x``, ``y``, ``lon``, ``lat``, ``street_count``, geometry.
-    ``build_seconds`` is the time the build (or the cache load) took and ``cache_hit`` says
-    whether the graph came from the cache.
+    ``build_seconds`` is the time the build (or the cache load) took, tables and GeoDataFrames
+    included, and ``cache_hit`` says whether the graph came from the cache.
+
+    Pass ``graph=None`` to have ``graph`` built from ``nodes`` and ``edges`` the first time it
+    is asked for (:func:`~corridors.graph.nx_graph.networkx_graph`; the stages use the tables
+    and the CSR matrix, so a plan never builds it): that is what the graph stage does.
     """
 
-    graph: nx.MultiDiGraph[int]
     crs: str
     nodes: gpd.GeoDataFrame
     edges: gpd.GeoDataFrame
@@ -77,6 +84,38 @@ class StreetGraph:
     cache_hit: bool = False
     build_seconds: float = 0.0
     cache_path: str | None = None
+    _graph: nx.MultiDiGraph[Any] | None = field(default=None, repr=False, compare=False)
+
+    def __init__(
+        self,
+        graph: nx.MultiDiGraph[Any] | None,
+        crs: str,
+        nodes: gpd.GeoDataFrame,
+        edges: gpd.GeoDataFrame,
+        source: str,
+        source_sha256: str,
+        cache_hit: bool = False,
+        build_seconds: float = 0.0,
+        cache_path: str | None = None,
+    ) -> None:
+        values = {
+            "_graph": graph, "crs": crs, "nodes": nodes, "edges": edges, "source": source,
+            "source_sha256": source_sha256, "cache_hit": cache_hit,
+            "build_seconds": build_seconds, "cache_path": cache_path,
+        }  # fmt: skip
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    @property
+    def graph(self) -> nx.MultiDiGraph[int]:
+        """The MultiDiGraph; built from the tables on first use if none was given."""
+        if self._graph is None:
+            built = networkx_graph(
+                self.nodes, self.edges, crs=self.crs, simplified=True, source=self.source
+            )
+            object.__setattr__(self, "_graph", built)
+            return built
+        return self._graph
 
 
 def graph_stats(street: StreetGraph) -> dict[str, Any]:
@@ -133,10 +172,13 @@ def _assemble(
     source: str,
     sha: str,
     cache_hit: bool,
-    seconds: float,
+    started: float,
     cache_path: str | None,
 ) -> StreetGraph:
-    """Node and edge tables -> GeoDataFrames and the osmnx-compatible MultiDiGraph."""
+    """Node and edge tables -> GeoDataFrames; the MultiDiGraph is built when first asked for.
+
+    ``build_seconds`` is the time since ``started`` (a :func:`time.perf_counter` reading).
+    """
     nodes_df: pd.DataFrame = parts["nodes"]
     edges_df: pd.DataFrame = parts["edges"]
     nodes = gpd.GeoDataFrame(
@@ -145,37 +187,7 @@ def _assemble(
         crs=crs,
     )
     edges = gpd.GeoDataFrame(edges_df, geometry="geometry", crs=crs)
-    graph: nx.MultiDiGraph[int] = nx.MultiDiGraph(crs=crs, simplified=True, source=source)
-    graph.add_nodes_from(
-        (int(n), {"x": x, "y": y, LON: lon, LAT: lat, STREET_COUNT: int(c)})
-        for n, x, y, lon, lat, c in zip(
-            nodes.index, nodes["x"], nodes["y"], nodes[LON], nodes[LAT], nodes[STREET_COUNT],
-            strict=True,
-        )
-    )  # fmt: skip
-    edges_in = _edge_records(edges)
-    graph.add_edges_from(edges_in)  # type: ignore[arg-type]  # stubs lack (u, v, key, data)
     return StreetGraph(
-        graph=graph, crs=crs, nodes=nodes, edges=edges, source=source, source_sha256=sha,
-        cache_hit=cache_hit, build_seconds=seconds, cache_path=cache_path,
-    )  # fmt: skip
-
-
-def _edge_records(edges: gpd.GeoDataFrame) -> list[tuple[int, int, int, dict[str, Any]]]:
-    """``(u, v, key, attributes)`` of every edge; missing tags are left out (osmnx style)."""
-    columns = [c for c in edges.columns if c != "geometry"]
-    values = [edges[c].tolist() for c in columns]
-    geoms = edges.geometry.to_numpy()
-    records = []
-    for i, row in enumerate(zip(*values, strict=True)):
-        # missing tags are left out (osmnx style), not NaN
-        rec = {k: val for k, val in zip(columns, row, strict=True) if val == val}
-        rec["geometry"] = geoms[i]
-        records.append(rec)
-    idx = edges.index
-    return list(
-        zip(
-            idx.get_level_values(0).tolist(), idx.get_level_values(1).tolist(),
-            idx.get_level_values(2).tolist(), records, strict=True,
-        )
+        graph=None, crs=crs, nodes=nodes, edges=edges, source=source, source_sha256=sha,
+        cache_hit=cache_hit, build_seconds=time.perf_counter() - started, cache_path=cache_path,
     )  # fmt: skip

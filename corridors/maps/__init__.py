@@ -13,7 +13,10 @@ A plan for one area and ISO week is written to ``<out_dir>/<area>/<week>/``:
 
 Pages are self-contained: the vendored Leaflet and plugins are inlined by
 :func:`save_offline`, so a page works with no network. Online tiles are an optional base
-layer; the street graph is always drawn as lines.
+layer; streets are drawn as lines, only where they matter (``streets.py``): on the shared
+page the streets near the walked loops, on the internal page the streets near what it draws
+and a coarse overview of the major streets, so a page grows with what is planned, not with
+the street graph.
 
 Which file holds what (the renderers open no files; the edges read and write them):
 
@@ -22,7 +25,8 @@ Which file holds what (the renderers open no files; the edges read and write the
   :func:`shared_loops`, :func:`shared_corridor_table`); ``notice.py``: its notice panel;
 - ``i18n.py``: the notice's translations (:data:`NOTICE_TEXT`), :func:`check_languages`,
   the kinds of people (:func:`rostered_kinds`) and agency names;
-- ``layers.py``: Leaflet layers, controls, streets, title, legend and the view;
+- ``layers.py``: Leaflet layers, controls, title, legend and the view; ``streets.py``: the
+  street background (clipped near what is drawn, simplified per edge);
 - ``escape.py``: the one way data text becomes HTML; ``values.py``: weeks, dates, times and
   JSON-safe cells;
 - ``manifest.py``: :func:`manifest_doc`;
@@ -43,8 +47,10 @@ Examples
 >>> street = SimpleNamespace(edges=edges)  # stands in for a StreetGraph
 >>> m = render_shared_map(street=street, corridors=None, rota=None,
 ...                       cfg=MapConfig(online_tiles=False), week="2022-W45", area_name="Oakham")
->>> [[round(v, 4) for v in corner] for corner in m.get_bounds()]
-[[52.6692, -0.7297], [52.6692, -0.7252]]
+>>> m.get_bounds()  # nothing is walked, so no street is drawn: the page grows with the loops
+[[None, None], [None, None]]
+>>> [fit.bounds for fit in m._children.values() if type(fit).__name__ == "FitBounds"]
+[[[52.669151, -0.729674], [52.669198, -0.725239]]]
 """
 
 from corridors.maps.assets import ASSET_DIR, inline_assets, vendored_files

@@ -22,8 +22,6 @@ from corridors.config import MapConfig
 from corridors.maps.escape import _h
 from corridors.maps.layers import (
     _add_legend,
-    _add_minimap,
-    _add_streets,
     _add_title,
     _base_map,
     _bounds_of,
@@ -36,6 +34,7 @@ from corridors.maps.layers import (
     _TextSearch,
 )
 from corridors.maps.popups import (
+    _by_loop,
     _corridor_popup,
     _hotspot_popup,
     _loop_popup,
@@ -43,6 +42,7 @@ from corridors.maps.popups import (
     _team_text,
     _teams_by_corridor,
 )
+from corridors.maps.streets import _add_internal_streets
 from corridors.maps.values import _as_date, _risk_classes, _week_start
 
 if TYPE_CHECKING:
@@ -85,8 +85,9 @@ def render_internal_map(
         ``corridors.load.Inputs``: schools and hubs (points) and the study area, in the area's
         projected CRS (metres).
     street
-        ``corridors.graph.StreetGraph``: its ``edges`` are drawn as the always-present
-        street layer.
+        ``corridors.graph.StreetGraph``: its ``edges`` are drawn as the street layer: in
+        detail near the corridors, loops, hotspots, schools and hubs, and the major streets
+        of the whole area as a coarse overview (``corridors.maps.streets``).
     spots
         ``corridors.hotspots.Hotspots`` or None (stage not run): hotspot polygons, and a
         heat layer of the selected incidents when ``cfg.heat_layer``.
@@ -118,7 +119,12 @@ def render_internal_map(
     """
     week_start = _week_start(week)
     m = _base_map(cfg)
-    _add_streets(m, street, cfg, name="Streets")
+    around = [inputs.schools, inputs.hubs]
+    if spots is not None:
+        around.append(spots.polygons)
+    if corridors is not None:
+        around += [corridors.corridors, corridors.loops]
+    _add_internal_streets(m, street, around, cfg, name="Streets")
     counts: dict[str, int] = {}
     if spots is not None and len(spots.polygons):
         counts["hotspots"] = _add_hotspots(m, spots.polygons, cfg)
@@ -134,8 +140,6 @@ def render_internal_map(
             counts[kind] = len(frame)
     _add_legend(m, _internal_legend(spots is not None, rota))
     _add_title(m, f"{title}: week {week} (from {week_start:%d %b %Y})")
-    if cfg.minimap:
-        _add_minimap(m, street, cfg)
     _LayerControl(collapsed=False).add_to(m)
     _fit(m, _internal_bounds(inputs, street))
     logger.info(
@@ -289,18 +293,27 @@ def _day_loops(
     loops: gpd.GeoDataFrame, day_slots: pd.DataFrame, assignments: pd.DataFrame
 ) -> gpd.GeoDataFrame | None:
     """One row per patrol of the day: its loop, aim and popup (None: no loop to draw)."""
-    parts = []
+    first: dict[str, int] = {}
+    for row, lid in enumerate(loops["loop_id"]):
+        first.setdefault(lid, row)
+    teams = _by_loop(assignments)
+    none = assignments.iloc[:0]
+    at: list[int] = []
+    aims, popups = [], []
     for _, slot in day_slots.iterrows():
-        loop = loops[loops["loop_id"] == slot["loop_id"]]
-        if not len(loop):
+        i = first.get(slot["loop_id"])
+        if i is None:
             continue
-        row = loop.iloc[[0]].copy()
-        row["aim"] = str(slot.get("aim", "") or "")
-        row["popup"] = _loop_popup(loop.iloc[0], slot, _team_text(assignments, slot))
-        parts.append(row)
-    if not parts:
+        at.append(i)
+        aims.append(str(slot.get("aim", "") or ""))
+        team = _team_text(teams.get(str(slot["loop_id"]), none), slot)
+        popups.append(_loop_popup(loops.iloc[i], slot, team))
+    if not at:
         return None
-    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=loops.crs)
+    out = loops.iloc[at].reset_index(drop=True)
+    out["aim"] = aims
+    out["popup"] = popups
+    return gpd.GeoDataFrame(out, crs=loops.crs)
 
 
 def _internal_legend(has_spots: bool, rota: Roster | None) -> str:

@@ -5,7 +5,8 @@ Leaflet building blocks shared by both maps: layers, controls, streets, page ele
   with escaped HTML popups and plain-text tooltips (see ``escape``);
 - :class:`_LayerControl` (layer names escaped), :class:`_TextSearch` (plain-text results),
   :class:`_OfflineMiniMap` (major streets, online tiles only when allowed);
-- the base map, the street layer, the title and legend boxes, and fitting the view.
+- the base map, the title and legend boxes, and fitting the view (the streets are in
+  ``streets``).
 
 Nothing here opens a file: the functions add to a ``folium.Map`` and return.
 Coordinates are WGS84 (EPSG:4326) rounded to 6 decimal places (about 0.1 m); lines are
@@ -21,7 +22,6 @@ import folium
 import folium.plugins
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from branca.element import Figure, MacroElement
 from folium.elements import JSCSSMixin
@@ -32,18 +32,10 @@ from folium.utilities import get_bounds
 from corridors.config import MapConfig
 from corridors.errors import CorridorsError, InputDataError
 from corridors.maps.escape import _compact_json, _h
-from corridors.maps.values import _first_values, _json_value
+from corridors.maps.values import _json_value
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
-
-    from corridors.graph import StreetGraph
-
-
-_MAJOR_HIGHWAYS = {
-    "motorway", "trunk", "primary", "secondary", "tertiary",
-    "motorway_link", "trunk_link", "primary_link", "secondary_link", "tertiary_link",
-}  # fmt: skip
 
 
 class _LayerControl(folium.LayerControl):
@@ -222,7 +214,12 @@ class _OfflineMiniMap(folium.plugins.MiniMap):
 def _geojson(
     frame: gpd.GeoDataFrame, columns: Sequence[str], *, simplify_m: float
 ) -> dict[str, Any]:
-    """GeoJSON (EPSG:4326, 6 dp) of ``frame`` with only ``columns`` as properties."""
+    """
+    Return ``frame`` as GeoJSON (EPSG:4326, 6 decimal places).
+
+    Only ``columns`` become properties; each geometry is simplified on its own by
+    ``simplify_m`` metres first.
+    """
     crs = frame.crs
     if crs is None:
         raise InputDataError(
@@ -257,51 +254,6 @@ def _base_map(cfg: MapConfig) -> folium.Map:
             "OpenStreetMap", name="OpenStreetMap tiles (online only)", overlay=False, control=True
         ).add_to(m)
     return m
-
-
-def _street_edges(street: StreetGraph) -> gpd.GeoDataFrame:
-    edges = street.edges
-    if edges.crs is None:
-        raise InputDataError("street.edges has no CRS; build it with corridors.graph")
-    geoms = shapely.normalize(edges.geometry.values)
-    keep = ~pd.Series(shapely.to_wkb(geoms)).duplicated().to_numpy()  # one line per two-way edge
-    out = edges[keep]
-    return gpd.GeoDataFrame(
-        {"m": [int(h in _MAJOR_HIGHWAYS) for h in _first_values(out.get("highway"), len(out))]},
-        geometry=out.geometry.values,
-        crs=edges.crs,
-    )
-
-
-def _add_streets(m: folium.Map, street: StreetGraph, cfg: MapConfig, *, name: str) -> None:
-    data = _geojson(_merged_streets(street), ["m"], simplify_m=max(cfg.simplify_m, 1.0))
-    _GeoJsonLayer(
-        data,
-        name=name,
-        interactive=False,
-        style_js='return f.properties.m ? {color: "#666", weight: 3, opacity: 0.8} '
-        ': {color: "#999", weight: 1.5, opacity: 0.8};',
-    ).add_to(m)
-
-
-def _merged_streets(street: StreetGraph) -> gpd.GeoDataFrame:
-    """Streets as two MultiLineStrings (major, minor): far lighter than one feature per edge."""
-    edges = _street_edges(street)
-    rows = []
-    for major in (0, 1):
-        lines = edges.geometry.values[(edges["m"] == major).to_numpy()]
-        if len(lines):
-            merged = shapely.line_merge(shapely.multilinestrings(lines))
-            rows.append({"m": major, "geometry": merged})
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=edges.crs) if rows else edges.iloc[:0]
-
-
-def _add_minimap(m: folium.Map, street: StreetGraph, cfg: MapConfig) -> None:
-    merged = _merged_streets(street)
-    major = merged[merged["m"] == 1]
-    data = _geojson(major if len(major) else merged, [], simplify_m=max(cfg.simplify_m, 20.0))
-    tiles = "https://tile.openstreetmap.org/{z}/{x}/{y}.png" if cfg.online_tiles else None
-    _OfflineMiniMap(data, tiles=tiles).add_to(m)
 
 
 # -- page elements and the view -------------------------------------------------------

@@ -98,7 +98,15 @@ def _loop_popup(loop: pd.Series, slot: pd.Series | None, team: str) -> str:
     return "<br>".join(parts)
 
 
+def _by_loop(assignments: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Return the assignments of each loop (by ``loop_id`` as text), rows in their order."""
+    if not len(assignments) or "loop_id" not in assignments.columns:
+        return {}
+    return {str(k): g for k, g in assignments.groupby(assignments["loop_id"].astype(str))}
+
+
 def _team_text(assignments: pd.DataFrame, slot: pd.Series) -> str:
+    """Return who walks ``slot``: "name (agency); ..." from ``assignments`` (or its loop's)."""
     mine = assignments[assignments["loop_id"].astype(str) == str(slot["loop_id"])]
     if "date" in mine.columns and "date" in slot:
         mine = mine[[_as_date(d) == _as_date(slot["date"]) for d in mine["date"]]]

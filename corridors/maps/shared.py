@@ -19,8 +19,6 @@ from corridors.config import MapConfig
 from corridors.maps.escape import _h
 from corridors.maps.i18n import NOTICE_TEXT, _agency_label, check_languages, rostered_kinds
 from corridors.maps.layers import (
-    _add_minimap,
-    _add_streets,
     _base_map,
     _bounds_of_frames,
     _fit,
@@ -29,6 +27,8 @@ from corridors.maps.layers import (
     _LayerControl,
 )
 from corridors.maps.notice import _add_notice, _patrol_lines
+from corridors.maps.popups import _by_loop
+from corridors.maps.streets import _add_shared_streets
 from corridors.maps.values import _add_minutes, _as_date, _sort_key, _text, _week_start
 
 if TYPE_CHECKING:
@@ -72,7 +72,9 @@ def render_shared_map(
     Parameters
     ----------
     street
-        ``corridors.graph.StreetGraph`` (projected CRS, metres): drawn as lines.
+        ``corridors.graph.StreetGraph`` (projected CRS, metres): only the streets within
+        ``corridors.maps.streets.NEAR_SHARED_M`` of the walked loops are drawn, clipped to
+        that distance, so the page grows with what is walked, not with the area.
     corridors
         ``corridors.routes.Corridors`` or None (no routes yet).
     rota
@@ -99,9 +101,9 @@ def render_shared_map(
     week_start = _week_start(week)
     text = NOTICE_TEXT["en"]
     m = _base_map(cfg)
-    _add_streets(m, street, cfg, name=text["streets"])
     patrols = shared_patrols(corridors, rota, cfg=cfg)
     walked = shared_loops(corridors, patrols)
+    _add_shared_streets(m, street, walked, cfg, name=text["streets"])
     frames = [_add_walked(m, walked, patrols, cfg)] if len(walked) else [street.edges]
     _add_notice(
         m,
@@ -111,8 +113,6 @@ def render_shared_map(
         week_start=week_start,
         kinds=rostered_kinds(rota),
     )
-    if cfg.minimap:
-        _add_minimap(m, street, cfg)
     _LayerControl(collapsed=True).add_to(m)
     _fit(m, _bounds_of_frames(frames), padding_top_left=(460, 20))
     logger.info("Rendered shared map for %s: %d patrols in the notice", week, len(patrols))
@@ -210,7 +210,12 @@ def shared_patrols(
     slots = rota.slots
     if "filled" in slots.columns:
         slots = slots[slots["filled"].astype(bool)]
-    rows = [_rostered_patrol(slot, loops, rota.assignments, cfg) for _, slot in slots.iterrows()]
+    people = _by_loop(rota.assignments)
+    none = rota.assignments.iloc[:0]
+    rows = [
+        _rostered_patrol(slot, loops, people.get(str(slot["loop_id"]), none), cfg)
+        for _, slot in slots.iterrows()
+    ]
     out = pd.DataFrame(rows, columns=_PATROL_COLUMNS)
     return out.sort_values(["date", "start", "meeting_point"], key=_sort_key).reset_index(drop=True)
 
@@ -237,7 +242,11 @@ def _planned_patrols(loops: gpd.GeoDataFrame) -> list[dict[str, Any]]:
 def _rostered_patrol(
     slot: pd.Series, loops: gpd.GeoDataFrame, people: pd.DataFrame, cfg: MapConfig
 ) -> dict[str, Any]:
-    """One filled slot as the notice lists it: where, when, which organisations (and names)."""
+    """
+    One filled slot as the notice lists it: where, when, which organisations (and names).
+
+    ``people`` are the assignments (all, or the slot's loop's: :func:`popups._by_loop`).
+    """
     loop_id = str(slot["loop_id"])
     date = _as_date(slot.get("date"))
     mine = people[(people["loop_id"].astype(str) == loop_id)]

@@ -16,6 +16,9 @@ Files, one job each:
 - ``polish.py``: the swap polish of a plan on phase 2's terms (replacements, trades).
 - ``model.py``: the CP-SAT model (variables, hard rules, objective): data in, no solving.
 - ``solve.py``: the solve phases (LP relaxation, RENS/RINS, whole model) on a model.
+- ``split.py``: the week cut into parts solved apart (eligibility components; areas).
+- ``parts.py``: the parts solved side by side in processes; plans and bounds combined.
+- ``couple.py``: the coupling step for people who span areas; a plan's objective in Python.
 - ``lprelax.py``: the LP relaxation of a CP-SAT model (HiGHS through SciPy).
 - ``diagnose.py``: why a slot stayed unfilled, in plain words.
 - ``make.py``: :func:`make_roster`, from slots to the finished :class:`Roster`.

@@ -53,9 +53,17 @@ def _greedy_team(
 
 
 def _greedy(
-    slots: pd.DataFrame, people: Sequence[_Person], cfg: RosterConfig, used_min: Mapping[str, int]
+    slots: pd.DataFrame,
+    people: Sequence[_Person],
+    cfg: RosterConfig,
+    used_min: Mapping[str, int],
+    on_duty: Sequence[_Person] | None = None,
 ) -> dict[str, list[str]]:
-    """Return a quick legal plan (riskiest slots first) to start the solver from."""
+    """Return a quick legal plan (riskiest slots first) to start the solver from.
+
+    ``on_duty``: the people police contacts are named from (default ``people``).
+    """
+    everyone = people if on_duty is None else on_duty
     used = defaultdict(int, used_min)
     busy: dict[tuple[str, dt.date], list[tuple[int, int]]] = defaultdict(list)
     chosen: dict[str, list[str]] = {}
@@ -72,8 +80,8 @@ def _greedy(
             and not any(x < b and a < y for x, y in busy[p.pid, s[DATE]])
         ]
         free.sort(key=lambda p: (not (p.keys & keys), used[p.pid] - p.max_min, p.pid))
-        team = _greedy_team(s, free, people, cfg)
-        if _team_ok(s, team, people, cfg):
+        team = _greedy_team(s, free, everyone, cfg)
+        if _team_ok(s, team, everyone, cfg):
             chosen[s[SLOT_ID]] = [p.pid for p in team]
             for p in team:
                 used[p.pid] += s["duration_min"]

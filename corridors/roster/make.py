@@ -19,6 +19,7 @@ from corridors.config import RosterConfig
 from corridors.errors import ConfigError
 from corridors.roster.diagnose import _diagnose
 from corridors.roster.model import build_model
+from corridors.roster.parts import solve_parts
 from corridors.roster.rules import _contacts, _label, _people, _Person, _slot_keys
 from corridors.roster.schema import (
     AGENCY,
@@ -45,6 +46,7 @@ from corridors.roster.schema import (
 )
 from corridors.roster.slots import build_slots
 from corridors.roster.solve import Solved, solve
+from corridors.roster.split import split_week
 
 if TYPE_CHECKING:
     from corridors.routes import Corridors
@@ -100,6 +102,12 @@ def make_roster(
     wall-clock safety net of 10x (at least 30 s) applies, and only if it is hit can the
     result vary.
 
+    A week whose people fall into groups that never share a slot is solved group by group
+    (:mod:`.split`, :mod:`.parts`), in up to ``solver.workers`` processes, each group with
+    the whole ``solver.seconds``; a group too large to solve whole is cut by area (people
+    then patrol only in the areas of their schools). ``objective`` and ``bound`` are then the
+    sums over the groups. A week that is one group is solved as one model, as above.
+
     Parameters
     ----------
     corridors
@@ -134,8 +142,25 @@ def make_roster(
     if slots.empty:
         return _finish(slots, people, cfg, Solved({}, "OPTIMAL", 0.0, 0.0, 0.0), notes,
                        week_start=week_start, timezone=timezone)  # fmt: skip
-    solved = solve(build_model(slots, people, cfg, prev_pairs=prev), cfg.solver)
+    parts = split_week(slots, people, centres=_centres(corridors))
+    if len(parts) == 1 and not parts[0].area:  # one model, as it always was
+        solved = solve(build_model(slots, people, cfg, prev_pairs=prev), cfg.solver)
+    else:
+        solved = solve_parts(slots, people, cfg, parts, prev_pairs=prev)
     return _finish(slots, people, cfg, solved, notes, week_start=week_start, timezone=timezone)
+
+
+def _centres(corridors: Corridors) -> dict[str, tuple[float, float]]:
+    """Each loop's centre (loop id -> x, y), to cut a large week by area."""
+    loops = corridors.loops
+    if not len(loops) or LOOP_ID not in loops or "geometry" not in loops:
+        return {}
+    out = {}
+    for lid, geom in zip(loops[LOOP_ID], loops.geometry, strict=True):
+        if geom is not None and not geom.is_empty:
+            c = geom.centroid
+            out[str(lid)] = (float(c.x), float(c.y))
+    return out
 
 
 def _finish(

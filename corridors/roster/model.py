@@ -61,6 +61,12 @@ class RosterModel:
     links: list[int] = field(default_factory=list)  # the implications x -> y
     overs: list[tuple[cp_model.IntVar, str, int]] = field(default_factory=list)
     load_vars: list[tuple[cp_model.IntVar, str]] = field(default_factory=list)
+    everyone: Sequence[_Person] | None = None  # police contacts come from these (else people)
+
+    @property
+    def on_duty(self) -> Sequence[_Person]:
+        """The people police contacts are named from: the whole staff, not only the part's."""
+        return self.people if self.everyone is None else self.everyone
 
     @property
     def by_id(self) -> dict[str, _Person]:
@@ -127,13 +133,17 @@ def build_model(
     prev_pairs: Collection[tuple[str, str]] = frozenset(),
     keep: Mapping[tuple[str, str], int] | None = None,
     used_min: Mapping[str, int] | None = None,
+    everyone: Sequence[_Person] | None = None,
+    max_risk: float | None = None,
 ) -> RosterModel:
     """
     Build the CP-SAT model of assigning ``people`` to ``slots`` (phase 1's objective).
 
     ``prev_pairs`` are (person, loop or corridor) pairs walked last week; ``keep`` the
     objective term of each (person, slot) when re-planning (the cost of a change);
-    ``used_min`` the minutes each person has already walked this week.
+    ``used_min`` the minutes each person has already walked this week. For one part of a
+    week (:mod:`corridors.roster.split`): ``everyone``, the whole staff (police contacts on
+    duty), and ``max_risk``, the week's highest slot risk (the fill weights' scale).
     """
     m = RosterModel(
         cp=cp_model.CpModel(),
@@ -143,8 +153,10 @@ def build_model(
         used_min=used_min or {},
         keep=keep or {},
         recs=slots.to_dict("records"),
+        everyone=everyone,
     )
-    max_risk = max([float(r) for r in slots[RISK]] + [1e-9])
+    if max_risk is None:
+        max_risk = max([float(r) for r in slots[RISK]] + [1e-9])
     for s in m.recs:
         cands = _add_slot(m, s)
         _add_slot_terms(m, s, cands, max_risk, prev_pairs)
@@ -215,7 +227,7 @@ def _add_police_rules(
     model.add(sum(youth) + hp >= f)
     model.add(sum(youth) + sum(pol) >= f)  # redundant, tightens the LP
     # ... and a named police contact for the slot; with nobody to name, police must walk.
-    if not _contacts(m.people, s, police):
+    if not _contacts(m.on_duty, s, police):
         model.add(hp >= f)
     for p in cands:
         if not p.with_police and p.agency not in police:

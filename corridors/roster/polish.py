@@ -1,7 +1,7 @@
 """The swap polish: improve a legal plan on phase 2's terms, one replacement or trade at a time.
 
 CONTRACT:
-- ``_polish(plan, recs, by_id, cfg, bonus, used_min, passes=20) -> plan``
+- ``_polish(plan, recs, by_id, cfg, bonus, used_min, passes=20, on_duty=None) -> plan``
 """
 
 from __future__ import annotations
@@ -26,15 +26,19 @@ def _polish(
     bonus: Mapping[tuple[str, str], int],
     used_min: Mapping[str, int],
     passes: int = 20,
+    on_duty: Sequence[_Person] | None = None,
 ) -> Plan:
     """Improve a legal plan by replacing one team member at a time, deterministically.
 
     A replacement must keep every hard rule (:func:`_team_ok`, availability, hours, no
     overlap) and the team's size (so phase 1's value), and must raise phase 2's terms
     (familiar faces, previous week, continuity, fairness). First improvement, slots and
-    people in a fixed order, at most ``passes`` sweeps.
+    people in a fixed order, at most ``passes`` sweeps. ``on_duty``: the people police
+    contacts are named from (default: everyone in ``by_id``).
     """
     state = _Polish(plan, recs, by_id, cfg, bonus, used_min)
+    if on_duty is not None:
+        state.people = list(on_duty)
     for _ in range(passes):
         replaced = state.replace_members()
         traded = state.trade_places()

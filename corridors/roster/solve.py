@@ -28,6 +28,8 @@ class Solved:
     bound: float
     seconds: float
     fill_gap: float = 0.0
+    fill_objective: float = 0.0  # phase 1's value (fill by risk, lean teams)
+    fill_bound: float = 0.0  # phase 1's bound
 
 
 def solve(model: RosterModel, params: SolverParams) -> Solved:
@@ -40,7 +42,7 @@ def solve(model: RosterModel, params: SolverParams) -> Solved:
     search restricted around it, and a search of the whole model only if the plan is not
     yet within ``solver.gap_limit``. ``model`` becomes phase 2's model.
     """
-    hint = _greedy(model.slots, model.people, model.rules, model.used_min)
+    hint = _greedy(model.slots, model.people, model.rules, model.used_min, model.everyone)
     one = _phase_one(model, params, hint)
     fill_gap = _gap(one.objective, one.bound)
     two = _phase_two(model, params, one)
@@ -52,7 +54,8 @@ def solve(model: RosterModel, params: SolverParams) -> Solved:
         if on:
             chosen[sid].append(pid)
     return Solved(chosen=dict(chosen), status=name, objective=two.objective, bound=two.bound,
-                  seconds=one.wall + two.wall, fill_gap=fill_gap)  # fmt: skip
+                  seconds=one.wall + two.wall, fill_gap=fill_gap,
+                  fill_objective=one.objective, fill_bound=one.bound)  # fmt: skip
 
 
 def _worth(value: Sequence[int], terms: Iterable[tuple[int, Any]]) -> float:
@@ -77,7 +80,8 @@ def _phase_two(m: RosterModel, params: SolverParams, one: _Outcome) -> _Outcome:
     # same team sizes, every rule kept) on the phase 2 terms, which phase 1 ignored.
     plan = m.plan_of(one.values)
     if params.polish and not m.keep:  # a re-plan starts from the old plan: moving is not free
-        plan = _polish(plan, m.recs, m.by_id, m.rules, m.bonus, m.used_min)
+        plan = _polish(plan, m.recs, m.by_id, m.rules, m.bonus, m.used_min,
+                       on_duty=m.everyone)  # fmt: skip
     start_values = m.complete(plan)
     m.maximise_every_term()
     start_objective = _worth(start_values, [*m.primary, *m.secondary])
