@@ -178,12 +178,28 @@ def test_plan_areas_on_an_existing_cluster(tmp_path):
     assert (tmp_path / "maps" / "oakham" / "2022-W45" / "manifest.json").exists()
 
 
+def _sqrt_in_a_process_pool(x):
+    """A task that starts processes of its own, as the roster's parts do (roster/parts.py)."""
+    import math
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(math.sqrt, x).result()
+
+
 def test_a_task_that_fails_or_kills_its_worker_costs_no_other():
     import math
     import os
+    import sys
 
+    import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import tests/
     with areas.dask_client(1) as client:
         assert areas.run_each(client, math.sqrt, [-1.0, 4.0]) == ["ValueError: math domain error", 2.0]
         (lost,) = areas.run_each(client, os._exit, [3])  # the worker dies; the nanny starts another
         assert lost.startswith("KilledWorker: ")
         assert areas.run_each(client, math.sqrt, [9.0]) == [3.0]
+        # Dask's workers are daemons by default, which may not start processes: ours may
+        assert areas.run_each(client, _sqrt_in_a_process_pool, [16.0]) == [4.0]
