@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -21,21 +22,59 @@ from corridors.errors import CorridorsError
 @cli.command()
 @click.option("--week", help="ISO week to plan, e.g. 2022-W45 (overrides [area] week).")
 @click.option(
+    "--areas",
+    "many",
+    is_flag=True,
+    help="Plan the area config files listed (CONFIGS), each as a Dask task.",
+)
+@click.option(
     "--workers",
     type=int,
-    help="Processes solving the patrol loops, 0 = every core (overrides [corridors] workers).",
+    help="Processes: with --areas, the local Dask workers (default: one per core); else the "
+    "patrol-loop solver's (0 = every core; overrides [corridors] workers).",
 )
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="With --areas: an existing Dask cluster's scheduler, e.g. tcp://host:8786.",
+)
+@click.argument("configs", nargs=-1, type=click.Path(path_type=Path))
 @pass_state
 @_handle_errors
-def plan(state: _State, week: str | None, workers: int | None) -> None:
+def plan(
+    state: _State,
+    week: str | None,
+    many: bool,
+    workers: int | None,
+    scheduler: str | None,
+    configs: tuple[Path, ...],
+) -> None:
     """Plan the week: load, graph, hotspots, corridors, loops, roster, maps.
 
     Writes everything to <maps>/<area>/<ISO week>/.
 
+    With --areas, plans each config file listed (one area each) as its own Dask task, in
+    parallel on local processes or on the cluster of --scheduler: every config is checked
+    first (two naming the same area folder are an error); each area writes its own week as
+    a plan of it alone would; one that fails costs no other. Prints a line per area and exits
+    1 if any failed.
+
     \b
-    Example:
+    Examples:
       corridors -c data/rutland.toml plan
+      corridors plan --areas north.toml south.toml --workers 2
+      corridors plan --areas areas/*.toml --scheduler tcp://scheduler-host:8786
     """
+    if many:
+        if workers is not None and workers < 0:
+            raise CorridorsError(f"--workers must be >= 0 (0 = one per core), got {workers}")
+        _plan_areas(state, week, configs, workers or None, scheduler)
+        return
+    if configs or scheduler is not None:
+        raise CorridorsError(
+            "config files and --scheduler go with --areas: "
+            "corridors plan --areas A.toml B.toml (one area: corridors -c A.toml plan)"
+        )
     cfg = override(state.config(), "area", week=week)
     cfg = override(cfg, "corridors", workers=workers)
     from corridors import pipeline
@@ -47,6 +86,40 @@ def plan(state: _State, week: str | None, workers: int | None) -> None:
         paths = pipeline.write_plan(result)
     stage_s = {**result.timings_s, "writing": time.perf_counter() - t_write}
     _echo_plan_summary(result, paths, time.perf_counter() - t, stage_s)
+
+
+def _plan_areas(
+    state: _State,
+    week: str | None,
+    configs: tuple[Path, ...],
+    workers: int | None,
+    scheduler: str | None,
+) -> None:
+    """``plan --areas``: every area as a Dask task, then a line per area."""
+    if state.config_path is not None:
+        raise CorridorsError("--config names one area; with --areas, list every area's config")
+    import distributed  # its import sets its loggers to INFO: one line per worker event
+
+    from corridors import areas
+
+    if logging.getLogger().level > logging.DEBUG:  # -vv shows them
+        logging.getLogger(distributed.__name__).setLevel(logging.WARNING)
+    t = time.perf_counter()
+    cfgs = areas.read_areas(configs, week)
+    where = f"the Dask cluster at {scheduler}" if scheduler else "local processes"
+    click.echo(f"Planning {len(cfgs)} areas on {where}", err=True)
+    with _progress_bar("plan --areas") as progress:
+        done = None if progress is None else (lambda n, total: progress("areas", n, total))
+        outcomes = areas.plan_areas(cfgs, workers=workers, scheduler=scheduler, done=done)
+    for outcome in outcomes:
+        click.echo(f"  {outcome.line()}")
+    failed = [o.area for o in outcomes if not o.ok]
+    click.echo(
+        f"\nPlanned {len(outcomes) - len(failed)} of {len(outcomes)} areas "
+        f"in {time.perf_counter() - t:.1f} s"
+    )
+    if failed:
+        raise CorridorsError(f"{len(failed)} of {len(outcomes)} areas failed: {', '.join(failed)}")
 
 
 def _echo_plan_summary(
