@@ -824,3 +824,18 @@ def test_solver_switches_turn_phase_steps_off() -> None:
     rota = make_roster(cors, staff, dataclasses.replace(one_day(), solver=bare),
                        week_start=MONDAY)  # fmt: skip
     assert rota.slots["filled"].all() and rota.objective <= full.bound
+
+
+def test_reassurance_needs_a_police_officer_or_pcso() -> None:
+    cors = make_corridors([{"loop_id": "L1", "corridor_id": "C1", "start_time": "15:15"}])
+    staff = staff_from_records([
+        person("T1", "school_staff"), person("Y1", "youth_worker"),
+        person("P1", "pcso", availability="Mon 16:30-18:00"),
+    ])  # fmt: skip
+    cfg = dataclasses.replace(one_day(), aims={"C1": "reassurance"})
+    rota = make_roster(cors, staff, cfg, week_start=MONDAY)
+    assert rota.slots.iloc[0]["aim"] == "reassurance" and not rota.slots.iloc[0]["filled"]
+    (problem,) = rota.problems
+    assert "a reassurance patrol needs 1 police officer or PCSO: none free" in problem
+    assert "1 officer or PCSO is free from 16:30" in problem
+    assert "Fix: free an officer or PCSO for" in problem

@@ -135,24 +135,31 @@ def _too_few(c: _Scene) -> str | None:
 
 
 def _officers(c: _Scene) -> str | None:
-    s, officers = c.s, c.officers
-    k = c.cfg.aim_min_officers.get(s[AIM], 0)
-    if not k or sum(p.agency in officers for p in c.free) >= k:
-        return None
-    return (f"{c.title}: a {s[AIM]} patrol needs {_count(k, 'police officer')}: none free"
-            f"{c.busy_note(c.of(officers))}; {c.later(officers, 'police officer')}. Fix: free "
-            f"an officer for {c.span}, or set [roster].aims.{s[CORRIDOR_ID]} = "
-            f"\"engagement\".")  # fmt: skip
+    mins = c.cfg.aim_min_officers
+    return _minimum(c, mins, c.officers, "police officer", "police officer", "an officer")
 
 
 def _police(c: _Scene) -> str | None:
-    s, police = c.s, c.police
-    k = c.cfg.aim_min_police.get(s[AIM], 0)
-    if not k or sum(p.agency in police for p in c.free) >= k:
+    mins, nouns = c.cfg.aim_min_police, ("police officer or PCSO", "officer or PCSO")
+    return _minimum(c, mins, c.police, *nouns, "an officer or PCSO")
+
+
+def _minimum(
+    c: _Scene,
+    mins: Mapping[str, int],
+    agencies: set[str],
+    need: str,
+    later: str,
+    free: str,
+) -> str | None:
+    """Say why a patrol's aim needs more of ``agencies`` than are free (None: enough are)."""
+    s = c.s
+    k = mins.get(s[AIM], 0)
+    if not k or sum(p.agency in agencies for p in c.free) >= k:
         return None
-    return (f"{c.title}: a {s[AIM]} patrol needs {_count(k, 'police officer or PCSO')}: none "
-            f"free{c.busy_note(c.of(police))}; {c.later(police, 'officer or PCSO')}. Fix: free "
-            f"an officer or PCSO for {c.span}, or set [roster].aims.{s[CORRIDOR_ID]} = "
+    return (f"{c.title}: a {s[AIM]} patrol needs {_count(k, need)}: none free"
+            f"{c.busy_note(c.of(agencies))}; {c.later(agencies, later)}. Fix: free "
+            f"{free} for {c.span}, or set [roster].aims.{s[CORRIDOR_ID]} = "
             f"\"engagement\".")  # fmt: skip
 
 
