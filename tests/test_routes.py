@@ -825,3 +825,60 @@ def test_a_broken_pool_finishes_in_process():
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[[[2, 1]], [[2, 1]], [[2, 1]]]"  # both visits, 350 m
     assert "solving the rest in one process" in done.stderr
+
+
+# -- waves: month-only loops spread over the window -----------------------------------------
+
+
+def _wave_case(waves: int):
+    street, inputs, cfg = _corridor_row_case()
+    return routes.plan_corridors(
+        street, inputs, None, dataclasses.replace(cfg, loop_budget_min=40, waves=waves),
+        week=PLAN_WEEK, window=Window(),
+    )
+
+
+def _minute(hhmm: str) -> int:
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)
+
+
+def test_one_wave_starts_every_month_only_loop_at_closing_time():
+    plan = _wave_case(1)
+    assert len(plan.loops) >= 3
+    assert set(plan.loops[routes.START_TIME]) == {"15:15"}
+
+
+def test_three_waves_deal_month_only_loops_riskiest_first():
+    plan = _wave_case(3)
+    loops = plan.loops
+    assert len(loops) >= 6
+    # the loops table is in corridor order, and corridors are numbered by decreasing risk
+    assert list(loops[routes.CORRIDOR_ID]) == sorted(loops[routes.CORRIDOR_ID])
+    risk = plan.corridors.set_index(routes.CORRIDOR_ID)[routes.RISK]
+    assert list(risk[loops[routes.CORRIDOR_ID]]) == sorted(risk[loops[routes.CORRIDOR_ID]],
+                                                           reverse=True)
+    longest = float(loops[routes.DURATION_MIN].max())
+    # step: the longest loop plus 15 minutes to the next meeting point, up to 15 minutes
+    step = {15: 30, 30: 45, 45: 60}[15 * int(np.ceil(longest / 15))]
+    expected = [f"{(915 + k * step) // 60}:{(915 + k * step) % 60:02d}" for k in range(3)]
+    assert expected[0] == "15:15" and len(set(expected)) == 3
+    assert list(loops[routes.START_TIME]) == [expected[i % 3] for i in range(len(loops))]
+    starts = loops[routes.START_TIME].map(_minute)
+    ends = starts + loops[routes.DURATION_MIN]
+    assert max(ends) <= 18 * 60
+
+
+def test_waves_stop_where_the_window_ends():
+    from corridors.routes.loops import _wave_starts
+
+    cfg = RouteConfig(waves=10)
+    assert _wave_starts([44.0, 30.0], cfg, Window()) == [915, 975, 1035]  # 15:15 16:15 17:15
+    assert _wave_starts([46.0], cfg, Window()) == [915, 990]  # step 75; 17:45 + 46 > 18:00
+    assert _wave_starts([44.0], RouteConfig(), Window()) == [915]
+    assert _wave_starts([], cfg, Window()) == [915]
+
+
+def test_waves_must_be_at_least_one():
+    with pytest.raises(ConfigError, match=r"corridors\.waves must be >= 1"):
+        RouteConfig(waves=0)

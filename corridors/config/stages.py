@@ -96,6 +96,11 @@ class RouteConfig:
     than ``max_snap_m`` from the street graph get no route. A corridor is patrolled
     only when its risk is above ``min_risk`` and at least ``min_incidents`` look-back
     incidents lie within ``incident_buffer_m`` of its streets (no needless contact).
+    A loop starts when most of its corridor's after-school incidents happened; with no
+    time-known incident (month-only data) at ``closing_time``, or, with ``waves`` > 1, at
+    one of up to ``waves`` starts from ``closing_time``, each the longest such loop plus 15
+    minutes apart (rounded up to 15 minutes), as many as end by the window's end; loops go
+    to the waves in turn, riskiest corridor first.
     """
 
     phases: tuple[str, ...] = ("secondary", "all-through", "16 plus", "middle deemed secondary")
@@ -120,6 +125,7 @@ class RouteConfig:
     min_incidents: int = 1
     workers: int = 0
     loop_budget_s: float = 120.0
+    waves: int = 1
 
     def __post_init__(self) -> None:
         for key in (
@@ -157,6 +163,8 @@ class RouteConfig:
         if self.max_loops_per_corridor < 1:
             raise ConfigError("corridors.max_loops_per_corridor must be >= 1")
         _check_hhmm(self.closing_time, "corridors.closing_time")
+        if self.waves < 1:
+            raise ConfigError(f"corridors.waves must be >= 1, got {self.waves}")
 
 
 #: Patrol aims (``[roster].aims`` values and the keys of the aim rules).

@@ -41,9 +41,11 @@ from corridors.routes.footfall import (
 )
 from corridors.routes.loops import (
     _corridor_loops,
+    _deal_waves,
     _loop_job,
     _LoopJob,
     _meeting_points,
+    _month_only,
     _no_loop_reason,
 )
 from corridors.routes.network import _build_net, _edge_keys, _Net, _snap, _text
@@ -291,6 +293,7 @@ def _judge_corridors(
     )
     out = _Judged([], [], [], [])
     verdicts: list[str | None] = []
+    month_only: list[bool] = []
     jobs: dict[int, _LoopJob] = {}
     for i, corridor in enumerate(corridors):
         row, why_not = _describe(ctx, corridor, names)
@@ -320,6 +323,8 @@ def _judge_corridors(
             reason = _no_loop_reason(corridor.cid, ctx.cfg)
             out.unpatrolled.extend((s, ctx.name_of[s], reason) for s in members)
         out.loop_records.extend(records)
+        month_only.extend([_month_only(corridor.near)] * len(records))
+    _deal_waves(out.loop_records, month_only, ctx.cfg, ctx.window)
     return out
 
 
