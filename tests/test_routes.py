@@ -882,3 +882,13 @@ def test_waves_stop_where_the_window_ends():
 def test_waves_must_be_at_least_one():
     with pytest.raises(ConfigError, match=r"corridors\.waves must be >= 1"):
         RouteConfig(waves=0)
+
+
+def test_waves_leave_time_known_loops_at_their_data_driven_start(tiny_street, tiny_inputs,
+                                                                   tiny_plan):
+    plan = routes.plan_corridors(
+        tiny_street, tiny_inputs, None, RouteConfig(waves=3), week=PLAN_WEEK, window=Window(),
+    )
+    assert len(plan.loops) and set(plan.loops[routes.START_TIME]) != {"15:15"}
+    pd.testing.assert_frame_equal(plan.loops.drop(columns="geometry"),
+                                  tiny_plan.loops.drop(columns="geometry"))
