@@ -185,6 +185,16 @@ def hhmm_minutes(text: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
+def minutes_hhmm(minute: int) -> str:
+    """
+    Return ``HH:MM`` for a number of minutes after midnight.
+
+    >>> minutes_hhmm(920)
+    '15:20'
+    """
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
 @dataclass(frozen=True)
 class Window:
     """The after-school window: local times ``[start, end)`` on ``weekdays``.

@@ -35,8 +35,3 @@ def _check_date_format(fmt: str, where: str) -> None:
 def _check_hhmm(value: str, where: str) -> None:
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
         raise ConfigError(f"{where} must be a time 'HH:MM', got {value!r}")
-
-
-def _minutes(hhmm: str) -> int:
-    h, m = hhmm.split(":")
-    return int(h) * 60 + int(m)

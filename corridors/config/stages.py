@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from corridors.config.checks import _check_hhmm, _minutes
+from corridors.config.checks import _check_hhmm
 from corridors.errors import ConfigError
+from corridors.week import hhmm_minutes
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class HotspotConfig:
         _check_hotspot_extras(self)
         for name in ("window_start", "window_end"):
             _check_hhmm(getattr(self, name), f"hotspots.{name}")
-        if _minutes(self.window_end) <= _minutes(self.window_start):
+        if hhmm_minutes(self.window_end) <= hhmm_minutes(self.window_start):
             raise ConfigError(
                 f"hotspots.window_end ({self.window_end}) must be after window_start "
                 f"({self.window_start})"
@@ -151,7 +152,7 @@ class RouteConfig:
             )
         for name in ("window_start", "window_end"):
             _check_hhmm(getattr(self, name), f"corridors.{name}")
-        if _minutes(self.window_end) <= _minutes(self.window_start):
+        if hhmm_minutes(self.window_end) <= hhmm_minutes(self.window_start):
             raise ConfigError(
                 f"corridors.window_end ({self.window_end}) must be after window_start "
                 f"({self.window_start})"
@@ -319,7 +320,7 @@ class RosterConfig:
             raise ConfigError(f"roster.days must be 0 (Mon) .. 6 (Sun), got {self.days}")
         for name in ("window_start", "window_end"):
             _check_hhmm(getattr(self, name), f"roster.{name}")
-        if _minutes(self.window_end) <= _minutes(self.window_start):
+        if hhmm_minutes(self.window_end) <= hhmm_minutes(self.window_start):
             raise ConfigError(
                 f"roster.window_end ({self.window_end}) must be after window_start "
                 f"({self.window_start})"

@@ -40,18 +40,33 @@ def _hotspot_popup(row: pd.Series) -> str:
     return "<br>".join(parts)
 
 
+_CORRIDOR_NUMBERS = (
+    ("risk", "risk", "{:.2f}"),
+    ("footfall", "footfall (routes)", "{:.0f}"),
+    ("incidents", "incidents nearby (look-back; see the time note)", "{:.0f}"),
+)
+_LOOP_NUMBERS = (
+    ("duration_min", "minutes", "{:.0f}"),
+    ("length_m", "metres", "{:,.0f}"),
+    ("risk_share", "share of corridor risk", "{:.0%}"),
+)
+
+
+def _numbers(row: pd.Series, fields: tuple[tuple[str, str, str], ...]) -> list[str]:
+    """Return ``label: value`` lines for the ``fields`` of ``row`` that hold a number."""
+    out = []
+    for key, label, fmt in fields:
+        value = row.get(key)
+        if value is not None and pd.notna(value):
+            out.append(f"{label}: {fmt.format(float(value))}")
+    return out
+
+
 def _corridor_popup(row: pd.Series, team: str) -> str:
     parts = [f"<b>Corridor {_h(row.get('corridor_id', ''))}</b>"]
     if row.get("school_names"):
         parts.append(f"schools: {_h(row['school_names'])}")
-    for key, label, fmt in (
-        ("risk", "risk", "{:.2f}"),
-        ("footfall", "footfall (routes)", "{:.0f}"),
-        ("incidents", "incidents nearby (look-back; see the time note)", "{:.0f}"),
-    ):
-        value = row.get(key)
-        if value is not None and pd.notna(value):
-            parts.append(f"{label}: {fmt.format(float(value))}")
+    parts += _numbers(row, _CORRIDOR_NUMBERS)
     if isinstance(row.get("offences"), str):
         parts.append(f"offences: {_h(_offences_text(row['offences']))}")
     for key in ("reason", "time_note"):
@@ -85,14 +100,7 @@ def _loop_popup(loop: pd.Series, slot: pd.Series | None, team: str) -> str:
             parts.append(f"police contact: {_h(slot['police_contact'])}")
     elif loop.get("start_time"):
         parts.append(f"starts {_h(loop['start_time'])}")
-    for key, label, fmt in (
-        ("duration_min", "minutes", "{:.0f}"),
-        ("length_m", "metres", "{:,.0f}"),
-        ("risk_share", "share of corridor risk", "{:.0%}"),
-    ):
-        value = loop.get(key)
-        if value is not None and pd.notna(value):
-            parts.append(f"{label}: {fmt.format(float(value))}")
+    parts += _numbers(loop, _LOOP_NUMBERS)
     if team:
         parts.append(f"team: {_h(team)}")
     return "<br>".join(parts)

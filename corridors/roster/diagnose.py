@@ -20,8 +20,8 @@ from corridors.roster.schema import (
     LOOP_ID,
     START,
     _hhmm_to_min,
-    _min_to_hhmm,
 )
+from corridors.week import minutes_hhmm
 
 
 def _slot_title(s: Mapping[Any, Any]) -> str:
@@ -103,7 +103,7 @@ class _Scene:
         if not starts:
             return f"no {what} is free later that day either"
         verb = "is" if len(starts) == 1 else "are"
-        return f"{_count(len(starts), what)} {verb} free from {_min_to_hhmm(min(starts))}"
+        return f"{_count(len(starts), what)} {verb} free from {minutes_hhmm(min(starts))}"
 
     def busy_note(self, group: Sequence[_Person]) -> str:
         n_busy = sum(1 for p in group if p not in self.free)

@@ -198,10 +198,6 @@ def _hhmm_to_min(text: str) -> int:
     return hh * 60 + mm
 
 
-def _min_to_hhmm(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
 def _split(text: Any) -> list[str]:
     if text is None or (isinstance(text, float) and math.isnan(text)):
         return []

@@ -40,9 +40,9 @@ from corridors.roster.schema import (
     START,
     TEAM,
     _hhmm_to_min,
-    _min_to_hhmm,
     _split,
 )
+from corridors.week import minutes_hhmm
 
 if TYPE_CHECKING:
     from corridors.routes import Corridors
@@ -132,8 +132,8 @@ def build_slots(
         label = (" & ".join(names) if names else cid) + " corridor"
         if start < win_a or start + dur > win_b:
             notes.append(
-                f"Loop {loop[LOOP_ID]} ({label}) runs {_min_to_hhmm(start)}-"
-                f"{_min_to_hhmm(start + dur)}, outside the patrol window "
+                f"Loop {loop[LOOP_ID]} ({label}) runs {minutes_hhmm(start)}-"
+                f"{minutes_hhmm(start + dur)}, outside the patrol window "
                 f"{cfg.window_start}-{cfg.window_end}: not rostered. Move its start time or "
                 f"widen [roster].window_start/window_end."
             )
@@ -142,7 +142,7 @@ def build_slots(
             date = week_start + dt.timedelta(days=d)
             rows.append({
                 SLOT_ID: f"{loop[LOOP_ID]}@{date.isoformat()}", DATE: date, DAY: _DAY_NAMES[d],
-                START: _min_to_hhmm(start), END: _min_to_hhmm(start + dur), "start_min": start,
+                START: minutes_hhmm(start), END: minutes_hhmm(start + dur), "start_min": start,
                 "end_min": start + dur, "duration_min": dur, LOOP_ID: str(loop[LOOP_ID]),
                 CORRIDOR_ID: cid, CORRIDOR_NAME: label, "school_ids": ";".join(ids),
                 "school_names": ";".join(names), MEETING_POINT: str(loop.get(MEETING_POINT, "")),

@@ -72,9 +72,9 @@ from corridors.roster.schema import (
     Staff,
     _hhmm_to_min,
     _key,
-    _min_to_hhmm,
     _split,
 )
+from corridors.week import minutes_hhmm
 
 logger = logging.getLogger(__name__)
 
@@ -332,7 +332,7 @@ def _parse_staff(
         pid = person[PERSON_ID]
         seen.add(pid)
         people.append(person)
-        avail.extend({PERSON_ID: pid, WEEKDAY: d, START: _min_to_hhmm(a), END: _min_to_hhmm(b)}
+        avail.extend({PERSON_ID: pid, WEEKDAY: d, START: minutes_hhmm(a), END: minutes_hhmm(b)}
                      for d, a, b in ranges)  # fmt: skip
         absences.extend({PERSON_ID: pid, FIRST_DATE: a, LAST_DATE: b} for a, b in off)
     if cleaned:

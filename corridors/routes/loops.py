@@ -48,7 +48,7 @@ from corridors.routes.result import (
     NodeId,
 )
 from corridors.routes.solver import LoopTask, Routes, _pyvrp_routes
-from corridors.week import Window, hhmm_minutes
+from corridors.week import Window, hhmm_minutes, minutes_hhmm
 
 
 def plan_patrol_loops(
@@ -481,7 +481,7 @@ def _start_time(
         span = max(duration_min, 15.0)
         counts = [int(((minutes >= s) & (minutes < s + span)).sum()) for s in starts]
         start = int(starts[int(np.argmax(counts))])
-    return _hhmm(start)
+    return minutes_hhmm(start)
 
 
 def _window_minutes(near: gpd.GeoDataFrame) -> np.ndarray:
@@ -496,10 +496,6 @@ def _month_only(near: gpd.GeoDataFrame) -> bool:
 
 def _closing_start(cfg: RouteConfig) -> int:
     return int(15 * round(hhmm_minutes(cfg.closing_time) / 15))
-
-
-def _hhmm(minute: int) -> str:
-    return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 def _wave_starts(durations: Sequence[float], cfg: RouteConfig, window: Window) -> list[int]:
@@ -530,4 +526,4 @@ def _deal_waves(
     picked = [r for r, m in zip(records, month_only, strict=True) if m]
     starts = _wave_starts([cast("float", r[DURATION_MIN]) for r in picked], cfg, window)
     for i, rec in enumerate(picked):
-        rec[START_TIME] = _hhmm(starts[i % len(starts)])
+        rec[START_TIME] = minutes_hhmm(starts[i % len(starts)])
