@@ -33,7 +33,10 @@ Which file holds what
 - ``polygons.py``: cluster hulls, dissolved cells, street runs, the polygon table and ids
   kept from the previous week; ``result.py``: :class:`Hotspots` and its column names.
 - ``backtest.py``: rolling backtests scored with hit rate, PAI and PEI at a fixed share of
-  the study area, always with a naive baseline row; ``sweep.py``: sweeps and :func:`tune`.
+  the study area, always with the baseline rows (naive, counts, counts on all hours; the
+  best is the bar); ``scoring.py``: one period's score, street length per cell, bootstrap
+  intervals over test periods and the plain-words notes; ``sweep.py``: sweeps and
+  :func:`tune`; ``choice.py``: the method ``tune`` records for ``plan``.
 - ``export.py``: every file written (:func:`write_hotspots`, :func:`plot_backtest`,
   :func:`write_backtest`).
 
@@ -46,6 +49,9 @@ the after-school window; they are used without the time filter and every output 
 
 from corridors.hotspots.backtest import (
     BASELINE,
+    BASELINES,
+    COUNTS,
+    COUNTS_ALL,
     TABLE_COLUMNS,
     backtest,
     format_backtest,
@@ -70,6 +76,7 @@ from corridors.hotspots.result import (
     WEIGHTED_COUNT,
     Hotspots,
 )
+from corridors.hotspots.scoring import MIN_TEST_INCIDENTS, ranking_note, sample_warning
 from corridors.hotspots.select import (
     Selection,
     SelectionRules,
@@ -91,12 +98,16 @@ __all__ = [
     "AGE_WEEKS",
     "AREA_M2",
     "BASELINE",
+    "BASELINES",
+    "COUNTS",
+    "COUNTS_ALL",
     "CLUSTER",
     "DEFAULT_OFFENCE_WEIGHTS",
     "HOTSPOT_ID",
     "INCIDENTS",
     "IN_WINDOW",
     "MINUTE",
+    "MIN_TEST_INCIDENTS",
     "MONTH_ONLY_NOTE",
     "OFFENCES",
     "RANK",
@@ -123,7 +134,9 @@ __all__ = [
     "offence_weights",
     "parse_sweep",
     "plot_backtest",
+    "ranking_note",
     "read_term_dates",
+    "sample_warning",
     "select_incidents",
     "term_calendar",
     "tune",
