@@ -12,6 +12,9 @@ CONTRACT:
 - ``tune(incidents, cfg, *, timezone, study_area, street=None, methods=None, grid=None,
   period="auto", periods=None, train_periods=None) -> pd.DataFrame`` (ranked table);
   ``write_backtest(table, folder) -> [tune.csv, tune.png]``; ``format_backtest(table) -> str``
+- ``choice_from_table(table, ...)``, ``write_choice(choice, path)``, ``read_choice(path)``,
+  ``apply_choice(cfg, choice, where)``, ``describe_choice(choice, method)``: the method
+  ``tune`` records in the area's ``hotspots-choice.json`` and ``plan`` uses
 - ``write_hotspots(spots, folder) -> list[Path]``; ``plot_backtest(table, path) -> Path``
 - ``expand_sweep(cfg, sweep=None)``, ``parse_sweep(["eps_m=100,150"])`` for ``--grid``
   (values typed by their ``HotspotConfig`` field: :func:`corridors.config.parse_grid`)
@@ -57,6 +60,8 @@ from corridors.hotspots.backtest import (
     format_backtest,
     format_table,
 )
+from corridors.hotspots.choice import apply_choice, choice_from_table, describe_choice
+from corridors.hotspots.choice_file import CHOICE_JSON, read_choice, write_choice
 from corridors.hotspots.export import plot_backtest, write_backtest, write_hotspots
 from corridors.hotspots.find import find_hotspots, no_hotspots_note
 from corridors.hotspots.result import (
@@ -98,6 +103,7 @@ __all__ = [
     "AGE_WEEKS",
     "AREA_M2",
     "BASELINE",
+    "CHOICE_JSON",
     "BASELINES",
     "COUNTS",
     "COUNTS_ALL",
@@ -123,8 +129,11 @@ __all__ = [
     "SelectionRules",
     "TermCalendar",
     "TermDates",
+    "apply_choice",
     "backtest",
     "check_weighted",
+    "choice_from_table",
+    "describe_choice",
     "expand_sweep",
     "find_hotspots",
     "format_backtest",
@@ -135,6 +144,7 @@ __all__ = [
     "parse_sweep",
     "plot_backtest",
     "ranking_note",
+    "read_choice",
     "read_term_dates",
     "sample_warning",
     "select_incidents",
@@ -144,5 +154,6 @@ __all__ = [
     "window_mask",
     "window_of",
     "write_backtest",
+    "write_choice",
     "write_hotspots",
 ]

@@ -127,11 +127,12 @@ def plot_backtest(table: pd.DataFrame, path: str | Path) -> Path:
             i = int(np.flatnonzero(is_bar.to_numpy())[0])
             ax.annotate("bar", (i, level), ha="center", va="bottom", fontsize=7)
         ax.set_ylabel(title)
-    axes[-1].set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=7)
+    ticks = [f"[bar] {lab}" if bar else lab for lab, bar in zip(labels, is_bar, strict=True)]
+    axes[-1].set_xticks(range(len(labels)), ticks, rotation=60, ha="right", fontsize=7)
     share = float(table["area_share"].mean()) if len(table) else float("nan")
     axes[0].set_title(
-        f"Backtest at {share:.1%} of the study area (grey: baselines; dashed: the bar, the "
-        "best baseline; PAI with 95% bootstrap intervals)",
+        f"Backtest at {share:.1%} of the study area\ngrey: baselines; dark grey and dashed: "
+        "the bar (best baseline); PAI with 95% bootstrap intervals",
         fontsize=9,
     )
     with atomic_path(path) as tmp:

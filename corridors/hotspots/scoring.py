@@ -273,6 +273,8 @@ def format_table(table: pd.DataFrame) -> str:
     show["pei"] = table["pei"].map(lambda v: f"{v:.2f}")
     if "vs_best_baseline" in table:
         show["vs_best_baseline"] = _with_interval(table, "vs_best_baseline", fmt="x{:.2f}")
+        if table["street_vs_best"].notna().any():
+            show["street_vs_best"] = _with_interval(table, "street_vs_best", fmt="x{:.2f}")
         show["bar"] = table["bar"].map(lambda b: "<- bar" if b else "")
     text = show.to_string(index=False)
     notes = [n for n in (_note_if(table), sample_warning(table)) if n]
