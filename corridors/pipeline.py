@@ -31,8 +31,8 @@ from corridors.week import PlanWeek, WeekFolder
 
 __all__ = [
     "NO_STAFF_NOTE", "Absence", "Progress", "Result", "build_graph", "check",
-    "check_usable_incidents", "choose_hotspot_method", "find_hotspots", "locked", "plan_week", "read_inputs",
-    "recorded_absences", "resolve_week", "run", "week_folder", "write_plan",
+    "check_usable_incidents", "choose_hotspot_method", "find_hotspots", "locked", "plan_week",
+    "read_inputs", "recorded_absences", "resolve_week", "run", "week_folder", "write_plan",
 ]  # fmt: skip
 
 logger = logging.getLogger(__name__)

@@ -38,6 +38,7 @@ FILE_IO_ALLOWED = [
     "corridors.graph.osm_file",  # reads the OSM file (pyosmium) and hashes it
     "corridors.graph.cache",  # reads and writes the street-graph cache file
     "corridors.hotspots.term_file",  # reads the term dates file ([hotspots] term_dates)
+    "corridors.hotspots.choice_file",  # reads and writes the method tune chose for the area
     "corridors.maps.assets",  # reads the vendored Leaflet files it inlines into a page
     "corridors.maps.week",  # writes the week's two pages and the manifest
     "corridors.maps.index",  # lists the week folders, reads their manifests, writes index.html

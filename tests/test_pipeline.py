@@ -81,6 +81,11 @@ def test_manifest_records_data_and_parameters(planned, rutland_cfg):
     assert by_kind["incidents"]["read"] == 5161
     assert manifest["config"]["hotspots"]["method"] == rutland_cfg.hotspots.method
     assert manifest["hotspots"]["method"] == rutland_cfg.hotspots.method
+    # where the method came from: the config names it (tune's choice is for "auto")
+    source = "Hotspots drawn by kde (named in the config)"
+    assert manifest["hotspots"]["method_source"] == source
+    assert source in (result.out_dir / "internal.html").read_text(encoding="utf-8")
+    assert "Hotspots drawn by" not in (result.out_dir / "shared.html").read_text(encoding="utf-8")
     assert manifest["graph"]["nodes"] > 1000
     assert manifest["version"]
 

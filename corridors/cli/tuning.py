@@ -144,7 +144,7 @@ def tune(
 
 
 def _choice(table: Any, incidents: Any) -> dict[str, Any] | None:
-    """The record of the table's best method for ``plan`` (None: only baselines)."""
+    """Return the record of the table's best method for ``plan`` (None: only baselines)."""
     import datetime as dt
 
     from corridors import hotspots

@@ -3,8 +3,9 @@
 Pure: incidents, configurations and the study area in, a ranked table out. Every table has
 the strong simple baselines (last period's counts, the training period's counts per cell in
 the window and, when times are known, on all hours); the best of them is the bar. Scoring,
-street length and the bootstrap intervals are in :mod:`corridors.hotspots.scoring`. Sweeps and ``tune`` are in :mod:`corridors.hotspots.sweep`; the
-table's CSV and chart are written by :mod:`corridors.hotspots.export`.
+street length and the bootstrap intervals are in :mod:`corridors.hotspots.scoring`.
+Sweeps and ``tune`` are in :mod:`corridors.hotspots.sweep`; the table's CSV and chart are
+written by :mod:`corridors.hotspots.export`.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from corridors.hotspots.select import (
 )
 from corridors.hotspots.term_file import term_calendar
 from corridors.hotspots.terms import TermCalendar
-from corridors.hotspots.units import _Grid, _kde_surface, _Segments, _segments, _top_units, _xy
+from corridors.hotspots.units import _Grid, _kde_surface, _Segments, _segments, _xy
 from corridors.hotspots.weights import offence_weights
 from corridors.load import OFFENCE, TIME_KNOWN
 from corridors.week import PlanWeek
@@ -189,7 +190,8 @@ def backtest(
     )  # fmt: skip
     kinds = ["naive", "counts"] + (["counts (all hours)"] if _time_known_share(incidents) else [])
     rows, per_period = [], {}
-    for item in [*cfgs, *kinds]:
+    items: list[HotspotConfig | str] = [*cfgs, *kinds]
+    for item in items:
         row, scores = _score_config(incidents, item, cfgs[0], folds)
         rows.append(row)
         per_period[row["label"]] = PeriodScores.of(scores, folds.total_area, folds.total_street)
@@ -350,7 +352,7 @@ def _score_period(
 
 
 def _counts_config(first: HotspotConfig, kind: str) -> HotspotConfig:
-    """The selection of a counts baseline: ``first``'s, on all hours or the window only."""
+    """Return the selection of a counts baseline: ``first``'s, all hours or the window only."""
     return dataclasses.replace(first, train_all_hours=kind == "counts (all hours)", sweep={})
 
 
@@ -468,3 +470,8 @@ def _time_known_share(incidents: gpd.GeoDataFrame) -> float:
 
 #: Alias of :func:`format_table` (the name ``cli.py`` uses).
 format_backtest = format_table
+
+__all__ = [
+    "BASELINE", "BASELINES", "COUNTS", "COUNTS_ALL", "TABLE_COLUMNS", "backtest",
+    "format_backtest", "format_table",
+]  # fmt: skip

@@ -40,7 +40,9 @@ def read_choice(path: str | Path) -> dict[str, Any] | None:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the recorded hotspot choice ({exc}); {hint}") from exc
+        raise ConfigError(
+            f"{path}: cannot read the recorded hotspot choice ({exc}); {hint}"
+        ) from exc
     if not isinstance(doc, dict) or "method" not in doc:
         raise ConfigError(f"{path}: not a hotspot choice (a JSON object with 'method'); {hint}")
     return doc
