@@ -137,6 +137,10 @@ def _typed(default: Any, value: Any, where: str, key: str) -> Any:
     return value
 
 
+def _fmt(value: Any) -> str:
+    return f"{value:.2f}" if isinstance(value, int | float) else "n/a"
+
+
 def describe_choice(
     choice: Mapping[str, Any] | None, method: str, source: str = "named in the config"
 ) -> str:
@@ -159,8 +163,9 @@ def describe_choice(
     ratio_text = "n/a" if ratio is None else f"x{ratio:.2f}"
     if lo is not None and hi is not None:
         ratio_text += f" ({lo:.2f}-{hi:.2f})"
+    pai, bar = (_fmt(choice.get(k)) for k in ("pai", "best_baseline_pai"))
     return (
         f"Hotspots drawn by {method}, chosen by corridors tune ({choice.get('written_at')}): "
-        f"backtest PAI {choice.get('pai')} against {choice.get('best_baseline_pai')} for the "
+        f"backtest PAI {pai} against {bar} for the "
         f"best baseline ({choice.get('best_baseline')}), {ratio_text}"
     )
