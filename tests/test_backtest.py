@@ -127,7 +127,7 @@ def test_bootstrap_interval_holds_the_estimate_and_shrinks_with_more_periods():
     widths = []
     for repeat in (1, 10):
         s = _scores(pattern_hits * repeat, pattern_test * repeat)
-        table = add_intervals(_table(["m"], ["kde"], [s]), {"m": s}, baselines=[], seed=3)
+        table = add_intervals(_table(["m"], ["kde"], [s]), [s], baselines=[], seed=3)
         row = table.iloc[0]
         assert row["pai_lo"] < row["pai"] < row["pai_hi"]
         assert row["pai"] == pytest.approx(105 / 255 / 0.05)
@@ -136,16 +136,17 @@ def test_bootstrap_interval_holds_the_estimate_and_shrinks_with_more_periods():
     assert widths[1] < widths[0] / 2
     # seeded: the same intervals again
     s = _scores(pattern_hits, pattern_test)
-    again = add_intervals(_table(["m"], ["kde"], [s]), {"m": s}, baselines=[], seed=3)
+    again = add_intervals(_table(["m"], ["kde"], [s]), [s], baselines=[], seed=3)
     assert again.iloc[0]["pai_hi"] - again.iloc[0]["pai_lo"] == pytest.approx(widths[0])
 
 
 def test_paired_ratio_is_one_for_a_method_against_itself():
     s = _scores([10, 30, 20, 5, 25, 15], [40, 50, 45, 30, 50, 40])
     worse = _scores([5, 15, 10, 2, 12, 8], [40, 50, 45, 30, 50, 40])
-    table = _table(["same as bar", "bar", "worse"], ["kde", "counts", "naive"], [s, s, worse])
-    out = add_intervals(table, {"same as bar": s, "bar": s, "worse": worse},
-                        baselines=["counts", "naive"])  # fmt: skip
+    # two rows may share a label (a sweep of a setting the label leaves out): each row keeps
+    # its own scores
+    table = _table(["twin", "bar", "twin"], ["kde", "counts", "kde"], [s, s, worse])
+    out = add_intervals(table, [s, s, worse], baselines=["counts", "naive"])
     same = out.iloc[0]
     assert out["bar"].tolist() == [False, True, False]
     assert (same["vs_best_baseline"], same["vs_best_baseline_lo"], same["vs_best_baseline_hi"]) == (
@@ -156,6 +157,11 @@ def test_paired_ratio_is_one_for_a_method_against_itself():
     assert low["vs_best_baseline_lo"] <= low["vs_best_baseline"] <= low["vs_best_baseline_hi"] < 1
     # the ranking note: the top two (same scores) are within each other's interval
     assert "cannot tell them apart" in hs.ranking_note(out)
+    # the best method's record warns when it is below the bar beyond its interval
+    choice = {"method": "kde", "vs_best_baseline": 0.5, "vs_best_baseline_interval": [0.4, 0.6],
+              "best_baseline": "counts baseline, window"}  # fmt: skip
+    assert "below the bar" in hs.choice_warning(choice)
+    assert hs.choice_warning({**choice, "vs_best_baseline_interval": [0.9, 1.1]}) is None
 
 
 def test_resamples_keep_the_periods_as_the_first_sample():

@@ -139,6 +139,9 @@ def tune(
     if street is None:
         click.echo("Note: no street graph ([graph] osm_file not set): area PAI only")
     click.echo(hotspots.format_backtest(table))
+    warning = hotspots.choice_warning(choice) if choice is not None else None
+    if warning:
+        click.echo(warning)
     for p in paths:
         click.echo(f"Wrote {p}")
 

@@ -60,7 +60,12 @@ from corridors.hotspots.backtest import (
     format_backtest,
     format_table,
 )
-from corridors.hotspots.choice import apply_choice, choice_from_table, describe_choice
+from corridors.hotspots.choice import (
+    apply_choice,
+    choice_from_table,
+    choice_warning,
+    describe_choice,
+)
 from corridors.hotspots.choice_file import CHOICE_JSON, read_choice, write_choice
 from corridors.hotspots.export import plot_backtest, write_backtest, write_hotspots
 from corridors.hotspots.find import find_hotspots, no_hotspots_note
@@ -133,6 +138,7 @@ __all__ = [
     "backtest",
     "check_weighted",
     "choice_from_table",
+    "choice_warning",
     "describe_choice",
     "expand_sweep",
     "find_hotspots",

@@ -189,12 +189,12 @@ def backtest(
         periods=periods, period=period, train_periods=train_periods, term=term,
     )  # fmt: skip
     kinds = ["naive", "counts"] + (["counts (all hours)"] if _time_known_share(incidents) else [])
-    rows, per_period = [], {}
+    rows, per_period = [], []
     items: list[HotspotConfig | str] = [*cfgs, *kinds]
     for item in items:
         row, scores = _score_config(incidents, item, cfgs[0], folds)
         rows.append(row)
-        per_period[row["label"]] = PeriodScores.of(scores, folds.total_area, folds.total_street)
+        per_period.append(PeriodScores.of(scores, folds.total_area, folds.total_street))
     table = pd.DataFrame(rows)
     table = add_intervals(table, per_period, baselines=list(BASELINES), seed=cfgs[0].seed)
     table = table.sort_values(
@@ -358,8 +358,8 @@ def _counts_config(first: HotspotConfig, kind: str) -> HotspotConfig:
 
 def _label(cfg: HotspotConfig) -> str:
     keys = {
-        "dbscan": ("eps_m", "min_samples"),
-        "hdbscan": ("min_cluster_size", "min_samples"),
+        "dbscan": ("eps_m", "min_samples", "cell_m"),
+        "hdbscan": ("min_cluster_size", "min_samples", "cell_m"),
         "kde": ("bandwidth_m", "cell_m"),
         "network": ("snap_m",),
     }[cfg.method]

@@ -88,6 +88,26 @@ def choice_from_table(
     }
 
 
+def choice_warning(choice: Mapping[str, Any]) -> str | None:
+    """
+    Return a warning when the chosen method is below the bar beyond its paired interval.
+
+    Examples
+    --------
+    >>> choice_warning({"method": "kde", "vs_best_baseline": 1.1,
+    ...                 "vs_best_baseline_interval": [1.0, 1.2]}) is None
+    True
+    """
+    hi = (choice.get("vs_best_baseline_interval") or [None, None])[1]
+    if hi is None or hi >= 1:
+        return None
+    return (
+        f"Warning: the best method, {choice.get('label', choice['method'])}, is below the bar "
+        f"({choice.get('best_baseline')}) beyond its interval: x{choice['vs_best_baseline']:.2f} "
+        f"(up to x{hi:.2f}); plain counts per cell found more"
+    )
+
+
 def apply_choice(cfg: HotspotConfig, choice: Mapping[str, Any], where: str) -> HotspotConfig:
     """
     Return ``cfg`` with the method and parameters of a recorded choice.

@@ -10,7 +10,7 @@ say in plain words what the table can and cannot rank.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -163,7 +163,7 @@ def interval(samples: np.ndarray, coverage: float = COVERAGE) -> tuple[float, fl
 
 def add_intervals(
     table: pd.DataFrame,
-    periods: Mapping[str, PeriodScores],
+    periods: Sequence[PeriodScores],
     *,
     baselines: Sequence[str],
     seed: int = 0,
@@ -172,7 +172,7 @@ def add_intervals(
     """
     Add intervals, ratios to the best baseline and the small-sample flag to a table.
 
-    ``periods`` maps each row's label to its per-period scores; ``baselines`` are the
+    ``periods`` are the rows' per-period scores, in the table's order; ``baselines`` are the
     ``method`` values of the baseline rows. Adds ``pai_lo``/``pai_hi`` and
     ``street_pai_lo``/``street_pai_hi`` (bootstrap over test periods), ``bar`` (True on the
     best baseline by PAI: the bar every method must clear), ``vs_best_baseline`` and
@@ -180,20 +180,20 @@ def add_intervals(
     resampled periods for the row and the bar) and ``small_sample`` (fewer than
     :data:`MIN_TEST_INCIDENTS` test incidents).
     """
-    out = table.copy()
+    out = table.reset_index(drop=True)
     n = int(out["periods"].max()) if len(out) else 0
     idx = resamples(max(n, 1), n_boot=n_boot, seed=seed)
     is_base = out["method"].isin(list(baselines))
     ranked = out[is_base].sort_values("pai", ascending=False, na_position="last")
-    bar = ranked["label"].iloc[0] if len(ranked) else None
-    out["bar"] = out["label"] == bar
+    bar = int(ranked.index[0]) if len(ranked) else None
+    out["bar"] = out.index == bar
     for street in (False, True):
         pre = "street_" if street else ""
         ratio = f"{pre}vs_best" if street else "vs_best_baseline"
         lo_hi: dict[str, list[float]] = {c: [] for c in ("lo", "hi", "rlo", "rhi", "r")}
         base = periods[bar].pai(idx, street) if bar is not None else None
-        for label in out["label"]:
-            samples = periods[label].pai(idx, street)
+        for row_scores in periods:
+            samples = row_scores.pai(idx, street)
             lo, hi = interval(samples)
             lo_hi["lo"].append(lo)
             lo_hi["hi"].append(hi)
