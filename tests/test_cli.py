@@ -315,3 +315,25 @@ def test_tune_bad_grid_value_is_one_error_naming_key_and_type(tmp_path, grid, me
     assert result.exit_code == 1, result.output
     assert result.output.startswith(f"Error: {message}"), result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_hotspots_command_uses_tunes_choice_unless_a_method_is_named(tmp_path):
+    cfg = _offline_rutland(tmp_path)
+    cfg.write_text(cfg.read_text().replace('method = "kde"', 'method = "auto"'))
+    choice = tmp_path / "maps" / "rutland" / "hotspots-choice.json"
+    choice.parent.mkdir(parents=True)
+    choice.write_text(json.dumps({"method": "dbscan", "params": {"eps_m": 200.0}}))
+    result = CliRunner().invoke(cli, ["-q", "-c", str(cfg), "hotspots"])
+    assert result.exit_code == 0, result.output
+    assert "(dbscan)" in result.output and "chosen by corridors tune" in result.output
+    spots = json.loads(next((tmp_path / "maps").glob("rutland/hotspots/*/hotspots.json")).read_text())
+    assert spots["method"] == "dbscan" and spots["params"]["eps_m"] == 200.0
+    # --method names one: the choice file is not used
+    result = CliRunner().invoke(cli, ["-q", "-c", str(cfg), "hotspots", "--method", "kde"])
+    assert result.exit_code == 0, result.output
+    assert "(kde)" in result.output and "chosen by corridors tune" not in result.output
+    # an unknown method in the file is one error naming the file
+    choice.write_text(json.dumps({"method": "tea-leaves"}))
+    result = CliRunner().invoke(cli, ["-q", "-c", str(cfg), "hotspots"])
+    assert result.exit_code == 1 and "hotspots-choice.json: unknown hotspot method" in result.output
+    assert "Traceback" not in result.output

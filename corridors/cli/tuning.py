@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -33,15 +34,19 @@ def hotspots_cmd(state: _State, method: str | None, week: str | None) -> None:
     from corridors import hotspots, pipeline
 
     cfg = override(override(state.config(), "hotspots", method=method), "area", week=week)
+    if method is not None:  # named on the command line: not tune's recorded choice
+        cfg = dataclasses.replace(cfg, hotspots_method_auto=False)
+    cfg, source = pipeline.choose_hotspot_method(cfg)
     inputs = pipeline.read_inputs(cfg)
     street = pipeline.build_graph(cfg, inputs) if cfg.hotspots.method == "network" else None
-    spots = pipeline.find_hotspots(cfg, inputs, street)
+    spots = pipeline.find_hotspots(cfg, inputs, street, method_source=source)
     # a folder of its own: the week's plan keeps the hotspots its corridors were built on
     with pipeline.locked(cfg, "hotspots"):
         paths = hotspots.write_hotspots(spots, pipeline.week_folder(cfg).hotspots(spots.method))
     click.echo(
         f"{len(spots.polygons)} hotspots ({spots.method}) from {len(spots.selected):,} incidents"
     )
+    click.echo(source)
     for note in spots.notes:
         click.echo(f"Note: {note}")
     for p in paths:
