@@ -175,7 +175,7 @@ def choose_hotspot_method(cfg: Config) -> tuple[Config, str]:
     cfg = dataclasses.replace(cfg, hotspots_method_auto=False)
     if choice is None:
         return cfg, hotspots.describe_choice(
-            None, method, f"the default: no `corridors tune` choice in {path}"
+            None, method, f"the default: no `corridors tune` choice ({path.name}) for the area"
         )
     chosen = hotspots.apply_choice(cfg.hotspots, choice, str(path))
     source = f"{hotspots.describe_choice(choice, chosen.method)} [{path.name}]"

@@ -236,6 +236,9 @@ def test_plan_uses_the_recorded_choice(tmp_path):
     assert "chosen by corridors tune" in spots.method_source
     assert "x1.03 (0.98-1.07)" in spots.method_source
     assert hs.CHOICE_JSON in spots.method_source
+    assert "too few to rank" not in spots.method_source
+    small = hs.describe_choice({**CHOICE, "small_sample": True, "test_incidents": 23}, "dbscan")
+    assert small.endswith("ranked on only 23 test incidents, too few to rank")
     # the internal map's legend says it
     assert "Hotspots drawn by dbscan" in _internal_legend(True, None, spots.method_source)
     # a config that names a method keeps it, choice file or not

@@ -188,4 +188,9 @@ def describe_choice(
         f"Hotspots drawn by {method}, chosen by corridors tune ({choice.get('written_at')}): "
         f"backtest PAI {pai} against {bar} for the "
         f"best baseline ({choice.get('best_baseline')}), {ratio_text}"
+        + (
+            f"; ranked on only {choice.get('test_incidents')} test incidents, too few to rank"
+            if choice.get("small_sample")
+            else ""
+        )
     )
