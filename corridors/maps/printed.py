@@ -45,7 +45,7 @@ from corridors.config import MapConfig
 from corridors.maps.i18n import NOTICE_TEXT, _people_text, check_languages, rostered_kinds
 from corridors.maps.notice import _notice_rows
 from corridors.maps.pdf_fonts import RTL_LANGUAGES, notice_fonts
-from corridors.maps.printed_map import map_drawing, qr_drawing, street_background
+from corridors.maps.printed_map import legend_drawing, map_panels, qr_drawing, street_background
 from corridors.maps.shared import shared_loops, shared_patrols
 from corridors.maps.values import _text, _week_start
 
@@ -263,7 +263,8 @@ def _story(
     rows = _notice_rows(sheet.patrols, t, cfg)
     return [
         *story,
-        map_drawing(sheet.loops, streets, width=width, height=_map_height(rows), text=t),
+        map_panels(sheet.loops, streets, width=width, height=_map_height(rows)),
+        legend_drawing(width, t),
         Spacer(1, 3 * mm),
         Paragraph(escape(intro), st["big"]),
         Spacer(1, 2 * mm),
@@ -290,8 +291,8 @@ def _styles() -> dict[str, Any]:
 
 
 def _map_height(rows: Sequence[object]) -> float:
-    """Return the map's height (points): 105 mm, less as the patrol table grows."""
-    return float(max(55.0, 105.0 - 5.5 * max(0, len(rows) - 3)) * mm)
+    """Return the map's height (points): 100 mm, less as the patrol table grows."""
+    return float(max(50.0, 100.0 - 6.0 * max(0, len(rows) - 3)) * mm)
 
 
 def _patrol_table(

@@ -20,6 +20,7 @@ import shapely
 from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, Rect, String
 from reportlab.lib.colors import Color, HexColor, black, white
 from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import Flowable, Table, TableStyle
 
 from corridors.maps.pdf_fonts import notice_fonts
 from corridors.maps.streets import NEAR_SHARED_M, _drawn, _near, _runs, _street_edges
@@ -29,9 +30,14 @@ if TYPE_CHECKING:
 
 #: Space (metres) around the routes on a notice's map.
 MAP_MARGIN_M = 120.0
+#: Routes further apart than this (metres) are drawn in panels of their own, side by side.
+PANEL_GAP_M = 2000.0
+#: At most this many panels (more places: one map of them all).
+MAX_PANELS = 3
 _ROUTE = HexColor("#2166ac")
 _POINT = HexColor("#1b7837")
 _PAPER = HexColor("#fbfaf7")
+_TAG = Color(1, 1, 1, alpha=0.8)
 _MAJOR, _MINOR, _FRAME = HexColor("#9a9a9a"), HexColor("#c4c4c4"), HexColor("#666666")
 
 
@@ -44,19 +50,61 @@ def street_background(
     return _runs(near, max(simplify_m, 1.0), merge_first=False) if len(near) else near
 
 
+def map_panels(
+    loops: gpd.GeoDataFrame,
+    streets: gpd.GeoDataFrame,
+    *,
+    width: float,
+    height: float,
+) -> Flowable:
+    """
+    Draw ``loops`` on ``streets``: one map, or a panel per place when the routes lie apart.
+
+    Routes more than :data:`PANEL_GAP_M` apart (two towns of an area) would leave a map of
+    empty country between them; up to :data:`MAX_PANELS` such places get a panel each, west
+    to east. The key is :func:`legend_drawing`, under the map.
+    """
+    groups = _places(loops)
+    if not 1 < len(groups) <= MAX_PANELS:
+        return map_drawing(loops, streets, width=width, height=height)
+    gap = 6.0
+    each = (width - gap * (len(groups) - 1)) / len(groups)
+    panels = [map_drawing(loops.iloc[rows], streets, width=each, height=height) for rows in groups]
+    table = Table([panels], colWidths=[each + (gap if i else 0) for i in range(len(groups))])
+    table.setStyle(
+        TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)])
+    )  # fmt: skip
+    return table
+
+
+def _places(loops: gpd.GeoDataFrame) -> list[list[int]]:
+    """Return the loops' positions grouped by place (within :data:`PANEL_GAP_M`), west to east."""
+    geoms = np.asarray(loops.geometry.values, dtype=object)
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if ok.sum() < 2:
+        return [list(range(len(loops)))]
+    zones = shapely.get_parts(shapely.union_all(shapely.buffer(geoms[ok], PANEL_GAP_M / 2)))
+    where = shapely.STRtree(zones).query(geoms[ok], predicate="intersects")
+    positions = np.flatnonzero(ok)
+    groups: dict[int, list[int]] = {}
+    for loop_i, zone_i in zip(*where, strict=True):
+        groups.setdefault(int(zone_i), []).append(int(positions[loop_i]))
+    west = {z: shapely.bounds(zones[z])[0] for z in groups}
+    return [sorted(set(groups[z])) for z in sorted(groups, key=west.__getitem__)]
+
+
 def map_drawing(
     loops: gpd.GeoDataFrame,
     streets: gpd.GeoDataFrame,
     *,
     width: float,
     height: float,
-    text: Mapping[str, str],
 ) -> Drawing:
     """
     Draw ``loops`` on ``streets`` in a box at most ``width`` x ``height`` points.
 
-    The box keeps the routes' shape (north up) with :data:`MAP_MARGIN_M` around them;
-    ``text`` gives the legend's words (``routes``, ``meeting_points``).
+    The box keeps the routes' shape (north up) with :data:`MAP_MARGIN_M` around them.
     """
     if streets.crs is not None and loops.crs is not None and loops.crs != streets.crs:
         loops = loops.to_crs(streets.crs)
@@ -83,7 +131,6 @@ def map_drawing(
     for line in page(np.asarray(loops.geometry.values, dtype=object)):
         drawing.add(_line(line, _ROUTE, 3.2))
     _add_meeting_points(drawing, loops, box, scale)
-    _add_legend(drawing, text)
     drawing.add(_rect(0, 0, width, drawing.height, fill=None, stroke=_FRAME))
     return drawing
 
@@ -126,17 +173,21 @@ def _label(name: str, x: float, y: float, drawing: Drawing, *, font: str) -> Str
     size = 10.0
     wide = stringWidth(name, font, size)
     lx = x + 8 if x + 8 + wide <= drawing.width - 4 else max(4.0, x - 8 - wide)
-    ly = y + 5 if y + 5 + size <= drawing.height - 4 else y - 5 - size
-    return String(lx, max(4.0, ly), name, fontName=font, fontSize=size, fillColor=black)
+    ly = max(4.0, y + 5 if y + 5 + size <= drawing.height - 4 else y - 5 - size)
+    drawing.add(_rect(lx - 2, ly - 2.5, wide + 4, size + 3, fill=_TAG))
+    return String(lx, ly, name, fontName=font, fontSize=size, fillColor=black)
 
 
-def _add_legend(drawing: Drawing, text: Mapping[str, str]) -> None:
+def legend_drawing(width: float, text: Mapping[str, str]) -> Drawing:
+    """Return the map's key as a line under it: the routes, the meeting points."""
     regular, _bold = notice_fonts()
-    drawing.add(_rect(6, 6, 150, 36, fill=white, stroke=_MAJOR))
-    drawing.add(Line(12, 32, 30, 32, strokeColor=_ROUTE, strokeWidth=3.2))
-    drawing.add(String(36, 28.5, text["routes"], fontName=regular, fontSize=9))
-    drawing.add(Circle(21, 15, 4, fillColor=_POINT, strokeColor=white))
-    drawing.add(String(36, 11.5, text["meeting_points"], fontName=regular, fontSize=9))
+    drawing = Drawing(width, 16)
+    drawing.add(Line(2, 8, 22, 8, strokeColor=_ROUTE, strokeWidth=3.2))
+    drawing.add(String(28, 4.5, text["routes"], fontName=regular, fontSize=10))
+    x = 28 + stringWidth(text["routes"], regular, 10) + 24
+    drawing.add(Circle(x, 8, 4.5, fillColor=_POINT, strokeColor=white))
+    drawing.add(String(x + 10, 4.5, text["meeting_points"], fontName=regular, fontSize=10))
+    return drawing
 
 
 def qr_drawing(url: str, *, size: float) -> Drawing:
