@@ -224,3 +224,13 @@ def test_notice_command_needs_a_planned_week(config_file):
     result = CliRunner().invoke(cli, ["-c", str(config_file), "notice", "--week", "2022-W40"])
     assert result.exit_code == 1
     assert "run 'corridors plan' first" in result.output
+
+
+def test_right_to_left_languages_get_no_printed_notice_and_a_warning(planned, monkeypatch, caplog):
+    monkeypatch.setitem(NOTICE_TEXT, "ar", dict(NOTICE_TEXT["en"]))  # stands in for a translation
+    cfg = dataclasses.replace(planned.cfg.maps, languages=("en", "ar"))
+    docs = notice_pdfs(street=planned.street, corridors=planned.plan, rota=planned.rota,
+                       cfg=cfg, week=WEEK, area_name="Rutland")  # fmt: skip
+    assert "notice/area-en.pdf" in docs
+    assert not [name for name in docs if name.endswith("-ar.pdf")]
+    assert "right-to-left" in caplog.text and "'ar'" in caplog.text
