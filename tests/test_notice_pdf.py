@@ -6,18 +6,23 @@ import io
 import re
 import shutil
 import subprocess
+from types import SimpleNamespace
 
+import geopandas as gpd
+import pandas as pd
 import pypdf
 import pytest
 import zxingcpp
 from click.testing import CliRunner
 from PIL import Image
+from shapely.geometry import LineString
 
 from corridors import pipeline, publish
 from corridors.cli import cli
 from corridors.config import MapConfig, load_config
 from corridors.errors import ConfigError
 from corridors.maps import NOTICE_TEXT, PRINT_TEXT, notice_pdfs
+from corridors.routes import Corridors
 
 try:  # tests/ is on sys.path (rootdir conftest, no package) ...
     from rutland import config_copy
@@ -234,3 +239,29 @@ def test_right_to_left_languages_get_no_printed_notice_and_a_warning(planned, mo
     assert "notice/area-en.pdf" in docs
     assert not [name for name in docs if name.endswith("-ar.pdf")]
     assert "right-to-left" in caplog.text and "'ar'" in caplog.text
+
+
+def test_a_loop_shared_by_two_schools_is_on_both_sheets_and_no_count_is():
+    walk = LineString([(486000, 308700), (486300, 308700), (486300, 309000), (486000, 308700)])
+    loops = gpd.GeoDataFrame(
+        {"loop_id": ["C1-L1"], "corridor_id": ["C1"], "school_ids": ["s/1;s/2"],
+         "meeting_point": ["Town Gate"], "start_time": ["15:15"], "duration_min": [30.0]},
+        geometry=[walk], crs="EPSG:27700",
+    )  # fmt: skip
+    cors = gpd.GeoDataFrame(
+        {"corridor_id": ["C1"], "school_ids": ["s/1;s/2"], "school_names": ["North;South"],
+         "patrolled": [True], "incidents": [57], "offences": ['{"Robbery": 57}']},
+        geometry=[walk], crs="EPSG:27700",
+    )  # fmt: skip
+    plan = Corridors(corridors=cors, segments=gpd.GeoDataFrame(), loops=loops,
+                     unpatrolled=pd.DataFrame(), notes=())  # fmt: skip
+    street = SimpleNamespace(edges=gpd.GeoDataFrame(
+        {"highway": ["residential"]}, geometry=[walk], crs="EPSG:27700"))  # fmt: skip
+    docs = notice_pdfs(street=street, corridors=plan, rota=None,
+                       cfg=MapConfig(contact="Town Team, 101"), week=WEEK, area_name="Town")  # fmt: skip
+    assert set(docs) == {"notice/area-en.pdf", "notice/s-1-en.pdf", "notice/s-2-en.pdf"}
+    for name, school in (("s-1", "North"), ("s-2", "South")):
+        (text,) = _text(docs[f"notice/{name}-en.pdf"])
+        assert f"{school} · Town" in text and "Town Gate" in text and "15:15–15:45" in text
+        assert "Town Team, 101" in text and NOTICE_TEXT["en"]["every_school_day"] in text
+        assert "57" not in text and "Robbery" not in text
