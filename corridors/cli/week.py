@@ -165,6 +165,9 @@ def _echo_plan_summary(
     click.echo(f"\nWrote {len(paths)} files to {result.out_dir} in {elapsed_s:.1f} s")
     for name in ("internal.html", "shared.html"):
         click.echo(f"  {result.out_dir / name}")
+    notices = sorted((result.out_dir / "notice").glob("*.pdf"))
+    if notices:
+        click.echo(f"  {result.out_dir / 'notice'}/ ({len(notices)} printed notices, A4 PDF)")
     if stage_s and click.get_current_context().find_root().params.get("verbose"):  # -v
         times = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in stage_s.items())
         click.echo(f"Stage times: {times} (total {elapsed_s:.1f} s)")

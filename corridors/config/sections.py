@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from corridors.config.checks import _check_date_format, _check_timezone
 from corridors.errors import ConfigError
@@ -199,7 +200,8 @@ class MapConfig:
     (``corridors.maps.NOTICE_TEXT``: "en", "cy", "tr"); English is always included.
     ``simplify_m`` is the tolerance (metres, in the area's CRS) used to simplify lines before
     they are written into a page; ``heat_layer`` adds an (initially hidden) incident heat
-    layer to the internal map.
+    layer to the internal map. ``public_url`` is the shared page's public address (an
+    ``http(s)://`` URL): the printed notices carry it as a QR code; unset (``""``), no QR.
     """
 
     out_dir: Path = Path("maps")
@@ -211,8 +213,10 @@ class MapConfig:
     heat_layer: bool = True
     simplify_m: float = 2.0
     minimap: bool = True
+    public_url: str = ""
 
     def __post_init__(self) -> None:
+        _check_public_url(self.public_url)
         if self.min_shared_count < 1:
             raise ConfigError(f"maps.min_shared_count must be >= 1, got {self.min_shared_count}")
         if "en" not in self.languages:
@@ -227,3 +231,26 @@ class MapConfig:
             )
         if self.simplify_m < 0:
             raise ConfigError(f"maps.simplify_m must be >= 0 metres, got {self.simplify_m}")
+
+
+def _check_public_url(url: str) -> None:
+    """
+    Raise unless ``url`` is empty or an absolute http(s) address with a host.
+
+    Examples
+    --------
+    >>> _check_public_url("https://example.org/rutland/shared.html")
+    >>> _check_public_url("example.org")
+    Traceback (most recent call last):
+    ...
+    corridors.errors.ConfigError: maps.public_url must be an http:// or https:// address ...
+    """
+    if not url:
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+        raise ConfigError(
+            f"maps.public_url must be an http:// or https:// address with a host and no spaces, "
+            f"got {url!r}; set [maps] public_url to the shared page's address, or leave it out "
+            "(no QR code on the printed notice)"
+        )

@@ -7,6 +7,8 @@ A plan for one area and ISO week is written to ``<out_dir>/<area>/<week>/``:
   patrol loops with one layer per day, popups with the evidence and the team);
 - ``shared.html``: the map and notice for youth organisations, schools, parents and young
   people, built from corridors and patrols only (never from the incident table);
+- ``notice/<school>-<language>.pdf`` and ``notice/area-<language>.pdf``: the printed notice,
+  the same routes, times and words on an A4 page (:func:`write_notices`);
 - ``manifest.json`` (:func:`manifest_doc`, :func:`write_manifest`); ``<out_dir>/index.html``
   lists every planned week (:func:`write_index`); ``<out_dir>/<area>/plans.gpkg`` keeps the
   history (:func:`append_history`).
@@ -23,6 +25,10 @@ Which file holds what (the renderers open no files; the edges read and write the
 - ``internal.py``: :func:`render_internal_map`; ``popups.py``: its popups;
 - ``shared.py``: :func:`render_shared_map` and what it may show (:func:`shared_patrols`,
   :func:`shared_loops`, :func:`shared_corridor_table`); ``notice.py``: its notice panel;
+- ``printed.py``: the printed notices, an A4 PDF per school and for the area in each
+  language (:func:`notice_pdfs`), from what the shared page shows; ``printed_map.py``: their
+  routes on a street background and the QR code to ``[maps] public_url``; ``pdf_fonts.py``
+  (an edge: reads the DejaVu Sans fonts matplotlib ships);
 - ``i18n.py``: the notice's translations (:data:`NOTICE_TEXT`), :func:`check_languages`,
   the kinds of people (:func:`rostered_kinds`) and agency names;
 - ``layers.py``: Leaflet layers, controls, title, legend and the view; ``streets.py``: the
@@ -31,7 +37,8 @@ Which file holds what (the renderers open no files; the edges read and write the
   JSON-safe cells;
 - ``manifest.py``: :func:`manifest_doc`;
 - edges: ``assets.py`` (reads the vendored assets: :func:`inline_assets`), ``week.py``
-  (writes the pages: :func:`write_week`, :func:`save_offline`, :func:`write_manifest`),
+  (writes the pages and notices: :func:`write_week`, :func:`write_notices`,
+  :func:`save_offline`, :func:`write_manifest`),
   ``index.py`` (:func:`write_index`), ``history.py`` (:func:`append_history`) and
   ``browser.py`` (screenshots with headless Chromium: :func:`take_screenshot`).
 
@@ -71,6 +78,7 @@ from corridors.maps.i18n import (
 from corridors.maps.index import INDEX_HTML, write_index
 from corridors.maps.internal import render_internal_map
 from corridors.maps.manifest import manifest_doc
+from corridors.maps.printed import NOTICE_DIR, PRINT_TEXT, notice_pdfs
 from corridors.maps.shared import (
     SHARED_CORRIDOR_COLUMNS,
     SHARED_COUNT_COLUMNS,
@@ -84,6 +92,7 @@ from corridors.maps.week import (
     SHARED_HTML,
     save_offline,
     write_manifest,
+    write_notices,
     write_week,
 )
 
@@ -93,8 +102,10 @@ __all__ = [
     "HISTORY_LAYERS",
     "INDEX_HTML",
     "INTERNAL_HTML",
+    "NOTICE_DIR",
     "NOTICE_TEXT",
     "PEOPLE_KINDS",
+    "PRINT_TEXT",
     "SHARED_CORRIDOR_COLUMNS",
     "SHARED_COUNT_COLUMNS",
     "SHARED_HTML",
@@ -105,6 +116,7 @@ __all__ = [
     "find_chromium",
     "inline_assets",
     "manifest_doc",
+    "notice_pdfs",
     "render_internal_map",
     "render_shared_map",
     "rostered_kinds",
@@ -116,5 +128,6 @@ __all__ = [
     "vendored_files",
     "write_index",
     "write_manifest",
+    "write_notices",
     "write_week",
 ]
