@@ -87,23 +87,30 @@ class OfflineBrowser:
             offline=True,
         )
 
-    def open(self, path: Path, *, wait_ms: int = 300) -> PageReport:
+    def open(
+        self, path: Path, *, wait_ms: int = 300, size: tuple[int, int] | None = None
+    ) -> PageReport:
         """Open ``path`` with every non-file request aborted; return what happened."""
-        with self.page(path, wait_ms=wait_ms) as (page, report):
+        with self.page(path, wait_ms=wait_ms, size=size) as (page, report):
             report.counts = page.evaluate(_COUNT_JS)
             report.png = page.screenshot()
         return report
 
     @contextlib.contextmanager
-    def page(self, path: Path, *, wait_ms: int = 300) -> Iterator[tuple[Any, PageReport]]:
+    def page(
+        self, path: Path, *, wait_ms: int = 300, size: tuple[int, int] | None = None
+    ) -> Iterator[tuple[Any, PageReport]]:
         """Open ``path`` offline and yield the live Playwright page and its report.
 
         As :meth:`open`, for tests that drive the page (hover, click, type). Dialogs
         (``alert``, ``confirm``...) are recorded in ``report.dialogs`` and dismissed. The page
-        is closed on exit.
+        is closed on exit. ``size`` (width, height) sets the window before the page loads
+        (e.g. a phone, 390 x 844); the default is the context's 1200 x 800.
         """
         report = PageReport()
         page = self._context.new_page()
+        if size is not None:
+            page.set_viewport_size({"width": size[0], "height": size[1]})
         page.set_default_timeout(10_000)
 
         def route(r: Any) -> None:
