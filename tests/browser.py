@@ -9,6 +9,7 @@ Without Chromium the browser tests are skipped, except under ``CI=true`` where t
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import tempfile
 import time
@@ -98,19 +99,27 @@ class OfflineBrowser:
 
     @contextlib.contextmanager
     def page(
-        self, path: Path, *, wait_ms: int = 300, size: tuple[int, int] | None = None
+        self,
+        path: Path,
+        *,
+        wait_ms: int = 300,
+        size: tuple[int, int] | None = None,
+        now: dt.datetime | None = None,
     ) -> Iterator[tuple[Any, PageReport]]:
         """Open ``path`` offline and yield the live Playwright page and its report.
 
         As :meth:`open`, for tests that drive the page (hover, click, type). Dialogs
         (``alert``, ``confirm``...) are recorded in ``report.dialogs`` and dismissed. The page
         is closed on exit. ``size`` (width, height) sets the window before the page loads
-        (e.g. a phone, 390 x 844); the default is the context's 1200 x 800.
+        (e.g. a phone, 390 x 844); the default is the context's 1200 x 800. ``now`` fixes the
+        page's clock (``Date``) before it loads.
         """
         report = PageReport()
         page = self._context.new_page()
         if size is not None:
             page.set_viewport_size({"width": size[0], "height": size[1]})
+        if now is not None:
+            page.clock.set_fixed_time(now)
         page.set_default_timeout(10_000)
 
         def route(r: Any) -> None:
@@ -150,6 +159,22 @@ class OfflineBrowser:
         self._context.close()
         self._pw.stop()
         self._profile.cleanup()
+
+
+#: axe-core, vendored from npm for the tests (tests/vendor/axe-core/README.md).
+AXE_JS = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """Run axe-core on a live page; return its violations (id, impact, nodes, help)."""
+    page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
+    return list(
+        page.evaluate(
+            """async () => (await axe.run(document, {resultTypes: ["violations"]}))
+                .violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+                    nodes: v.nodes.map((n) => n.target.join(" "))}))"""
+        )
+    )
 
 
 def png_is_blank(png: bytes) -> bool:

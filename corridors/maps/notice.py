@@ -257,7 +257,7 @@ class _PhoneView(MacroElement):
                 var s = sheet.getBoundingClientRect(), m = box.getBoundingClientRect();
                 var phone = window.matchMedia("(max-width: {{ this.phone_px }}px)").matches;
                 var tl = [20, 60], br = [20, 20];
-                var under = phone ? Math.round(m.bottom - s.top) : 0;
+                var under = phone ? Math.ceil(m.bottom - s.top) : 0;
                 root.style.setProperty("--sc-sheet-h", under + "px");
                 if (phone) { br[1] = m.bottom - s.top + 20; }
                 else if (s.left < (m.left + m.right) / 2) { tl[0] = s.right - m.left + 20; }
