@@ -176,7 +176,9 @@ def _day_sections(
     for i, day in enumerate(sorted(by_day, key=lambda d: (d is not None, d or dt.date.min))):
         title = t["every_school_day"] if day is None else day_heading(day, code, timezone=timezone)
         body = "".join(
-            f"<tr><td>{_h(where)}</td><td>{_h(times)}</td><td>{_h(who)}</td></tr>"
+            # data in an isolate: an English name or a time reads the same in Arabic
+            f"<tr><td><bdi>{_h(where)}</bdi></td><td><bdi dir='ltr'>{_h(times)}</bdi></td>"
+            f"<td><bdi>{_h(who)}</bdi></td></tr>"
             for times, where, who in sorted(by_day[day])
         )
         out.append(
