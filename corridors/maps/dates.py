@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
-from babel import Locale, localedata
+from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 from babel.dates import format_date, get_day_names
 
@@ -41,9 +41,12 @@ def notice_locale(code: str, *, timezone: str | None = None) -> Locale:
     """
     territory = get_global("zone_territories").get(timezone or "", "")
     name = f"{code}_{territory}" if territory else code
-    if localedata.exists(name):
-        return Locale.parse(name)
-    return Locale.parse(code if localedata.exists(code) else "en")
+    for tried in (name, code):
+        try:
+            return Locale.parse(tried)
+        except (UnknownLocaleError, ValueError):  # no such pair (ar_GB) or language in CLDR
+            continue
+    return Locale.parse("en")
 
 
 def long_date(day: dt.date, code: str, *, timezone: str | None = None) -> str:
