@@ -80,16 +80,11 @@ def write_week(
     )  # fmt: skip
     shared = save_offline(
         render_shared_map(
-            street=street,
-            corridors=corridors,
-            rota=rota,
-            cfg=cfg,
-            week=week,
-            area_name=title,
+            street=street, corridors=corridors, rota=rota, cfg=cfg, week=week, area_name=title,
             timezone=inputs.timezone,
         ),
         folder / SHARED_HTML,
-    )
+    )  # fmt: skip
     return {"internal": internal, "shared": shared}
 
 
