@@ -60,7 +60,10 @@ def _two_towns() -> tuple[Any, Corridors, Roster]:
         {"C1-L1": "C1", "C2-L1": "C2"},
         {"C1-L1": "Oakham Test School gate", "C2-L1": "Uppingham gate"},
     )
-    people = rota.assignments.assign(agency=[AGENCIES[i % 2] for i in range(len(rota.assignments))])
+    people = rota.assignments.assign(
+        agency=[AGENCIES[i % 2] for i in range(len(rota.assignments))],
+        slot_id=[f"{a.loop_id}-{a.date}" for a in rota.assignments.itertuples()],  # as _roster
+    )
     return street, corridors, dataclasses.replace(rota, assignments=people)
 
 
@@ -118,6 +121,7 @@ def _visible_map(boxes: dict[str, Any], phone: bool) -> dict[str, float]:
     return view
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize(("name", "size"), [("shared", PHONE), ("shared", DESKTOP),
                                             ("arabic", PHONE), ("arabic", DESKTOP)])  # fmt: skip
 def test_the_map_opens_on_the_routes_beside_the_sheet(
@@ -144,6 +148,7 @@ def test_the_map_opens_on_the_routes_beside_the_sheet(
     assert boxes["minimap"] is (not phone)
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("size", [PHONE, DESKTOP])
 def test_axe_finds_nothing_serious(
     pages: dict[str, Path], offline_browser: Any, size: tuple[int, int]
@@ -165,6 +170,7 @@ def test_a_screen_reader_reaches_the_notice_first(pages: dict[str, Path]) -> Non
     assert "user-scalable=no" not in page and "maximum-scale" not in page
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize(
     ("now", "day"),
     [
@@ -185,6 +191,7 @@ def test_the_sheet_opens_on_today(
     assert folded == (False, "false")
 
 
+@pytest.mark.browser
 def test_tapping_a_meeting_point_shows_its_days_and_times(
     pages: dict[str, Path], offline_browser: Any
 ) -> None:
@@ -197,6 +204,7 @@ def test_tapping_a_meeting_point_shows_its_days_and_times(
     assert "15:15" in popup
 
 
+@pytest.mark.browser
 def test_right_to_left_languages_lay_out_right_to_left(
     pages: dict[str, Path], offline_browser: Any
 ) -> None:
@@ -244,3 +252,9 @@ def test_the_notice_names_only_the_kinds_rostered(pages: dict[str, Path]) -> Non
     assert maps.who_walks(None, "ar") == maps.NOTICE_TEXT["ar"]["people_general"]
     only_police = dataclasses.replace(rota, assignments=rota.assignments.assign(agency="police"))
     assert maps.who_walks(only_police, "en") == "police officers"
+    # a volunteer on a slot left unfilled does not walk, so is not named
+    first = rota.assignments.iloc[[0]].assign(agency="volunteer")
+    lone = dataclasses.replace(rota, assignments=pd.concat([rota.assignments, first]))
+    assert "volunteers" in maps.who_walks(lone, "en")
+    slots = rota.slots.assign(filled=rota.slots["slot_id"] != first["slot_id"].iloc[0])
+    assert "volunteers" not in maps.who_walks(dataclasses.replace(lone, slots=slots), "en")

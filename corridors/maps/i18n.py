@@ -263,8 +263,9 @@ def rostered_kinds(rota: Roster | None) -> tuple[str, ...]:
     """
     Return the kinds of people (:data:`PEOPLE_KINDS`) on the roster's patrols this week.
 
-    Agencies outside the roster's codes count as ``"other"``; no roster (or nobody on it)
-    gives ``()``, and the notice then uses its general wording.
+    Agencies outside the roster's codes count as ``"other"``; people on a slot the roster
+    left unfilled (``slots.filled``, matched by ``slot_id``) do not walk and do not count; no
+    roster (or nobody on it) gives ``()``, and the notice then uses its general wording.
 
     Examples
     --------
@@ -278,6 +279,10 @@ def rostered_kinds(rota: Roster | None) -> tuple[str, ...]:
     people = getattr(rota, "assignments", None)
     if people is None or not len(people) or "agency" not in people.columns:
         return ()
+    slots = getattr(rota, "slots", None)
+    if slots is not None and {"slot_id", "filled"} <= set(slots.columns) and "slot_id" in people:
+        walked = set(slots.loc[slots["filled"].astype(bool), "slot_id"].astype(str))
+        people = people[people["slot_id"].astype(str).isin(walked)]  # nobody on unfilled slots
     found = {
         _KIND_OF_AGENCY.get(re.sub(r"[\s-]+", "_", str(a).strip().lower()), "other")
         for a in people["agency"].dropna()
