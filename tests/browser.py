@@ -53,6 +53,18 @@ _COUNT_JS = """() => ({
 })"""
 
 
+#: The page's clock moved to a given time (ms since the epoch); it keeps running from there,
+#: so animations still run.
+_SHIFT_CLOCK_JS = """(() => {
+  const Real = Date, shift = %f - Real.now();
+  class Shifted extends Real {
+    constructor(...args) { if (args.length) { super(...args); } else { super(Real.now() + shift); } }
+    static now() { return Real.now() + shift; }
+  }
+  window.Date = Shifted;
+})();"""
+
+
 def require_chromium() -> str:
     """Return the Chromium path, or skip (fail under ``CI=true``) when there is none."""
     exe = find_chromium()
@@ -111,15 +123,15 @@ class OfflineBrowser:
         As :meth:`open`, for tests that drive the page (hover, click, type). Dialogs
         (``alert``, ``confirm``...) are recorded in ``report.dialogs`` and dismissed. The page
         is closed on exit. ``size`` (width, height) sets the window before the page loads
-        (e.g. a phone, 390 x 844); the default is the context's 1200 x 800. ``now`` fixes the
-        page's clock (``Date``) before it loads.
+        (e.g. a phone, 390 x 844); the default is the context's 1200 x 800. ``now`` moves the
+        page's clock (``Date``) to that time before it loads.
         """
         report = PageReport()
         page = self._context.new_page()
         if size is not None:
             page.set_viewport_size({"width": size[0], "height": size[1]})
-        if now is not None:
-            page.clock.set_fixed_time(now)
+        if now is not None:  # this page only (Playwright's clock would hold the whole context)
+            page.add_init_script(_SHIFT_CLOCK_JS % (now.timestamp() * 1000))
         page.set_default_timeout(10_000)
 
         def route(r: Any) -> None:

@@ -200,11 +200,13 @@ def test_tapping_a_meeting_point_shows_its_days_and_times(
         assert points.count() == 2
         points.first.dispatch_event("click")
         popup = page.locator(".leaflet-popup-content").inner_text()
-        page.wait_for_timeout(400)  # the map pans the popup into view
-        boxes = page.evaluate(_BOXES_JS)
-        shown = page.locator(".leaflet-popup").bounding_box()
-    # above the sheet, whole, on the screen
-    assert shown["y"] >= 0 and shown["y"] + shown["height"] <= boxes["sheet"]["top"]
+        # the map pans the popup into view (animated): whole, on the screen, above the sheet
+        page.wait_for_function(
+            """() => { const p = document.querySelector(".leaflet-popup").getBoundingClientRect();
+                const s = document.getElementById("sc-notice").getBoundingClientRect();
+                return p.top >= 0 && p.bottom <= s.top; }""",
+            timeout=10_000,
+        )
     assert re.search(r"gate", popup) and "Monday, Tuesday, Wednesday" in popup
     assert "15:15" in popup
 
