@@ -176,11 +176,13 @@ def test_no_qr_code_without_a_public_url(planned, tmp_path):
 def test_the_same_plan_gives_the_same_bytes(planned):
     made = [
         notice_pdfs(street=planned.street, corridors=planned.plan, rota=planned.rota,
-                    cfg=planned.cfg.maps, week=WEEK, area_name="Rutland")
+                    cfg=planned.cfg.maps, week=WEEK, area_name="Rutland",
+                    timezone="Europe/London")  # as plan writes them: dates as in the UK
         for _ in range(2)
     ]  # fmt: skip
     assert made[0] == made[1]
     assert made[0] == _notices(planned)  # as plan wrote them
+    assert "7 November 2022" in _text(made[0]["notice/area-en.pdf"])[0]  # CLDR en_GB, not dd/mm
     info = pypdf.PdfReader(io.BytesIO(made[0]["notice/area-en.pdf"])).metadata
     assert info["/CreationDate"].startswith("D:2000")  # invariant, not the time of the run
 

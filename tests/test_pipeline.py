@@ -261,7 +261,7 @@ def test_shared_page_draws_the_walked_loops_and_names_who_walks(planned):
     assert len(drawn) == len(loops)
     assert drawn.length.sum() == pytest.approx(loops.length.sum(), rel=0.01)
     assert "incidents" not in html.lower()  # no count on the shared page
-    notice = re.search(r'<div class="sc-notice".*?</div>', html, re.S).group(0)
+    notice = re.search(r'<main class="sc-notice".*?</main>', html, re.S).group(0)
     en = maps.NOTICE_TEXT["en"]
     # the roster the page was made with (a re-plan in another test may have changed it)
     rota = SimpleNamespace(assignments=pd.read_csv(result.out_dir / "roster.csv", dtype=str))

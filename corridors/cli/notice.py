@@ -80,8 +80,9 @@ def remake_notices(cfg: Any) -> list[str]:
                     (stage / name).parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(final / name, stage / name)
             written = maps.write_notices(
-                stage, street=street, corridors=plan, rota=rota, config=cfg, week=cfg.area.week
-            )
+                stage, street=street, corridors=plan, rota=rota, config=cfg, week=cfg.area.week,
+                timezone=inputs.timezone,
+            )  # fmt: skip
             doc = {k: v for k, v in old.items() if k not in ("files", "run_id")}
             doc["notices"] = {"run_id": run_id, "maps": config_to_dict(cfg)["maps"]}
             publish.write_manifest(stage, doc, run_id=run_id)

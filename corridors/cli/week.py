@@ -293,7 +293,7 @@ def verify(week_folder: Path) -> None:
 @pass_state
 @_handle_errors
 def screenshots(state: _State, out_dir: Path) -> None:
-    """Plan the week, then screenshot both maps in headless Chromium (for the README).
+    """Plan the week, then screenshot both maps (and the shared one on a phone) for the README.
 
     \b
     Example:
@@ -308,6 +308,9 @@ def screenshots(state: _State, out_dir: Path) -> None:
     for name in ("internal", "shared"):
         png = maps.take_screenshot(result.out_dir / f"{name}.html", out_dir / f"map-{name}.png")
         click.echo(f"Wrote {png}")
+    phone = out_dir / "map-shared-phone.png"  # the shared page as most parents open it
+    png = maps.take_screenshot(result.out_dir / "shared.html", phone, size=(390, 844))
+    click.echo(f"Wrote {png}")
     patrolled = result.plan.corridors[result.plan.corridors["patrolled"]]
     if len(patrolled):  # close-up of the riskiest corridor (ids run by decreasing risk)
         top = patrolled.sort_values("corridor_id").iloc[:1]

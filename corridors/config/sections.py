@@ -197,7 +197,7 @@ class MapConfig:
     """Map rendering and what the shared map may show.
 
     ``languages`` are codes of the shared notice's translation table
-    (``corridors.maps.NOTICE_TEXT``: "en", "cy", "tr"); English is always included.
+    (``corridors.maps.NOTICE_TEXT``: "en", "cy", "tr", "ar", "ur"); English is always included.
     ``simplify_m`` is the tolerance (metres, in the area's CRS) used to simplify lines before
     they are written into a page; ``heat_layer`` adds an (initially hidden) incident heat
     layer to the internal map. ``public_url`` is the shared page's public address (an

@@ -2,8 +2,9 @@
 The printed notice's fonts: DejaVu Sans as matplotlib ships it, registered with ReportLab.
 
 An I/O edge: reads the two TrueType files once per process. DejaVu Sans covers the Latin,
-Greek and Cyrillic scripts (every language of :data:`corridors.maps.NOTICE_TEXT` today); the
-notice is not typeset for right-to-left scripts (:data:`RTL_LANGUAGES`), which need shaping.
+Greek and Cyrillic scripts (the left-to-right languages of :data:`corridors.maps.NOTICE_TEXT`); the
+notice is not typeset for right-to-left scripts (``maps.dates.text_direction``), which need
+shaping.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from pathlib import Path
 #: ReportLab names of the notice's regular and bold fonts.
 NOTICE_FONT = "NoticeSans"
 NOTICE_FONT_BOLD = "NoticeSans-Bold"
-#: Languages written right to left: no printed notice (see the README).
-RTL_LANGUAGES = frozenset({"ar", "ur", "fa", "he", "ps", "yi", "ckb", "sd", "ug"})
 
 
 @functools.cache

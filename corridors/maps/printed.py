@@ -15,7 +15,7 @@ Files (:func:`notice_pdfs`), relative to the week's folder:
   second page only when the patrols do not fit on one).
 
 One file per language keeps each sheet one page to print or attach to a letter; the
-languages are ``[maps] languages`` but right-to-left ones (``pdf_fonts.RTL_LANGUAGES``),
+languages are ``[maps] languages`` but right-to-left ones (``maps.dates.text_direction``),
 which are left out with a warning: DejaVu Sans has their letters but ReportLab does not shape
 or reorder them. The PDFs are invariant (no creation date, fixed ids): the same plan gives the
 same bytes, so a week's manifest can be compared. Nothing here opens a file but the fonts.
@@ -42,9 +42,10 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from corridors.config import MapConfig
+from corridors.maps.dates import long_date, text_direction
 from corridors.maps.i18n import NOTICE_TEXT, _people_text, check_languages, rostered_kinds
 from corridors.maps.notice import _notice_rows
-from corridors.maps.pdf_fonts import RTL_LANGUAGES, notice_fonts
+from corridors.maps.pdf_fonts import notice_fonts
 from corridors.maps.printed_map import legend_drawing, map_panels, qr_drawing, street_background
 from corridors.maps.shared import shared_loops, shared_patrols
 from corridors.maps.values import _text, _week_start
@@ -90,12 +91,14 @@ def notice_pdfs(
     cfg: MapConfig,
     week: str,
     area_name: str,
+    timezone: str | None = None,
 ) -> dict[str, bytes]:
     """
     Return the week's printed notices: ``{path in the week folder: PDF bytes}``.
 
     Parameters are those of :func:`corridors.maps.render_shared_map`, and the same rule
-    holds: no inputs, no hotspots. ``cfg.public_url`` (when set) is the QR code's address.
+    holds: no inputs, no hotspots. ``cfg.public_url`` (when set) is the QR code's address;
+    dates are written as each language writes them in the country of ``timezone``.
 
     Raises
     ------
@@ -111,7 +114,7 @@ def notice_pdfs(
         NoticeSheet(AREA_STEM, area_name, walked, patrols, rostered_kinds(rota)),
         *school_sheets(corridors, walked, patrols, rota),
     ]
-    languages = [code for code in cfg.languages if code not in RTL_LANGUAGES]
+    languages = [code for code in cfg.languages if text_direction(code) == "ltr"]
     if len(languages) < len(cfg.languages):
         logger.warning(
             "No printed notice in %s: right-to-left scripts are not typeset in the PDF",
@@ -119,7 +122,13 @@ def notice_pdfs(
         )
     return {
         f"{NOTICE_DIR}/{sheet.stem}-{code}.pdf": notice_pdf(
-            sheet, streets, code=code, cfg=cfg, area_name=area_name, week_start=week_start
+            sheet,
+            streets,
+            code=code,
+            cfg=cfg,
+            area_name=area_name,
+            week_start=week_start,
+            timezone=timezone,
         )
         for sheet in sheets
         for code in languages
@@ -201,16 +210,6 @@ def _file_stem(school_id: str, *, taken: set[str]) -> str:
     return stem
 
 
-def notice_date(code: str, day: dt.date) -> str:
-    """
-    Return the week's first day as the printed notice writes it (as the shared page does).
-
-    One place to swap in per-language date formats.
-    """
-    del code  # every language: dd/mm/yyyy, as the shared page's notice
-    return day.strftime("%d/%m/%Y")
-
-
 def notice_pdf(
     sheet: NoticeSheet,
     streets: gpd.GeoDataFrame,
@@ -219,19 +218,21 @@ def notice_pdf(
     cfg: MapConfig,
     area_name: str,
     week_start: dt.date,
+    timezone: str | None = None,
 ) -> bytes:
     """Return one sheet in one language as an A4 PDF (invariant bytes)."""
     t = NOTICE_TEXT[code]
     buf = io.BytesIO()
+    week_line = t["week"].format(week_start=long_date(week_start, code, timezone=timezone))
     doc = SimpleDocTemplate(
         buf, pagesize=A4, invariant=1, leftMargin=15 * mm, rightMargin=15 * mm,
         topMargin=12 * mm, bottomMargin=12 * mm, title=f"{t['title']}: {sheet.heading}",
-        author=area_name, subject=t["week"].format(week_start=notice_date(code, week_start)),
+        author=area_name, subject=week_line,
         creator="safer-corridors", lang=code,
     )  # fmt: skip
     story = _story(
         sheet, streets, t, code=code, cfg=cfg, area_name=area_name, week_start=week_start,
-        width=doc.width,
+        width=doc.width, timezone=timezone,
     )  # fmt: skip
     doc.build(story)
     return buf.getvalue()
@@ -247,11 +248,12 @@ def _story(
     area_name: str,
     week_start: dt.date,
     width: float,
+    timezone: str | None = None,
 ) -> list[Flowable]:
     """Return the page, top to bottom: heading, map, who walks, the patrols, contact and QR code."""
     st = _styles()
     heading = sheet.heading if sheet.heading == area_name else f"{sheet.heading} · {area_name}"
-    week_line = t["week"].format(week_start=notice_date(code, week_start))
+    week_line = t["week"].format(week_start=long_date(week_start, code, timezone=timezone))
     story: list[Flowable] = [
         Paragraph(escape(t["title"]), st["title"]),
         Paragraph(f"<b>{escape(heading)}</b> · {escape(week_line)}", st["big"]),
@@ -260,7 +262,7 @@ def _story(
     if not len(sheet.patrols):  # nobody walks: no map, no one to name
         return [*story, Paragraph(escape(t["none"]), st["big"]), *_footer(t, code, cfg, st, width)]
     intro = t["intro"].format(who=_people_text(sheet.kinds, t))
-    rows = _notice_rows(sheet.patrols, t, cfg)
+    rows = _notice_rows(sheet.patrols, t, cfg, code=code)
     return [
         *story,
         map_panels(sheet.loops, streets, width=width, height=_map_height(rows)),

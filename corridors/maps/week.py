@@ -83,13 +83,20 @@ def write_week(
     )  # fmt: skip
     shared = save_offline(
         render_shared_map(
-            street=street, corridors=corridors, rota=rota, cfg=cfg, week=week, area_name=title
+            street=street,
+            corridors=corridors,
+            rota=rota,
+            cfg=cfg,
+            week=week,
+            area_name=title,
+            timezone=inputs.timezone,
         ),
         folder / SHARED_HTML,
     )
     notices = write_notices(
-        folder, street=street, corridors=corridors, rota=rota, config=config, week=week
-    )
+        folder, street=street, corridors=corridors, rota=rota, config=config, week=week,
+        timezone=inputs.timezone,
+    )  # fmt: skip
     return {"internal": internal, "shared": shared, **notices}
 
 
@@ -101,6 +108,7 @@ def write_notices(
     rota: Roster | None,
     config: Config,
     week: str,
+    timezone: str | None = None,
 ) -> dict[str, Path]:
     """
     Write the week's printed notices (:func:`corridors.maps.printed.notice_pdfs`) into ``folder``.
@@ -115,7 +123,7 @@ def write_notices(
     folder = Path(folder)
     docs = notice_pdfs(
         street=street, corridors=corridors, rota=rota, cfg=config.maps, week=week,
-        area_name=area_title(config),
+        area_name=area_title(config), timezone=timezone,
     )  # fmt: skip
     written = {}
     for name, data in docs.items():
