@@ -67,7 +67,7 @@ def in_patrol(
     when = pd.DatetimeIndex(stops[OCCURRED_AT])
     minute = when.hour.to_numpy() * 60 + when.minute.to_numpy()
     in_hours = (
-        np.isin(when.weekday.to_numpy(), list(window.weekdays))
+        np.isin(when.day_of_week.to_numpy(), list(window.weekdays))
         & (minute >= window.start_minute)
         & (minute < window.end_minute)
     )

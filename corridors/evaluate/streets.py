@@ -107,7 +107,7 @@ def period_weights(
         inside = (
             (day >= start)
             & (day < end)
-            & np.isin(when.weekday.to_numpy(), list(window.weekdays))
+            & np.isin(when.day_of_week.to_numpy(), list(window.weekdays))
             & (minute >= window.start_minute)
             & (minute < window.end_minute)
         )
