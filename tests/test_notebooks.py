@@ -41,3 +41,6 @@ def test_notebook_runs(path: Path) -> None:
     if path.name == "hotspots.ipynb":
         assert "naive baseline" in texts
         assert "hotspots.geojson" in texts
+    if path.name == "evaluate.ipynb":
+        assert "report.html" in texts and "public.html" in texts
+        assert "no longer matches its manifest" in texts

@@ -38,7 +38,7 @@ def dosage_table(roster: pd.DataFrame) -> pd.DataFrame:
     ...                   "corridor_id": ["C01"] * 3, "start": ["15:15", "15:15", "15:15"],
     ...                   "end": ["15:30", "15:30", "15:45"]})
     >>> dosage_table(r)[["visits", "patrol_minutes", "minutes_per_visit"]].iloc[0].tolist()
-    [2, 45.0, 22.5]
+    [2.0, 45.0, 22.5]
     """
     if roster.empty or "slot_id" not in roster.columns:
         return pd.DataFrame(columns=list(DOSAGE_COLUMNS))

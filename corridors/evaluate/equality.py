@@ -165,7 +165,7 @@ def ratio_interval(
     Examples
     --------
     >>> [round(v, 3) for v in ratio_interval(20, 100, 10, 100)]
-    [2.0, 0.988, 4.05]
+    [2.0, 0.987, 4.055]
     """
     if min(a, c) <= 0 or min(n1, n2) <= 0:
         return (np.nan, np.nan, np.nan)

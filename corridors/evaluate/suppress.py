@@ -9,6 +9,8 @@ well, until no row or column has a single hidden member.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -71,18 +73,24 @@ def recoverable(table: pd.DataFrame) -> bool:
     return bool(((hidden.sum(axis=1) == 1).any()) or ((hidden.sum(axis=0) == 1).any()))
 
 
-def hide_small(frame: pd.DataFrame, count_columns: list[str], k: int) -> pd.DataFrame:
-    """Blank count columns below ``k`` (and every other figure of those rows' blanked counts).
+def hide_small(frame: pd.DataFrame, counts: Mapping[str, Sequence[str]], k: int) -> pd.DataFrame:
+    """
+    Return ``frame`` with every count below ``k`` blank, and the figures derived from it.
 
-    For public tables of incident counts: a row whose counts are hidden keeps only its
-    labels (text columns).
+    ``counts`` maps each count column to the columns computed from it (shares, rates), which
+    are blanked in the same rows. For public tables of incident counts.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"week": ["a", "b"], "n": [3.0, 12.0], "share": [0.1, 0.4],
+    ...                   "km": [2.0, 2.0]})
+    >>> hide_small(t, {"n": ["share"]}, 10).to_dict("list")
+    {'week': ['a', 'b'], 'n': [nan, 12.0], 'share': [nan, 0.4], 'km': [2.0, 2.0]}
     """
     out = frame.copy()
-    small = np.zeros(len(out), dtype=bool)
-    for col in count_columns:
-        values = pd.to_numeric(out[col], errors="coerce")
-        small |= (values < k).to_numpy()
-    numeric = [c for c in out.columns if pd.api.types.is_numeric_dtype(out[c])]
-    out[numeric] = out[numeric].astype(float)
-    out.loc[small, numeric] = np.nan
+    for col, derived in counts.items():
+        small = (pd.to_numeric(out[col], errors="coerce") < k).to_numpy()
+        for name in (col, *derived):
+            out[name] = out[name].astype(float)
+            out.loc[small, name] = np.nan
     return out

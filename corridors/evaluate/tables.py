@@ -68,11 +68,18 @@ def public_tables(ev: Evaluation) -> dict[str, pd.DataFrame]:
     """Return the public's tables: incident counts below k (and their rows' figures) hidden."""
     team = team_tables(ev)
     out = dict(team)
+    shares = ["patrolled_share", "patrolled_share_per_km", "hotspot_share", "hotspot_share_per_km"]
     out["targeting"] = hide_small(
-        team["targeting"], ["incidents", "on_patrolled", "on_hotspots"], ev.k
+        team["targeting"],
+        {"incidents": shares, "on_patrolled": shares[:2], "on_hotspots": shares[2:]},
+        ev.k,
     )
     if len(team["effect"]):
-        out["effect"] = hide_small(team["effect"], ["incidents_before", "incidents_after"], ev.k)
+        out["effect"] = hide_small(
+            team["effect"],
+            {"incidents_before": ["before_per_street"], "incidents_after": ["after_per_street"]},
+            ev.k,
+        )
     return out
 
 
