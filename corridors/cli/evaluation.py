@@ -41,6 +41,9 @@ def evaluate_cmd(state: _State, first: str, last: str, out_dir: Path | None) -> 
         paths = evaluate.write_evaluation(ev, cfg, folder, plans=plans)
     click.echo(f"Evaluated {len(ev.weeks)} planned weeks: {', '.join(ev.weeks)}")
     for row in ev.targeting.itertuples(index=False):
+        if not row.incidents:
+            click.echo(f"  {row.week}: no incident data for this week")
+            continue
         click.echo(
             f"  {row.week}: {row.patrolled_share:.1%} of {row.incidents:.1f} incidents on "
             f"{row.patrolled_km:.1f} km patrolled; top hotspots of the same km: "

@@ -28,7 +28,8 @@ from corridors.evaluate.streets import (
     place_incidents,
 )
 from corridors.evaluate.targeting import targeting_table
-from corridors.load import TIME_KNOWN
+from corridors.hotspots import offence_weights
+from corridors.load import OFFENCE, TIME_KNOWN
 
 logger = logging.getLogger(__name__)
 
@@ -83,12 +84,13 @@ def evaluate(
         Stop-and-search records with personal columns (only with ``[equality]``).
     """
     window = cfg.window
+    notes: list[str] = []
+    incidents = _relevant(incidents, cfg, notes)
     placed = place_incidents(segments, incidents.geometry, max_m=PLACE_M)
     patrolled = {w: _patrolled(segments, history, w) for w in history.weeks}
     weekly = {w: _week_weights(incidents, w, window) for w in history.weeks}
     intensity = {w: _segment_intensity(segments, history.intensity[w]) for w in history.weeks}
     targeting = targeting_table(segments, placed, weekly, patrolled, intensity)
-    notes: list[str] = []
     month_only = not bool(incidents[TIME_KNOWN].any()) if len(incidents) else True
     if month_only:
         notes.append(
@@ -106,6 +108,19 @@ def evaluate(
         month_only=month_only, k=cfg.equality.k if cfg.equality else cfg.maps.min_shared_count,
         notes=tuple(notes),
     )  # fmt: skip
+
+
+def _relevant(incidents: gpd.GeoDataFrame, cfg: Config, notes: list[str]) -> gpd.GeoDataFrame:
+    """The incidents the plan targets: offences with a positive weight (``[hotspots]``)."""
+    weights = offence_weights(cfg.hotspots)
+    weight = incidents[OFFENCE].map(weights).fillna(cfg.hotspots.other_weight)
+    keep = (weight > 0).to_numpy()
+    if not keep.all():
+        notes.append(
+            f"{int(keep.sum()):,} of {len(incidents):,} incidents counted: the offences with a "
+            "weight in [hotspots] offence_weights, which the plan targets"
+        )
+    return gpd.GeoDataFrame(incidents[keep])
 
 
 def _patrolled(segments: gpd.GeoDataFrame, history: PlanHistory, week: str) -> np.ndarray:
