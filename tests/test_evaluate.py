@@ -11,7 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from shapely.geometry import LineString
 
 from corridors.cli import cli
@@ -280,6 +280,12 @@ def planned(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def _evaluate(config: Path, out: str) -> Result:
+    """Run ``corridors evaluate`` over the planned weeks into ``out``."""
+    args = ["-q", "-c", str(config), "evaluate", "--from", WEEKS[0], "--to", WEEKS[-1]]
+    return CliRunner().invoke(cli, [*args, "--out", out])
+
+
 def test_weeks_between_spans_years() -> None:
     assert weeks_between("2020-W52", "2021-W02") == ["2020-W52", "2020-W53", "2021-W01", "2021-W02"]
     with pytest.raises(ConfigError, match="before"):
@@ -288,21 +294,7 @@ def test_weeks_between_spans_years() -> None:
 
 def test_evaluate_end_to_end_writes_both_reports_and_csvs(planned: Path, tmp_path: Path) -> None:
     out = tmp_path / "eval"
-    result = CliRunner().invoke(
-        cli,
-        [
-            "-q",
-            "-c",
-            str(planned),
-            "evaluate",
-            "--from",
-            WEEKS[0],
-            "--to",
-            WEEKS[-1],
-            "--out",
-            str(out),
-        ],
-    )
+    result = _evaluate(planned, str(out))
     assert result.exit_code == 0, result.output
     assert "Evaluated 3 planned weeks" in result.output
     names = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
@@ -347,21 +339,7 @@ def test_a_week_whose_folder_was_altered_is_refused(planned: Path, tmp_path: Pat
             match=r"week 2022-W44: .*no longer matches its manifest.*changed: loops.csv",
         ):
             read_plan_history(area, WEEKS[0], WEEKS[-1])
-        result = CliRunner().invoke(
-            cli,
-            [
-                "-q",
-                "-c",
-                str(planned),
-                "evaluate",
-                "--from",
-                WEEKS[0],
-                "--to",
-                WEEKS[-1],
-                "--out",
-                str(tmp_path / "x"),
-            ],
-        )
+        result = _evaluate(planned, str(tmp_path / "x"))
         assert result.exit_code == 1
         assert "week 2022-W44" in result.output and "Traceback" not in result.output
     finally:
