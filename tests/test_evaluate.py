@@ -317,6 +317,13 @@ def test_evaluate_end_to_end_writes_both_reports_and_csvs(planned: Path, tmp_pat
     for col in ("incidents", "on_patrolled", "on_hotspots"):
         assert (public_t[col].dropna() >= 3).all()
     assert (targeting["on_patrolled"] < 3).any()  # so the test hides something real
+    public_e = pd.read_csv(out / "public" / "effect.csv")
+    for count, means in (
+        ("incidents_before", ["before_per_street", "comparison_before"]),
+        ("incidents_after", ["after_per_street", "comparison_after"]),
+    ):
+        assert (public_e[count].dropna() >= 3).all()
+        assert public_e.loc[public_e[count].isna(), means].isna().all().all()
     page = (out / "public.html").read_text(encoding="utf-8")
     assert "data:image/png;base64," in page
     text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page)

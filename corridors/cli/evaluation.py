@@ -40,14 +40,15 @@ def evaluate_cmd(state: _State, first: str, last: str, out_dir: Path | None) -> 
     with publish.area_lock(publish.area_dir(cfg.maps.out_dir, cfg.area.name), command="evaluate"):
         paths = evaluate.write_evaluation(ev, cfg, folder, plans=plans)
     click.echo(f"Evaluated {len(ev.weeks)} planned weeks: {', '.join(ev.weeks)}")
-    for row in ev.targeting.itertuples(index=False):
-        if not row.incidents:
-            click.echo(f"  {row.week}: no incident data for this week")
+    for _, row in ev.targeting.iterrows():
+        week = str(row["week"])
+        if not row["incidents"]:
+            click.echo(f"  {week}: no incident data for this week")
             continue
         click.echo(
-            f"  {row.week}: {row.patrolled_share:.1%} of {row.incidents:.1f} incidents on "
-            f"{row.patrolled_km:.1f} km patrolled; top hotspots of the same km: "
-            f"{row.hotspot_share:.1%}"
+            f"  {week}: {row['patrolled_share']:.1%} of {row['incidents']:.1f} incidents on "
+            f"{row['patrolled_km']:.1f} km patrolled; top hotspots of the same km: "
+            f"{row['hotspot_share']:.1%}"
         )
     if ev.effect is not None:
         p = ev.effect.patrolled

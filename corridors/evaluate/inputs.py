@@ -42,6 +42,7 @@ def run_evaluation(
     stops = None
     if cfg.equality is not None:
         stops = load_stops(cfg, crs=inputs.crs, tz=inputs.timezone)
+        stops = stops[stops.within(inputs.study_area)]  # the area's stops only
     ev = evaluate(cfg, history, inputs.incidents, segments, stops=stops, seed=seed)
     plans = {w: str(history.manifests[w].get("run_id", "")) for w in history.weeks}
     logger.info("Evaluated %d weeks of %s", len(history.weeks), cfg.area.name)

@@ -111,7 +111,7 @@ def evaluate(
 
 
 def _relevant(incidents: gpd.GeoDataFrame, cfg: Config, notes: list[str]) -> gpd.GeoDataFrame:
-    """The incidents the plan targets: offences with a positive weight (``[hotspots]``)."""
+    """Return the incidents the plan targets: offences with a positive weight (``[hotspots]``)."""
     weights = offence_weights(cfg.hotspots)
     weight = incidents[OFFENCE].map(weights).fillna(cfg.hotspots.other_weight)
     keep = (weight > 0).to_numpy()

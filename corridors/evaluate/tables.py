@@ -77,7 +77,10 @@ def public_tables(ev: Evaluation) -> dict[str, pd.DataFrame]:
     if len(team["effect"]):
         out["effect"] = hide_small(
             team["effect"],
-            {"incidents_before": ["before_per_street"], "incidents_after": ["after_per_street"]},
+            {  # matched on incidents before, the comparison means would give them away
+                "incidents_before": ["before_per_street", "comparison_before"],
+                "incidents_after": ["after_per_street", "comparison_after"],
+            },
             ev.k,
         )
     return out
