@@ -363,7 +363,7 @@ def test_report_with_equality_suppresses_in_the_public_page(planned: Path, tmp_p
     stops = load_stops(stops_cfg, crs="EPSG:27700", tz="Europe/London")
     inside = np.zeros(len(stops), dtype=bool)
     tables = equality_tables(stops, inside, young_ages=("10-17",), reference="White", k=10)
-    ev = dataclasses.replace(ev, equality=tables, k=10)
+    ev = dataclasses.replace(ev, equality=tables, k=10, notes=("<script>alert(1)</script>",))
     public = public_tables(ev)
     counts = {
         name: [IN, OUT, TOTAL, NFA, "other outcome"]
@@ -373,3 +373,22 @@ def test_report_with_equality_suppresses_in_the_public_page(planned: Path, tmp_p
     assert smallest_count(public, counts) >= 10
     page = report_page(ev, public, public=True)
     assert "Equality monitoring" in page and "<script" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_equality_section_adds_suppressed_tables(planned: Path, tmp_path: Path) -> None:
+    config = tmp_path / "with-equality.toml"
+    extra = f'\n[equality]\nk = 5\nstops = ["{STOPS.as_posix()}"]\n'
+    config.write_text(planned.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    out = tmp_path / "eval"
+    result = _evaluate(config, str(out))
+    assert result.exit_code == 0, result.output
+    for name in ("age", "ethnicity", "outcomes", "ratios"):
+        assert (out / f"equality-{name}.csv").exists()
+        assert (out / "public" / f"equality-{name}.csv").exists()
+    # Hackney's stops lie outside Oakham: none counted, and the empty totals are suppressed
+    age = pd.read_csv(out / "public" / "equality-age.csv")
+    assert (
+        age[["in corridors, patrol hours", "elsewhere or other times", "total"]].isna().all().all()
+    )
+    assert "Equality monitoring" in (out / "public.html").read_text(encoding="utf-8")

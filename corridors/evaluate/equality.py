@@ -190,11 +190,11 @@ def _rate_ratios(by_group: pd.DataFrame, outcomes: pd.DataFrame, *, reference: s
         place = _ratio(by_group.loc[group, IN], n_in, by_group.loc[group, OUT], n_out)
         nfa, total = outcomes.loc[group, NFA], outcomes.loc[group, TOTAL]
         vs_ref = _ratio(nfa, total, ref_nfa, ref_all) if group != reference else (np.nan,) * 3
-        rows.append((group, *place, *vs_ref))
+        rows.append((group, float(nfa) / float(total), *place, *vs_ref))
     return pd.DataFrame(
         rows,
         columns=[
-            "group", "corridor_ratio", "corridor_low", "corridor_high",
+            "group", "nfa_share", "corridor_ratio", "corridor_low", "corridor_high",
             f"nfa_ratio_vs_{reference.lower()}", "nfa_low", "nfa_high",
         ],
     ).set_index("group")  # fmt: skip
