@@ -363,7 +363,7 @@ def test_report_with_equality_suppresses_in_the_public_page(planned: Path, tmp_p
     stops = load_stops(stops_cfg, crs="EPSG:27700", tz="Europe/London")
     inside = np.zeros(len(stops), dtype=bool)
     tables = equality_tables(stops, inside, young_ages=("10-17",), reference="White", k=10)
-    ev = dataclasses.replace(ev, equality=tables, k=10, notes=("<script>alert(1)</script>",))
+    ev = dataclasses.replace(ev, equality=tables, notes=("<script>alert(1)</script>",))
     public = public_tables(ev)
     counts = {
         name: [IN, OUT, TOTAL, NFA, "other outcome"]

@@ -47,6 +47,11 @@ def dosage_table(roster: pd.DataFrame) -> pd.DataFrame:
         float(hhmm_minutes(str(e)) - hhmm_minutes(str(s)))
         for s, e in zip(slots["start"], slots["end"], strict=True)
     ]
+    return _table(slots)
+
+
+def _table(slots: pd.DataFrame) -> pd.DataFrame:
+    """Sum one row per slot (``week``, ``corridor_id``, ``slot_id``, ``minutes``)."""
     table = (
         slots.groupby(["week", "corridor_id"], sort=True)
         .agg(visits=("slot_id", "size"), patrol_minutes=("minutes", "sum"))
@@ -60,3 +65,27 @@ def dosage_table(roster: pd.DataFrame) -> pd.DataFrame:
         default=f"{lo:g}-{hi:g} min, as recommended",
     )
     return table[list(DOSAGE_COLUMNS)]
+
+
+def dosage_from_loops(loops: pd.DataFrame, days: int) -> pd.DataFrame:
+    """
+    Dosage without a roster: each week's loop walked once on each of ``days`` school days.
+
+    ``loops`` is the history's loops layer (``week``, ``corridor_id``, ``duration_min``).
+
+    Examples
+    --------
+    >>> loops = pd.DataFrame({"week": ["2022-W45"], "corridor_id": ["C01"],
+    ...                       "duration_min": [12.0]})
+    >>> dosage_from_loops(loops, 5)[["visits", "patrol_minutes"]].iloc[0].tolist()
+    [5.0, 60.0]
+    """
+    if loops.empty:
+        return pd.DataFrame(columns=list(DOSAGE_COLUMNS))
+    rows = []
+    for (week, corridor), group in loops.groupby(["week", "corridor_id"], sort=True):
+        for k, minutes in enumerate(group["duration_min"].astype(float)):
+            for day in range(days):
+                rows.append((week, corridor, f"{corridor}-{k}@{day}", "00:00", minutes))
+    slots = pd.DataFrame(rows, columns=["week", "corridor_id", "slot_id", "start", "minutes"])
+    return _table(slots)

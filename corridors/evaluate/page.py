@@ -89,7 +89,8 @@ def report_page(ev: Evaluation, tables: dict[str, pd.DataFrame], *, public: bool
     parts = [
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_h(title)}</title>"
         f"<style>{_STYLE}</style></head><body><h1>{_h(title)}</h1>",
-        f"<p>Weeks with a published plan: {_h(', '.join(ev.weeks))}. k = {ev.k}.</p>",
+        f"<p>Weeks with a published plan: {_h(', '.join(ev.weeks))}. The public version shows "
+        f"no incident count below k = {ev.k}.</p>",
     ]
     parts += [f"<p class='note'>Note: {_h(n)}</p>" for n in ev.notes]
     parts += [
@@ -110,7 +111,7 @@ def report_page(ev: Evaluation, tables: dict[str, pd.DataFrame], *, public: bool
     if ev.equality is not None:
         parts += [
             "<h2>Equality monitoring</h2>",
-            f"<p>{_h(_METHOD['equality'])}</p>",
+            f"<p>{_h(_METHOD['equality'])} Here k = {ev.equality.k}.</p>",
         ]
         for name in ("equality-age", "equality-ethnicity", "equality-outcomes", "equality-ratios"):
             parts += [f"<h3>{_h(name)}</h3>", html_table(tables[name])]

@@ -16,7 +16,7 @@ import pandas as pd
 
 from corridors.config import Config
 from corridors.evaluate import effect as fx
-from corridors.evaluate.dosage import dosage_table
+from corridors.evaluate.dosage import dosage_from_loops, dosage_table
 from corridors.evaluate.equality import EqualityTables, equality_tables, in_patrol
 from corridors.evaluate.history import PlanHistory, week_monday
 from corridors.evaluate.streets import (
@@ -43,7 +43,11 @@ PLACE_M = 50.0
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Everything a report shows: tables, the effect and notes in plain words."""
+    """Everything a report shows: tables, the effect and notes in plain words.
+
+    ``k`` (``[maps] min_shared_count``) is the smallest incident count the public report
+    shows; the equality tables carry their own (``[equality] k``).
+    """
 
     area: str
     first: str
@@ -101,12 +105,12 @@ def evaluate(
     equality = None
     if cfg.equality is not None and stops is not None:
         equality = _equality(cfg, history, stops)
+    dosage = _dosage(history, cfg, notes)
     first, last = history.weeks[0], history.weeks[-1]
     return Evaluation(
         area=cfg.area.name, first=first, last=last, weeks=history.weeks, targeting=targeting,
-        effect=effect, dosage=dosage_table(history.roster), equality=equality,
-        month_only=month_only, k=cfg.equality.k if cfg.equality else cfg.maps.min_shared_count,
-        notes=tuple(notes),
+        effect=effect, dosage=dosage, equality=equality, month_only=month_only,
+        k=cfg.maps.min_shared_count, notes=tuple(notes),
     )  # fmt: skip
 
 
@@ -121,6 +125,15 @@ def _relevant(incidents: gpd.GeoDataFrame, cfg: Config, notes: list[str]) -> gpd
             "weight in [hotspots] offence_weights, which the plan targets"
         )
     return gpd.GeoDataFrame(incidents[keep])
+
+
+def _dosage(history: PlanHistory, cfg: Config, notes: list[str]) -> pd.DataFrame:
+    """From the roster; without one (no staff file), from the loops on each window day."""
+    if not history.roster.empty:
+        return dosage_table(history.roster)
+    days = len(cfg.stage_window("roster").weekdays)
+    notes.append(f"no roster in the plans: dosage assumes each loop walked once on {days} days")
+    return dosage_from_loops(pd.DataFrame(history.loops.drop(columns="geometry")), days)
 
 
 def _patrolled(segments: gpd.GeoDataFrame, history: PlanHistory, week: str) -> np.ndarray:
