@@ -20,7 +20,7 @@ _STYLE = (
     "table{border-collapse:collapse;font-size:.85em;margin:.5em 0 1.5em}"
     "td,th{border:1px solid #ccc;padding:.2em .5em;text-align:right}"
     "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}"
-    "img{max-width:100%}.note{color:#555;font-size:.9em}"
+    "img{max-width:100%}.note{color:#555;font-size:.9em}.wide{overflow-x:auto}"
 )
 
 _METHOD = {
@@ -75,7 +75,7 @@ def html_table(frame: pd.DataFrame) -> str:
         "<tr>" + "".join(f"<td>{_h(_cell(v))}</td>" for v in row) + "</tr>"
         for row in frame.itertuples(index=False)
     )
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return f"<div class='wide'><table><tr>{head}</tr>{body}</table></div>"
 
 
 def _img(uri: str, alt: str) -> str:
