@@ -98,16 +98,15 @@ def read_plan_history(area_dir: str | Path, first: str, last: str) -> PlanHistor
     area = Path(area_dir)
     layers = read_history(area / HISTORY_GPKG)
     wanted = weeks_between(first, last)
-    loops_all = layers.get("loops")
-    planned = set() if loops_all is None else set(loops_all[WEEK].astype(str))
+    planned = {str(w) for t in layers.values() if WEEK in t.columns for w in t[WEEK]}
     weeks = tuple(w for w in wanted if w in planned)
     if not weeks:
         known = ", ".join(sorted(planned)[-6:]) or "none"
         raise InputDataError(
-            f"{area / HISTORY_GPKG}: no planned week from {first} to {last} (planned weeks "
-            f"with patrol loops: {known}); plan them first (corridors plan --week {first})"
+            f"{area / HISTORY_GPKG}: no planned week from {first} to {last} (planned weeks: "
+            f"{known}); plan them first (corridors plan --week {first})"
         )
-    assert loops_all is not None
+    loops_all = layers.get("loops", gpd.GeoDataFrame({WEEK: [], LOOP_ID: []}, geometry=[]))
     loops = gpd.GeoDataFrame(loops_all[loops_all[WEEK].astype(str).isin(weeks)].copy())
     roster = layers.get("roster", pd.DataFrame({WEEK: []}))
     roster = pd.DataFrame(roster[roster[WEEK].astype(str).isin(weeks)]).drop(

@@ -221,9 +221,7 @@ def _equality(cfg: Config, history: PlanHistory, stops: gpd.GeoDataFrame) -> Equ
     when = pd.DatetimeIndex(stops["occurred_at"])
     in_range = stops[np.asarray((when >= first) & (when < last), dtype=bool)]
     loops = {
-        w: gpd.GeoSeries(history.loops[history.loops["week"] == w].geometry).set_crs(
-            str(history.loops.crs), allow_override=True
-        )
+        w: gpd.GeoSeries(history.loops[history.loops["week"] == w].geometry, crs=stops.crs)
         for w in history.weeks
     }
     inside = in_patrol(in_range, loops, spans, cfg.window, cfg.equality.corridor_m)
