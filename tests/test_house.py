@@ -48,6 +48,10 @@ FILE_IO_ALLOWED = [
     "corridors.roster.read",  # the roster's input edge: staff CSV, a written roster.csv, loops
     "corridors.roster.lprelax",  # ortools 9.15 models have no in-memory serialiser: a temp file
     "corridors.*.export",  # each stage writes its own exports
+    "corridors.evaluate.history",  # reads plans.gpkg and each evaluated week's folder
+    "corridors.evaluate.inputs",  # reads what an evaluation needs (inputs, graph, stops)
+    "corridors.evaluate.report",  # writes an evaluation's pages and CSVs, staged
+    "corridors.evaluate.charts",  # matplotlib savefig into an in-memory PNG (no file)
 ]
 
 _IO_CALLS = {

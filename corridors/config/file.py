@@ -11,7 +11,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from corridors.config.convert import _build
-from corridors.config.sections import AreaConfig, GraphConfig, MapConfig, SourceConfig
+from corridors.config.sections import (
+    AreaConfig,
+    EqualityConfig,
+    GraphConfig,
+    MapConfig,
+    SourceConfig,
+)
 from corridors.config.stages import HotspotConfig, RosterConfig, RouteConfig, _group_roster_keys
 from corridors.errors import ConfigError
 from corridors.week import Window
@@ -30,6 +36,8 @@ class Config:
     corridors: RouteConfig = field(default_factory=RouteConfig)
     roster: RosterConfig = field(default_factory=RosterConfig)
     maps: MapConfig = field(default_factory=MapConfig)
+    equality: EqualityConfig | None = None
+    """``[equality]``: equality monitoring in ``corridors evaluate``; None (no section): off."""
     source_file: Path | None = None
     hotspots_method_auto: bool = False
     """True when the TOML file names no ``[hotspots] method`` (or says ``"auto"``): ``plan``

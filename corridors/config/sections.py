@@ -254,3 +254,33 @@ def _check_public_url(url: str) -> None:
             f"got {url!r}; set [maps] public_url to the shared page's address, or leave it out "
             "(no QR code on the printed notice)"
         )
+
+
+@dataclass(frozen=True)
+class EqualityConfig:
+    """Equality monitoring (``[equality]``): who is stopped, in the corridors and outside them.
+
+    Only with this section does ``corridors evaluate`` read the personal columns of
+    stop-and-search records (age range, ethnicity, gender, outcome); without it they are
+    dropped at read time, as every other command does. ``k`` is the smallest count a table
+    may show (smaller cells, and any cell that would let one be worked out from the totals,
+    are suppressed). ``stops`` are data.police.uk stop-and-search files (default: the
+    ``[[incidents]]`` sources with ``format = "police-stop-search"``). ``young_ages`` are the
+    age ranges counted as under 18; ``reference`` is the ethnicity group the rate ratios
+    compare with; ``corridor_m`` is how far (metres) from a patrol loop a stop counts as in
+    the corridor.
+    """
+
+    k: int = 10
+    stops: tuple[Path, ...] = ()
+    young_ages: tuple[str, ...] = ("under 10", "10-17")
+    reference: str = "White"
+    corridor_m: float = 50.0
+
+    def __post_init__(self) -> None:
+        if self.k < 1:
+            raise ConfigError(f"equality.k must be >= 1 (the smallest count shown), got {self.k}")
+        if not self.young_ages:
+            raise ConfigError('equality.young_ages must name at least one age range ("10-17")')
+        if self.corridor_m < 0:
+            raise ConfigError(f"equality.corridor_m must be >= 0 metres, got {self.corridor_m}")
