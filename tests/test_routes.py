@@ -599,6 +599,42 @@ def test_repair_drops_visits_until_within_budget():
     assert _repair([3], mat, prize, 100.0) == []
 
 
+def test_loop_instance_searches_only_the_budget_ball_and_keeps_every_feasible_walk():
+    # a tight budget on a bigger grid: the search stays within budget / 2 of the depot, and
+    # every walk a loop within the budget can use (depot -> i -> j -> depot) has its exact
+    # network length
+    street = _grid(9, 9, jitter=15.0, seed=3)
+    net = _build_net(street)
+    und = nx.Graph()
+    for (u, v, _k), length in street.edges["length"].items():
+        und.add_edge(u, v, length=length)
+    seg_risk = np.ones(len(net.seg_rows))
+    budget = 900.0
+    inst = _loop_instance(net, seg_risk, [40], budget_m=budget, max_candidates=40)
+    assert inst is not None
+    assert 0 < len(inst.ball) < len(net.node_ids)  # bounded, not the whole graph
+    dist = dict(nx.all_pairs_dijkstra_path_length(und, weight="length"))
+    ends = [(40, 40)] + [(int(net.node_ids[net.eu[net.seg_rows[s]]]),
+                          int(net.node_ids[net.ev[net.seg_rows[s]]])) for s in inst.cand]
+    half = [0.0] + [net.length[net.seg_rows[s]] / 2 for s in inst.cand]
+    checked = 0
+    for i, j in itertools.permutations(range(1, len(ends)), 2):
+        if inst.mat[0, i] + inst.mat[i, j] + inst.mat[j, 0] > budget:
+            continue
+        expected = half[i] + min(dist[a][b] for a in ends[i] for b in ends[j]) + half[j]
+        assert inst.mat[i, j] == pytest.approx(expected)
+        checked += 1
+    assert checked > 20
+    loops, _ = _solve_loops(
+        net, seg_risk, [40], budget_m=budget, max_loops=1, max_candidates=40, iterations=300,
+        seconds=5.0, seed=0,
+    )
+    [loop] = loops
+    assert loop.nodes[0] == loop.nodes[-1] == 40 and loop.length_m <= budget + 1e-6
+    walked = [und[p][q]["length"] for p, q in itertools.pairwise(loop.nodes) if p != q]
+    assert all(w > 0 for w in walked)
+
+
 def test_loop_instance_matrix_matches_networkx():
     street = _grid(4, 4, jitter=15.0, seed=5)
     net = _build_net(street)

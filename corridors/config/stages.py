@@ -89,7 +89,9 @@ class RouteConfig:
     ``window_start``/``window_end`` narrow the after-school ``[window]`` for evidence and
     start times (left out: the window's; see :meth:`Config.stage_window`). Loops: at most
     ``max_candidates`` high-risk edges per corridor are offered to the solver (PyVRP), which
-    stops after ``solver_iterations`` iterations (deterministic for a fixed ``seed``), or at
+    stops after ``solver_iterations`` iterations, or sooner after ``solver_patience``
+    iterations in a row that found no better plan (0 = never sooner; both deterministic for
+    a fixed ``seed``), or at
     ``solver_seconds`` per corridor (a safety cap; if it binds, runs may differ). The
     corridors share ``loop_budget_s`` seconds of solver time in proportion to their candidate
     edges (each gets at least 1 s, at most ``solver_seconds``); ``workers`` processes solve
@@ -122,6 +124,7 @@ class RouteConfig:
     window_end: str = "18:00"
     max_candidates: int = 60
     solver_iterations: int = 1500
+    solver_patience: int = 500
     max_snap_m: float = 500.0
     min_incidents: int = 1
     workers: int = 0
@@ -149,6 +152,10 @@ class RouteConfig:
             raise ConfigError(
                 "corridors.max_candidates and corridors.solver_iterations must be >= 1, got "
                 f"{self.max_candidates} and {self.solver_iterations}"
+            )
+        if self.solver_patience < 0:
+            raise ConfigError(
+                f"corridors.solver_patience must be >= 0 (0 = off), got {self.solver_patience}"
             )
         for name in ("window_start", "window_end"):
             _check_hhmm(getattr(self, name), f"corridors.{name}")

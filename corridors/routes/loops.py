@@ -62,6 +62,7 @@ def plan_patrol_loops(
     iterations: int = 1500,
     seconds: float = 2.0,
     seed: int = 0,
+    patience: int = 500,
 ) -> list[Loop]:
     """
     Plan closed walking loops that collect the most edge risk within a length budget.
@@ -88,9 +89,10 @@ def plan_patrol_loops(
         Most loops returned (each covers different candidates).
     max_candidates
         Riskiest segments offered to the solver.
-    iterations, seconds
-        Solver limits: iterations keep the result deterministic for a fixed ``seed``;
-        ``seconds`` is a safety cap.
+    iterations, seconds, patience
+        Solver limits: at most ``iterations``, fewer when ``patience`` iterations in a row
+        find nothing better (0 = off); both keep the result deterministic for a fixed
+        ``seed``; ``seconds`` is a safety cap.
     seed
         Solver seed.
 
@@ -115,6 +117,7 @@ def plan_patrol_loops(
     loops, _ = _solve_loops(
         net, seg_risk, depot_pos, budget_m=budget_m, max_loops=max_loops,
         max_candidates=max_candidates, iterations=iterations, seconds=seconds, seed=seed,
+        patience=patience,
     )  # fmt: skip
     return loops
 
@@ -146,9 +149,16 @@ class _Instance:
     mat: np.ndarray  # (k+1, k+1) walking metres
     exit_at: np.ndarray  # node position where the walk leaves location i towards j
     entry_at: np.ndarray  # node position where it reaches location j
-    dist: np.ndarray
-    pred: np.ndarray
+    dist: np.ndarray  # (ends, ball): walking metres from each end to the ball's nodes
+    pred: np.ndarray  # (ends, ball): predecessors, as positions in ``ball``
     row_of: dict[int, int]
+    ball: np.ndarray  # sorted node positions a loop within the budget can pass
+
+    def node_path(self, frm: int, to: int) -> list[int]:
+        """Node positions of the shortest walk from end ``frm`` to node ``to``."""
+        local = np.searchsorted(self.ball, [frm, to])
+        path = _node_path(self.pred, self.row_of[frm], int(local[0]), int(local[1]))
+        return [int(p) for p in self.ball[path]]
 
 
 def _loop_instance(
@@ -181,9 +191,16 @@ def _loop_instance(
     prize = seg_risk[cand]
     ends = np.unique(np.concatenate([[depot], cu, cv]))
     row_of = {int(p): i for i, p in enumerate(ends)}
+    # A closed walk of length L never goes further than L / 2 from its start, so every
+    # walk between candidates that a loop within the budget can use lies inside the ball of
+    # radius budget / 2 around the depot: search only there (memory ends x ball, not ends x
+    # the whole graph, which at city scale was hundreds of MB per corridor).
+    ball = np.union1d(np.flatnonzero(dd[best] <= budget_m / 2 + 1), ends)
+    inside = net.csr[ball][:, ball]
     dist, pred = csgraph.dijkstra(
-        net.csr, indices=ends, limit=budget_m + 1, return_predecessors=True
-    )
+        inside, indices=np.searchsorted(ball, ends), limit=budget_m + 1,
+        return_predecessors=True,
+    )  # fmt: skip
     dist = np.atleast_2d(dist)
     pred = np.atleast_2d(pred)
     k = len(cand)
@@ -192,7 +209,7 @@ def _loop_instance(
     loc_rows = np.vectorize(row_of.__getitem__, otypes=[np.int64])(loc_ends)
     halves = np.concatenate([[0.0], clen / 2])
     # combos[a, b, i, j]: walk from end a of location i to end b of location j
-    combos = dist[loc_rows[:, None, :, None], loc_ends[None, :, None, :]]
+    combos = dist[loc_rows[:, None, :, None], np.searchsorted(ball, loc_ends)[None, :, None, :]]
     flat = combos.reshape(4, k + 1, k + 1)
     choice = np.argmin(flat, axis=0)
     value = np.take_along_axis(flat, choice[None], axis=0)[0]
@@ -202,7 +219,7 @@ def _loop_instance(
     entry_at = loc_ends[b_end, idx[None, :]]
     mat = np.where(np.isfinite(value), halves[:, None] + value + halves[None, :], budget_m * 100.0)
     np.fill_diagonal(mat, 0.0)
-    return _Instance(depot, cand, prize, mat, exit_at, entry_at, dist, pred, row_of)
+    return _Instance(depot, cand, prize, mat, exit_at, entry_at, dist, pred, row_of, ball)
 
 
 def _solve_loops(
@@ -216,6 +233,7 @@ def _solve_loops(
     iterations: int,
     seconds: float,
     seed: int,
+    patience: int = 0,
 ) -> tuple[list[Loop], _LoopStats | None]:
     inst = _loop_instance(
         net, seg_risk, depot_pos, budget_m=budget_m, max_candidates=max_candidates
@@ -224,7 +242,7 @@ def _solve_loops(
         return [], None
     routes = _pyvrp_routes(
         inst.mat, inst.prize, budget_m=budget_m, max_loops=max_loops, iterations=iterations,
-        seconds=seconds, seed=seed,
+        seconds=seconds, seed=seed, patience=patience,
     )  # fmt: skip
     return _loops_from_routes(net, seg_risk, inst, routes, budget_m=budget_m, max_loops=max_loops)
 
@@ -336,7 +354,7 @@ def _expand(
             coords.append(half[1:])
             nodes.append(frm)
             metres += net.length[net.seg_rows[seg]] / 2
-        path = _node_path(inst.pred, inst.row_of[frm], frm, to)
+        path = inst.node_path(frm, to)
         for p, q in itertools.pairwise(path):
             r = int(_edge_row(net, np.array([p]), np.array([q]))[0])
             coords.append(_oriented(net, r, p)[1:])
@@ -414,7 +432,7 @@ class _LoopJob:
         return LoopTask(
             self.inst.mat, self.inst.prize, budget_m=_budget_m(cfg),
             max_loops=cfg.max_loops_per_corridor, iterations=cfg.solver_iterations,
-            seconds=seconds, seed=cfg.seed,
+            seconds=seconds, seed=cfg.seed, patience=cfg.solver_patience,
         )  # fmt: skip
 
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -53,6 +54,7 @@ class LoopTask:
     iterations: int
     seconds: float
     seed: int
+    patience: int = 0  # stop after this many iterations without a better plan (0 = off)
 
     @property
     def size(self) -> int:
@@ -191,6 +193,7 @@ def solve_task(task: LoopTask) -> Routes:
     return _pyvrp_routes(
         task.mat, task.prize, budget_m=task.budget_m, max_loops=task.max_loops,
         iterations=task.iterations, seconds=task.seconds, seed=task.seed,
+        patience=task.patience,
     )  # fmt: skip
 
 
@@ -203,11 +206,12 @@ def _pyvrp_routes(
     iterations: int,
     seconds: float,
     seed: int,
+    patience: int = 0,
 ) -> Routes:
     """Solve the prize-collecting problem; return routes as lists of locations 1..k."""
     from pyvrp import Model, PenaltyParams, SolveParams
     from pyvrp.exceptions import PenaltyBoundWarning
-    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
+    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, NoImprovement
 
     k = len(prize)
     scale = _PRIZE_SCALE / max(float(prize.sum()), 1e-12)
@@ -225,7 +229,10 @@ def _pyvrp_routes(
         for j in range(k + 1):
             if i != j:
                 model.add_edge(locs[i], locs[j], distance=int(dist[i, j]))
-    stop = MultipleCriteria([MaxIterations(iterations), MaxRuntime(seconds)])
+    criteria: list[Any] = [MaxIterations(iterations), MaxRuntime(seconds)]
+    if 0 < patience < iterations:
+        criteria.append(NoImprovement(patience))
+    stop = MultipleCriteria(criteria)
     with warnings.catch_warnings():
         # PyVRP warns when its penalty for overlong routes hits its cap; the routes it
         # returns are checked against the budget below, so the warning is not actionable
