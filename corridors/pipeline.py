@@ -167,9 +167,11 @@ def find_hotspots(
     ``week``: the run's planned week (default: :func:`plan_week`); ``term``: the school
     calendar (default: read from ``[hotspots] term_dates``).
     """
+    # drawn at street scale: what one corridor's loops walk ([corridors] settings)
+    drawn = hotspots.draw_length_km(cfg.hotspots, cfg.corridors)
     return hotspots.find_hotspots(
         inputs.incidents,
-        cfg.hotspots,
+        dataclasses.replace(cfg.hotspots, draw_street_km=drawn),
         week=week or plan_week(cfg, inputs),
         window=cfg.stage_window("hotspots"),
         term=term,

@@ -17,7 +17,7 @@ from corridors.errors import CorridorsError
 @cli.command("hotspots")
 @click.option(
     "--method",
-    type=click.Choice(["dbscan", "hdbscan", "kde", "network"]),
+    type=click.Choice(["dbscan", "hdbscan", "kde", "network", "blend", "learned"]),
     help="Clustering method (overrides [hotspots] method).",
 )
 @click.option("--week", help="ISO week to plan, e.g. 2022-W45 (overrides [area] week).")
@@ -133,7 +133,9 @@ def _methods_to_tune(cfg: Config, methods: str | None, sweep: dict[str, Any]) ->
     if methods is not None:
         asked = [sweep_value("method", m, "--methods") for m in methods.split(",") if m.strip()]
         if not asked:
-            raise CorridorsError("--methods: name at least one of dbscan, hdbscan, kde, network")
+            raise CorridorsError(
+                "--methods: name at least one of dbscan, hdbscan, kde, network, blend, learned"
+            )
     elif "method" in sweep:
         asked = list(sweep["method"])
     else:
@@ -158,5 +160,5 @@ def _methods_to_tune(cfg: Config, methods: str | None, sweep: dict[str, Any]) ->
     return method_list
 
 
-TUNE_METHODS = ("dbscan", "hdbscan", "kde", "network")
+TUNE_METHODS = ("dbscan", "hdbscan", "kde", "network", "blend", "learned")
 GRAPH_METHODS = frozenset({"network"})  # methods that need the street graph

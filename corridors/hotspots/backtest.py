@@ -22,11 +22,18 @@ from shapely.geometry.base import BaseGeometry
 
 from corridors.config import HotspotConfig, config_to_dict
 from corridors.errors import ConfigError, InputDataError
-from corridors.hotspots.methods import _buffer_m, _cluster_labels
+from corridors.hotspots.blend import History
+from corridors.hotspots.methods import (
+    HISTORY_METHODS,
+    _buffer_m,
+    _cluster_labels,
+    model_scores,
+    network_scores,
+)
+from corridors.hotspots.offence_share import learned_rules
 from corridors.hotspots.polygons import _cluster_polygons
 from corridors.hotspots.result import MONTH_ONLY_NOTE, WEIGHT
 from corridors.hotspots.select import (
-    SelectionRules,
     _local_times,
     _month_starts,
     select_incidents,
@@ -277,9 +284,9 @@ def _score_period(
             span[0].tz_localize(None).date(), timezone=folds.timezone,
             lookback_weeks=folds.lookback_weeks,
         )  # fmt: skip
-        rules = SelectionRules.of(cfg, term=folds.term)
+        rules, _ = learned_rules(incidents, cfg, week, window_of(cfg), folds.term)
         train = select_incidents(incidents, week, window_of(cfg), rules=rules).table
-        scores = _unit_scores(train, cfg, grid, folds.seg)
+        scores = _unit_scores(train, cfg, grid, folds.seg, start=span[0])
     if cfg is not None and cfg.method == "network" and folds.seg is not None:
         areas = folds.seg.length_m * 2 * cfg.snap_m
         units = folds.seg.snap(folds.all_xy[test], cfg.snap_m)
@@ -294,11 +301,15 @@ def _label(cfg: HotspotConfig) -> str:
         "dbscan": ("eps_m", "min_samples"),
         "hdbscan": ("min_cluster_size", "min_samples"),
         "kde": ("bandwidth_m", "cell_m"),
-        "network": ("snap_m",),
+        "network": ("snap_m", "network_radius_m"),
+        "blend": ("bandwidth_m", "cell_m", "period_weeks"),
+        "learned": ("cell_m", "period_weeks", "learned_max_iter"),
     }[cfg.method]
     parts = [f"{k}={getattr(cfg, k):g}" for k in keys]
     parts.append(f"half_life={cfg.half_life_weeks:g}w")
     parts.append("all hours" if cfg.train_all_hours else "window only")
+    if cfg.offence_weighting == "learned":
+        parts.append(f"learned offence weights (prior {cfg.offence_prior:g})")
     return f"{cfg.method} " + " ".join(parts)
 
 
@@ -416,18 +427,18 @@ def _unit_scores(
     cfg: HotspotConfig,
     grid: _Grid,
     seg: _Segments | None,
+    *,
+    start: pd.Timestamp,
 ) -> np.ndarray:
     xy = _xy(train)
     w = train[WEIGHT].to_numpy(dtype=float) if len(train) else np.zeros(0)
     if cfg.method == "kde":
         return _kde_surface(xy, w, grid, cfg.bandwidth_m)
+    if cfg.method in HISTORY_METHODS:  # blend, learned (hotspots/blend.py, learned.py)
+        return model_scores(cfg, History.of(train, cfg, start), grid)
     if cfg.method == "network":
         assert seg is not None
-        snapped = seg.snap(xy, cfg.snap_m)
-        ok = snapped >= 0
-        weight = np.bincount(snapped[ok], w[ok], minlength=len(seg.length_m))
-        per_metre: np.ndarray = weight / seg.length_m
-        return per_metre
+        return network_scores(cfg, xy, w, seg)[1]
     labels, _ = _cluster_labels(xy, cfg, cfg.method)
     polys = _cluster_polygons(xy, labels, _buffer_m(cfg))
     scores = np.zeros(grid.nx * grid.ny)

@@ -32,7 +32,9 @@ _METHOD_PARAMS = {
     "dbscan": {"eps_m", "min_samples", "thin_m", "cell_m"},
     "hdbscan": {"min_cluster_size", "min_samples", "thin_m", "cell_m"},
     "kde": {"bandwidth_m", "cell_m"},
-    "network": {"snap_m"},
+    "network": {"snap_m", "network_radius_m"},
+    "blend": {"bandwidth_m", "cell_m", "period_weeks"},
+    "learned": {"cell_m", "period_weeks", "learned_max_iter", "learned_min_leaf"},
 }
 
 
