@@ -57,7 +57,7 @@ class HotspotConfig:
     period_weeks: float = 52 / 12
     # ``learned``: boosting iterations and the smallest leaf (cells) of the Poisson trees.
     learned_max_iter: int = 100
-    learned_min_leaf: int = 20
+    learned_min_leaf: int = 50
     # "table": offence weights from the table; "learned": each type weighted by its past
     # share of in-window incidents, shrunk toward the overall share by ``offence_prior`` incidents.
     offence_weighting: Literal["table", "learned"] = "table"

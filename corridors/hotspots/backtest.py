@@ -303,7 +303,7 @@ def _label(cfg: HotspotConfig) -> str:
         "kde": ("bandwidth_m", "cell_m"),
         "network": ("snap_m", "network_radius_m"),
         "blend": ("bandwidth_m", "cell_m", "period_weeks"),
-        "learned": ("cell_m", "period_weeks", "learned_max_iter"),
+        "learned": ("cell_m", "period_weeks", "learned_max_iter", "learned_min_leaf"),
     }[cfg.method]
     parts = [f"{k}={getattr(cfg, k):g}" for k in keys]
     parts.append(f"half_life={cfg.half_life_weeks:g}w")
