@@ -178,6 +178,7 @@ def find_hotspots(
         street=street,
         study_area=inputs.study_area,
         previous=_previous_hotspots(cfg),
+        places=(inputs.schools, inputs.hubs),
     )
 
 

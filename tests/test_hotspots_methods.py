@@ -20,7 +20,7 @@ from corridors.config import HotspotConfig, load_config, parse_grid
 from corridors.errors import ConfigError, InputDataError
 from corridors.graph import StreetGraph
 from corridors.hotspots.blend import fit_blend, period_counts
-from corridors.hotspots.learned import LEARNED_FEATURES, learned_scores
+from corridors.hotspots.learned import LEARNED_FEATURES, learned_features, learned_scores
 from corridors.hotspots.methods import model_scores
 from corridors.hotspots.network_smooth import smooth_along_streets
 from corridors.hotspots.units import _Grid, _segments
@@ -102,6 +102,16 @@ def test_learned_model_ranks_the_cell_hot_every_period_first():
     hot, warm = grid.index(np.array([[50.0, 50.0], [550.0, 550.0]]))
     assert scores.argmax() == hot
     assert scores[warm] > np.median(scores[scores > 0])
+    # the covariates: distance from each cell centre to the nearest school and hub
+    places = dataclasses.replace(
+        history, schools_xy=np.array([[50.0, 350.0]]), hubs_xy=np.array([[450.0, 50.0]])
+    )
+    stack, window = period_counts(places, grid, 4.0)
+    feats = learned_features(stack, window, -1, grid, places, 4.0)
+    cell = grid.index(np.array([[50.0, 50.0]]))[0]
+    assert feats[cell, LEARNED_FEATURES.index("school_m")] == pytest.approx(300.0)
+    assert feats[cell, LEARNED_FEATURES.index("hub_m")] == pytest.approx(400.0)
+    assert learned_scores(places, grid, cfg).argmax() == hot
     importance = hs.feature_importances(history, grid, cfg)
     assert set(importance.index) == set(LEARNED_FEATURES)
     assert importance.notna().all()
@@ -149,6 +159,7 @@ def test_network_radius_changes_the_drawn_streets():
     smooth = find(inc, dataclasses.replace(base, network_radius_m=250.0), **kwargs)
     assert "smoothed along the streets within 250 m" in " ".join(smooth.notes)
     assert plain.edge_intensity.equals(smooth.edge_intensity)  # the routes' input is unchanged
+
     # 3 segments fit the budget: plain scores only the two with incidents; smoothed adds
     # the next segment along the busier street A (x 100-200), never one across the gap
     def covers(spots: hs.Hotspots, x: float, y: float) -> bool:

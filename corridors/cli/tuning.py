@@ -110,6 +110,7 @@ def tune(
         study_area=inputs.study_area,
         street=street,
         periods=periods,
+        places=(inputs.schools, inputs.hubs),
     )
     if out_dir is not None:
         paths = hotspots.write_backtest(table, out_dir)

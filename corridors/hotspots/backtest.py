@@ -7,6 +7,7 @@ table's CSV and chart are written by :mod:`corridors.hotspots.export`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -22,7 +23,7 @@ from shapely.geometry.base import BaseGeometry
 
 from corridors.config import HotspotConfig, config_to_dict
 from corridors.errors import ConfigError, InputDataError
-from corridors.hotspots.blend import History
+from corridors.hotspots.blend import History, Places
 from corridors.hotspots.methods import (
     HISTORY_METHODS,
     _buffer_m,
@@ -74,6 +75,7 @@ class _Folds:
     all_xy: np.ndarray  # every incident's coordinates
     bounds: tuple[float, float, float, float]  # the study area's (grids are laid over it)
     total_area: float
+    places: Places | None = None  # schools and hubs (the learned model's covariates)
 
 
 def backtest(
@@ -87,6 +89,7 @@ def backtest(
     period: str = "auto",
     train_periods: int | None = None,
     term: TermCalendar | None = None,
+    places: Places | None = None,
 ) -> pd.DataFrame:
     """
     Score hotspot configurations with rolling backtests.
@@ -132,6 +135,8 @@ def backtest(
         0 means 52 weeks or 12 months).
     term
         School calendar (default from the first config).
+    places
+        The schools and transport hubs (covariates of the ``learned`` method).
 
     Returns
     -------
@@ -159,6 +164,7 @@ def backtest(
         incidents, cfgs, timezone=timezone, study_area=study_area, street=street,
         periods=periods, period=period, train_periods=train_periods, term=term,
     )  # fmt: skip
+    folds = dataclasses.replace(folds, places=places)
     rows = [_score_config(incidents, cfg, cfgs[0], folds) for cfg in [*cfgs, None]]
     table = pd.DataFrame(rows)
     table = table.sort_values(
@@ -286,7 +292,7 @@ def _score_period(
         )  # fmt: skip
         rules, _ = learned_rules(incidents, cfg, week, window_of(cfg), folds.term)
         train = select_incidents(incidents, week, window_of(cfg), rules=rules).table
-        scores = _unit_scores(train, cfg, grid, folds.seg, start=span[0])
+        scores = _unit_scores(train, cfg, grid, folds.seg, start=span[0], places=folds.places)
     if cfg is not None and cfg.method == "network" and folds.seg is not None:
         areas = folds.seg.length_m * 2 * cfg.snap_m
         units = folds.seg.snap(folds.all_xy[test], cfg.snap_m)
@@ -429,13 +435,14 @@ def _unit_scores(
     seg: _Segments | None,
     *,
     start: pd.Timestamp,
+    places: Places | None = None,
 ) -> np.ndarray:
     xy = _xy(train)
     w = train[WEIGHT].to_numpy(dtype=float) if len(train) else np.zeros(0)
     if cfg.method == "kde":
         return _kde_surface(xy, w, grid, cfg.bandwidth_m)
     if cfg.method in HISTORY_METHODS:  # blend, learned (hotspots/blend.py, learned.py)
-        return model_scores(cfg, History.of(train, cfg, start), grid)
+        return model_scores(cfg, History.of(train, cfg, start, places), grid)
     if cfg.method == "network":
         assert seg is not None
         return network_scores(cfg, xy, w, seg)[1]

@@ -12,7 +12,7 @@ period to come.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -31,7 +31,9 @@ class History:
     """Training incidents in time: where, when (weeks before the start), how much.
 
     ``weight`` is the offence weight without the recency decay (the models learn how much
-    the past counts); ``start`` is the start of the period to predict.
+    the past counts); ``start`` is the start of the period to predict. ``schools_xy`` and
+    ``hubs_xy`` are the schools' and transport hubs' coordinates (covariates of the
+    ``learned`` model; none: empty).
     """
 
     xy: np.ndarray
@@ -39,18 +41,40 @@ class History:
     in_window: np.ndarray
     weight: np.ndarray
     start: pd.Timestamp
+    schools_xy: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    hubs_xy: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
 
     @classmethod
-    def of(cls, table: gpd.GeoDataFrame, cfg: HotspotConfig, start: pd.Timestamp) -> History:
+    def of(
+        cls,
+        table: gpd.GeoDataFrame,
+        cfg: HotspotConfig,
+        start: pd.Timestamp,
+        places: Places | None = None,
+    ) -> History:
         """Return the history of selected incidents (WEIGHT, AGE_WEEKS, IN_WINDOW)."""
+        schools, hubs = places_xy(places)
         if not len(table):
             empty = np.zeros(0)
-            return cls(np.zeros((0, 2)), empty, empty.astype(bool), empty, start)
+            return cls(np.zeros((0, 2)), empty, empty.astype(bool), empty, start, schools, hubs)
         age = table[AGE_WEEKS].to_numpy(dtype=float)
         decay = np.power(0.5, age / cfg.half_life_weeks)
         weight = table[WEIGHT].to_numpy(dtype=float) / np.where(decay > 0, decay, 1.0)
         in_window = table[IN_WINDOW].to_numpy(dtype=bool)
-        return cls(_xy(table), age, in_window, weight, start)
+        return cls(_xy(table), age, in_window, weight, start, schools, hubs)
+
+
+#: The schools and the transport hubs (GeoDataFrames of points, the incidents' CRS).
+Places = tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]
+
+
+def places_xy(places: Places | None) -> tuple[np.ndarray, np.ndarray]:
+    """Return the schools' and hubs' coordinates (empty arrays for what is missing)."""
+    schools, hubs = places or (None, None)
+    return (
+        _xy(schools) if schools is not None else np.zeros((0, 2)),
+        _xy(hubs) if hubs is not None else np.zeros((0, 2)),
+    )
 
 
 def period_counts(

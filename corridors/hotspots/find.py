@@ -18,7 +18,7 @@ from shapely.geometry.base import BaseGeometry
 
 from corridors.config import HotspotConfig, RouteConfig, config_to_dict
 from corridors.errors import ConfigError
-from corridors.hotspots.blend import History
+from corridors.hotspots.blend import History, Places
 from corridors.hotspots.methods import METHODS, Found, find_with
 from corridors.hotspots.offence_share import learned_rules
 from corridors.hotspots.polygons import _polygon_table, _street_scale
@@ -46,6 +46,7 @@ def find_hotspots(
     previous: Hotspots | gpd.GeoDataFrame | None = None,
     study_area: BaseGeometry | None = None,
     term: TermCalendar | None = None,
+    places: Places | None = None,
 ) -> Hotspots:
     """
     Find the hotspots for one planned week.
@@ -84,6 +85,8 @@ def find_hotspots(
         the incidents' convex hull.
     term
         School calendar (default from the config).
+    places
+        The schools and transport hubs (covariates of the ``learned`` method).
 
     Returns
     -------
@@ -118,7 +121,7 @@ def find_hotspots(
     seg = _segments(street) if street is not None else None
     budget = cfg.area_share * _reference_area(incidents, street, study_area)
     bounds = _bounds(incidents, street, study_area, pad=3 * cfg.bandwidth_m)
-    history = History.of(table, cfg, pd.Timestamp(week.start))
+    history = History.of(table, cfg, pd.Timestamp(week.start), places)
     found = find_with(cfg, xy, weights, seg, bounds=bounds, budget_m2=budget, history=history)
     found, scores, draw_notes = _drawn(found, cfg, seg, xy)
     table = table.copy()

@@ -6,7 +6,8 @@ Features per cell, each built only from the periods before the one it predicts
 prediction start): mean counts over the last period, the last three and all of them, at
 three scales (the cell, its 3x3 and 5x5 neighbourhoods); in-window counts over all
 periods (the cell and 5x5; all-hours vs window when times are known); the time of year of
-the period predicted. Training is time-ordered: each training period is a target
+the period predicted; the distance to the nearest school and transport hub (when given).
+Training is time-ordered: each training period is a target
 predicted from the periods before it; the model then predicts the period to come from
 every training period. Only cells with some incident in their 5x5 neighbourhood are
 modelled (the rest score 0).
@@ -24,7 +25,7 @@ from corridors.hotspots.units import _Grid
 LEARNED_FEATURES = (
     "cell_last", "cell_last3", "cell_all", "3x3_last", "3x3_last3", "3x3_all",
     "5x5_last", "5x5_last3", "5x5_all", "window_cell_all", "window_5x5_all",
-    "year_sin", "year_cos",
+    "year_sin", "year_cos", "school_m", "hub_m",
 )  # fmt: skip
 _MIN_HISTORY = 1  # periods of history a training target needs
 
@@ -59,7 +60,20 @@ def learned_features(
     angle = 2 * np.pi * middle.day_of_year / 365.25
     n_cells = stack.shape[1]
     cols += [np.full(n_cells, np.sin(angle)), np.full(n_cells, np.cos(angle))]
+    centres = grid.centres()
+    cols += [_nearest_m(centres, history.schools_xy), _nearest_m(centres, history.hubs_xy)]
     return np.column_stack(cols)
+
+
+def _nearest_m(centres: np.ndarray, places: np.ndarray) -> np.ndarray:
+    """Distance (m) from each cell centre to the nearest place (0 everywhere: no places)."""
+    if len(places) == 0:
+        return np.zeros(len(centres))
+    from scipy.spatial import cKDTree
+
+    dist, _ = cKDTree(places).query(centres)
+    out: np.ndarray = np.asarray(dist, dtype=float)
+    return out
 
 
 def _active(stack: np.ndarray, grid: _Grid) -> np.ndarray:
