@@ -96,7 +96,9 @@ def test_learned_model_ranks_the_cell_hot_every_period_first():
         pts += [(550.0, 550.0)] * int(rng.poisson(1))  # warm
         pts += [(float(rng.uniform(0, 1000)), float(rng.uniform(0, 1000)))]  # noise
         periods[k] = pts
-    cfg = HotspotConfig(method="learned", period_weeks=4.0, learned_min_leaf=5)
+    cfg = HotspotConfig(
+        method="learned", period_weeks=4.0, learned_min_leaf=5, learned_max_iter=30, cell_m=100.0
+    )
     history = _history(periods)
     scores = learned_scores(history, grid, cfg)
     hot, warm = grid.index(np.array([[50.0, 50.0], [550.0, 550.0]]))
@@ -112,7 +114,7 @@ def test_learned_model_ranks_the_cell_hot_every_period_first():
     assert feats[cell, LEARNED_FEATURES.index("school_m")] == pytest.approx(300.0)
     assert feats[cell, LEARNED_FEATURES.index("hub_m")] == pytest.approx(400.0)
     assert learned_scores(places, grid, cfg).argmax() == hot
-    importance = hs.feature_importances(history, grid, cfg)
+    importance = hs.feature_importances(history, (0, 0, 1000, 1000), cfg)
     assert set(importance.index) == set(LEARNED_FEATURES)
     assert importance.notna().all()
 

@@ -132,16 +132,20 @@ def learned_scores(history: History, grid: _Grid, cfg: HotspotConfig) -> np.ndar
     return scores
 
 
-def feature_importances(history: History, grid: _Grid, cfg: HotspotConfig) -> pd.Series:
+def feature_importances(
+    history: History, bounds: tuple[float, float, float, float], cfg: HotspotConfig
+) -> pd.Series:
     """
     Permutation importance of each feature on the last training period (for the notebook).
 
-    The model is fitted on the periods before the last one and scored (Poisson deviance)
-    on the last: how much worse it predicts when a feature is shuffled. Empty with fewer
-    than three training periods.
+    ``history``: :meth:`History.of` the selected incidents; ``bounds``: the study area's
+    extent (a grid of ``cfg.cell_m`` cells is laid over it). The model is fitted on the
+    periods before the last one and scored (Poisson deviance) on the last: how much worse
+    it predicts when a feature is shuffled. Empty with fewer than three training periods.
     """
     from sklearn.inspection import permutation_importance
 
+    grid = _Grid.over(bounds, cfg.cell_m)
     stack, window = period_counts(history, grid, cfg.period_weeks)
     x, y, t = _training_rows(
         stack, window, grid, history, cfg, range(0, stack.shape[0] - _MIN_HISTORY)
