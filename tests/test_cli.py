@@ -256,7 +256,7 @@ def test_tune_offline_skips_network_and_uses_the_config_sweep(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Note: skipped network" in result.output and "osm_file" in result.output
     table = pd.read_csv(out / "tune.csv")
-    assert set(table["method"]) == {"dbscan", "hdbscan", "kde", "naive"}
+    assert set(table["method"]) == {"dbscan", "hdbscan", "kde", "blend", "learned", "naive"}
     kde = table[table["method"] == "kde"]["label"].tolist()
     assert sorted(kde) == sorted(
         [f"kde bandwidth_m={b} cell_m=150 half_life=26w all hours" for b in (150, 300)]

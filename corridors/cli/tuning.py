@@ -53,7 +53,7 @@ def hotspots_cmd(state: _State, method: str | None, week: str | None) -> None:
     "--methods",
     default=None,
     help="Comma-separated methods to compare [default: the methods of [hotspots] sweep, else "
-    "dbscan,hdbscan,kde, and network when [graph] osm_file is set].",
+    "dbscan,hdbscan,kde,blend,learned, and network when [graph] osm_file is set].",
 )
 @click.option(
     "--grid",
