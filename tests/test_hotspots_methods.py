@@ -193,6 +193,12 @@ def test_learned_offence_weights_are_the_shrunk_window_shares():
     weights = spots.selected.groupby("offence")["weight"].max()
     assert weights["Robbery"] == pytest.approx((3 + 2 * p) / 6, rel=1e-3)  # no decay here
     assert "Burglary" not in weights.index
+    # a counted type seen only in month-only rows gets the overall share p
+    month_only = make_incidents([(100.0, 100.0)], offences="Possession of weapons")
+    both = pd.concat([inc, month_only], ignore_index=True)
+    spots = find(both, cfg, week_start=dt.date(2022, 11, 7), lookback_weeks=52)
+    weights = spots.selected.groupby("offence")["weight"].max()
+    assert weights["Possession of weapons"] == pytest.approx(p, rel=1e-3)
 
 
 def test_learned_offence_weights_fall_back_to_the_table_without_times():

@@ -4,7 +4,8 @@ Pure. With ``[hotspots] offence_weighting = "learned"``, each offence type the w
 table counts (weight > 0, or ``other_weight`` > 0) is weighted by its share of in-window
 incidents among all its time-known incidents in the look-back, shrunk toward the overall
 share by ``offence_prior`` pseudo-incidents (empirical Bayes):
-``(n_window + a * p) / (n + a)``. Types the table leaves out stay out, so what counts as
+``(n_window + a * p) / (n + a)`` (a counted type with no time-known incident: ``p``).
+Types the table leaves out stay out, so what counts as
 harm (and what a backtest scores) is still the table's. Every method uses the learned
 weights, since they enter through the one selection's rules.
 """
@@ -88,4 +89,11 @@ def learned_rules(
         timed, prior=cfg.offence_prior, counted=offence_weights(cfg), other_weight=cfg.other_weight
     )
     learned = dict(zip(shares["offence"], shares["weight"], strict=True))
-    return dataclasses.replace(rules, offence_weights=learned, other_weight=0.0), shares
+    # a counted type with no time-known incident (month-only rows) gets the overall share
+    overall = float(timed[IN_WINDOW].mean())
+    counted = {k: overall for k, v in offence_weights(cfg).items() if v > 0 and k not in learned}
+    other = overall if cfg.other_weight > 0 else 0.0
+    return (
+        dataclasses.replace(rules, offence_weights={**counted, **learned}, other_weight=other),
+        shares,
+    )
