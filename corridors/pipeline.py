@@ -31,8 +31,8 @@ from corridors.week import PlanWeek, WeekFolder
 
 __all__ = [
     "NO_STAFF_NOTE", "Absence", "Progress", "Result", "build_graph", "check",
-    "check_usable_incidents", "find_hotspots", "locked", "plan_week", "read_inputs",
-    "recorded_absences", "resolve_week", "run", "week_folder", "write_plan",
+    "check_usable_incidents", "choose_hotspot_method", "find_hotspots", "locked", "plan_week",
+    "read_inputs", "recorded_absences", "resolve_week", "run", "week_folder", "write_plan",
 ]  # fmt: skip
 
 logger = logging.getLogger(__name__)
@@ -154,22 +154,54 @@ def build_graph(cfg: Config, inputs: load.Inputs) -> graph.StreetGraph:
     return graph.build_street_graph(cfg.graph, crs=inputs.crs, study_area=inputs.study_area)
 
 
+def choose_hotspot_method(cfg: Config) -> tuple[Config, str]:
+    """
+    Return ``cfg`` with the hotspot method to use, and where it came from in plain words.
+
+    When the config names no ``[hotspots] method`` (or ``"auto"``), the method and
+    parameters ``corridors tune`` recorded in the area's ``hotspots-choice.json`` are used;
+    without that file, the default method. A named method is used as it is.
+
+    Raises
+    ------
+    ConfigError
+        Naming the choice file when it cannot be read or names an unknown method.
+    """
+    method = cfg.hotspots.method
+    if not cfg.hotspots_method_auto:
+        return cfg, hotspots.describe_choice(None, method)
+    path = week_folder(cfg).hotspots_choice
+    choice = hotspots.read_choice(path)
+    cfg = dataclasses.replace(cfg, hotspots_method_auto=False)
+    if choice is None:
+        return cfg, hotspots.describe_choice(
+            None, method, f"the default: no `corridors tune` choice ({path.name}) for the area"
+        )
+    chosen = hotspots.apply_choice(cfg.hotspots, choice, str(path))
+    source = f"{hotspots.describe_choice(choice, chosen.method)} [{path.name}]"
+    return dataclasses.replace(cfg, hotspots=chosen), source
+
+
 def find_hotspots(
     cfg: Config,
     inputs: load.Inputs,
     street: graph.StreetGraph | None,
     week: PlanWeek | None = None,
     term: hotspots.TermCalendar | None = None,
+    method_source: str | None = None,
 ) -> hotspots.Hotspots:
     """
     Find the week's after-school hotspots; keep last week's ids where clusters persist.
 
     ``week``: the run's planned week (default: :func:`plan_week`); ``term``: the school
-    calendar (default: read from ``[hotspots] term_dates``).
+    calendar (default: read from ``[hotspots] term_dates``); ``method_source``: where the
+    method came from (default: :func:`choose_hotspot_method` chooses it here).
     """
+    if method_source is None:
+        cfg, method_source = choose_hotspot_method(cfg)
     # drawn at street scale: what one corridor's loops walk ([corridors] settings)
     drawn = hotspots.draw_length_km(cfg.hotspots, cfg.corridors)
-    return hotspots.find_hotspots(
+    spots = hotspots.find_hotspots(
         inputs.incidents,
         dataclasses.replace(cfg.hotspots, draw_street_km=drawn),
         week=week or plan_week(cfg, inputs),
@@ -180,6 +212,7 @@ def find_hotspots(
         previous=_previous_hotspots(cfg),
         places=(inputs.schools, inputs.hubs),
     )
+    return dataclasses.replace(spots, method_source=method_source)
 
 
 ABSENCES_CSV = "absences.csv"
@@ -277,6 +310,7 @@ def _run_stages(
     """Run every stage (see :func:`run`), adding each stage's time to ``timings`` as it ends."""
     cfg = resolve_week(cfg)  # one week for the whole run, even across midnight on Sunday
     check(cfg)
+    cfg, method_source = choose_hotspot_method(cfg)  # tune's recorded choice, or the config's
 
     t = time.perf_counter()
     inputs = read_inputs(cfg)
@@ -291,7 +325,7 @@ def _run_stages(
     timings["graph"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    spots = find_hotspots(cfg, inputs, street, week, term)
+    spots = find_hotspots(cfg, inputs, street, week, term, method_source)
     timings["hotspots"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -434,6 +468,7 @@ def _manifest_facts(result: Result) -> dict[str, object]:
         "graph": graph.graph_stats(result.street),
         "hotspots": {
             "method": result.spots.method,
+            "method_source": result.spots.method_source,
             "params": result.spots.params,
             "time_known": result.spots.time_known,
         },

@@ -36,6 +36,7 @@ MANIFEST_JSON = "manifest.json"
 LOCK_FILE = ".lock"
 HISTORY_GPKG = "plans.gpkg"
 INDEX_HTML = "index.html"
+HOTSPOTS_CHOICE_JSON = "hotspots-choice.json"
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 WEEKDAYS = (0, 1, 2, 3, 4)
@@ -359,6 +360,11 @@ class WeekFolder:
     def tune(self) -> Path:
         """Where ``corridors tune`` writes its backtest tables and charts."""
         return self.area_dir / "tune"
+
+    @property
+    def hotspots_choice(self) -> Path:
+        """The method ``corridors tune`` chose for the area, which ``plan`` uses."""
+        return self.area_dir / HOTSPOTS_CHOICE_JSON
 
     def hotspots(self, method: str) -> Path:
         """Return where ``corridors hotspots`` writes the week's hotspots of ``method``."""

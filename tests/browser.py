@@ -9,6 +9,7 @@ Without Chromium the browser tests are skipped, except under ``CI=true`` where t
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import tempfile
 import time
@@ -52,6 +53,18 @@ _COUNT_JS = """() => ({
 })"""
 
 
+#: The page's clock moved to a given time (ms since the epoch); it keeps running from there,
+#: so animations still run.
+_SHIFT_CLOCK_JS = """(() => {
+  const Real = Date, shift = %f - Real.now();
+  class Shifted extends Real {
+    constructor(...args) { if (args.length) { super(...args); } else { super(Real.now() + shift); } }
+    static now() { return Real.now() + shift; }
+  }
+  window.Date = Shifted;
+})();"""
+
+
 def require_chromium() -> str:
     """Return the Chromium path, or skip (fail under ``CI=true``) when there is none."""
     exe = find_chromium()
@@ -87,23 +100,38 @@ class OfflineBrowser:
             offline=True,
         )
 
-    def open(self, path: Path, *, wait_ms: int = 300) -> PageReport:
+    def open(
+        self, path: Path, *, wait_ms: int = 300, size: tuple[int, int] | None = None
+    ) -> PageReport:
         """Open ``path`` with every non-file request aborted; return what happened."""
-        with self.page(path, wait_ms=wait_ms) as (page, report):
+        with self.page(path, wait_ms=wait_ms, size=size) as (page, report):
             report.counts = page.evaluate(_COUNT_JS)
             report.png = page.screenshot()
         return report
 
     @contextlib.contextmanager
-    def page(self, path: Path, *, wait_ms: int = 300) -> Iterator[tuple[Any, PageReport]]:
+    def page(
+        self,
+        path: Path,
+        *,
+        wait_ms: int = 300,
+        size: tuple[int, int] | None = None,
+        now: dt.datetime | None = None,
+    ) -> Iterator[tuple[Any, PageReport]]:
         """Open ``path`` offline and yield the live Playwright page and its report.
 
         As :meth:`open`, for tests that drive the page (hover, click, type). Dialogs
         (``alert``, ``confirm``...) are recorded in ``report.dialogs`` and dismissed. The page
-        is closed on exit.
+        is closed on exit. ``size`` (width, height) sets the window before the page loads
+        (e.g. a phone, 390 x 844); the default is the context's 1200 x 800. ``now`` moves the
+        page's clock (``Date``) to that time before it loads.
         """
         report = PageReport()
         page = self._context.new_page()
+        if size is not None:
+            page.set_viewport_size({"width": size[0], "height": size[1]})
+        if now is not None:  # this page only (Playwright's clock would hold the whole context)
+            page.add_init_script(_SHIFT_CLOCK_JS % (now.timestamp() * 1000))
         page.set_default_timeout(10_000)
 
         def route(r: Any) -> None:
@@ -143,6 +171,22 @@ class OfflineBrowser:
         self._context.close()
         self._pw.stop()
         self._profile.cleanup()
+
+
+#: axe-core, vendored from npm for the tests (tests/vendor/axe-core/README.md).
+AXE_JS = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """Run axe-core on a live page; return its violations (id, impact, nodes, help)."""
+    page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
+    return list(
+        page.evaluate(
+            """async () => (await axe.run(document, {resultTypes: ["violations"]}))
+                .violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+                    nodes: v.nodes.map((n) => n.target.join(" "))}))"""
+        )
+    )
 
 
 def png_is_blank(png: bytes) -> bool:

@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -256,7 +257,16 @@ def test_tune_offline_skips_network_and_uses_the_config_sweep(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Note: skipped network" in result.output and "osm_file" in result.output
     table = pd.read_csv(out / "tune.csv")
-    assert set(table["method"]) == {"dbscan", "hdbscan", "kde", "blend", "learned", "naive"}
+    assert set(table["method"]) == {"dbscan", "hdbscan", "kde", "blend", "learned", "naive", "counts"}
+    assert "Note: no street graph" in result.output  # area PAI only
+    assert table["street_pai"].isna().all()
+    assert table["bar"].sum() == 1 and "<- bar" in result.output
+    # the best method is recorded in the area's folder for `plan` (even with --out)
+    choice = json.loads((tmp_path / "maps" / "rutland" / "hotspots-choice.json").read_text())
+    best = table[~table["method"].isin(["naive", "counts"])].iloc[0]
+    assert choice["method"] == best["method"] and choice["pai"] == pytest.approx(best["pai"], rel=1e-4)
+    assert choice["data_range"] == {"first_month": "2019-12", "last_month": "2022-10"}
+    assert choice["period"] == "month" and choice["periods"] == 2
     kde = table[table["method"] == "kde"]["label"].tolist()
     assert sorted(kde) == sorted(
         [f"kde bandwidth_m={b} cell_m=150 half_life=26w all hours" for b in (150, 300)]
@@ -272,8 +282,12 @@ def test_tune_offline_skips_network_and_uses_the_config_sweep(tmp_path):
     assert table["periods"].eq(1).all()
     assert set(table["train_window"]) == {
         "all hours", "after-school window", "last period, after-school window",
+        "training periods, after-school window",
     }  # fmt: skip
-    assert len(table) == 2 * 2 + 1  # bandwidth 150/300 (config) x all hours/window + baseline
+    assert len(table) == 2 * 2 + 2  # bandwidth 150/300 (config) x all hours/window + baselines
+    # each row says whether its test incidents are enough to rank on (100 or more)
+    assert (table["small_sample"] == (table["test_incidents"] < 100)).all()
+    assert ("too small to rank" in result.output) == table["small_sample"].any()
 
 
 def test_tune_asking_for_network_without_an_osm_file_is_an_error(tmp_path):
@@ -301,3 +315,25 @@ def test_tune_bad_grid_value_is_one_error_naming_key_and_type(tmp_path, grid, me
     assert result.exit_code == 1, result.output
     assert result.output.startswith(f"Error: {message}"), result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_hotspots_command_uses_tunes_choice_unless_a_method_is_named(tmp_path):
+    cfg = _offline_rutland(tmp_path)
+    cfg.write_text(cfg.read_text().replace('method = "kde"', 'method = "auto"'))
+    choice = tmp_path / "maps" / "rutland" / "hotspots-choice.json"
+    choice.parent.mkdir(parents=True)
+    choice.write_text(json.dumps({"method": "dbscan", "params": {"eps_m": 200.0}}))
+    result = CliRunner().invoke(cli, ["-q", "-c", str(cfg), "hotspots"])
+    assert result.exit_code == 0, result.output
+    assert "(dbscan)" in result.output and "chosen by corridors tune" in result.output
+    spots = json.loads(next((tmp_path / "maps").glob("rutland/hotspots/*/hotspots.json")).read_text())
+    assert spots["method"] == "dbscan" and spots["params"]["eps_m"] == 200.0
+    # --method names one: the choice file is not used
+    result = CliRunner().invoke(cli, ["-q", "-c", str(cfg), "hotspots", "--method", "kde"])
+    assert result.exit_code == 0, result.output
+    assert "(kde)" in result.output and "chosen by corridors tune" not in result.output
+    # an unknown method in the file is one error naming the file
+    choice.write_text(json.dumps({"method": "tea-leaves"}))
+    result = CliRunner().invoke(cli, ["-q", "-c", str(cfg), "hotspots"])
+    assert result.exit_code == 1 and "hotspots-choice.json: unknown hotspot method" in result.output
+    assert "Traceback" not in result.output

@@ -20,7 +20,7 @@ from corridors import hotspots as hs
 from corridors.config import HotspotConfig, config_from_dict
 from corridors.errors import ConfigError, InputDataError
 from corridors.graph import StreetGraph
-from corridors.hotspots.backtest import _evaluate
+from corridors.hotspots.scoring import _evaluate
 from corridors.load import MONTH, OCCURRED_AT, OFFENCE, TIME_KNOWN
 from corridors.week import PlanWeek
 
@@ -575,8 +575,18 @@ def test_backtest_hand_computed_month_only():
     assert kde["hits"] == 4 and kde["ranked_share"] == pytest.approx(0.05)
     assert kde["pai"] == pytest.approx(0.8 / 0.05)
     assert kde["pei"] == pytest.approx(0.8)
-    assert table["rank"].tolist() == [1, 2]
-    assert table.iloc[0]["label"] == hs.BASELINE
+    # counts (window): the six training months put 24 in cell A and one in each of the six
+    # earlier moving cells; A and four of them fit in 5 cells: 4 hits, as KDE
+    counts = table[table["method"] == "counts"].iloc[0]
+    assert counts["label"] == hs.COUNTS and counts["hits"] == 4
+    assert counts["pai"] == pytest.approx(0.8 / 0.05)
+    assert "counts (all hours)" not in set(table["method"])  # month-only: no times
+    assert table["rank"].tolist() == [1, 2, 3]
+    assert table["label"].tolist() == [hs.BASELINE, hs.COUNTS, kde["label"]]
+    # the bar is the naive baseline (the best baseline by PAI); KDE is 4 / (4 + 3/98) of it
+    assert table["bar"].tolist() == [True, False, False]
+    assert kde["vs_best_baseline"] == pytest.approx(4 / (4 + 3 / 98))
+    assert table["small_sample"].all()  # 5 test incidents
 
 
 def test_backtest_real_rutland_month_only(rutland, oakham_street, tmp_path):
@@ -586,9 +596,15 @@ def test_backtest_real_rutland_month_only(rutland, oakham_street, tmp_path):
         rutland, cfg, timezone=TZ, study_area=study, street=oakham_street,
         methods=["kde", "dbscan", "network"], periods=3,
     )  # fmt: skip
-    assert set(table["method"]) == {"kde", "dbscan", "network", "naive"}
-    assert len(table) == 5  # eps_m only matters to dbscan
+    assert set(table["method"]) == {"kde", "dbscan", "network", "naive", "counts"}
+    assert len(table) == 6  # eps_m only matters to dbscan
     assert (table["label"] == hs.BASELINE).sum() == 1
+    assert table["bar"].sum() == 1 and table[table["bar"]]["method"].iloc[0] in hs.BASELINES
+    # with the street graph every row has a street-length PAI and its interval
+    assert table["street_pai"].notna().all() and (table["street_share"] > 0).all()
+    assert (table["street_pai_lo"] <= table["street_pai"] + 1e-9).all()
+    assert (table["pai_lo"] <= table["pai"] + 1e-9).all()
+    assert (table["pai"] <= table["pai_hi"] + 1e-9).all()
     assert table["pai"].is_monotonic_decreasing
     assert table["area_share"].to_numpy() == pytest.approx(0.05, rel=1e-6)
     assert (table["ranked_share"] <= 0.05 + 1e-9).all()
@@ -603,7 +619,8 @@ def test_backtest_real_rutland_month_only(rutland, oakham_street, tmp_path):
     no_net = hs.tune(
         rutland, cfg, timezone=TZ, study_area=study, methods=["kde", "network"], periods=2
     )
-    assert set(no_net["method"]) == {"kde", "naive"}
+    assert set(no_net["method"]) == {"kde", "naive", "counts"}
+    assert no_net["street_pai"].isna().all()  # no street graph: area PAI only
 
 
 def test_backtest_csv_neutralises_formula_text(tmp_path):
@@ -631,14 +648,17 @@ def test_backtest_weekly_with_times(hackney):
     base = HotspotConfig(method="kde", offence_weights=HACKNEY_WEIGHTS, other_weight=0.2)
     cfgs = hs.expand_sweep(base, {"train_all_hours": [True, False], "bandwidth_m": [150, 300]})
     table = hs.backtest(hackney, cfgs, timezone=TZ, study_area=study, periods=8, train_periods=26)
-    assert len(table) == 5
+    assert len(table) == 7  # 4 configurations and 3 baselines
     assert table["periods"].eq(8).all()
     assert table["time_note"].str.contains("after-school").all()
     assert set(table["train_window"]) == {
         "all hours",
         "after-school window",
         "last period, after-school window",
+        "training periods, after-school window",
+        "training periods, all hours",
     }
+    assert set(table["method"]) >= {"naive", "counts", "counts (all hours)"}
     assert (table["test_incidents"] > 0).all()
 
 

@@ -237,10 +237,11 @@ def test_tune_ranks_the_new_methods_on_month_only_data():
     table = hs.tune(inc, HotspotConfig(period_weeks=52 / 12), timezone=TZ,
                     study_area=box(0, 0, 3000, 3000), methods=["kde", "blend", "learned"],
                     periods=3)  # fmt: skip
-    assert set(table["method"]) == {"kde", "blend", "learned", "naive"}
+    assert set(table["method"]) == {"kde", "blend", "learned", "naive", "counts"}
     for method in ("blend", "learned"):
         row = table[table["method"] == method].iloc[0]
         assert row["test_incidents"] > 0 and row["pai"] > 5  # the hot cell is found
+        assert row["vs_best_baseline"] > 0.8  # about as good as long-term counts, or better
 
 
 # -- street-scale drawing and the plan -----------------------------------------------------------

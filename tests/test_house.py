@@ -38,14 +38,20 @@ FILE_IO_ALLOWED = [
     "corridors.graph.osm_file",  # reads the OSM file (pyosmium) and hashes it
     "corridors.graph.cache",  # reads and writes the street-graph cache file
     "corridors.hotspots.term_file",  # reads the term dates file ([hotspots] term_dates)
+    "corridors.hotspots.choice_file",  # reads and writes the method tune chose for the area
     "corridors.maps.assets",  # reads the vendored Leaflet files it inlines into a page
-    "corridors.maps.week",  # writes the week's two pages and the manifest
+    "corridors.maps.week",  # writes the week's two pages, printed notices and the manifest
+    "corridors.maps.pdf_fonts",  # reads the DejaVu Sans fonts matplotlib ships, for the PDFs
     "corridors.maps.index",  # lists the week folders, reads their manifests, writes index.html
     "corridors.maps.history",  # reads and rewrites the area's plans.gpkg
     "corridors.maps.browser",  # runs headless Chromium on a saved page and writes the PNG
     "corridors.roster.read",  # the roster's input edge: staff CSV, a written roster.csv, loops
     "corridors.roster.lprelax",  # ortools 9.15 models have no in-memory serialiser: a temp file
     "corridors.*.export",  # each stage writes its own exports
+    "corridors.evaluate.history",  # reads plans.gpkg and each evaluated week's folder
+    "corridors.evaluate.inputs",  # reads what an evaluation needs (inputs, graph, stops)
+    "corridors.evaluate.report",  # writes an evaluation's pages and CSVs, staged
+    "corridors.evaluate.charts",  # matplotlib savefig into an in-memory PNG (no file)
 ]
 
 _IO_CALLS = {

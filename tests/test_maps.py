@@ -595,7 +595,7 @@ def test_shared_signature_takes_no_incident_inputs() -> None:
     import inspect
 
     params = set(inspect.signature(maps.render_shared_map).parameters)
-    assert params == {"street", "corridors", "rota", "cfg", "week", "area_name"}
+    assert params == {"street", "corridors", "rota", "cfg", "week", "area_name", "timezone"}
 
 
 def test_shared_map_holds_no_incident_fields_or_names(
@@ -623,9 +623,12 @@ def test_shared_map_holds_no_incident_fields_or_names(
         assert banned not in page, banned
     assert "Leicestershire Police; Rutland Youth Service" in page  # organisations, not people
     assert "Oakham NPT, 101" in page and "Cysylltwch â: Oakham NPT, 101" in page
-    assert page.count("<tr><td>") == 3  # one loop on five days, in three languages
-    assert "Monday, Tuesday, Wednesday, Thursday, Friday" in page
-    assert "Dydd Llun, Dydd Mawrth" in page and "Pazartesi, Salı" in page
+    assert page.count("<tr><td>") == 15  # one loop on five days (a table a day), three languages
+    assert "Monday, Tuesday, Wednesday, Thursday, Friday" in page  # the popups
+    # a heading per day, in each language's own order (Babel's CLDR dates)
+    # (no timezone given: English as CLDR writes it by default, month first)
+    assert "Monday, November 7, 2022" in page and "Friday, November 11, 2022" in page
+    assert "Dydd Llun, 7 Tachwedd 2022" in page and "7 Kasım 2022 Pazartesi" in page
     named = maps.render_shared_map(
         street=tiny["street"],
         corridors=tiny["corridors"],
@@ -671,7 +674,7 @@ def test_notice_translation_table_is_complete() -> None:
     keys = set(maps.NOTICE_TEXT["en"])
     for code, table in maps.NOTICE_TEXT.items():
         assert set(table) == keys, code
-        assert len(table["days"].split("|")) == 7
+        assert len(set(maps.day_names(code))) == 7
         for key, text in table.items():
             assert re.findall(r"{\w+}", text) == re.findall(
                 r"{\w+}", maps.NOTICE_TEXT["en"][key]
@@ -759,7 +762,7 @@ def test_shared_map_draws_the_walked_loops_not_the_corridors() -> None:
         for c in m._children.values()
         if isinstance(c, _GeoJsonLayer) and c.layer_name != "Streets"
     ]
-    notice = re.search(r'<div class="sc-notice".*?</div>', page, re.S)
+    notice = re.search(r'<main class="sc-notice".*?</main>', page, re.S)
     assert len(texts) == 2 and notice is not None  # routes, meeting points; the notice
     assert not [t for t in [*texts, notice.group(0)] if "250" in t]
     # without a roster every loop is drawn, at its planned time
@@ -786,7 +789,7 @@ def test_shared_map_and_notice_without_a_roster(tiny: dict[str, object], tmp_pat
     assert "yerel görevliler ve ortak kurumların çalışanları bu güzergâhlarda" in page
     for kind in ("police officers", "youth workers", "school staff", "PCSO"):
         assert kind.lower() not in page.lower(), kind
-    assert page.count("<tr><td>Oakham Test School gate</td>") == 3  # one row per language
+    assert page.count("<tr><td><bdi>Oakham Test School gate</bdi></td>") == 3  # one row per language
     assert "Every school day" in page and "Bob diwrnod ysgol" in page
     assert "Her okul günü" in page and "15:15–15:35" in page
     # the route's popup lists the same
@@ -828,7 +831,7 @@ def test_notice_names_only_the_kinds_of_people_rostered(
         street=tiny["street"], corridors=tiny["corridors"],
         rota=dataclasses.replace(rota, assignments=people), cfg=CFG, week=WEEK, area_name="O",
     )  # fmt: skip
-    notice = re.search(r'<div class="sc-notice".*?</div>', m.get_root().render(), re.S)
+    notice = re.search(r'<main class="sc-notice".*?</main>', m.get_root().render(), re.S)
     assert notice is not None
     text = html.unescape(notice.group(0))
     assert en in text and cy in text and tr in text

@@ -40,4 +40,10 @@ def test_notebook_runs(path: Path) -> None:
     )
     if path.name == "hotspots.ipynb":
         assert "naive baseline" in texts
+        # the strong baselines, the bar, intervals and street-length PAI (issue 15)
+        assert "counts baseline, window" in texts and "The bar: " in texts
+        assert "street_pai_lo" in texts and "vs_best_baseline_hi" in texts
         assert "hotspots.geojson" in texts
+    if path.name == "evaluate.ipynb":
+        assert "report.html" in texts and "public.html" in texts
+        assert "no longer matches its manifest" in texts

@@ -81,6 +81,11 @@ def test_manifest_records_data_and_parameters(planned, rutland_cfg):
     assert by_kind["incidents"]["read"] == 5161
     assert manifest["config"]["hotspots"]["method"] == rutland_cfg.hotspots.method
     assert manifest["hotspots"]["method"] == rutland_cfg.hotspots.method
+    # where the method came from: the config names it (tune's choice is for "auto")
+    source = "Hotspots drawn by kde (named in the config)"
+    assert manifest["hotspots"]["method_source"] == source
+    assert source in (result.out_dir / "internal.html").read_text(encoding="utf-8")
+    assert "Hotspots drawn by" not in (result.out_dir / "shared.html").read_text(encoding="utf-8")
     assert manifest["graph"]["nodes"] > 1000
     assert manifest["version"]
 
@@ -256,7 +261,7 @@ def test_shared_page_draws_the_walked_loops_and_names_who_walks(planned):
     assert len(drawn) == len(loops)
     assert drawn.length.sum() == pytest.approx(loops.length.sum(), rel=0.01)
     assert "incidents" not in html.lower()  # no count on the shared page
-    notice = re.search(r'<div class="sc-notice".*?</div>', html, re.S).group(0)
+    notice = re.search(r'<main class="sc-notice".*?</main>', html, re.S).group(0)
     en = maps.NOTICE_TEXT["en"]
     # the roster the page was made with (a re-plan in another test may have changed it)
     rota = SimpleNamespace(assignments=pd.read_csv(result.out_dir / "roster.csv", dtype=str))

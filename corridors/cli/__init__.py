@@ -3,7 +3,9 @@
 - ``app``: the command group, its options, the run state, one-line errors, progress;
 - ``data``: ``validate``, ``init``, ``graph``;
 - ``tuning``: ``hotspots``, ``tune``;
-- ``week``: ``plan``, ``roster``, ``verify``, ``screenshots``.
+- ``week``: ``plan``, ``roster``, ``verify``, ``screenshots``;
+- ``notice``: ``notice`` (the printed notices of a planned week).
+- ``evaluation``: ``evaluate``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import signal
 from typing import Any
 
-from corridors.cli import data, tuning, week  # noqa: F401  (registers the commands)
+from corridors.cli import data, evaluation, notice, tuning, week  # noqa: F401  (registers the commands)
 from corridors.cli.app import DEFAULT_CONFIG, cli
 from corridors.cli.tuning import GRAPH_METHODS, TUNE_METHODS
 

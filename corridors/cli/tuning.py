@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -33,15 +34,19 @@ def hotspots_cmd(state: _State, method: str | None, week: str | None) -> None:
     from corridors import hotspots, pipeline
 
     cfg = override(override(state.config(), "hotspots", method=method), "area", week=week)
+    if method is not None:  # named on the command line: not tune's recorded choice
+        cfg = dataclasses.replace(cfg, hotspots_method_auto=False)
+    cfg, source = pipeline.choose_hotspot_method(cfg)
     inputs = pipeline.read_inputs(cfg)
     street = pipeline.build_graph(cfg, inputs) if cfg.hotspots.method == "network" else None
-    spots = pipeline.find_hotspots(cfg, inputs, street)
+    spots = pipeline.find_hotspots(cfg, inputs, street, method_source=source)
     # a folder of its own: the week's plan keeps the hotspots its corridors were built on
     with pipeline.locked(cfg, "hotspots"):
         paths = hotspots.write_hotspots(spots, pipeline.week_folder(cfg).hotspots(spots.method))
     click.echo(
         f"{len(spots.polygons)} hotspots ({spots.method}) from {len(spots.selected):,} incidents"
     )
+    click.echo(source)
     for note in spots.notes:
         click.echo(f"Note: {note}")
     for p in paths:
@@ -70,6 +75,13 @@ def hotspots_cmd(state: _State, method: str | None, week: str | None) -> None:
     help="Rolling test periods [default: [hotspots] backtest_periods].",
 )
 @click.option(
+    "--period",
+    type=click.Choice(["auto", "week", "month"]),
+    default="auto",
+    show_default=True,
+    help="Length of each test period; auto: weeks when most incidents have times, else months.",
+)
+@click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -79,13 +91,18 @@ def hotspots_cmd(state: _State, method: str | None, week: str | None) -> None:
 @_handle_errors
 def tune(
     state: _State, methods: str | None, grid: tuple[str, ...], periods: int | None,
-    out_dir: Path | None,
+    period: str, out_dir: Path | None,
 ) -> None:  # fmt: skip
     """Backtest hotspot methods and parameters; print a ranked table (hit rate, PAI, PEI).
 
-    Every table includes a naive baseline (last period's counts per grid cell). Runs offline:
-    without [graph] osm_file, the methods that need the street graph (network) are left out
-    unless you ask for them.
+    Every table includes the baselines: naive (last period's counts per grid cell), counts
+    (the training periods' counts per cell, in the window) and, when times are known, counts
+    on all hours; the best of them is the bar. PAI has a 95% bootstrap interval over the test
+    periods, each method its ratio to the bar (paired interval), and with [graph] osm_file a
+    PAI over street length. The best method is recorded in <maps>/<area>/hotspots-choice.json,
+    which `plan` uses when [hotspots] method is "auto" or not set. Runs offline: without
+    [graph] osm_file, the methods that need the street graph (network) are left out unless
+    you ask for them.
 
     \b
     Example:
@@ -99,9 +116,9 @@ def tune(
     method_list = _methods_to_tune(cfg, methods, sweep)
     sweep["method"] = method_list
     inputs = pipeline.read_inputs(cfg)
-    street = (
-        pipeline.build_graph(cfg, inputs) if any(m in GRAPH_METHODS for m in method_list) else None
-    )
+    # the street graph for the network method, and for PAI over street length when offline
+    need_street = any(m in GRAPH_METHODS for m in method_list) or cfg.graph.osm_file is not None
+    street = pipeline.build_graph(cfg, inputs) if need_street else None
     table = hotspots.tune(
         inputs.incidents,
         cfg.hotspots,
@@ -110,21 +127,47 @@ def tune(
         study_area=inputs.study_area,
         street=street,
         periods=periods,
+        period=period,
         places=(inputs.schools, inputs.hubs),
     )
-    if out_dir is not None:
-        paths = hotspots.write_backtest(table, out_dir)
-    else:
-        with pipeline.locked(cfg, "tune"):
-            paths = hotspots.write_backtest(table, pipeline.week_folder(cfg).tune)
+    choice = _choice(table, inputs.incidents)
+    folder = pipeline.week_folder(cfg)
+    with pipeline.locked(cfg, "tune"):
+        paths = hotspots.write_backtest(table, out_dir or folder.tune)
+        if choice is not None:
+            paths.append(hotspots.write_choice(choice, folder.hotspots_choice))
     n_periods = int(table["periods"].max()) if len(table) else 0
+    n_configs = int((~table["method"].isin(list(hotspots.BASELINES))).sum())
     click.echo(
-        f"Backtest of {len(table) - 1} configuration(s) ({', '.join(method_list)}) over "
-        f"{n_periods} test periods"
+        f"Backtest of {n_configs} configuration(s) ({', '.join(method_list)}) and "
+        f"{len(table) - n_configs} baselines over {n_periods} test periods"
     )
+    if street is None:
+        click.echo("Note: no street graph ([graph] osm_file not set): area PAI only")
     click.echo(hotspots.format_backtest(table))
+    warning = hotspots.choice_warning(choice) if choice is not None else None
+    if warning:
+        click.echo(warning)
     for p in paths:
         click.echo(f"Wrote {p}")
+
+
+def _choice(table: Any, incidents: Any) -> dict[str, Any] | None:
+    """Return the record of the table's best method for ``plan`` (None: only baselines)."""
+    import datetime as dt
+
+    from corridors import hotspots
+    from corridors.load import MONTH
+
+    months = incidents[MONTH].dropna().astype(str) if MONTH in incidents else []
+    first, last = (min(months), max(months)) if len(months) else ("", "")
+    period = "week" if table["time_note"].str.contains("times known").any() else "month"
+    return hotspots.choice_from_table(
+        table,
+        data_range=(first, last),
+        written_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        period=period,
+    )
 
 
 def _methods_to_tune(cfg: Config, methods: str | None, sweep: dict[str, Any]) -> list[str]:

@@ -165,6 +165,9 @@ def _echo_plan_summary(
     click.echo(f"\nWrote {len(paths)} files to {result.out_dir} in {elapsed_s:.1f} s")
     for name in ("internal.html", "shared.html"):
         click.echo(f"  {result.out_dir / name}")
+    notices = sorted((result.out_dir / "notice").glob("*.pdf"))
+    if notices:
+        click.echo(f"  {result.out_dir / 'notice'}/ ({len(notices)} printed notices, A4 PDF)")
     if stage_s and click.get_current_context().find_root().params.get("verbose"):  # -v
         times = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in stage_s.items())
         click.echo(f"Stage times: {times} (total {elapsed_s:.1f} s)")
@@ -290,7 +293,7 @@ def verify(week_folder: Path) -> None:
 @pass_state
 @_handle_errors
 def screenshots(state: _State, out_dir: Path) -> None:
-    """Plan the week, then screenshot both maps in headless Chromium (for the README).
+    """Plan the week, then screenshot both maps (and the shared one on a phone) for the README.
 
     \b
     Example:
@@ -305,6 +308,9 @@ def screenshots(state: _State, out_dir: Path) -> None:
     for name in ("internal", "shared"):
         png = maps.take_screenshot(result.out_dir / f"{name}.html", out_dir / f"map-{name}.png")
         click.echo(f"Wrote {png}")
+    phone = out_dir / "map-shared-phone.png"  # the shared page as most parents open it
+    png = maps.take_screenshot(result.out_dir / "shared.html", phone, size=(390, 844))
+    click.echo(f"Wrote {png}")
     patrolled = result.plan.corridors[result.plan.corridors["patrolled"]]
     if len(patrolled):  # close-up of the riskiest corridor (ids run by decreasing risk)
         top = patrolled.sort_values("corridor_id").iloc[:1]

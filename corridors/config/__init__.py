@@ -35,6 +35,7 @@ from corridors.config.file import (
 )
 from corridors.config.sections import (
     AreaConfig,
+    EqualityConfig,
     GraphConfig,
     MapConfig,
     SourceConfig,
@@ -56,6 +57,7 @@ __all__ = [
     "AIMS",
     "AreaConfig",
     "Config",
+    "EqualityConfig",
     "GraphConfig",
     "HotspotConfig",
     "MapConfig",

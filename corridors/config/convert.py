@@ -23,7 +23,7 @@ def _build(cls: type[Any], data: Mapping[str, Any], where: str, base: Path) -> A
     if unknown:
         raise ConfigError(
             f"unknown key(s) {sorted(unknown)} in [{where or 'top level'}]; "
-            f"expected some of {sorted(fields - {'source_file'})}"
+            f"expected some of {sorted(fields - {'source_file', 'hotspots_method_auto'})}"
         )
     kwargs = {
         key: _convert(hints[key], value, f"{where}.{key}" if where else key, base)

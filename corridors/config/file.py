@@ -11,7 +11,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from corridors.config.convert import _build
-from corridors.config.sections import AreaConfig, GraphConfig, MapConfig, SourceConfig
+from corridors.config.sections import (
+    AreaConfig,
+    EqualityConfig,
+    GraphConfig,
+    MapConfig,
+    SourceConfig,
+)
 from corridors.config.stages import HotspotConfig, RosterConfig, RouteConfig, _group_roster_keys
 from corridors.errors import ConfigError
 from corridors.week import Window
@@ -30,7 +36,12 @@ class Config:
     corridors: RouteConfig = field(default_factory=RouteConfig)
     roster: RosterConfig = field(default_factory=RosterConfig)
     maps: MapConfig = field(default_factory=MapConfig)
+    equality: EqualityConfig | None = None
+    """``[equality]``: equality monitoring in ``corridors evaluate``; None (no section): off."""
     source_file: Path | None = None
+    hotspots_method_auto: bool = False
+    """True when the TOML file names no ``[hotspots] method`` (or says ``"auto"``): ``plan``
+    then uses the method ``corridors tune`` recorded for the area, else the default."""
     window: Window = field(default_factory=Window)
     """The after-school window (``[window]``); stages may narrow it (:meth:`stage_window`)."""
 
@@ -116,6 +127,12 @@ def config_from_dict(
     base = base_dir or Path.cwd()
     data = _one_window(dict(raw))
     data["source_file"] = source_file
+    if "hotspots_method_auto" in data:
+        raise ConfigError(
+            "unknown key 'hotspots_method_auto' at the top level; write "
+            '[hotspots] method = "auto" to use the method `corridors tune` recorded'
+        )
+    data["hotspots_method_auto"] = _method_auto(data)
     # the flat [roster] keys of earlier configs go into their group ([roster.weights]...)
     if "roster" in data:
         data["roster"] = _group_roster_keys(data["roster"])
@@ -123,6 +140,17 @@ def config_from_dict(
     for stage in _STAGE_WINDOW_KEYS:
         cfg.stage_window(stage)  # type: ignore[arg-type]  # the keys are the WindowStage values
     return cfg
+
+
+def _method_auto(data: dict[str, Any]) -> bool:
+    """Whether ``[hotspots]`` names no method (or ``"auto"``; the key is then dropped)."""
+    section = data.get("hotspots")
+    if section is None:
+        return True
+    if not isinstance(section, Mapping) or section.get("method", "auto") != "auto":
+        return False
+    data["hotspots"] = {k: v for k, v in section.items() if k != "method"}
+    return True
 
 
 def _one_window(data: dict[str, Any]) -> dict[str, Any]:

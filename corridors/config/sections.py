@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from corridors.config.checks import _check_date_format, _check_timezone
 from corridors.errors import ConfigError
@@ -196,10 +197,11 @@ class MapConfig:
     """Map rendering and what the shared map may show.
 
     ``languages`` are codes of the shared notice's translation table
-    (``corridors.maps.NOTICE_TEXT``: "en", "cy", "tr"); English is always included.
+    (``corridors.maps.NOTICE_TEXT``: "en", "cy", "tr", "ar", "ur"); English is always included.
     ``simplify_m`` is the tolerance (metres, in the area's CRS) used to simplify lines before
     they are written into a page; ``heat_layer`` adds an (initially hidden) incident heat
-    layer to the internal map.
+    layer to the internal map. ``public_url`` is the shared page's public address (an
+    ``http(s)://`` URL): the printed notices carry it as a QR code; unset (``""``), no QR.
     """
 
     out_dir: Path = Path("maps")
@@ -211,8 +213,10 @@ class MapConfig:
     heat_layer: bool = True
     simplify_m: float = 2.0
     minimap: bool = True
+    public_url: str = ""
 
     def __post_init__(self) -> None:
+        _check_public_url(self.public_url)
         if self.min_shared_count < 1:
             raise ConfigError(f"maps.min_shared_count must be >= 1, got {self.min_shared_count}")
         if "en" not in self.languages:
@@ -227,3 +231,56 @@ class MapConfig:
             )
         if self.simplify_m < 0:
             raise ConfigError(f"maps.simplify_m must be >= 0 metres, got {self.simplify_m}")
+
+
+def _check_public_url(url: str) -> None:
+    """
+    Raise unless ``url`` is empty or an absolute http(s) address with a host.
+
+    Examples
+    --------
+    >>> _check_public_url("https://example.org/rutland/shared.html")
+    >>> _check_public_url("example.org")
+    Traceback (most recent call last):
+    ...
+    corridors.errors.ConfigError: maps.public_url must be an http:// or https:// address ...
+    """
+    if not url:
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+        raise ConfigError(
+            f"maps.public_url must be an http:// or https:// address with a host and no spaces, "
+            f"got {url!r}; set [maps] public_url to the shared page's address, or leave it out "
+            "(no QR code on the printed notice)"
+        )
+
+
+@dataclass(frozen=True)
+class EqualityConfig:
+    """Equality monitoring (``[equality]``): who is stopped, in the corridors and outside them.
+
+    Only with this section does ``corridors evaluate`` read the personal columns of
+    stop-and-search records (age range, ethnicity, gender, outcome); without it they are
+    dropped at read time, as every other command does. ``k`` is the smallest count a table
+    may show (smaller cells, and any cell that would let one be worked out from the totals,
+    are suppressed). ``stops`` are data.police.uk stop-and-search files (default: the
+    ``[[incidents]]`` sources with ``format = "police-stop-search"``). ``young_ages`` are the
+    age ranges counted as under 18; ``reference`` is the ethnicity group the rate ratios
+    compare with; ``corridor_m`` is how far (metres) from a patrol loop a stop counts as in
+    the corridor.
+    """
+
+    k: int = 10
+    stops: tuple[Path, ...] = ()
+    young_ages: tuple[str, ...] = ("under 10", "10-17")
+    reference: str = "White"
+    corridor_m: float = 50.0
+
+    def __post_init__(self) -> None:
+        if self.k < 1:
+            raise ConfigError(f"equality.k must be >= 1 (the smallest count shown), got {self.k}")
+        if not self.young_ages:
+            raise ConfigError('equality.young_ages must name at least one age range ("10-17")')
+        if self.corridor_m < 0:
+            raise ConfigError(f"equality.corridor_m must be >= 0 metres, got {self.corridor_m}")

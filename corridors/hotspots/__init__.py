@@ -12,6 +12,9 @@ CONTRACT:
 - ``tune(incidents, cfg, *, timezone, study_area, street=None, methods=None, grid=None,
   period="auto", periods=None, train_periods=None) -> pd.DataFrame`` (ranked table);
   ``write_backtest(table, folder) -> [tune.csv, tune.png]``; ``format_backtest(table) -> str``
+- ``choice_from_table(table, ...)``, ``write_choice(choice, path)``, ``read_choice(path)``,
+  ``apply_choice(cfg, choice, where)``, ``describe_choice(choice, method)``: the method
+  ``tune`` records in the area's ``hotspots-choice.json`` and ``plan`` uses
 - ``write_hotspots(spots, folder) -> list[Path]``; ``plot_backtest(table, path) -> Path``
 - ``expand_sweep(cfg, sweep=None)``, ``parse_sweep(["eps_m=100,150"])`` for ``--grid``
   (values typed by their ``HotspotConfig`` field: :func:`corridors.config.parse_grid`)
@@ -37,7 +40,10 @@ Which file holds what
 - ``polygons.py``: cluster hulls, dissolved cells, street runs, the polygon table and ids
   kept from the previous week; ``result.py``: :class:`Hotspots` and its column names.
 - ``backtest.py``: rolling backtests scored with hit rate, PAI and PEI at a fixed share of
-  the study area, always with a naive baseline row; ``sweep.py``: sweeps and :func:`tune`.
+  the study area, always with the baseline rows (naive, counts, counts on all hours; the
+  best is the bar); ``scoring.py``: one period's score, street length per cell, bootstrap
+  intervals over test periods and the plain-words notes; ``sweep.py``: sweeps and
+  :func:`tune`; ``choice.py``: the method ``tune`` records for ``plan``.
 - ``export.py``: every file written (:func:`write_hotspots`, :func:`plot_backtest`,
   :func:`write_backtest`).
 
@@ -50,12 +56,22 @@ the after-school window; they are used without the time filter and every output 
 
 from corridors.hotspots.backtest import (
     BASELINE,
+    BASELINES,
+    COUNTS,
+    COUNTS_ALL,
     TABLE_COLUMNS,
     backtest,
     format_backtest,
     format_table,
 )
 from corridors.hotspots.blend import History
+from corridors.hotspots.choice import (
+    apply_choice,
+    choice_from_table,
+    choice_warning,
+    describe_choice,
+)
+from corridors.hotspots.choice_file import CHOICE_JSON, read_choice, write_choice
 from corridors.hotspots.export import plot_backtest, write_backtest, write_hotspots
 from corridors.hotspots.find import draw_length_km, find_hotspots, no_hotspots_note
 from corridors.hotspots.learned import feature_importances
@@ -77,6 +93,7 @@ from corridors.hotspots.result import (
     WEIGHTED_COUNT,
     Hotspots,
 )
+from corridors.hotspots.scoring import MIN_TEST_INCIDENTS, ranking_note, sample_warning
 from corridors.hotspots.select import (
     Selection,
     SelectionRules,
@@ -98,12 +115,17 @@ __all__ = [
     "AGE_WEEKS",
     "AREA_M2",
     "BASELINE",
+    "BASELINES",
+    "CHOICE_JSON",
     "CLUSTER",
+    "COUNTS",
+    "COUNTS_ALL",
     "DEFAULT_OFFENCE_WEIGHTS",
     "HOTSPOT_ID",
     "INCIDENTS",
     "IN_WINDOW",
     "MINUTE",
+    "MIN_TEST_INCIDENTS",
     "MONTH_ONLY_NOTE",
     "OFFENCES",
     "RANK",
@@ -120,8 +142,12 @@ __all__ = [
     "SelectionRules",
     "TermCalendar",
     "TermDates",
+    "apply_choice",
     "backtest",
     "check_weighted",
+    "choice_from_table",
+    "choice_warning",
+    "describe_choice",
     "draw_length_km",
     "expand_sweep",
     "feature_importances",
@@ -135,7 +161,10 @@ __all__ = [
     "offence_weights",
     "parse_sweep",
     "plot_backtest",
+    "ranking_note",
+    "read_choice",
     "read_term_dates",
+    "sample_warning",
     "select_incidents",
     "term_calendar",
     "tune",
@@ -143,5 +172,6 @@ __all__ = [
     "window_mask",
     "window_of",
     "write_backtest",
+    "write_choice",
     "write_hotspots",
 ]

@@ -1,8 +1,11 @@
 """Backtests: score hotspot configurations on rolling test periods (hit rate, PAI, PEI).
 
-Pure: incidents, configurations and the study area in, a ranked table out (every table
-has a naive baseline row). Sweeps and ``tune`` are in :mod:`corridors.hotspots.sweep`; the
-table's CSV and chart are written by :mod:`corridors.hotspots.export`.
+Pure: incidents, configurations and the study area in, a ranked table out. Every table has
+the strong simple baselines (last period's counts, the training period's counts per cell in
+the window and, when times are known, on all hours); the best of them is the bar. Scoring,
+street length and the bootstrap intervals are in :mod:`corridors.hotspots.scoring`.
+Sweeps and ``tune`` are in :mod:`corridors.hotspots.sweep`; the table's CSV and chart are
+written by :mod:`corridors.hotspots.export`.
 """
 
 from __future__ import annotations
@@ -34,7 +37,16 @@ from corridors.hotspots.methods import (
 from corridors.hotspots.offence_share import learned_rules
 from corridors.hotspots.polygons import _cluster_polygons
 from corridors.hotspots.result import MONTH_ONLY_NOTE, WEIGHT
+from corridors.hotspots.scoring import (
+    PeriodScores,
+    _evaluate,
+    _Score,
+    add_intervals,
+    cell_street_m,
+    format_table,
+)
 from corridors.hotspots.select import (
+    SelectionRules,
     _local_times,
     _month_starts,
     select_incidents,
@@ -43,7 +55,7 @@ from corridors.hotspots.select import (
 )
 from corridors.hotspots.term_file import term_calendar
 from corridors.hotspots.terms import TermCalendar
-from corridors.hotspots.units import _Grid, _kde_surface, _Segments, _segments, _top_units, _xy
+from corridors.hotspots.units import _Grid, _kde_surface, _Segments, _segments, _xy
 from corridors.hotspots.weights import offence_weights
 from corridors.load import OFFENCE, TIME_KNOWN
 from corridors.week import PlanWeek
@@ -54,9 +66,21 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 BASELINE = "naive baseline"
+"""The label of the naive baseline row (method ``naive``: last period's counts per cell)."""
+COUNTS = "counts baseline, window"
+COUNTS_ALL = "counts baseline, all hours"
+#: The baselines' ``method`` values: label and training window of each.
+BASELINES: dict[str, tuple[str, str]] = {
+    "naive": (BASELINE, "last period, after-school window"),
+    "counts": (COUNTS, "training periods, after-school window"),
+    "counts (all hours)": (COUNTS_ALL, "training periods, all hours"),
+}
 TABLE_COLUMNS = (
     "rank", "label", "method", "params", "train_window", "periods", "test_incidents", "hits",
-    "hit_rate", "area_share", "ranked_share", "pai", "pei", "time_note",
+    "hit_rate", "area_share", "ranked_share", "pai", "pai_lo", "pai_hi", "street_share",
+    "street_pai", "street_pai_lo", "street_pai_hi", "pei", "bar", "vs_best_baseline",
+    "vs_best_baseline_lo", "vs_best_baseline_hi", "street_vs_best", "street_vs_best_lo",
+    "street_vs_best_hi", "small_sample", "time_note",
 )  # fmt: skip
 
 Span = tuple[pd.Timestamp, pd.Timestamp]
@@ -75,6 +99,8 @@ class _Folds:
     all_xy: np.ndarray  # every incident's coordinates
     bounds: tuple[float, float, float, float]  # the study area's (grids are laid over it)
     total_area: float
+    total_street: float  # street length inside the study area (NaN without a street graph)
+    cell_street: dict[float, np.ndarray]  # street length per grid cell, by cell size
     places: Places | None = None  # schools and hubs (the learned model's covariates)
 
 
@@ -141,8 +167,16 @@ def backtest(
     Returns
     -------
     pd.DataFrame
-        One row per configuration plus a ``naive baseline`` row (last period's counts per
-        ``cell_m`` grid cell), ranked by PAI: columns ``TABLE_COLUMNS``.
+        One row per configuration plus the baselines, ranked by PAI (columns
+        ``TABLE_COLUMNS``): ``naive`` (last period's counts per ``cell_m`` grid cell of the
+        first configuration), ``counts`` (every training-period incident in the window, per
+        cell, no decay) and, when some incidents have times, ``counts (all hours)``. The
+        best baseline by PAI is the ``bar``; ``vs_best_baseline`` is each row's PAI over the
+        bar's, with a paired bootstrap interval over the test periods (``pai_lo``/``pai_hi``
+        likewise, seeded by ``cfgs[0].seed``). ``street_pai`` divides the hit rate by the
+        share of the street length flagged (street length in the flagged cells or segments
+        / street length in the study area; NaN without ``street``). ``small_sample`` is True
+        when fewer than 100 incidents were tested: too few to rank.
 
     Examples
     --------
@@ -155,8 +189,10 @@ def backtest(
     ...     "time_known": False}, geometry=pts, crs="EPSG:27700")
     >>> table = backtest(inc, [HotspotConfig(method="kde")], timezone="Europe/London",
     ...     study_area=box(0, 0, 6000, 6000), periods=2)
-    >>> sorted(table["label"].str.split().str[0])
-    ['kde', 'naive']
+    >>> table["method"].tolist()
+    ['counts', 'kde', 'naive']
+    >>> bool(table["small_sample"].all())
+    True
     """
     if not cfgs:
         raise ConfigError("backtest needs at least one hotspot configuration")
@@ -165,8 +201,15 @@ def backtest(
         periods=periods, period=period, train_periods=train_periods, term=term,
     )  # fmt: skip
     folds = dataclasses.replace(folds, places=places)
-    rows = [_score_config(incidents, cfg, cfgs[0], folds) for cfg in [*cfgs, None]]
+    kinds = ["naive", "counts"] + (["counts (all hours)"] if _time_known_share(incidents) else [])
+    rows, per_period = [], []
+    items: list[HotspotConfig | str] = [*cfgs, *kinds]
+    for item in items:
+        row, scores = _score_config(incidents, item, cfgs[0], folds)
+        rows.append(row)
+        per_period.append(PeriodScores.of(scores, folds.total_area, folds.total_street))
     table = pd.DataFrame(rows)
+    table = add_intervals(table, per_period, baselines=list(BASELINES), seed=cfgs[0].seed)
     table = table.sort_values(
         ["pai", "hit_rate", "label"], ascending=[False, False, True], na_position="last"
     )
@@ -204,38 +247,46 @@ def _folds(
     total_area = float(study_area.area)
     if total_area <= 0:
         raise InputDataError("study_area has no area; pass the area's polygon in metres")
+    seg = _segments(street) if street is not None else None
+    total_street = math.nan
+    if seg is not None and len(seg.geometry):
+        total_street = float(shapely.length(shapely.intersection(seg.geometry, study_area)).sum())
     return _Folds(
         period=period,
         spans=spans,
         lookback_weeks=tp if period == "week" else math.ceil(tp * 52 / 12),
         timezone=timezone,
         term=term,
-        seg=_segments(street) if street is not None else None,
+        seg=seg,
         all_xy=_xy(incidents),
         bounds=study_area.bounds,
         total_area=total_area,
+        total_street=total_street,
+        cell_street={},
     )
 
 
 def _score_config(
     incidents: gpd.GeoDataFrame,
-    cfg: HotspotConfig | None,
+    item: HotspotConfig | str,
     first: HotspotConfig,
     folds: _Folds,
-) -> dict[str, Any]:
-    """Return the row of one configuration (None: the naive baseline, on ``first``'s grid)."""
-    use = cfg or first
+) -> tuple[dict[str, Any], list[_Score]]:
+    """Return the row of one configuration or baseline (on ``first``'s grid) and its scores."""
+    use = item if isinstance(item, HotspotConfig) else first
     grid = _Grid.over(folds.bounds, use.cell_m)
-    scores = [_score_period(incidents, cfg, use, grid, span, folds) for span in folds.spans]
+    scores = [_score_period(incidents, item, use, grid, span, folds) for span in folds.spans]
     hits = sum((s.hits for s in scores), 0.0)
     n_test = sum((s.test for s in scores), 0)
     best = sum((s.best for s in scores), 0.0)
     area_used = [s.area_m2 / folds.total_area for s in scores]
+    street_used = [s.street_m / folds.total_street for s in scores]
     ranked_used = [s.ranked_m2 / folds.total_area for s in scores]
     hit_rate = hits / n_test if n_test else float("nan")
     share = float(np.mean(area_used)) if area_used else float("nan")
-    return {
-        **_describe(cfg),
+    street_share = float(np.mean(street_used)) if street_used else float("nan")
+    row = {
+        **_describe(item),
         "periods": len(folds.spans),
         "test_incidents": n_test,
         "hits": hits,
@@ -243,6 +294,8 @@ def _score_config(
         "area_share": share,
         "ranked_share": float(np.mean(ranked_used)) if ranked_used else float("nan"),
         "pai": hit_rate / share if share > 0 else float("nan"),
+        "street_share": street_share,
+        "street_pai": hit_rate / street_share if street_share > 0 else float("nan"),
         "pei": hits / best if best else float("nan"),
         "time_note": (
             "after-school window (times known)"
@@ -250,37 +303,35 @@ def _score_config(
             else f"month-only data: {MONTH_ONLY_NOTE}; tested on whole months"
         ),
     }
+    return row, scores
 
 
-def _describe(cfg: HotspotConfig | None) -> dict[str, str]:
+def _describe(item: HotspotConfig | str) -> dict[str, str]:
     """Return the label, method, parameters and training window columns of a row."""
-    if cfg is None:
-        return {
-            "label": BASELINE,
-            "method": "naive",
-            "params": "{}",
-            "train_window": "last period, after-school window",
-        }
-    params = {k: v for k, v in config_to_dict(cfg).items() if k != "sweep"}
+    if isinstance(item, str):
+        label, window = BASELINES[item]
+        return {"label": label, "method": item, "params": "{}", "train_window": window}
+    params = {k: v for k, v in config_to_dict(item).items() if k != "sweep"}
     return {
-        "label": _label(cfg),
-        "method": cfg.method,
+        "label": _label(item),
+        "method": item.method,
         "params": json.dumps(params, default=str),
-        "train_window": "all hours" if cfg.train_all_hours else "after-school window",
+        "train_window": "all hours" if item.train_all_hours else "after-school window",
     }
 
 
 def _score_period(
     incidents: gpd.GeoDataFrame,
-    cfg: HotspotConfig | None,
+    item: HotspotConfig | str,
     use: HotspotConfig,
     grid: _Grid,
     span: Span,
     folds: _Folds,
 ) -> _Score:
-    """Train on the periods before ``span`` (baseline: the last one) and score ``span``."""
+    """Train on the periods before ``span`` (naive baseline: the last one) and score ``span``."""
     test = _test_mask(incidents, use, span, folds.period, folds.timezone, folds.term)
-    if cfg is None:
+    network = isinstance(item, HotspotConfig) and item.method == "network"
+    if item == "naive":
         step = pd.Timedelta(weeks=1) if folds.period == "week" else pd.DateOffset(months=1)
         prev_span = (span[0] - step, span[0])
         prev = _test_mask(incidents, use, prev_span, folds.period, folds.timezone, folds.term)
@@ -290,22 +341,41 @@ def _score_period(
             span[0].tz_localize(None).date(), timezone=folds.timezone,
             lookback_weeks=folds.lookback_weeks,
         )  # fmt: skip
-        rules, _ = learned_rules(incidents, cfg, week, window_of(cfg), folds.term)
+        cfg = item if isinstance(item, HotspotConfig) else _counts_config(use, item)
+        if isinstance(item, HotspotConfig):  # learned offence weights: hotspots/offence_share.py
+            rules, _ = learned_rules(incidents, cfg, week, window_of(cfg), folds.term)
+        else:
+            rules = SelectionRules.of(cfg, term=folds.term)
         train = select_incidents(incidents, week, window_of(cfg), rules=rules).table
-        scores = _unit_scores(train, cfg, grid, folds.seg, start=span[0], places=folds.places)
-    if cfg is not None and cfg.method == "network" and folds.seg is not None:
-        areas = folds.seg.length_m * 2 * cfg.snap_m
-        units = folds.seg.snap(folds.all_xy[test], cfg.snap_m)
+        if isinstance(item, HotspotConfig):
+            scores = _unit_scores(train, cfg, grid, folds.seg, start=span[0], places=folds.places)
+        else:  # plain counts per cell: every selected incident counts 1
+            scores = grid.sums(_xy(train), np.ones(len(train)))
+    street_m = None
+    if network and folds.seg is not None:
+        assert isinstance(item, HotspotConfig)
+        areas = folds.seg.length_m * 2 * item.snap_m
+        units = folds.seg.snap(folds.all_xy[test], item.snap_m)
+        street_m = folds.seg.length_m
     else:
         areas = np.full(grid.nx * grid.ny, grid.cell_m**2)
         units = grid.index(folds.all_xy[test])
-    return _evaluate(scores, areas, units, folds.total_area, use.area_share)
+        if folds.seg is not None:
+            if grid.cell_m not in folds.cell_street:
+                folds.cell_street[grid.cell_m] = cell_street_m(grid, folds.seg.geometry)
+            street_m = folds.cell_street[grid.cell_m]
+    return _evaluate(scores, areas, units, folds.total_area, use.area_share, street_m)
+
+
+def _counts_config(first: HotspotConfig, kind: str) -> HotspotConfig:
+    """Return the selection of a counts baseline: ``first``'s, all hours or the window only."""
+    return dataclasses.replace(first, train_all_hours=kind == "counts (all hours)", sweep={})
 
 
 def _label(cfg: HotspotConfig) -> str:
     keys = {
-        "dbscan": ("eps_m", "min_samples"),
-        "hdbscan": ("min_cluster_size", "min_samples"),
+        "dbscan": ("eps_m", "min_samples", "cell_m"),
+        "hdbscan": ("min_cluster_size", "min_samples", "cell_m"),
         "kde": ("bandwidth_m", "cell_m"),
         "network": ("snap_m", "network_radius_m"),
         "blend": ("bandwidth_m", "cell_m", "period_weeks"),
@@ -384,50 +454,6 @@ def _test_mask(
     return positive & timed
 
 
-@dataclass(frozen=True)
-class _Score:
-    hits: float  # ranked hits + expected hits of the random fill
-    test: int
-    ranked_m2: float
-    area_m2: float
-    best: float
-
-
-def _evaluate(
-    scores: np.ndarray, areas: np.ndarray, test_units: np.ndarray, total_area: float, share: float
-) -> _Score:
-    """Score one period at ``share`` of ``total_area``.
-
-    The method's units (score > 0) are taken best first while they fit the budget; when they
-    run out first, the rest of the budget is filled at random among the other units, which
-    adds the expected hits of a random choice (no credit beyond chance). ``best`` is the most
-    hits any choice of the same area could catch (fractional greedy by test count per area:
-    exact for equal cells, an upper bound otherwise, so PEI <= 1).
-    """
-    budget = share * total_area
-    chosen = _top_units(scores, areas, budget)
-    n_test = len(test_units)
-    assigned = test_units[test_units >= 0]
-    counts = np.bincount(assigned, minlength=len(scores)).astype(float)
-    hits = float(counts[chosen].sum())
-    used = float(areas[chosen].sum())
-    rest_area = float(areas.sum()) - used
-    fill = max(0.0, min(budget, float(areas.sum())) - used)
-    if fill > 0 and rest_area > 0:
-        hits += (len(assigned) - hits) * fill / rest_area
-    area = used + fill
-    order = np.lexsort((np.arange(len(counts)), -counts / areas))
-    order = order[counts[order] > 0]
-    cum = np.cumsum(areas[order])
-    full = cum <= area + 1e-6
-    best = float(counts[order[full]].sum())
-    if not full.all():
-        j = order[int(full.sum())]
-        before = float(cum[full][-1]) if full.any() else 0.0
-        best += counts[j] * (area - before) / areas[j]
-    return _Score(hits, n_test, used, area, best)
-
-
 def _unit_scores(
     train: gpd.GeoDataFrame,
     cfg: HotspotConfig,
@@ -463,29 +489,10 @@ def _time_known_share(incidents: gpd.GeoDataFrame) -> float:
     return float(incidents[TIME_KNOWN].fillna(False).astype(bool).mean())
 
 
-def format_table(table: pd.DataFrame) -> str:
-    """Return the backtest table as fixed-width text (for the CLI and reports)."""
-    show = table[
-        [
-            "rank",
-            "label",
-            "test_incidents",
-            "hits",
-            "hit_rate",
-            "area_share",
-            "ranked_share",
-            "pai",
-            "pei",
-        ]
-    ].copy()
-    show["hits"] = show["hits"].map(lambda v: f"{v:.1f}")
-    show["ranked_share"] = show["ranked_share"].map(lambda v: f"{v:.3f}")
-    show["hit_rate"] = show["hit_rate"].map(lambda v: f"{v:.3f}")
-    show["area_share"] = show["area_share"].map(lambda v: f"{v:.3f}")
-    show["pai"] = show["pai"].map(lambda v: f"{v:.2f}")
-    show["pei"] = show["pei"].map(lambda v: f"{v:.2f}")
-    return show.to_string(index=False)
-
-
 #: Alias of :func:`format_table` (the name ``cli.py`` uses).
 format_backtest = format_table
+
+__all__ = [
+    "BASELINE", "BASELINES", "COUNTS", "COUNTS_ALL", "TABLE_COLUMNS", "backtest",
+    "format_backtest", "format_table",
+]  # fmt: skip

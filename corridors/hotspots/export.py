@@ -9,10 +9,11 @@ import json
 import logging
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import shapely
 
-from corridors.hotspots.backtest import BASELINE
+from corridors.hotspots.backtest import BASELINE, BASELINES
 from corridors.hotspots.result import MONTH_ONLY_NOTE, Hotspots
 from corridors.outputs import atomic_path, write_csv, write_text
 
@@ -74,7 +75,9 @@ def plot_backtest(table: pd.DataFrame, path: str | Path) -> Path:
     """
     Draw hit rate, PAI and PEI across the configurations (PNG, matplotlib Agg).
 
-    The naive baseline is drawn in grey and as a dashed line on each panel.
+    Baselines are drawn in grey; the bar (the best baseline, column ``bar``) in dark grey,
+    marked "bar", and as a dashed line on each panel; PAI carries its bootstrap interval
+    (``pai_lo``/``pai_hi``) as error bars when the table has it.
 
     Parameters
     ----------
@@ -97,22 +100,40 @@ def plot_backtest(table: pd.DataFrame, path: str | Path) -> Path:
     labels = table["label"].astype(str).tolist()
     fig = Figure(figsize=(max(6.0, 0.5 * len(labels) + 3), 9), layout="constrained")
     axes = fig.subplots(3, 1, sharex=True)
-    colours = ["#999999" if lab == BASELINE else "#3366cc" for lab in labels]
-    base = table[table["label"] == BASELINE]
+    is_bar = table["bar"].astype(bool) if "bar" in table else table["label"] == BASELINE
+    is_base = table["method"].isin(list(BASELINES)) if "method" in table else is_bar
+    colours = [
+        "#444444" if bar else "#aaaaaa" if base else "#3366cc"
+        for bar, base in zip(is_bar, is_base, strict=True)
+    ]
+    bar_rows = table[is_bar.to_numpy()]
     for ax, col, title in zip(
         axes,
         ("hit_rate", "pai", "pei"),
         ("Hit rate", "PAI (hit rate / area share)", "PEI"),
         strict=True,
     ):
-        ax.bar(range(len(labels)), table[col].astype(float).fillna(0.0), color=colours)
-        if len(base):
-            ax.axhline(float(base[col].iloc[0]), color="#666666", linestyle="--", linewidth=1)
+        values = table[col].astype(float).fillna(0.0)
+        err = None
+        if col == "pai" and {"pai_lo", "pai_hi"} <= set(table):
+            err = [
+                (values - table["pai_lo"].astype(float)).clip(lower=0).fillna(0.0),
+                (table["pai_hi"].astype(float) - values).clip(lower=0).fillna(0.0),
+            ]
+        ax.bar(range(len(labels)), values, color=colours, yerr=err, capsize=2)
+        if len(bar_rows):
+            level = float(bar_rows[col].iloc[0])
+            ax.axhline(level, color="#444444", linestyle="--", linewidth=1)
+            i = int(np.flatnonzero(is_bar.to_numpy())[0])
+            ax.annotate("bar", (i, level), ha="center", va="bottom", fontsize=7)
         ax.set_ylabel(title)
-    axes[-1].set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=7)
+    ticks = [f"[bar] {lab}" if bar else lab for lab, bar in zip(labels, is_bar, strict=True)]
+    axes[-1].set_xticks(range(len(labels)), ticks, rotation=60, ha="right", fontsize=7)
     share = float(table["area_share"].mean()) if len(table) else float("nan")
     axes[0].set_title(
-        f"Backtest at {share:.1%} of the study area (grey: naive baseline)", fontsize=10
+        f"Backtest at {share:.1%} of the study area\ngrey: baselines; dark grey and dashed: "
+        "the bar (best baseline); PAI with 95% bootstrap intervals",
+        fontsize=9,
     )
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100)

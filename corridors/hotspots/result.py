@@ -63,3 +63,6 @@ class Hotspots:
     params: dict[str, object]
     time_known: bool
     notes: tuple[str, ...]
+    method_source: str = ""
+    """Where the method came from, in plain words, with its backtest against the best
+    baseline when ``corridors tune`` chose it (the internal map and the manifest show it)."""

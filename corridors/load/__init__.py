@@ -34,6 +34,8 @@ Which file holds what, in the order a source flows through them:
 - ``crs``: the area's CRS and time zone; ``area``: the study area and swapped coordinates.
 - ``combine``: projection, the study-area check and repeated ids across sources.
 - ``report``: :class:`SourceReport`, rejected rows, :func:`summarise`, :func:`check_usable`.
+- ``stops``: stop-and-search records with their personal columns, read only for
+  ``[equality]`` (``corridors evaluate``); every other reader drops those columns.
 - ``schema``: column names, reject reasons and limits.
 """
 

@@ -66,7 +66,7 @@ _STOP_SEARCH = (
 _STOP_SEARCH_NEED = ("Type", "Date", "Latitude", "Longitude", "Object of search")
 
 
-_STOP_SEARCH_PERSONAL = (
+STOP_SEARCH_PERSONAL = (
     "Gender", "Age range", "Self-defined ethnicity", "Officer-defined ethnicity",
 )  # fmt: skip
 
@@ -209,7 +209,14 @@ _EXPECT = {
 }
 
 
-def _read_table(src: SourceConfig, fmt: str, files: list[Path], root: Path) -> _Table:
+def _read_table(
+    src: SourceConfig, fmt: str, files: list[Path], root: Path, *, keep_personal: bool = False
+) -> _Table:
+    """Read a source's rows as strings; stop-and-search personal columns are dropped here.
+
+    ``keep_personal`` (only :func:`corridors.load.stops.load_stops`, for ``[equality]``)
+    keeps them.
+    """
     what = {
         "police-street": "a data.police.uk street CSV",
         "police-stop-search": "a data.police.uk stop-and-search CSV",
@@ -234,8 +241,8 @@ def _read_table(src: SourceConfig, fmt: str, files: list[Path], root: Path) -> _
                 + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
                 + f"; {_EXPECT[fmt]}"
             )
-        if fmt == "police-stop-search":
-            frame = frame.drop(columns=[c for c in _STOP_SEARCH_PERSONAL if c in frame.columns])
+        if fmt == "police-stop-search" and not keep_personal:
+            frame = frame.drop(columns=[c for c in STOP_SEARCH_PERSONAL if c in frame.columns])
         try:
             rel = f.relative_to(root).as_posix() if len(files) > 1 else f.name
         except ValueError:

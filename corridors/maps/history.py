@@ -96,6 +96,23 @@ def append_history(
     return target
 
 
+def read_history(gpkg_path: str | Path) -> dict[str, pd.DataFrame]:
+    """
+    Return every layer of the area's plan history by name (``corridors evaluate`` reads it).
+
+    Raises
+    ------
+    InputDataError
+        If the file is missing or cannot be read as a GeoPackage.
+    """
+    path = Path(gpkg_path)
+    if not path.exists():
+        raise InputDataError(
+            f"{path}: no plan history; plan some weeks first (corridors plan --week 2022-W45)"
+        )
+    return _read_history(path)
+
+
 def _read_history(path: Path) -> dict[str, pd.DataFrame]:
     """Every layer of an existing history file, by name."""
     old: dict[str, pd.DataFrame] = {}

@@ -23,8 +23,10 @@ if TYPE_CHECKING:
 # TRANSLATION TABLE for the shared notice. To add a language, add its code with EVERY key of
 # "en" (tests check that) and list the code in the config: [maps] languages = ["en", "xx"].
 # "{...}" placeholders must be kept as they are. English is the reference text.
-# "cy" (Welsh) and "tr" (Turkish) are drafts by the developers: have a native speaker check
-# them before a notice is published in those languages.
+# "cy" (Welsh), "tr" (Turkish), "ar" (Arabic) and "ur" (Urdu) are drafts by the developers:
+# have a native speaker check them before a notice is published in those languages. Day
+# names and dates come from Babel (corridors.maps.dates), and so does the writing direction
+# (Arabic and Urdu are laid out right to left).
 
 
 NOTICE_TEXT: dict[str, dict[str, str]] = {
@@ -61,7 +63,8 @@ NOTICE_TEXT: dict[str, dict[str, str]] = {
         "routes": "Patrol routes",
         "meeting_points": "Meeting points",
         "streets": "Streets",
-        "days": "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday",
+        "map_label": "Map of this week's patrol routes (the notice lists them as text)",
+        "toggle": "Show or hide the notice",
     },
     "cy": {  # draft: needs checking by a Welsh speaker
         "language": "Cymraeg",
@@ -98,7 +101,10 @@ NOTICE_TEXT: dict[str, dict[str, str]] = {
         "routes": "Llwybrau patrolio",
         "meeting_points": "Mannau cyfarfod",
         "streets": "Strydoedd",
-        "days": "Dydd Llun|Dydd Mawrth|Dydd Mercher|Dydd Iau|Dydd Gwener|Dydd Sadwrn|Dydd Sul",
+        "map_label": (
+            "Map o lwybrau patrolio'r wythnos hon (mae'r hysbysiad yn eu rhestru fel testun)"
+        ),
+        "toggle": "Dangos neu guddio'r hysbysiad",
     },
     "tr": {  # draft: needs checking by a Turkish speaker
         "language": "Türkçe",
@@ -134,7 +140,76 @@ NOTICE_TEXT: dict[str, dict[str, str]] = {
         "routes": "Devriye güzergâhları",
         "meeting_points": "Buluşma noktaları",
         "streets": "Sokaklar",
-        "days": "Pazartesi|Salı|Çarşamba|Perşembe|Cuma|Cumartesi|Pazar",
+        "map_label": (
+            "Bu haftanın devriye güzergâhlarının haritası (duyuru bunları metin olarak listeler)"
+        ),
+        "toggle": "Duyuruyu göster ya da gizle",
+    },
+    "ar": {  # draft: needs checking by an Arabic speaker
+        "language": "العربية",
+        "title": "طريق أكثر أمانًا من المدرسة إلى البيت",
+        "week": "الأسبوع الذي يبدأ في {week_start}",
+        "intro": (
+            "هذا الأسبوع، سيسير {who} في هذه الطرق بعد المدرسة. إذا كنت عائدًا إلى البيت "
+            "مشيًا، فمرحبًا بك أن تلقي عليهم التحية أو أن تمشي معهم."
+        ),
+        "people_general": "موظفون محليون وشركاؤهم",
+        "people_police_officer": "ضباط الشرطة",
+        "people_pcso": "مساعدو الشرطة المجتمعية (PCSO)",
+        "people_youth_worker": "العاملون مع الشباب",
+        "people_school_staff": "موظفو المدارس",
+        "people_health": "العاملون في الصحة",
+        "people_volunteer": "المتطوعون",
+        "people_other": "موظفو خدمات محلية أخرى",
+        "and": "و",
+        "day": "اليوم",
+        "time": "الوقت",
+        "where": "نقطة اللقاء",
+        "who": "من يسير",
+        "every_school_day": "كل يوم دراسي",
+        "none": "لا توجد دوريات مخططة هذا الأسبوع.",
+        "contact": "أسئلة أو مخاوف؟ تواصل مع: {contact}",
+        "emergency": "في حالة الطوارئ اتصل دائمًا بالرقم 999.",
+        "privacy": "تعرض هذه الخريطة الطرق والأوقات فقط. ولا تعرض مكان وقوع أي حادث.",
+        "routes": "طرق الدوريات",
+        "meeting_points": "نقاط اللقاء",
+        "streets": "الشوارع",
+        "map_label": "خريطة طرق دوريات هذا الأسبوع (الإشعار يذكرها نصًا)",
+        "toggle": "إظهار الإشعار أو إخفاؤه",
+    },
+    "ur": {  # draft: needs checking by an Urdu speaker
+        "language": "اردو",
+        "title": "اسکول سے گھر تک زیادہ محفوظ راستہ",
+        "week": "{week_start} سے شروع ہونے والا ہفتہ",
+        "intro": (
+            "اس ہفتے اسکول کے بعد {who} ان راستوں پر پیدل چلیں گے۔ اگر آپ پیدل گھر جا رہے ہیں "
+            "تو آپ انہیں سلام کر سکتے ہیں یا ان کے ساتھ چل سکتے ہیں۔"
+        ),
+        "people_general": "مقامی اہلکار اور شراکت دار",
+        "people_police_officer": "پولیس افسران",
+        "people_pcso": "پولیس کمیونٹی سپورٹ افسران (PCSO)",
+        "people_youth_worker": "یوتھ ورکرز",
+        "people_school_staff": "اسکول کا عملہ",
+        "people_health": "صحت کے کارکن",
+        "people_volunteer": "رضاکار",
+        "people_other": "دیگر مقامی اداروں کا عملہ",
+        "and": "اور",
+        "day": "دن",
+        "time": "وقت",
+        "where": "ملنے کی جگہ",
+        "who": "کون چلے گا",
+        "every_school_day": "ہر اسکول کے دن",
+        "none": "اس ہفتے کوئی گشت طے نہیں ہے۔",
+        "contact": "سوالات یا خدشات؟ رابطہ کریں: {contact}",
+        "emergency": "ہنگامی صورت میں ہمیشہ 999 پر کال کریں۔",
+        "privacy": (
+            "یہ نقشہ صرف راستے اور اوقات دکھاتا ہے۔ یہ نہیں دکھاتا کہ کوئی واقعہ کہاں پیش آیا۔"
+        ),
+        "routes": "گشت کے راستے",
+        "meeting_points": "ملنے کی جگہیں",
+        "streets": "گلیاں",
+        "map_label": "اس ہفتے کے گشت کے راستوں کا نقشہ (اعلان انہیں متن کے طور پر درج کرتا ہے)",
+        "toggle": "اعلان دکھائیں یا چھپائیں",
     },
 }
 #: Kinds of people the shared notice names, in this order (``people_<kind>`` in NOTICE_TEXT).
@@ -188,8 +263,9 @@ def rostered_kinds(rota: Roster | None) -> tuple[str, ...]:
     """
     Return the kinds of people (:data:`PEOPLE_KINDS`) on the roster's patrols this week.
 
-    Agencies outside the roster's codes count as ``"other"``; no roster (or nobody on it)
-    gives ``()``, and the notice then uses its general wording.
+    Agencies outside the roster's codes count as ``"other"``; people on a slot the roster
+    left unfilled (``slots.filled``, matched by ``slot_id``) do not walk and do not count; no
+    roster (or nobody on it) gives ``()``, and the notice then uses its general wording.
 
     Examples
     --------
@@ -203,6 +279,10 @@ def rostered_kinds(rota: Roster | None) -> tuple[str, ...]:
     people = getattr(rota, "assignments", None)
     if people is None or not len(people) or "agency" not in people.columns:
         return ()
+    slots = getattr(rota, "slots", None)
+    if slots is not None and {"slot_id", "filled"} <= set(slots.columns) and "slot_id" in people:
+        walked = set(slots.loc[slots["filled"].astype(bool), "slot_id"].astype(str))
+        people = people[people["slot_id"].astype(str).isin(walked)]  # nobody on unfilled slots
     found = {
         _KIND_OF_AGENCY.get(re.sub(r"[\s-]+", "_", str(a).strip().lower()), "other")
         for a in people["agency"].dropna()

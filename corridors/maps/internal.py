@@ -138,7 +138,8 @@ def render_internal_map(
         if frame is not None and len(frame):
             _add_points(m, frame, kind=kind)
             counts[kind] = len(frame)
-    _add_legend(m, _internal_legend(spots is not None, rota))
+    source = spots.method_source if spots is not None else ""
+    _add_legend(m, _internal_legend(spots is not None, rota, source))
     _add_title(m, f"{title}: week {week} (from {week_start:%d %b %Y})")
     _LayerControl(collapsed=False).add_to(m)
     _fit(m, _internal_bounds(inputs, street))
@@ -316,7 +317,7 @@ def _day_loops(
     return gpd.GeoDataFrame(out, crs=loops.crs)
 
 
-def _internal_legend(has_spots: bool, rota: Roster | None) -> str:
+def _internal_legend(has_spots: bool, rota: Roster | None, method_source: str = "") -> str:
     labels = ("lowest", "low", "middle", "high", "highest")
     rows = "".join(
         f'<div><span style="background:{c};display:inline-block;width:22px;height:6px;'
@@ -342,4 +343,10 @@ def _internal_legend(has_spots: bool, rota: Roster | None) -> str:
             'display:inline-block;width:22px;margin-right:6px"></span>not yet rostered</div>'
         )
     )
-    return f"<b>Corridors (risk quintile)</b>{rows}{spot}{loops}"
+    method = (
+        f'<div class="method-source" style="max-width:260px;font-size:11px">'
+        f"{_h(method_source)}</div>"
+        if has_spots and method_source
+        else ""
+    )
+    return f"<b>Corridors (risk quintile)</b>{rows}{spot}{method}{loops}"

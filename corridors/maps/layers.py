@@ -298,10 +298,15 @@ def _fit(
         # (an animated first fit can leave them clipped to the start view until a pan)
         fit.options["animate"] = False
         m.add_child(fit)
-        m.location = [
-            round((bounds[0][0] + bounds[1][0]) / 2, 6),
-            round((bounds[0][1] + bounds[1][1]) / 2, 6),
-        ]
+        m.location = _centre(bounds)
+
+
+def _centre(bounds: list[list[float]]) -> list[float]:
+    """Return the middle ``[lat, lon]`` of ``[[south, west], [north, east]]``."""
+    return [
+        round((bounds[0][0] + bounds[1][0]) / 2, 6),
+        round((bounds[0][1] + bounds[1][1]) / 2, 6),
+    ]
 
 
 def _bounds_of_frames(frames: Sequence[gpd.GeoDataFrame]) -> list[list[float]] | None:

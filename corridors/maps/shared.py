@@ -17,16 +17,15 @@ import shapely
 
 from corridors.config import MapConfig
 from corridors.maps.escape import _h
-from corridors.maps.i18n import NOTICE_TEXT, _agency_label, check_languages, rostered_kinds
+from corridors.maps.i18n import NOTICE_TEXT, _agency_label, check_languages
 from corridors.maps.layers import (
     _base_map,
     _bounds_of_frames,
-    _fit,
     _geojson,
     _GeoJsonLayer,
     _LayerControl,
 )
-from corridors.maps.notice import _add_notice, _patrol_lines
+from corridors.maps.notice import _add_notice, _add_phone_view, _PageFigure, _patrol_lines
 from corridors.maps.popups import _by_loop
 from corridors.maps.streets import _add_shared_streets
 from corridors.maps.values import _add_minutes, _as_date, _sort_key, _text, _week_start
@@ -55,6 +54,7 @@ def render_shared_map(
     cfg: MapConfig,
     week: str,
     area_name: str,
+    timezone: str | None = None,
 ) -> folium.Map:
     """
     Draw the shared map and notice (the routes walked, times and meeting points only).
@@ -85,6 +85,9 @@ def render_shared_map(
         ISO week, ``"YYYY-Www"``.
     area_name
         Name of the area shown in the notice.
+    timezone
+        The area's IANA timezone: its country sets the date formats of each language
+        (``corridors.maps.dates``); None uses the language's own.
 
     Returns
     -------
@@ -101,6 +104,9 @@ def render_shared_map(
     week_start = _week_start(week)
     text = NOTICE_TEXT["en"]
     m = _base_map(cfg)
+    _PageFigure(
+        title=f"{area_name}: {NOTICE_TEXT[cfg.languages[0]]['title']}", code=cfg.languages[0]
+    ).add_child(m)
     patrols = shared_patrols(corridors, rota, cfg=cfg)
     walked = shared_loops(corridors, patrols)
     _add_shared_streets(m, street, walked, cfg, name=text["streets"])
@@ -111,10 +117,11 @@ def render_shared_map(
         cfg=cfg,
         area_name=area_name,
         week_start=week_start,
-        kinds=rostered_kinds(rota),
+        rota=rota,
+        timezone=timezone,
     )
     _LayerControl(collapsed=True).add_to(m)
-    _fit(m, _bounds_of_frames(frames), padding_top_left=(460, 20))
+    _add_phone_view(m, _bounds_of_frames(frames))
     logger.info("Rendered shared map for %s: %d patrols in the notice", week, len(patrols))
     return m
 
@@ -139,7 +146,7 @@ def _add_walked(
         _GeoJsonLayer(
             data,
             name=text["meeting_points"],
-            style_js='return {color: "#ffffff", fillColor: "#1b7837", weight: 2};',
+            style_js='return {color: "#ffffff", fillColor: "#1b7837", weight: 3, radius: 9};',
         ).add_to(m)
     return routes
 

@@ -1,8 +1,9 @@
 """
-Writing a week's pages and manifest.
+Writing a week's pages, printed notices and manifest.
 
-``internal.html`` and ``shared.html`` as self-contained files, and the manifest of what
-produced them. An I/O edge: the renderers return maps, this writes them.
+``internal.html`` and ``shared.html`` as self-contained files, the printed notices
+(``notice/*.pdf``, :func:`write_notices`) and the manifest of what produced them. An I/O
+edge: the renderers return maps and PDF bytes, this writes them.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import folium
 from corridors.maps.assets import inline_assets
 from corridors.maps.internal import render_internal_map
 from corridors.maps.manifest import manifest_doc
+from corridors.maps.printed import notice_pdfs
 from corridors.maps.shared import render_shared_map
-from corridors.outputs import write_text
+from corridors.outputs import atomic_open, write_text
 
 if TYPE_CHECKING:
     from corridors.config import Config
@@ -47,7 +49,7 @@ def write_week(
     week: str,
 ) -> dict[str, Path]:
     """
-    Write one week's two pages, ``internal.html`` and ``shared.html``, into ``folder``.
+    Write one week's pages, ``internal.html`` and ``shared.html``, and notices into ``folder``.
 
     ``folder`` is the week's staging folder (``corridors.publish``); the manifest, the
     history and the index are the publisher's job.
@@ -66,11 +68,12 @@ def write_week(
     Returns
     -------
     dict of str to pathlib.Path
-        ``internal`` and ``shared``.
+        ``internal``, ``shared`` and each printed notice by its path in the folder
+        (``notice/<school>-<language>.pdf``, ``notice/area-<language>.pdf``).
     """
     cfg = config.maps
     folder = Path(folder)
-    title = config.area.name.replace("_", " ").replace("-", " ").title()
+    title = area_title(config)
     internal = save_offline(
         render_internal_map(
             inputs=inputs, street=street, spots=spots, corridors=corridors, rota=rota, cfg=cfg,
@@ -80,11 +83,60 @@ def write_week(
     )  # fmt: skip
     shared = save_offline(
         render_shared_map(
-            street=street, corridors=corridors, rota=rota, cfg=cfg, week=week, area_name=title
+            street=street,
+            corridors=corridors,
+            rota=rota,
+            cfg=cfg,
+            week=week,
+            area_name=title,
+            timezone=inputs.timezone,
         ),
         folder / SHARED_HTML,
     )
-    return {"internal": internal, "shared": shared}
+    notices = write_notices(
+        folder, street=street, corridors=corridors, rota=rota, config=config, week=week,
+        timezone=inputs.timezone,
+    )  # fmt: skip
+    return {"internal": internal, "shared": shared, **notices}
+
+
+def write_notices(
+    folder: str | Path,
+    *,
+    street: StreetGraph,
+    corridors: Corridors | None,
+    rota: Roster | None,
+    config: Config,
+    week: str,
+    timezone: str | None = None,
+) -> dict[str, Path]:
+    """
+    Write the week's printed notices (:func:`corridors.maps.printed.notice_pdfs`) into ``folder``.
+
+    Each file is written atomically; ``folder`` is the week's staging folder.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        Each notice's path in the folder (``notice/area-en.pdf``, ...) and where it was written.
+    """
+    folder = Path(folder)
+    docs = notice_pdfs(
+        street=street, corridors=corridors, rota=rota, cfg=config.maps, week=week,
+        area_name=area_title(config), timezone=timezone,
+    )  # fmt: skip
+    written = {}
+    for name, data in docs.items():
+        with atomic_open(folder / name, "wb") as fh:
+            fh.write(data)
+        written[name] = folder / name
+    logger.info("Wrote %d printed notices (%.2f MB)", len(docs), sum(map(len, docs.values())) / 1e6)
+    return written
+
+
+def area_title(config: Config) -> str:
+    """Return the area's name as pages and notices show it (``north_wales`` -> ``North Wales``)."""
+    return config.area.name.replace("_", " ").replace("-", " ").title()
 
 
 def save_offline(m: folium.Map, path: str | Path) -> Path:

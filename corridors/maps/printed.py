@@ -1,0 +1,344 @@
+"""
+The printed notice: an A4 page per school and one for the area, one PDF file per language.
+
+Built from what the shared page may show and nothing else: the walked loops and their
+patrols (:func:`corridors.maps.shared_patrols`, :func:`corridors.maps.shared_loops`), the
+streets near them (``streets.py``, the shared page's background), the kinds of people
+rostered, the contact and a QR code to the shared page (``[maps] public_url``). It takes no
+inputs and no hotspots, so no incident, count or incident-derived shape can reach it.
+
+Files (:func:`notice_pdfs`), relative to the week's folder:
+
+- ``notice/<school>-<language>.pdf``: one page for a school with a walked loop (``<school>``
+  is its id made safe for a file name, e.g. ``way-101238684``): its loops and patrols;
+- ``notice/area-<language>.pdf``: the whole area's loops and patrols (it runs onto a
+  second page only when the patrols do not fit on one).
+
+One file per language keeps each sheet one page to print or attach to a letter; the
+languages are ``[maps] languages`` but right-to-left ones (``maps.dates.text_direction``),
+which are left out with a warning: DejaVu Sans has their letters but ReportLab does not shape
+or reorder them. The PDFs are invariant (no creation date, fixed ids): the same plan gives the
+same bytes, so a week's manifest can be compared. Nothing here opens a file but the fonts.
+"""
+
+# ruff: noqa: RUF001  (times are written with an en dash)
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape
+
+import geopandas as gpd
+import pandas as pd
+from reportlab.lib.colors import HexColor, white
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from corridors.config import MapConfig
+from corridors.maps.dates import long_date, text_direction
+from corridors.maps.i18n import NOTICE_TEXT, _people_text, check_languages, rostered_kinds
+from corridors.maps.notice import _notice_rows
+from corridors.maps.pdf_fonts import notice_fonts
+from corridors.maps.printed_map import legend_drawing, map_panels, qr_drawing, street_background
+from corridors.maps.shared import shared_loops, shared_patrols
+from corridors.maps.values import _text, _week_start
+
+if TYPE_CHECKING:
+    from corridors.graph import StreetGraph
+    from corridors.roster import Roster
+    from corridors.routes import Corridors
+
+logger = logging.getLogger(__name__)
+
+#: The week folder's sub-folder of printed notices.
+NOTICE_DIR = "notice"
+#: File stem of the area's notice (a school's is its id made safe: :func:`_file_stem`).
+AREA_STEM = "area"
+#: Words of the printed notice that the shared page has no key for (English when missing).
+PRINT_TEXT: dict[str, dict[str, str]] = {
+    "en": {"scan": "Scan for the map online:"},
+    "cy": {"scan": "Sganiwch am y map ar-lein:"},  # draft, like NOTICE_TEXT["cy"]
+    "tr": {"scan": "Çevrimiçi harita için tarayın:"},  # draft, like NOTICE_TEXT["tr"]
+}
+
+_BLUE = HexColor("#2166ac")
+_GREY = HexColor("#444444")
+
+
+@dataclasses.dataclass(frozen=True)
+class NoticeSheet:
+    """One notice: its file stem, heading and the walked loops and patrols it shows."""
+
+    stem: str
+    heading: str
+    loops: gpd.GeoDataFrame
+    patrols: pd.DataFrame
+    kinds: tuple[str, ...]
+
+
+def notice_pdfs(
+    *,
+    street: StreetGraph,
+    corridors: Corridors | None,
+    rota: Roster | None,
+    cfg: MapConfig,
+    week: str,
+    area_name: str,
+    timezone: str | None = None,
+) -> dict[str, bytes]:
+    """
+    Return the week's printed notices: ``{path in the week folder: PDF bytes}``.
+
+    Parameters are those of :func:`corridors.maps.render_shared_map`, and the same rule
+    holds: no inputs, no hotspots. ``cfg.public_url`` (when set) is the QR code's address;
+    dates are written as each language writes them in the country of ``timezone``.
+
+    Raises
+    ------
+    ConfigError
+        If a language has no translation, or ``week`` is not an ISO week.
+    """
+    check_languages(cfg)
+    week_start = _week_start(week)
+    patrols = shared_patrols(corridors, rota, cfg=cfg)
+    walked = shared_loops(corridors, patrols)
+    streets = street_background(street, walked, simplify_m=cfg.simplify_m)
+    sheets = [
+        NoticeSheet(AREA_STEM, area_name, walked, patrols, rostered_kinds(rota)),
+        *school_sheets(corridors, walked, patrols, rota),
+    ]
+    languages = [code for code in cfg.languages if text_direction(code) == "ltr"]
+    if len(languages) < len(cfg.languages):
+        logger.warning(
+            "No printed notice in %s: right-to-left scripts are not typeset in the PDF",
+            sorted(set(cfg.languages) - set(languages)),
+        )
+    return {
+        f"{NOTICE_DIR}/{sheet.stem}-{code}.pdf": notice_pdf(
+            sheet,
+            streets,
+            code=code,
+            cfg=cfg,
+            area_name=area_name,
+            week_start=week_start,
+            timezone=timezone,
+        )
+        for sheet in sheets
+        for code in languages
+    }
+
+
+def school_sheets(
+    corridors: Corridors | None,
+    walked: gpd.GeoDataFrame,
+    patrols: pd.DataFrame,
+    rota: Roster | None,
+) -> list[NoticeSheet]:
+    """
+    One sheet per school with a walked loop, in order of school name.
+
+    A loop belongs to the schools of its ``school_ids`` (";"-joined, from the loops table);
+    a school's name is read from its corridor's ``school_ids`` and ``school_names`` (the
+    only corridor columns read). The kinds of people named are those rostered on its loops.
+    """
+    if corridors is None or not len(walked):
+        return []
+    names = _school_names(corridors.corridors)
+    loops = corridors.loops
+    ids = loops["school_ids"] if "school_ids" in loops.columns else pd.Series([""] * len(loops))
+    schools_of = {str(lp): _split(s) for lp, s in zip(loops["loop_id"], ids, strict=True)}
+    mine: dict[str, list[str]] = {}
+    for loop_id in walked["loop_id"].astype(str):
+        for school in schools_of.get(loop_id, []):
+            mine.setdefault(school, []).append(loop_id)
+    sheets: list[NoticeSheet] = []
+    stems: set[str] = set()
+    for school, loop_ids in sorted(mine.items(), key=lambda kv: (names.get(kv[0], kv[0]), kv[0])):
+        stem = _file_stem(school, taken=stems)
+        stems.add(stem)
+        keep = walked["loop_id"].astype(str).isin(loop_ids).to_numpy()
+        own = patrols[patrols["loop_id"].astype(str).isin(loop_ids)]
+        sheets.append(
+            NoticeSheet(stem, names.get(school, school), walked[keep], own, _kinds(rota, loop_ids))
+        )
+    return sheets
+
+
+def _school_names(cor: gpd.GeoDataFrame | None) -> dict[str, str]:
+    if cor is None or not {"school_ids", "school_names"} <= set(cor.columns):
+        return {}
+    names: dict[str, str] = {}
+    for ids, text in zip(cor["school_ids"], cor["school_names"], strict=True):
+        for school, name in zip(_split(ids), _split(text), strict=False):
+            names.setdefault(school, name)
+    return names
+
+
+def _split(value: object) -> list[str]:
+    return [part.strip() for part in _text(value).split(";") if part.strip()]
+
+
+def _kinds(rota: Roster | None, loop_ids: Sequence[str]) -> tuple[str, ...]:
+    """Return the kinds of people rostered on ``loop_ids`` (:func:`rostered_kinds`)."""
+    if rota is None or "loop_id" not in rota.assignments.columns:
+        return rostered_kinds(rota)
+    people = rota.assignments[rota.assignments["loop_id"].astype(str).isin(loop_ids)]
+    return rostered_kinds(dataclasses.replace(rota, assignments=people))
+
+
+def _file_stem(school_id: str, *, taken: set[str]) -> str:
+    """
+    Return a school id as a file name stem: letters, digits and dashes, unique among ``taken``.
+
+    Examples
+    --------
+    >>> _file_stem("way/101238684", taken=set()), _file_stem("Area", taken={"area"})
+    ('way-101238684', 'area-2')
+    """
+    stem = re.sub(r"[^a-z0-9]+", "-", school_id.lower()).strip("-") or "school"
+    base, n = stem, 1
+    while stem in taken or (stem == AREA_STEM and n == 1):
+        n += 1
+        stem = f"{base}-{n}"
+    return stem
+
+
+def notice_pdf(
+    sheet: NoticeSheet,
+    streets: gpd.GeoDataFrame,
+    *,
+    code: str,
+    cfg: MapConfig,
+    area_name: str,
+    week_start: dt.date,
+    timezone: str | None = None,
+) -> bytes:
+    """Return one sheet in one language as an A4 PDF (invariant bytes)."""
+    t = NOTICE_TEXT[code]
+    buf = io.BytesIO()
+    week_line = t["week"].format(week_start=long_date(week_start, code, timezone=timezone))
+    doc = SimpleDocTemplate(
+        buf, pagesize=A4, invariant=1, leftMargin=15 * mm, rightMargin=15 * mm,
+        topMargin=12 * mm, bottomMargin=12 * mm, title=f"{t['title']}: {sheet.heading}",
+        author=area_name, subject=week_line,
+        creator="safer-corridors", lang=code,
+    )  # fmt: skip
+    story = _story(
+        sheet, streets, t, code=code, cfg=cfg, area_name=area_name, week_start=week_start,
+        width=doc.width, timezone=timezone,
+    )  # fmt: skip
+    doc.build(story)
+    return buf.getvalue()
+
+
+def _story(
+    sheet: NoticeSheet,
+    streets: gpd.GeoDataFrame,
+    t: Mapping[str, str],
+    *,
+    code: str,
+    cfg: MapConfig,
+    area_name: str,
+    week_start: dt.date,
+    width: float,
+    timezone: str | None = None,
+) -> list[Flowable]:
+    """Return the page, top to bottom: heading, map, who walks, the patrols, contact and QR code."""
+    st = _styles()
+    heading = sheet.heading if sheet.heading == area_name else f"{sheet.heading} · {area_name}"
+    week_line = t["week"].format(week_start=long_date(week_start, code, timezone=timezone))
+    story: list[Flowable] = [
+        Paragraph(escape(t["title"]), st["title"]),
+        Paragraph(f"<b>{escape(heading)}</b> · {escape(week_line)}", st["big"]),
+        Spacer(1, 2 * mm),
+    ]
+    if not len(sheet.patrols):  # nobody walks: no map, no one to name
+        return [*story, Paragraph(escape(t["none"]), st["big"]), *_footer(t, code, cfg, st, width)]
+    intro = t["intro"].format(who=_people_text(sheet.kinds, t))
+    rows = _notice_rows(sheet.patrols, t, cfg, code=code)
+    return [
+        *story,
+        map_panels(sheet.loops, streets, width=width, height=_map_height(rows)),
+        legend_drawing(width, t),
+        Spacer(1, 3 * mm),
+        Paragraph(escape(intro), st["big"]),
+        Spacer(1, 2 * mm),
+        _patrol_table(rows, t, st, width),
+        Spacer(1, 4 * mm),
+        *_footer(t, code, cfg, st, width),
+    ]
+
+
+def _styles() -> dict[str, Any]:
+    """Paragraph styles in the notice's fonts: body text 11 pt, no smaller than 9 pt."""
+    regular, bold = notice_fonts()
+    body = ParagraphStyle("body", fontName=regular, fontSize=11, leading=14)
+    return {
+        "title": ParagraphStyle("title", body, fontName=bold, fontSize=22, leading=27,
+                                textColor=_BLUE, spaceAfter=4),
+        "big": ParagraphStyle("big", body, fontSize=13, leading=17),
+        "body": body,
+        "cell": ParagraphStyle("cell", body, fontSize=11, leading=13.5),
+        "head": ParagraphStyle("head", body, fontName=bold, fontSize=11, leading=13.5,
+                               textColor=white),
+        "small": ParagraphStyle("small", body, fontSize=9, leading=11.5, textColor=_GREY),
+    }  # fmt: skip
+
+
+def _map_height(rows: Sequence[object]) -> float:
+    """Return the map's height (points): 100 mm, less as the patrol table grows."""
+    return float(max(50.0, 100.0 - 6.0 * max(0, len(rows) - 3)) * mm)
+
+
+def _patrol_table(
+    rows: Sequence[Sequence[str]], t: Mapping[str, str], st: Mapping[str, Any], width: float
+) -> Flowable:
+    """Return the patrols as the shared page lists them: where, days, time, who walks."""
+    head = [Paragraph(escape(t[key]), st["head"]) for key in ("where", "day", "time", "who")]
+    cells = [[Paragraph(escape(cell), st["cell"]) for cell in row] for row in rows]
+    table = Table([head, *cells], colWidths=[w * width for w in (0.28, 0.30, 0.16, 0.26)],
+                  repeatRows=1)  # fmt: skip
+    table.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, 0), _BLUE),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 1), (-1, -1), 0.5, HexColor("#bbbbbb")),
+                ("ROWBACKGROUNDS", (0, 1), (-1, -1), [white, HexColor("#f1f5fa")]),
+            ]
+        )
+    )
+    return table
+
+
+def _footer(
+    t: Mapping[str, str], code: str, cfg: MapConfig, st: Mapping[str, Any], width: float
+) -> list[Flowable]:
+    """Contact, emergency and privacy lines; the QR code beside them when ``public_url``."""
+    lines: list[Flowable] = [
+        Paragraph(f"<b>{escape(t['contact'].format(contact=cfg.contact))}</b>", st["big"])
+    ]
+    lines = lines if cfg.contact else []
+    lines += [
+        Paragraph(escape(t["emergency"]), st["big"]),
+        Paragraph(escape(t["privacy"]), st["small"]),
+    ]
+    if not cfg.public_url:
+        return lines
+    words = PRINT_TEXT.get(code, PRINT_TEXT["en"])
+    qr = [
+        qr_drawing(cfg.public_url, size=32 * mm),
+        Paragraph(escape(words["scan"]), st["small"]),
+        Paragraph(escape(cfg.public_url), st["small"]),
+    ]
+    side = 46 * mm
+    box = Table([[lines, qr]], colWidths=[width - side, side])
+    box.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return [box]

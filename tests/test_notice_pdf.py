@@ -1,0 +1,269 @@
+"""The printed notices: an A4 PDF per school and for the area, per language, on the Rutland week."""
+
+# ruff: noqa: RUF001  (times are written with an en dash)
+import dataclasses
+import io
+import re
+import shutil
+import subprocess
+from types import SimpleNamespace
+
+import geopandas as gpd
+import pandas as pd
+import pypdf
+import pytest
+import zxingcpp
+from click.testing import CliRunner
+from PIL import Image
+from shapely.geometry import LineString
+
+from corridors import pipeline, publish
+from corridors.cli import cli
+from corridors.config import MapConfig, load_config
+from corridors.errors import ConfigError
+from corridors.maps import NOTICE_TEXT, PRINT_TEXT, notice_pdfs
+from corridors.routes import Corridors
+
+try:  # tests/ is on sys.path (rootdir conftest, no package) ...
+    from rutland import config_copy
+except ImportError:  # ... or tests is a package
+    from tests.rutland import config_copy
+
+URL = "https://example.org/rutland/2022-W45/shared.html"
+WEEK = "2022-W45"
+
+
+@pytest.fixture(scope="module")
+def config_file(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("notice")
+    extra = f'public_url = "{URL}"\nlanguages = ["en", "cy"]\n'  # appended to [maps]
+    return config_copy(tmp, tmp / "maps", tmp / "cache", extra=extra)
+
+
+@pytest.fixture(scope="module")
+def planned(config_file):
+    result = pipeline.run(load_config(config_file))
+    pipeline.write_plan(result)
+    return result
+
+
+def _text(data: bytes) -> list[str]:
+    """Each page's text, white space collapsed (lines wrap anywhere on the page)."""
+    return [" ".join(page.extract_text().split()) for page in pypdf.PdfReader(io.BytesIO(data)).pages]
+
+
+def _page_image(data: bytes, tmp_path) -> Image.Image:
+    """The first page as an image: pdftoppm when installed, else PDFium (pypdfium2)."""
+    if shutil.which("pdftoppm"):
+        pdf = tmp_path / "page.pdf"
+        pdf.write_bytes(data)
+        subprocess.run(["pdftoppm", "-r", "200", "-png", "-f", "1", "-l", "1", str(pdf),
+                        str(tmp_path / "page")], check=True)  # fmt: skip
+        return Image.open(next(tmp_path.glob("page*.png")))
+    import pypdfium2
+
+    return pypdfium2.PdfDocument(data)[0].render(scale=200 / 72).to_pil()
+
+
+def _school_loops(result) -> dict[str, set[str]]:
+    """School id -> the loops walked from it this week (the loops table's school_ids)."""
+    filled = set(result.rota.slots.loc[result.rota.slots["filled"].astype(bool), "loop_id"])
+    out: dict[str, set[str]] = {}
+    for loop_id, ids in zip(result.plan.loops["loop_id"], result.plan.loops["school_ids"], strict=True):
+        for school in str(ids).split(";"):
+            if loop_id in filled:
+                out.setdefault(school, set()).add(str(loop_id))
+    return out
+
+
+def _stem(school_id: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", school_id.lower()).strip("-")
+
+
+def _notices(result) -> dict[str, bytes]:
+    folder = result.out_dir
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.glob("notice/*.pdf")}
+
+
+def test_plan_writes_a_notice_per_school_and_language_listed_in_the_manifest(planned):
+    schools = _school_loops(planned)
+    assert len(schools) >= 3  # Rutland's patrolled secondary schools
+    expected = {f"notice/{stem}-{code}.pdf" for stem in ["area", *map(_stem, schools)]
+                for code in ("en", "cy")}  # fmt: skip
+    assert set(_notices(planned)) == expected
+    manifest = publish.read_manifest(planned.out_dir)
+    assert expected <= set(manifest["files"])
+    assert publish.verify_week(planned.out_dir) == []
+
+
+def test_each_school_notice_is_one_page_with_its_times_and_the_contact(planned):
+    slots = planned.rota.slots[planned.rota.slots["filled"].astype(bool)]
+    contact = planned.cfg.maps.contact
+    notices = _notices(planned)
+    for school, loops in _school_loops(planned).items():
+        for code in ("en", "cy"):
+            pages = _text(notices[f"notice/{_stem(school)}-{code}.pdf"])
+            assert len(pages) == 1, (school, code)
+            text = pages[0]
+            assert NOTICE_TEXT[code]["title"] in text
+            assert contact in text
+            mine = slots[slots["loop_id"].isin(loops)]
+            for start, end in zip(mine["start"], mine["end"], strict=True):
+                assert f"{start}–{end}" in text, (school, start, end)
+            others = slots[~slots["loop_id"].isin(loops)]
+            for start, end in set(zip(others["start"], others["end"], strict=True)) - set(
+                zip(mine["start"], mine["end"], strict=True)
+            ):
+                assert f"{start}–{end}" not in text  # another school's patrol times
+    area = _text(notices["notice/area-en.pdf"])
+    assert len(area) == 1
+    assert all(f"{s}–{e}" in area[0] for s, e in zip(slots["start"], slots["end"], strict=True))
+
+
+def test_a_notice_names_only_the_kinds_of_people_rostered_on_its_loops(planned):
+    people = planned.rota.assignments
+    words = {
+        "police_officer": ["police_officer", "police", "school_officer"],
+        "pcso": ["pcso"], "school_staff": ["school_staff"], "volunteer": ["volunteer"],
+        "youth_worker": ["youth_worker"], "health": ["health"],
+    }  # fmt: skip
+    seen_absent = 0
+    for school, loops in _school_loops(planned).items():
+        agencies = set(people.loc[people["loop_id"].isin(loops), "agency"])
+        text = _text(_notices(planned)[f"notice/{_stem(school)}-en.pdf"])[0]
+        intro = text[text.index("This week") : text.index("after school")]
+        for kind, codes in words.items():
+            label = NOTICE_TEXT["en"][f"people_{kind}"]
+            if agencies & set(codes):
+                assert label in intro, (school, kind)
+            else:
+                assert label not in intro, (school, kind)
+                seen_absent += 1
+    assert seen_absent  # some kind is not rostered at some school: the sentence is not fixed
+
+
+def test_no_incident_words_or_coordinates_on_any_notice(planned):
+    offences = {str(o) for o in planned.inputs.incidents["offence"].dropna().unique()}
+    assert "Violence and sexual offences" in offences
+    for name, data in _notices(planned).items():
+        for text in _text(data):
+            lower = text.lower()
+            leaked = [o for o in offences if o.lower() in lower]
+            assert not leaked, (name, leaked)
+            assert not re.search(r"\d+\.\d{3,}", text), name  # no decimal degrees
+            assert not re.search(r"\d{5,}", text), name  # no grid references or OSM ids
+            assert "incidents" not in lower and "hotspot" not in lower
+
+
+def test_the_qr_code_on_the_printed_page_decodes_to_the_public_url(planned, tmp_path):
+    data = _notices(planned)["notice/area-en.pdf"]
+    found = zxingcpp.read_barcodes(_page_image(data, tmp_path))
+    assert [b.text for b in found] == [URL]
+    assert found[0].format == zxingcpp.BarcodeFormat.QRCode
+    assert PRINT_TEXT["en"]["scan"] in _text(data)[0]
+
+
+def test_no_qr_code_without_a_public_url(planned, tmp_path):
+    cfg = dataclasses.replace(planned.cfg.maps, public_url="", languages=("en",))
+    docs = notice_pdfs(street=planned.street, corridors=planned.plan, rota=planned.rota,
+                       cfg=cfg, week=WEEK, area_name="Rutland")  # fmt: skip
+    data = docs["notice/area-en.pdf"]
+    assert zxingcpp.read_barcodes(_page_image(data, tmp_path)) == []
+    assert PRINT_TEXT["en"]["scan"] not in _text(data)[0]
+    assert planned.cfg.maps.contact in _text(data)[0]
+
+
+def test_the_same_plan_gives_the_same_bytes(planned):
+    made = [
+        notice_pdfs(street=planned.street, corridors=planned.plan, rota=planned.rota,
+                    cfg=planned.cfg.maps, week=WEEK, area_name="Rutland",
+                    timezone="Europe/London")  # as plan writes them: dates as in the UK
+        for _ in range(2)
+    ]  # fmt: skip
+    assert made[0] == made[1]
+    assert made[0] == _notices(planned)  # as plan wrote them
+    assert "7 November 2022" in _text(made[0]["notice/area-en.pdf"])[0]  # CLDR en_GB, not dd/mm
+    info = pypdf.PdfReader(io.BytesIO(made[0]["notice/area-en.pdf"])).metadata
+    assert info["/CreationDate"].startswith("D:2000")  # invariant, not the time of the run
+
+
+def test_without_a_roster_the_notice_says_local_officers_and_partners(planned):
+    docs = notice_pdfs(street=planned.street, corridors=planned.plan, rota=None,
+                       cfg=planned.cfg.maps, week=WEEK, area_name="Rutland")  # fmt: skip
+    text = _text(docs["notice/area-en.pdf"])[0]
+    assert NOTICE_TEXT["en"]["people_general"] in text
+    assert NOTICE_TEXT["en"]["every_school_day"] in text
+    assert "police officers" not in text
+
+
+def test_a_bad_public_url_is_a_clear_config_error(tmp_path):
+    for bad in ("example.org/shared.html", "ftp://example.org/x", "https://", "https://a b"):
+        with pytest.raises(ConfigError, match=r"maps\.public_url"):
+            MapConfig(public_url=bad)
+    config = config_copy(tmp_path, tmp_path / "maps", tmp_path / "cache",
+                         extra='public_url = "www.example.org"\n')  # fmt: skip
+    result = CliRunner().invoke(cli, ["-c", str(config), "notice", "--week", WEEK])
+    assert result.exit_code == 1
+    assert "maps.public_url" in result.output and "www.example.org" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_notice_command_remakes_the_notices_and_republishes_the_week(planned, config_file):
+    old_text = {name: _text(data) for name, data in _notices(planned).items()}
+    (planned.out_dir / "notice" / "area-en.pdf").unlink()  # the folder is not the plan: refused
+    refused = CliRunner().invoke(cli, ["-c", str(config_file), "notice", "--week", WEEK])
+    assert refused.exit_code == 1 and "missing: notice/area-en.pdf" in refused.output
+    pipeline.write_plan(planned)  # the plan again
+    before = publish.read_manifest(planned.out_dir)
+    result = CliRunner().invoke(cli, ["-c", str(config_file), "notice", "--week", WEEK])
+    assert result.exit_code == 0, result.output
+    after = publish.read_manifest(planned.out_dir)
+    assert publish.verify_week(planned.out_dir) == []
+    assert after["run_id"] != before["run_id"] and after["notices"]["run_id"] == after["run_id"]
+    assert after["notices"]["maps"]["public_url"] == URL
+    assert set(after["files"]) == set(before["files"])
+    same = [n for n in before["files"] if not n.startswith("notice/")]
+    assert all(after["files"][n] == before["files"][n] for n in same)  # the rest as planned
+    assert {name: _text(data) for name, data in _notices(planned).items()} == old_text
+
+
+def test_notice_command_needs_a_planned_week(config_file):
+    result = CliRunner().invoke(cli, ["-c", str(config_file), "notice", "--week", "2022-W40"])
+    assert result.exit_code == 1
+    assert "run 'corridors plan' first" in result.output
+
+
+def test_right_to_left_languages_get_no_printed_notice_and_a_warning(planned, monkeypatch, caplog):
+    monkeypatch.setitem(NOTICE_TEXT, "ar", dict(NOTICE_TEXT["en"]))  # stands in for a translation
+    cfg = dataclasses.replace(planned.cfg.maps, languages=("en", "ar"))
+    docs = notice_pdfs(street=planned.street, corridors=planned.plan, rota=planned.rota,
+                       cfg=cfg, week=WEEK, area_name="Rutland")  # fmt: skip
+    assert "notice/area-en.pdf" in docs
+    assert not [name for name in docs if name.endswith("-ar.pdf")]
+    assert "right-to-left" in caplog.text and "'ar'" in caplog.text
+
+
+def test_a_loop_shared_by_two_schools_is_on_both_sheets_and_no_count_is():
+    walk = LineString([(486000, 308700), (486300, 308700), (486300, 309000), (486000, 308700)])
+    loops = gpd.GeoDataFrame(
+        {"loop_id": ["C1-L1"], "corridor_id": ["C1"], "school_ids": ["s/1;s/2"],
+         "meeting_point": ["Town Gate"], "start_time": ["15:15"], "duration_min": [30.0]},
+        geometry=[walk], crs="EPSG:27700",
+    )  # fmt: skip
+    cors = gpd.GeoDataFrame(
+        {"corridor_id": ["C1"], "school_ids": ["s/1;s/2"], "school_names": ["North;South"],
+         "patrolled": [True], "incidents": [57], "offences": ['{"Robbery": 57}']},
+        geometry=[walk], crs="EPSG:27700",
+    )  # fmt: skip
+    plan = Corridors(corridors=cors, segments=gpd.GeoDataFrame(), loops=loops,
+                     unpatrolled=pd.DataFrame(), notes=())  # fmt: skip
+    street = SimpleNamespace(edges=gpd.GeoDataFrame(
+        {"highway": ["residential"]}, geometry=[walk], crs="EPSG:27700"))  # fmt: skip
+    docs = notice_pdfs(street=street, corridors=plan, rota=None,
+                       cfg=MapConfig(contact="Town Team, 101"), week=WEEK, area_name="Town")  # fmt: skip
+    assert set(docs) == {"notice/area-en.pdf", "notice/s-1-en.pdf", "notice/s-2-en.pdf"}
+    for name, school in (("s-1", "North"), ("s-2", "South")):
+        (text,) = _text(docs[f"notice/{name}-en.pdf"])
+        assert f"{school} · Town" in text and "Town Gate" in text and "15:15–15:45" in text
+        assert "Town Team, 101" in text and NOTICE_TEXT["en"]["every_school_day"] in text
+        assert "57" not in text and "Robbery" not in text
