@@ -199,15 +199,18 @@ def find_hotspots(
     """
     if method_source is None:
         cfg, method_source = choose_hotspot_method(cfg)
+    # drawn at street scale: what one corridor's loops walk ([corridors] settings)
+    drawn = hotspots.draw_length_km(cfg.hotspots, cfg.corridors)
     spots = hotspots.find_hotspots(
         inputs.incidents,
-        cfg.hotspots,
+        dataclasses.replace(cfg.hotspots, draw_street_km=drawn),
         week=week or plan_week(cfg, inputs),
         window=cfg.stage_window("hotspots"),
         term=term,
         street=street,
         study_area=inputs.study_area,
         previous=_previous_hotspots(cfg),
+        places=(inputs.schools, inputs.hubs),
     )
     return dataclasses.replace(spots, method_source=method_source)
 

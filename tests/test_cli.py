@@ -257,7 +257,7 @@ def test_tune_offline_skips_network_and_uses_the_config_sweep(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Note: skipped network" in result.output and "osm_file" in result.output
     table = pd.read_csv(out / "tune.csv")
-    assert set(table["method"]) == {"dbscan", "hdbscan", "kde", "naive", "counts"}
+    assert set(table["method"]) == {"dbscan", "hdbscan", "kde", "blend", "learned", "naive", "counts"}
     assert "Note: no street graph" in result.output  # area PAI only
     assert table["street_pai"].isna().all()
     assert table["bar"].sum() == 1 and "<- bar" in result.output

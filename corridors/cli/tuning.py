@@ -18,7 +18,7 @@ from corridors.errors import CorridorsError
 @cli.command("hotspots")
 @click.option(
     "--method",
-    type=click.Choice(["dbscan", "hdbscan", "kde", "network"]),
+    type=click.Choice(["dbscan", "hdbscan", "kde", "network", "blend", "learned"]),
     help="Clustering method (overrides [hotspots] method).",
 )
 @click.option("--week", help="ISO week to plan, e.g. 2022-W45 (overrides [area] week).")
@@ -58,7 +58,7 @@ def hotspots_cmd(state: _State, method: str | None, week: str | None) -> None:
     "--methods",
     default=None,
     help="Comma-separated methods to compare [default: the methods of [hotspots] sweep, else "
-    "dbscan,hdbscan,kde, and network when [graph] osm_file is set].",
+    "dbscan,hdbscan,kde,blend,learned, and network when [graph] osm_file is set].",
 )
 @click.option(
     "--grid",
@@ -128,6 +128,7 @@ def tune(
         street=street,
         periods=periods,
         period=period,
+        places=(inputs.schools, inputs.hubs),
     )
     choice = _choice(table, inputs.incidents)
     folder = pipeline.week_folder(cfg)
@@ -176,7 +177,9 @@ def _methods_to_tune(cfg: Config, methods: str | None, sweep: dict[str, Any]) ->
     if methods is not None:
         asked = [sweep_value("method", m, "--methods") for m in methods.split(",") if m.strip()]
         if not asked:
-            raise CorridorsError("--methods: name at least one of dbscan, hdbscan, kde, network")
+            raise CorridorsError(
+                "--methods: name at least one of dbscan, hdbscan, kde, network, blend, learned"
+            )
     elif "method" in sweep:
         asked = list(sweep["method"])
     else:
@@ -201,5 +204,5 @@ def _methods_to_tune(cfg: Config, methods: str | None, sweep: dict[str, Any]) ->
     return method_list
 
 
-TUNE_METHODS = ("dbscan", "hdbscan", "kde", "network")
+TUNE_METHODS = ("dbscan", "hdbscan", "kde", "network", "blend", "learned")
 GRAPH_METHODS = frozenset({"network"})  # methods that need the street graph

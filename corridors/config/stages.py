@@ -18,7 +18,7 @@ from corridors.week import hhmm_minutes
 class HotspotConfig:
     """After-school window, offence weights, decay and the clustering method."""
 
-    method: Literal["dbscan", "hdbscan", "kde", "network"] = "network"
+    method: Literal["dbscan", "hdbscan", "kde", "network", "blend", "learned"] = "network"
     window_start: str = "15:00"
     window_end: str = "18:00"
     weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
@@ -50,9 +50,26 @@ class HotspotConfig:
     sweep: Mapping[str, Any] = field(default_factory=dict)
     backtest_periods: int = 6
     train_periods: int = 0
+    # Better predictors (hotspots/blend.py, network_smooth.py, learned.py, offence_share.py).
+    # ``network``: smooth segment intensity along the streets within this walk (0 = none).
+    network_radius_m: float = 0.0
+    # ``blend`` and ``learned``: the period (weeks) whose counts they learn to predict.
+    period_weeks: float = 52 / 12
+    # ``learned``: boosting iterations and the smallest leaf (cells) of the Poisson trees.
+    learned_max_iter: int = 100
+    learned_min_leaf: int = 50
+    # "table": offence weights from the table; "learned": each type weighted by its past
+    # share of in-window incidents, shrunk toward the overall share by ``offence_prior`` incidents.
+    offence_weighting: Literal["table", "learned"] = "table"
+    offence_prior: float = 50.0
+    # Drawn hotspots: the top street segments up to this many km (-1: what one corridor's
+    # loops walk in an afternoon, set from [corridors] by the plan; 0: the area_share as
+    # in backtests).
+    draw_street_km: float = -1.0
 
     def __post_init__(self) -> None:
         _check_hotspot_extras(self)
+        _check_predictors(self)
         for name in ("window_start", "window_end"):
             _check_hhmm(getattr(self, name), f"hotspots.{name}")
         if hhmm_minutes(self.window_end) <= hhmm_minutes(self.window_start):
@@ -410,3 +427,21 @@ def _check_hotspot_extras(cfg: HotspotConfig) -> None:
     from corridors.config.sweep import typed_sweep  # sweeps are typed by this class's fields
 
     object.__setattr__(cfg, "sweep", typed_sweep(cfg.sweep, "hotspots.sweep"))
+
+
+def _check_predictors(cfg: HotspotConfig) -> None:
+    for key in ("network_radius_m", "offence_prior"):
+        if getattr(cfg, key) < 0:
+            raise ConfigError(f"hotspots.{key} must be >= 0, got {getattr(cfg, key)}")
+    if cfg.period_weeks < 1:
+        raise ConfigError(f"hotspots.period_weeks must be >= 1, got {cfg.period_weeks}")
+    if cfg.learned_max_iter < 1 or cfg.learned_min_leaf < 1:
+        raise ConfigError(
+            "hotspots.learned_max_iter and hotspots.learned_min_leaf must be >= 1, got "
+            f"{cfg.learned_max_iter} and {cfg.learned_min_leaf}"
+        )
+    if cfg.draw_street_km < 0 and cfg.draw_street_km != -1:
+        raise ConfigError(
+            f"hotspots.draw_street_km must be >= 0 km, or -1 for a corridor's loops, "
+            f"got {cfg.draw_street_km}"
+        )

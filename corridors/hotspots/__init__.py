@@ -32,7 +32,11 @@ Which file holds what
   ``term_file.py``: reads the term dates file (the stage's one input file).
 - ``find.py``: :func:`find_hotspots`, the stage: select, run the method, make the polygons.
 - ``methods.py``: DBSCAN, HDBSCAN, kernel density on a grid, network-constrained intensity
-  on street segments; ``units.py``: points, grid cells, street segments, the study area.
+  on street segments (smoothed along the streets: ``network_smooth.py``), and the history
+  methods: a fitted blend of long-term and recent counts (``blend.py``) and Poisson
+  gradient-boosted trees on lagged counts (``learned.py``); ``units.py``: points, grid
+  cells, street segments, the study area. ``offence_share.py``: offence weights learned
+  from each type's past share of after-school incidents.
 - ``polygons.py``: cluster hulls, dissolved cells, street runs, the polygon table and ids
   kept from the previous week; ``result.py``: :class:`Hotspots` and its column names.
 - ``backtest.py``: rolling backtests scored with hit rate, PAI and PEI at a fixed share of
@@ -60,6 +64,7 @@ from corridors.hotspots.backtest import (
     format_backtest,
     format_table,
 )
+from corridors.hotspots.blend import History
 from corridors.hotspots.choice import (
     apply_choice,
     choice_from_table,
@@ -68,7 +73,9 @@ from corridors.hotspots.choice import (
 )
 from corridors.hotspots.choice_file import CHOICE_JSON, read_choice, write_choice
 from corridors.hotspots.export import plot_backtest, write_backtest, write_hotspots
-from corridors.hotspots.find import find_hotspots, no_hotspots_note
+from corridors.hotspots.find import draw_length_km, find_hotspots, no_hotspots_note
+from corridors.hotspots.learned import feature_importances
+from corridors.hotspots.offence_share import learned_rules, offence_shares
 from corridors.hotspots.result import (
     AGE_WEEKS,
     AREA_M2,
@@ -129,6 +136,7 @@ __all__ = [
     "TABLE_COLUMNS",
     "WEIGHT",
     "WEIGHTED_COUNT",
+    "History",
     "Hotspots",
     "Selection",
     "SelectionRules",
@@ -140,12 +148,16 @@ __all__ = [
     "choice_from_table",
     "choice_warning",
     "describe_choice",
+    "draw_length_km",
     "expand_sweep",
+    "feature_importances",
     "find_hotspots",
     "format_backtest",
     "format_table",
+    "learned_rules",
     "load_term_dates",
     "no_hotspots_note",
+    "offence_shares",
     "offence_weights",
     "parse_sweep",
     "plot_backtest",

@@ -26,7 +26,15 @@ from shapely.geometry.base import BaseGeometry
 
 from corridors.config import HotspotConfig, config_to_dict
 from corridors.errors import ConfigError, InputDataError
-from corridors.hotspots.methods import _buffer_m, _cluster_labels
+from corridors.hotspots.blend import History, Places
+from corridors.hotspots.methods import (
+    HISTORY_METHODS,
+    _buffer_m,
+    _cluster_labels,
+    model_scores,
+    network_scores,
+)
+from corridors.hotspots.offence_share import learned_rules
 from corridors.hotspots.polygons import _cluster_polygons
 from corridors.hotspots.result import MONTH_ONLY_NOTE, WEIGHT
 from corridors.hotspots.scoring import (
@@ -93,6 +101,7 @@ class _Folds:
     total_area: float
     total_street: float  # street length inside the study area (NaN without a street graph)
     cell_street: dict[float, np.ndarray]  # street length per grid cell, by cell size
+    places: Places | None = None  # schools and hubs (the learned model's covariates)
 
 
 def backtest(
@@ -106,6 +115,7 @@ def backtest(
     period: str = "auto",
     train_periods: int | None = None,
     term: TermCalendar | None = None,
+    places: Places | None = None,
 ) -> pd.DataFrame:
     """
     Score hotspot configurations with rolling backtests.
@@ -151,6 +161,8 @@ def backtest(
         0 means 52 weeks or 12 months).
     term
         School calendar (default from the first config).
+    places
+        The schools and transport hubs (covariates of the ``learned`` method).
 
     Returns
     -------
@@ -188,6 +200,7 @@ def backtest(
         incidents, cfgs, timezone=timezone, study_area=study_area, street=street,
         periods=periods, period=period, train_periods=train_periods, term=term,
     )  # fmt: skip
+    folds = dataclasses.replace(folds, places=places)
     kinds = ["naive", "counts"] + (["counts (all hours)"] if _time_known_share(incidents) else [])
     rows, per_period = [], []
     items: list[HotspotConfig | str] = [*cfgs, *kinds]
@@ -329,10 +342,13 @@ def _score_period(
             lookback_weeks=folds.lookback_weeks,
         )  # fmt: skip
         cfg = item if isinstance(item, HotspotConfig) else _counts_config(use, item)
-        rules = SelectionRules.of(cfg, term=folds.term)
+        if isinstance(item, HotspotConfig):  # learned offence weights: hotspots/offence_share.py
+            rules, _ = learned_rules(incidents, cfg, week, window_of(cfg), folds.term)
+        else:
+            rules = SelectionRules.of(cfg, term=folds.term)
         train = select_incidents(incidents, week, window_of(cfg), rules=rules).table
         if isinstance(item, HotspotConfig):
-            scores = _unit_scores(train, cfg, grid, folds.seg)
+            scores = _unit_scores(train, cfg, grid, folds.seg, start=span[0], places=folds.places)
         else:  # plain counts per cell: every selected incident counts 1
             scores = grid.sums(_xy(train), np.ones(len(train)))
     street_m = None
@@ -361,11 +377,15 @@ def _label(cfg: HotspotConfig) -> str:
         "dbscan": ("eps_m", "min_samples", "cell_m"),
         "hdbscan": ("min_cluster_size", "min_samples", "cell_m"),
         "kde": ("bandwidth_m", "cell_m"),
-        "network": ("snap_m",),
+        "network": ("snap_m", "network_radius_m"),
+        "blend": ("bandwidth_m", "cell_m", "period_weeks"),
+        "learned": ("cell_m", "period_weeks", "learned_max_iter", "learned_min_leaf"),
     }[cfg.method]
     parts = [f"{k}={getattr(cfg, k):g}" for k in keys]
     parts.append(f"half_life={cfg.half_life_weeks:g}w")
     parts.append("all hours" if cfg.train_all_hours else "window only")
+    if cfg.offence_weighting == "learned":
+        parts.append(f"learned offence weights (prior {cfg.offence_prior:g})")
     return f"{cfg.method} " + " ".join(parts)
 
 
@@ -439,18 +459,19 @@ def _unit_scores(
     cfg: HotspotConfig,
     grid: _Grid,
     seg: _Segments | None,
+    *,
+    start: pd.Timestamp,
+    places: Places | None = None,
 ) -> np.ndarray:
     xy = _xy(train)
     w = train[WEIGHT].to_numpy(dtype=float) if len(train) else np.zeros(0)
     if cfg.method == "kde":
         return _kde_surface(xy, w, grid, cfg.bandwidth_m)
+    if cfg.method in HISTORY_METHODS:  # blend, learned (hotspots/blend.py, learned.py)
+        return model_scores(cfg, History.of(train, cfg, start, places), grid)
     if cfg.method == "network":
         assert seg is not None
-        snapped = seg.snap(xy, cfg.snap_m)
-        ok = snapped >= 0
-        weight = np.bincount(snapped[ok], w[ok], minlength=len(seg.length_m))
-        per_metre: np.ndarray = weight / seg.length_m
-        return per_metre
+        return network_scores(cfg, xy, w, seg)[1]
     labels, _ = _cluster_labels(xy, cfg, cfg.method)
     polys = _cluster_polygons(xy, labels, _buffer_m(cfg))
     scores = np.zeros(grid.nx * grid.ny)

@@ -7,6 +7,7 @@ incidents are chosen by the one selection, :func:`~corridors.hotspots.select.sel
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import TYPE_CHECKING
 
@@ -15,15 +16,17 @@ import numpy as np
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
-from corridors.config import HotspotConfig, config_to_dict
+from corridors.config import HotspotConfig, RouteConfig, config_to_dict
 from corridors.errors import ConfigError
+from corridors.hotspots.blend import History, Places
 from corridors.hotspots.methods import METHODS, Found, find_with
-from corridors.hotspots.polygons import _polygon_table
+from corridors.hotspots.offence_share import learned_rules
+from corridors.hotspots.polygons import _polygon_table, _street_scale
 from corridors.hotspots.result import CLUSTER, WEIGHT, Hotspots
-from corridors.hotspots.select import SelectionRules, select_incidents
+from corridors.hotspots.select import select_incidents
 from corridors.hotspots.term_file import term_calendar
 from corridors.hotspots.terms import TermCalendar
-from corridors.hotspots.units import _bounds, _reference_area, _segments, _xy
+from corridors.hotspots.units import _bounds, _reference_area, _Segments, _segments, _xy
 from corridors.hotspots.weights import check_weighted
 from corridors.week import PlanWeek, Window
 
@@ -43,6 +46,7 @@ def find_hotspots(
     previous: Hotspots | gpd.GeoDataFrame | None = None,
     study_area: BaseGeometry | None = None,
     term: TermCalendar | None = None,
+    places: Places | None = None,
 ) -> Hotspots:
     """
     Find the hotspots for one planned week.
@@ -57,9 +61,16 @@ def find_hotspots(
         :func:`select_incidents`) and the method's parameters: ``eps_m`` and
         ``min_samples`` (DBSCAN; ``min_samples`` counts incidents), ``min_cluster_size`` and
         ``min_samples`` (HDBSCAN, on distinct locations), ``cell_m`` and ``bandwidth_m``
-        (KDE), ``snap_m`` (network; also the snapping distance for ``edge_intensity``).
-        KDE and network hotspots are the best cells / street segments that together cover
-        ``area_share`` of the study area (segments count as ``length x 2 snap_m``).
+        (KDE), ``snap_m`` and ``network_radius_m`` (network; ``snap_m`` is also the
+        snapping distance for ``edge_intensity``); ``blend`` and ``learned`` fit models of
+        the incidents' history per ``period_weeks`` (:mod:`corridors.hotspots.blend`,
+        :mod:`corridors.hotspots.learned`). ``offence_weighting = "learned"`` weights
+        offence types by their past after-school share
+        (:mod:`corridors.hotspots.offence_share`). KDE and network hotspots are the best
+        cells / street segments that together cover ``area_share`` of the study area
+        (segments count as ``length x 2 snap_m``); with streets, the drawn hotspots are the
+        best street segments up to :func:`draw_length_km` of street (``draw_street_km``;
+        0 = the area share).
     week
         The planned week (its Monday, the area's time zone, the look-back).
     window
@@ -74,6 +85,8 @@ def find_hotspots(
         the incidents' convex hull.
     term
         School calendar (default from the config).
+    places
+        The schools and transport hubs (covariates of the ``learned`` method).
 
     Returns
     -------
@@ -98,7 +111,8 @@ def find_hotspots(
     (1, False)
     """
     _check_method(cfg, street)
-    rules = SelectionRules.of(cfg, term=term_calendar(cfg) if term is None else term)
+    term = term_calendar(cfg) if term is None else term
+    rules, shares = learned_rules(incidents, cfg, week, window, term)
     sel = select_incidents(incidents, week, window, rules=rules)
     check_weighted(incidents, cfg)
     table = sel.table
@@ -107,11 +121,16 @@ def find_hotspots(
     seg = _segments(street) if street is not None else None
     budget = cfg.area_share * _reference_area(incidents, street, study_area)
     bounds = _bounds(incidents, street, study_area, pad=3 * cfg.bandwidth_m)
-    found = find_with(cfg, xy, weights, seg, bounds=bounds, budget_m2=budget)
+    history = History.of(table, cfg, pd.Timestamp(week.start), places)
+    found = find_with(cfg, xy, weights, seg, bounds=bounds, budget_m2=budget, history=history)
+    found, scores, draw_notes = _drawn(found, cfg, seg, xy)
     table = table.copy()
     table[CLUSTER] = found.labels.astype(int)
-    polygons = _polygon_table(table, found.polygons, incidents.crs, previous)
-    notes = [*sel.notes, *found.notes, *_empty_notes(cfg, len(table), len(polygons), week)]
+    polygons = _polygon_table(table, found.polygons, incidents.crs, previous, scores)
+    notes = [
+        *sel.notes, *found.notes, *draw_notes, *_shares_notes(cfg, shares),
+        *_empty_notes(cfg, len(table), len(polygons), week),
+    ]  # fmt: skip
     logger.info(
         "Found %d %s hotspots from %s selected incidents (week of %s)",
         len(polygons), cfg.method, f"{len(table):,}", week.start,
@@ -121,10 +140,67 @@ def find_hotspots(
         polygons=polygons,
         edge_intensity=_edge_intensity(found),
         method=cfg.method,
-        params=_params(cfg, found),
+        params=_params(cfg, found, shares),
         time_known=sel.time_known,
         notes=tuple(notes),
     )
+
+
+def draw_length_km(cfg: HotspotConfig, route: RouteConfig | None = None) -> float:
+    """
+    Return the street length (km) the drawn hotspots cover (0: the area share instead).
+
+    ``draw_street_km`` = -1 (the default) asks for what one corridor's loops walk in an
+    afternoon: ``loop_budget_min`` at ``speed_kmh``, ``max_loops_per_corridor`` times, from
+    the ``[corridors]`` settings ``route`` (the plan passes them); without ``route`` it is
+    0, so a library call draws the area share as before.
+
+    Examples
+    --------
+    >>> draw_length_km(HotspotConfig(), RouteConfig()), draw_length_km(HotspotConfig())
+    (6.75, 0.0)
+    """
+    if cfg.draw_street_km >= 0:
+        return cfg.draw_street_km
+    if route is None:
+        return 0.0
+    return route.loop_budget_min / 60 * route.speed_kmh * route.max_loops_per_corridor
+
+
+def _drawn(
+    found: Found, cfg: HotspotConfig, seg: _Segments | None, xy: np.ndarray
+) -> tuple[Found, np.ndarray | None, list[str]]:
+    """
+    Redraw the hotspots at street scale: the best segments up to the drawn length.
+
+    Each is ranked by the method's score (``None``: drawn as found, ranked by density).
+    """
+    km = draw_length_km(cfg)
+    if km <= 0 or seg is None or found.segment_score is None:
+        return found, None, []
+    polys, labels, scores = _street_scale(
+        seg, found.segment_score, xy, length_m=km * 1000, snap_m=cfg.snap_m
+    )
+    note = (
+        f"hotspots are drawn at street scale: the {len(polys)} best street segments by "
+        f"{cfg.method}, up to {km:g} km of street, ranked ([hotspots] draw_street_km; the "
+        f"backtests score {cfg.area_share:.0%} of the area)"
+    )
+    return dataclasses.replace(found, labels=labels, polygons=polys), scores, [note]
+
+
+def _shares_notes(cfg: HotspotConfig, shares: pd.DataFrame | None) -> list[str]:
+    if cfg.offence_weighting != "learned":
+        return []
+    if shares is None:
+        return [
+            "offence weights could not be learned (no incident in the look-back has a "
+            "time of day): the weights table was used"
+        ]
+    return [
+        "offence types were weighted by their past share of after-school incidents "
+        f"(shrunk toward the overall share by {cfg.offence_prior:g} incidents)"
+    ]
 
 
 def _check_method(cfg: HotspotConfig, street: StreetGraph | None) -> None:
@@ -137,11 +213,19 @@ def _check_method(cfg: HotspotConfig, street: StreetGraph | None) -> None:
         )
 
 
-def _params(cfg: HotspotConfig, found: Found) -> dict[str, object]:
-    """Return the settings used (bar the sweep), and the thinning cell of DBSCAN/HDBSCAN."""
+def _params(cfg: HotspotConfig, found: Found, shares: pd.DataFrame | None) -> dict[str, object]:
+    """
+    Return the settings used (bar the sweep) and what the run found out.
+
+    The thinning cell of DBSCAN/HDBSCAN, the drawn street length and the learned offence
+    weights (a table, one record per type).
+    """
     params: dict[str, object] = {k: v for k, v in config_to_dict(cfg).items() if k != "sweep"}
     if found.thin_m is not None:
         params["thin_m_used"] = found.thin_m
+    params["draw_street_km_used"] = draw_length_km(cfg) if found.segment_score is not None else 0
+    if shares is not None:
+        params["learned_offence_weights"] = shares.to_dict("records")
     return params
 
 

@@ -1,9 +1,13 @@
-"""The four ways of finding hotspots: DBSCAN, HDBSCAN, kernel density and network intensity.
+"""The ways of finding hotspots: DBSCAN, HDBSCAN, KDE, network intensity, blend, learned.
 
 Pure: each method takes the selected incidents' coordinates and weights (and the street
 segments) and returns which polygon each incident falls in, the polygons and the weighted
 intensity per street edge (:class:`Found`). DBSCAN and HDBSCAN work on distinct locations
 carrying their incident counts (police.uk snap points), thinned to cells when there are many.
+``blend`` (:mod:`~corridors.hotspots.blend`) and ``learned``
+(:mod:`~corridors.hotspots.learned`) score grid cells from the incidents' history and are
+drawn like KDE; ``network`` may smooth along the streets
+(:mod:`~corridors.hotspots.network_smooth`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from corridors.config import HotspotConfig
+from corridors.hotspots.blend import History, blend_scores
+from corridors.hotspots.learned import learned_scores
+from corridors.hotspots.network_smooth import smooth_along_streets
 from corridors.hotspots.polygons import (
     _cluster_polygons,
     _dissolve,
@@ -25,7 +32,9 @@ from corridors.hotspots.polygons import (
 from corridors.hotspots.result import SNAP_NOTE
 from corridors.hotspots.units import _dedupe, _Grid, _kde_surface, _Segments, _top_units
 
-METHODS = ("dbscan", "hdbscan", "kde", "network")
+METHODS = ("dbscan", "hdbscan", "kde", "network", "blend", "learned")
+#: Methods that score grid cells from the incidents' history (they need ``history=``).
+HISTORY_METHODS = ("blend", "learned")
 _AUTO_THIN_POINTS = 100_000
 
 
@@ -36,7 +45,9 @@ class Found:
     ``labels``: the polygon each incident lies in (-1 = none); ``polygons``: the hotspots;
     ``edge_intensity``: weighted intensity per street edge (empty without streets);
     ``notes``: the method's caveats; ``thin_m``: the thinning cell DBSCAN/HDBSCAN used
-    (0 = none; None for the other methods).
+    (0 = none; None for the other methods); ``segment_score``: each street segment's
+    score per metre by the method (what street-scale hotspots are drawn by; None without
+    streets).
     """
 
     labels: np.ndarray
@@ -44,6 +55,7 @@ class Found:
     edge_intensity: pd.Series
     notes: tuple[str, ...]
     thin_m: float | None = None
+    segment_score: np.ndarray | None = None
 
 
 def find_with(
@@ -54,18 +66,27 @@ def find_with(
     *,
     bounds: tuple[float, float, float, float],
     budget_m2: float,
+    history: History | None = None,
 ) -> Found:
     """
     Run ``cfg.method`` on incident coordinates ``xy`` with their ``weights``.
 
     ``seg`` are the street segments (required by ``network``; gives ``edge_intensity``);
     ``bounds`` is the extent of the KDE grid and ``budget_m2`` the area the KDE and
-    network hotspots may cover together.
+    network hotspots may cover together; ``history`` (``blend``, ``learned``) the same
+    incidents in time.
     """
     if cfg.method in ("dbscan", "hdbscan"):
         return _clusters(cfg, xy, weights, seg)
-    if cfg.method == "kde":
-        return _kde(cfg, xy, weights, seg, bounds=bounds, budget_m2=budget_m2)
+    if cfg.method in ("kde", *HISTORY_METHODS):
+        grid = _Grid.over(bounds, cfg.cell_m)
+        if cfg.method == "kde":
+            dens = _kde_surface(xy, weights, grid, cfg.bandwidth_m)
+        else:
+            if history is None:
+                raise ValueError(f"the {cfg.method} method needs the incidents' history")
+            dens = model_scores(cfg, history, grid) / cfg.cell_m**2
+        return _cells(cfg, xy, dens, grid, seg, budget_m2=budget_m2)
     if seg is None:
         raise ValueError("the network method needs street segments")
     return _network(cfg, xy, weights, seg, budget_m2=budget_m2)
@@ -80,52 +101,77 @@ def _clusters(
     if thin:
         notes.append(f"points were thinned to {thin:g} m cells before clustering")
     edge = pd.Series(dtype=float)
+    score = None
     if seg is not None:
         snapped = seg.snap(xy, cfg.snap_m)
         ok = (snapped >= 0) & (labels >= 0)
-        edge = seg.per_edge(np.bincount(snapped[ok], weights[ok], minlength=len(seg.length_m)))
-    return Found(labels, polys, edge, tuple(notes), thin)
+        seg_w = np.bincount(snapped[ok], weights[ok], minlength=len(seg.length_m))
+        edge = seg.per_edge(seg_w)
+        score = seg_w / seg.length_m
+    return Found(labels, polys, edge, tuple(notes), thin, score)
 
 
-def _kde(
+def model_scores(cfg: HotspotConfig, history: History, grid: _Grid) -> np.ndarray:
+    """Score per grid cell of a history method (``blend``, ``learned``)."""
+    if cfg.method == "blend":
+        return blend_scores(history, grid, cfg)[0]
+    return learned_scores(history, grid, cfg)
+
+
+def network_scores(
+    cfg: HotspotConfig, xy: np.ndarray, weights: np.ndarray, seg: _Segments
+) -> tuple[np.ndarray, np.ndarray]:
+    """Segment per point (-1: none within ``snap_m``) and each segment's score per metre."""
+    snapped = seg.snap(xy, cfg.snap_m)
+    ok = snapped >= 0
+    seg_w = np.bincount(snapped[ok], weights[ok], minlength=len(seg.length_m))
+    return snapped, smooth_along_streets(seg, seg_w, cfg.network_radius_m)
+
+
+def _cells(
     cfg: HotspotConfig,
     xy: np.ndarray,
-    weights: np.ndarray,
+    dens: np.ndarray,
+    grid: _Grid,
     seg: _Segments | None,
     *,
-    bounds: tuple[float, float, float, float],
     budget_m2: float,
 ) -> Found:
-    grid = _Grid.over(bounds, cfg.cell_m)
-    dens = _kde_surface(xy, weights, grid, cfg.bandwidth_m)
+    """Hotspots of the best cells by ``dens`` (weight per m2) within the budget."""
     chosen = _top_units(dens, np.full(len(dens), cfg.cell_m**2), budget_m2)
     polys = _dissolve(grid.boxes(chosen))
     edge = pd.Series(dtype=float)
+    val = None
     if seg is not None:
         mids = shapely.line_interpolate_point(seg.geometry, 0.5, normalized=True)
         cell = grid.index(shapely.get_coordinates(mids))
         val = np.where(cell >= 0, dens[np.maximum(cell, 0)], 0.0)
         edge = seg.per_edge(val * seg.length_m * 2 * cfg.snap_m)
-    return Found(_points_in(xy, polys), polys, edge, ())
+    return Found(_points_in(xy, polys), polys, edge, (), segment_score=val)
 
 
 def _network(
     cfg: HotspotConfig, xy: np.ndarray, weights: np.ndarray, seg: _Segments, *, budget_m2: float
 ) -> Found:
-    snapped = seg.snap(xy, cfg.snap_m)
+    snapped, score = network_scores(cfg, xy, weights, seg)
     ok = snapped >= 0
     seg_w = np.bincount(snapped[ok], weights[ok], minlength=len(seg.length_m))
-    chosen = _top_units(seg_w / seg.length_m, seg.length_m * 2 * cfg.snap_m, budget_m2)
+    chosen = _top_units(score, seg.length_m * 2 * cfg.snap_m, budget_m2)
     polys, seg_label = _street_polygons(seg, chosen, cfg.snap_m)
     labels = np.where(snapped >= 0, seg_label[np.maximum(snapped, 0)], -1)
     notes = [
         "incidents were snapped to the nearest street segment within "
         f"{cfg.snap_m:g} m; hotspots are the streets with the most weight per metre"
+        + (
+            f", smoothed along the streets within {cfg.network_radius_m:g} m"
+            if cfg.network_radius_m > 0
+            else ""
+        )
     ]
     n_far = int((~ok).sum())
     if n_far:
         notes.append(f"{n_far:,} selected incidents lie more than {cfg.snap_m:g} m from any street")
-    return Found(labels, polys, seg.per_edge(seg_w), tuple(notes))
+    return Found(labels, polys, seg.per_edge(seg_w), tuple(notes), segment_score=score)
 
 
 def _buffer_m(cfg: HotspotConfig) -> float:

@@ -32,10 +32,11 @@ from corridors.hotspots.result import (
     WEIGHTED_COUNT,
     Hotspots,
 )
-from corridors.hotspots.units import _components, _Segments, _xy
+from corridors.hotspots.units import _components, _Segments, _top_units, _xy
 from corridors.load import OFFENCE
 
 _ID_CELL_M = 250.0
+_STREET_HALF_WIDTH_M = 12.0  # street-scale hotspots are drawn this far either side
 _COLUMNS = [HOTSPOT_ID, RANK, WEIGHTED_COUNT, INCIDENTS, SHARE, AREA_M2, OFFENCES]
 
 
@@ -60,6 +61,22 @@ def _street_polygons(
         seg_label[members] = c
         polys.append(shapely.union_all(shapely.buffer(seg.geometry[members], snap_m, quad_segs=4)))
     return polys, seg_label
+
+
+def _street_scale(
+    seg: _Segments, score: np.ndarray, xy: np.ndarray, *, length_m: float, snap_m: float
+) -> tuple[list[BaseGeometry], np.ndarray, np.ndarray]:
+    """Hotspots of the best segments by ``score`` up to ``length_m`` of street in all.
+
+    One per segment, drawn as the street (buffered by :data:`_STREET_HALF_WIDTH_M`), best
+    first; returns the polygons, the one each point lies in (the segment it snaps to within
+    ``snap_m``; -1 = none) and their scores.
+    """
+    chosen = _top_units(score, seg.length_m, length_m)
+    polys = list(shapely.buffer(seg.geometry[chosen], _STREET_HALF_WIDTH_M, quad_segs=4))
+    position = np.full(len(seg.length_m) + 1, -1)
+    position[chosen] = np.arange(len(chosen))
+    return polys, position[seg.snap(xy, snap_m)], score[chosen]
 
 
 def _points_in(xy: np.ndarray, polys: Sequence[BaseGeometry]) -> np.ndarray:
@@ -89,7 +106,9 @@ def _polygon_table(
     polys: Sequence[BaseGeometry],
     crs: CRS | None,
     previous: Hotspots | gpd.GeoDataFrame | None,
+    scores: np.ndarray | None = None,
 ) -> gpd.GeoDataFrame:
+    """Return the week's polygon table, ranked by weight per area (or by ``scores``)."""
     if not len(polys):
         empty = pd.DataFrame({c: pd.Series(dtype=float) for c in _COLUMNS})
         return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
@@ -119,6 +138,8 @@ def _polygon_table(
     out = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=crs)
     _match_previous(out, previous)
     density = out[WEIGHTED_COUNT] / out[AREA_M2].clip(lower=1.0)
+    if scores is not None:
+        density = pd.Series(scores, index=out.index)
     out[RANK] = density.rank(ascending=False, method="first").astype(int)
     out[HOTSPOT_ID] = _unique_ids(out[HOTSPOT_ID].tolist())
     return out[[*_COLUMNS, "geometry"]]

@@ -19,6 +19,7 @@ from shapely.geometry.base import BaseGeometry
 from corridors.config import HotspotConfig, parse_grid, typed_sweep
 from corridors.errors import ConfigError, EmptyResultError
 from corridors.hotspots.backtest import backtest
+from corridors.hotspots.blend import Places
 from corridors.hotspots.methods import METHODS
 from corridors.hotspots.weights import unweighted_offences_hint
 from corridors.load import OFFENCE
@@ -32,7 +33,9 @@ _METHOD_PARAMS = {
     "dbscan": {"eps_m", "min_samples", "thin_m", "cell_m"},
     "hdbscan": {"min_cluster_size", "min_samples", "thin_m", "cell_m"},
     "kde": {"bandwidth_m", "cell_m"},
-    "network": {"snap_m"},
+    "network": {"snap_m", "network_radius_m"},
+    "blend": {"bandwidth_m", "cell_m", "period_weeks"},
+    "learned": {"cell_m", "period_weeks", "learned_max_iter", "learned_min_leaf"},
 }
 
 
@@ -100,6 +103,7 @@ def tune(
     period: str = "auto",
     periods: int | None = None,
     train_periods: int | None = None,
+    places: Places | None = None,
 ) -> pd.DataFrame:
     """
     Backtest the methods over the parameter grid (what ``corridors tune`` runs).
@@ -121,7 +125,7 @@ def tune(
     grid
         Parameter grid ``{field: [values]}`` overriding ``cfg.sweep`` (see
         :func:`parse_sweep`).
-    period, periods, train_periods
+    period, periods, train_periods, places
         See :func:`backtest`.
 
     Returns
@@ -145,7 +149,7 @@ def tune(
             raise ConfigError("tune: only 'network' configurations and no street graph")
     table = backtest(
         incidents, cfgs, timezone=timezone, study_area=study_area, street=street,
-        periods=periods, period=period, train_periods=train_periods,
+        periods=periods, period=period, train_periods=train_periods, places=places,
     )  # fmt: skip
     if not len(table) or not (pd.to_numeric(table["test_incidents"], errors="coerce") > 0).any():
         offences = incidents[OFFENCE] if OFFENCE in incidents else pd.Series(dtype="string")

@@ -94,11 +94,17 @@ def _kde_surface(
     xy: np.ndarray, weights: np.ndarray, grid: _Grid, bandwidth_m: float
 ) -> np.ndarray:
     """Gaussian kernel density per cell (weight per m2), flat like ``grid.index``."""
+    return _smooth_cells(grid.sums(xy, weights), grid, bandwidth_m) / grid.cell_m**2
+
+
+def _smooth_cells(values: np.ndarray, grid: _Grid, bandwidth_m: float) -> np.ndarray:
+    """Gaussian smoothing of per-cell values (flat like ``grid.index``), mass kept."""
     from scipy.ndimage import gaussian_filter
 
-    mass = grid.sums(xy, weights).reshape(grid.ny, grid.nx)
+    mass = values.reshape(grid.ny, grid.nx)
     smooth = gaussian_filter(mass, sigma=bandwidth_m / grid.cell_m, mode="constant", truncate=4.0)
-    return smooth.ravel() / grid.cell_m**2
+    out: np.ndarray = smooth.ravel()
+    return out
 
 
 def _top_units(scores: np.ndarray, areas: np.ndarray, budget_m2: float) -> np.ndarray:

@@ -32,6 +32,8 @@ def _point_popup(row: pd.Series, fields: Sequence[str]) -> str:
 
 def _hotspot_popup(row: pd.Series) -> str:
     parts = [f"<b>Hotspot {_h(row.get('hotspot_id', ''))}</b>"]
+    if "rank" in row and pd.notna(row["rank"]):
+        parts.append(f"rank: {int(row['rank'])}")
     for key, label in (("weighted_count", "weighted incidents"), ("share", "share of area total")):
         if key in row and pd.notna(row[key]):
             parts.append(f"{label}: {float(row[key]):.2f}")
