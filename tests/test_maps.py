@@ -510,6 +510,10 @@ def test_internal_map_layers_and_bounds(tiny: dict[str, object]) -> None:
     assert "PC Alex Example (Leicestershire Police)" in page  # the team in the popup
     assert "Robbery 1" in page  # the evidence in the corridor popup
     assert 'id="sc-legend"' in page
+    # a language for screen readers, a title, and a page people may zoom (folium's may not)
+    assert '<html lang="en" dir="ltr">' in page and "<title>T: week 2022-W45</title>" in page
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1" />' in page
+    assert "user-scalable=no" not in page and "maximum-scale" not in page
 
 
 def test_internal_map_renders_with_missing_stages(tiny: dict[str, object]) -> None:
