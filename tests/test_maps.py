@@ -793,7 +793,11 @@ def test_shared_map_and_notice_without_a_roster(tiny: dict[str, object], tmp_pat
     assert "yerel görevliler ve ortak kurumların çalışanları bu güzergâhlarda" in page
     for kind in ("police officers", "youth workers", "school staff", "PCSO"):
         assert kind.lower() not in page.lower(), kind
-    assert page.count("<tr><td><bdi>Oakham Test School gate</bdi></td>") == 3  # one row per language
+    assert page.count("<tr><td><bdi>Oakham Test School gate</bdi><button") == 3  # a row a language
+    # each row's button to its routes, in the row's language
+    for code in ("en", "cy", "tr"):
+        label = maps.NOTICE_TEXT[code]["show_on_map"]
+        assert f'data-meet="Oakham Test School gate" aria-label="{label}: ' in page, code
     assert "Every school day" in page and "Bob diwrnod ysgol" in page
     assert "Her okul günü" in page and "15:15–15:35" in page
     # the route's popup lists the same
