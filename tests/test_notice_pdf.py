@@ -354,3 +354,23 @@ def test_a_loop_shared_by_two_schools_is_on_both_sheets_and_no_count_is():
         assert f"{school} · Town" in text and "Town Gate" in text and "15:15–15:45" in text
         assert "Town Team, 101" in text and NOTICE_TEXT["en"]["every_school_day"] in text
         assert "57" not in text and "Robbery" not in text
+
+
+def test_rtl_lines_mirror_brackets_keep_times_whole_and_reopen_isolates_when_wrapped():
+    from corridors.maps.pdf_fonts import notice_fonts
+    from corridors.maps.rtl import FSI, LRI, PDI, visual_runs, wrap_words
+
+    # runs left to right on the page: Arabic words from the right, brackets mirrored
+    assert visual_runs("ع (PCSO), ف") == [("ف", True), (" ,(PCSO) ", False), ("ع", True)]
+    # a time range in an isolate stays as written (bare, the bidi algorithm would flip it)
+    assert visual_runs("من " + LRI + "15:15–15:45" + PDI) == [("15:15–15:45 ", False), ("من", True)]
+    assert visual_runs("15:15–15:45") == [("15:45–15:15", False)]
+    # an English name before a date: the name stays at the start (the right), the day with its month
+    runs = visual_runs(FSI + "Rutland" + PDI + " · 7 نومبر")
+    assert runs == [("نومبر", True), (" 7 · Rutland", False)]
+    # a contact wrapped over lines: the isolate is reopened on the next line, which would
+    # otherwise be laid out right to left ("(24h) 101")
+    assert visual_runs("101 (24h)" + PDI) == [("(24h) 101", False)]
+    regular, _bold = notice_fonts("rtl")
+    lines = wrap_words(FSI + "Rutland Team, 101 (24h)" + PDI, regular, 11, 85)
+    assert [line.visual for line in lines] == ["Rutland Team,", "101 (24h)"]
