@@ -41,7 +41,7 @@ FILE_IO_ALLOWED = [
     "corridors.hotspots.choice_file",  # reads and writes the method tune chose for the area
     "corridors.maps.assets",  # reads the vendored Leaflet files it inlines into a page
     "corridors.maps.week",  # writes the week's two pages, printed notices and the manifest
-    "corridors.maps.pdf_fonts",  # reads the DejaVu Sans fonts matplotlib ships, for the PDFs
+    "corridors.maps.pdf_fonts",  # reads the PDFs' fonts: DejaVu Sans (matplotlib), vendored Noto Naskh
     "corridors.maps.index",  # lists the week folders, reads their manifests, writes index.html
     "corridors.maps.history",  # reads and rewrites the area's plans.gpkg
     "corridors.maps.browser",  # runs headless Chromium on a saved page and writes the PNG

@@ -510,6 +510,10 @@ def test_internal_map_layers_and_bounds(tiny: dict[str, object]) -> None:
     assert "PC Alex Example (Leicestershire Police)" in page  # the team in the popup
     assert "Robbery 1" in page  # the evidence in the corridor popup
     assert 'id="sc-legend"' in page
+    # a language for screen readers, a title, and a page people may zoom (folium's may not)
+    assert '<html lang="en" dir="ltr">' in page and "<title>T: week 2022-W45</title>" in page
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1" />' in page
+    assert "user-scalable=no" not in page and "maximum-scale" not in page
 
 
 def test_internal_map_renders_with_missing_stages(tiny: dict[str, object]) -> None:
@@ -789,7 +793,11 @@ def test_shared_map_and_notice_without_a_roster(tiny: dict[str, object], tmp_pat
     assert "yerel görevliler ve ortak kurumların çalışanları bu güzergâhlarda" in page
     for kind in ("police officers", "youth workers", "school staff", "PCSO"):
         assert kind.lower() not in page.lower(), kind
-    assert page.count("<tr><td><bdi>Oakham Test School gate</bdi></td>") == 3  # one row per language
+    assert page.count("<tr><td><bdi>Oakham Test School gate</bdi><button") == 3  # a row a language
+    # each row's button to its routes, in the row's language
+    for code in ("en", "cy", "tr"):
+        label = maps.NOTICE_TEXT[code]["show_on_map"]
+        assert f'data-meet="Oakham Test School gate" aria-label="{label}: ' in page, code
     assert "Every school day" in page and "Bob diwrnod ysgol" in page
     assert "Her okul günü" in page and "15:15–15:35" in page
     # the route's popup lists the same

@@ -265,3 +265,49 @@ def test_the_notice_names_only_the_kinds_rostered(pages: dict[str, Path]) -> Non
     assert "volunteers" in maps.who_walks(lone, "en")
     slots = rota.slots.assign(filled=rota.slots["slot_id"] != first["slot_id"].iloc[0])
     assert "volunteers" not in maps.who_walks(dataclasses.replace(lone, slots=slots), "en")
+
+
+_ROUTE_BOX_JS = """(meet) => {
+  const el = document.querySelector(".folium-map"), map = window[el.id], r = el.getBoundingClientRect();
+  const b = L.latLngBounds([]);
+  map.eachLayer((l) => { const p = l.feature && l.feature.properties;
+    if (p && p.meet === meet && l.getBounds) { b.extend(l.getBounds()); } });
+  const nw = map.latLngToContainerPoint(b.getNorthWest());
+  const se = map.latLngToContainerPoint(b.getSouthEast());
+  return {left: r.left + nw.x, top: r.top + nw.y, right: r.left + se.x, bottom: r.top + se.y};
+}"""
+
+
+@pytest.mark.browser
+def test_show_on_map_takes_the_map_to_a_rows_routes(
+    pages: dict[str, Path], offline_browser: Any
+) -> None:
+    meet = "Uppingham gate"
+    with offline_browser.page(pages["shared"], size=PHONE) as (page, report):
+        before = page.evaluate(_ROUTE_BOX_JS, meet)
+        button = page.locator(f'.sc-lang[open] .sc-day[open] .sc-show[data-meet="{meet}"]')
+        assert button.get_attribute("aria-label") == f"Show on map: {meet}"
+        button.focus()
+        page.keyboard.press("Enter")  # a keyboard reaches it as a finger does
+        page.wait_for_function(  # the popup opened and panned into view, above the sheet
+            """() => { const p = document.querySelector(".leaflet-popup");
+                const s = document.getElementById("sc-notice").getBoundingClientRect();
+                if (!p) { return false; } const b = p.getBoundingClientRect();
+                return b.top >= 0 && b.bottom <= s.top; }""",
+            timeout=10_000,
+        )
+        page.wait_for_timeout(400)  # the popup's pan has settled (no timed assertion)
+        after = page.evaluate(_ROUTE_BOX_JS, meet)
+        boxes = page.evaluate(_BOXES_JS)
+        popup = page.locator(".leaflet-popup-content").inner_text()
+        serious = [v for v in axe_violations(page) if v["impact"] in ("serious", "critical")]
+    assert not report.errors and not report.blocked
+    view = _visible_map(boxes, phone=True)
+    width = {name: box["right"] - box["left"] for name, box in (("before", before), ("after", after))}
+    print(f"route width at {PHONE}: {width['before']:.0f} px at first load, {width['after']:.0f} px after")
+    assert width["before"] < 60  # two towns 9 km apart fitted: each route a speck
+    assert width["after"] > 100  # its own routes fill the map the sheet and popup leave
+    assert after["left"] >= view["left"] and after["right"] <= view["right"], (after, view)
+    assert after["top"] >= view["top"] and after["bottom"] <= view["bottom"], (after, view)
+    assert meet in popup and "15:15" in popup
+    assert serious == []

@@ -9,6 +9,7 @@ import subprocess
 from types import SimpleNamespace
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pypdf
 import pytest
@@ -233,14 +234,100 @@ def test_notice_command_needs_a_planned_week(config_file):
     assert "run 'corridors plan' first" in result.output
 
 
-def test_right_to_left_languages_get_no_printed_notice_and_a_warning(planned, monkeypatch, caplog):
-    monkeypatch.setitem(NOTICE_TEXT, "ar", dict(NOTICE_TEXT["en"]))  # stands in for a translation
-    cfg = dataclasses.replace(planned.cfg.maps, languages=("en", "ar"))
+@pytest.fixture(scope="module")
+def rtl_docs(planned):
+    """The week's notices in Arabic and Urdu (draft translations), as plan would write them."""
+    cfg = dataclasses.replace(planned.cfg.maps, languages=("en", "ar", "ur"))
+    return notice_pdfs(street=planned.street, corridors=planned.plan, rota=planned.rota,
+                       cfg=cfg, week=WEEK, area_name="Rutland", timezone="Europe/London")  # fmt: skip
+
+
+def _fonts(data: bytes) -> set[str]:
+    page = pypdf.PdfReader(io.BytesIO(data)).pages[0]
+    return {str(f.get_object()["/BaseFont"]) for f in page["/Resources"]["/Font"].values()}
+
+
+def test_arabic_and_urdu_notices_are_one_page_each_set_in_noto_naskh(planned, caplog):
+    caplog.set_level("WARNING")
+    cfg = dataclasses.replace(planned.cfg.maps, languages=("en", "ar", "ur"))
     docs = notice_pdfs(street=planned.street, corridors=planned.plan, rota=planned.rota,
                        cfg=cfg, week=WEEK, area_name="Rutland")  # fmt: skip
-    assert "notice/area-en.pdf" in docs
-    assert not [name for name in docs if name.endswith("-ar.pdf")]
-    assert "right-to-left" in caplog.text and "'ar'" in caplog.text
+    stems = ["area", *map(_stem, _school_loops(planned))]
+    assert set(docs) == {f"notice/{s}-{c}.pdf" for s in stems for c in ("en", "ar", "ur")}
+    assert not caplog.records  # no language left out
+    for stem in stems:
+        for code in ("ar", "ur"):
+            data = docs[f"notice/{stem}-{code}.pdf"]
+            assert len(pypdf.PdfReader(io.BytesIO(data)).pages) == 1, (stem, code)
+            fonts = _fonts(data)
+            assert any("NotoNaskhArabic" in f for f in fonts), fonts
+            assert not any("DejaVu" in f for f in fonts)
+        assert not any("Naskh" in f for f in _fonts(docs[f"notice/{stem}-en.pdf"]))
+
+
+def test_rtl_text_layer_has_the_title_words_the_times_and_the_contact(planned, rtl_docs):
+    """
+    The glyphs are drawn as outlines and the letters written under them as invisible text,
+    so the text layer holds the real letters (not joined forms). pypdf 7 puts a right-to-left
+    run back in logical order; a reader that did not would give each word reversed, so a
+    word counts in either order: its letters, in sequence, are what is checked.
+    """
+    slots = planned.rota.slots[planned.rota.slots["filled"].astype(bool)]
+    contact = planned.cfg.maps.contact
+    for school, loops in _school_loops(planned).items():
+        for code in ("ar", "ur"):
+            (text,) = _text(rtl_docs[f"notice/{_stem(school)}-{code}.pdf"])
+            words = NOTICE_TEXT[code]["title"].split()
+            assert all(w in text or w[::-1] in text for w in words), (code, words, text[:200])
+            assert all(w in text for w in words)  # today: logical order
+            assert all(part in text for part in contact.split())  # may wrap over two lines
+            mine = slots[slots["loop_id"].isin(loops)]
+            for start, end in zip(mine["start"], mine["end"], strict=True):
+                assert f"{start}–{end}" in text, (school, code, start, end)  # kept left to right
+            assert not re.search(r"[\ue000-\uf8ff]", text)  # no private-use glyph codes
+
+
+def _ink(image: Image.Image) -> np.ndarray:
+    """Pixels with ink: text (black, or the title's blue) on white paper."""
+    return np.asarray(image.convert("L"), dtype=float) < 160
+
+
+def _text_x(data: bytes, words: str) -> float:
+    """The x (points) where the text run holding ``words`` (either order) starts on page 1."""
+    found: list[float] = []
+
+    def visit(text, cm, tm, _font, _size):
+        if words in text or words[::-1] in text:
+            found.append(cm[0] * tm[4] + cm[2] * tm[5] + cm[4])
+
+    pypdf.PdfReader(io.BytesIO(data)).pages[0].extract_text(visitor_text=visit)
+    assert found, words
+    return found[0]
+
+
+def test_rtl_page_is_mirrored_the_title_flush_right(planned, rtl_docs, tmp_path):
+    dpi = 200
+    px = dpi / 25.4  # pixels per mm
+    left, right = round(15 * px), round((210 - 15) * px)  # the text area (15 mm margins)
+    band = slice(round(12 * px), round(24 * px))  # the title's line under the 12 mm top margin
+    half, quarter = (right - left) // 2, (right - left) // 4
+    pages = {"en": _notices(planned)["notice/area-en.pdf"]}
+    pages |= {code: rtl_docs[f"notice/area-{code}.pdf"] for code in ("ar", "ur")}
+    for code, data in pages.items():
+        folder = tmp_path / code
+        folder.mkdir()
+        title = _ink(_page_image(data, folder))[band, left:right]
+        cols = title.any(axis=0).nonzero()[0]
+        assert title.sum() > 2000, code  # not blank
+        if code == "en":  # flush left
+            assert cols.min() < 3 * px
+            continue
+        assert right - left - cols.max() < 3 * px, code  # ends at the right margin
+        assert title[:, :quarter].sum() == 0, code  # nothing in the left quarter
+        assert title[:, half:].sum() > 2 * title[:, :half].sum(), code
+        # the table's columns from the right: where (first) rightmost, who (last) leftmost
+        t = NOTICE_TEXT[code]
+        assert _text_x(data, t["where"]) > _text_x(data, t["day"]) > _text_x(data, t["who"])
 
 
 def test_a_loop_shared_by_two_schools_is_on_both_sheets_and_no_count_is():
@@ -267,3 +354,23 @@ def test_a_loop_shared_by_two_schools_is_on_both_sheets_and_no_count_is():
         assert f"{school} · Town" in text and "Town Gate" in text and "15:15–15:45" in text
         assert "Town Team, 101" in text and NOTICE_TEXT["en"]["every_school_day"] in text
         assert "57" not in text and "Robbery" not in text
+
+
+def test_rtl_lines_mirror_brackets_keep_times_whole_and_reopen_isolates_when_wrapped():
+    from corridors.maps.pdf_fonts import notice_fonts
+    from corridors.maps.rtl import FSI, LRI, PDI, visual_runs, wrap_words
+
+    # runs left to right on the page: Arabic words from the right, brackets mirrored
+    assert visual_runs("ع (PCSO), ف") == [("ف", True), (" ,(PCSO) ", False), ("ع", True)]
+    # a time range in an isolate stays as written (bare, the bidi algorithm would flip it)
+    assert visual_runs("من " + LRI + "15:15–15:45" + PDI) == [("15:15–15:45 ", False), ("من", True)]
+    assert visual_runs("15:15–15:45") == [("15:45–15:15", False)]
+    # an English name before a date: the name stays at the start (the right), the day with its month
+    runs = visual_runs(FSI + "Rutland" + PDI + " · 7 نومبر")
+    assert runs == [("نومبر", True), (" 7 · Rutland", False)]
+    # a contact wrapped over lines: the isolate is reopened on the next line, which would
+    # otherwise be laid out right to left ("(24h) 101")
+    assert visual_runs("101 (24h)" + PDI) == [("(24h) 101", False)]
+    regular, _bold = notice_fonts("rtl")
+    lines = wrap_words(FSI + "Rutland Team, 101 (24h)" + PDI, regular, 11, 85)
+    assert [line.visual for line in lines] == ["Rutland Team,", "101 (24h)"]

@@ -65,6 +65,7 @@ NOTICE_TEXT: dict[str, dict[str, str]] = {
         "streets": "Streets",
         "map_label": "Map of this week's patrol routes (the notice lists them as text)",
         "toggle": "Show or hide the notice",
+        "show_on_map": "Show on map",  # a notice row's button: the map goes to its routes
     },
     "cy": {  # draft: needs checking by a Welsh speaker
         "language": "Cymraeg",
@@ -105,6 +106,7 @@ NOTICE_TEXT: dict[str, dict[str, str]] = {
             "Map o lwybrau patrolio'r wythnos hon (mae'r hysbysiad yn eu rhestru fel testun)"
         ),
         "toggle": "Dangos neu guddio'r hysbysiad",
+        "show_on_map": "Dangos ar y map",
     },
     "tr": {  # draft: needs checking by a Turkish speaker
         "language": "Türkçe",
@@ -144,6 +146,7 @@ NOTICE_TEXT: dict[str, dict[str, str]] = {
             "Bu haftanın devriye güzergâhlarının haritası (duyuru bunları metin olarak listeler)"
         ),
         "toggle": "Duyuruyu göster ya da gizle",
+        "show_on_map": "Haritada göster",
     },
     "ar": {  # draft: needs checking by an Arabic speaker
         "language": "العربية",
@@ -176,6 +179,7 @@ NOTICE_TEXT: dict[str, dict[str, str]] = {
         "streets": "الشوارع",
         "map_label": "خريطة طرق دوريات هذا الأسبوع (الإشعار يذكرها نصًا)",
         "toggle": "إظهار الإشعار أو إخفاؤه",
+        "show_on_map": "عرض على الخريطة",
     },
     "ur": {  # draft: needs checking by an Urdu speaker
         "language": "اردو",
@@ -210,6 +214,7 @@ NOTICE_TEXT: dict[str, dict[str, str]] = {
         "streets": "گلیاں",
         "map_label": "اس ہفتے کے گشت کے راستوں کا نقشہ (اعلان انہیں متن کے طور پر درج کرتا ہے)",
         "toggle": "اعلان دکھائیں یا چھپائیں",
+        "show_on_map": "نقشے پر دکھائیں",
     },
 }
 #: Kinds of people the shared notice names, in this order (``people_<kind>`` in NOTICE_TEXT).

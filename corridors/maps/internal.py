@@ -33,6 +33,7 @@ from corridors.maps.layers import (
     _LayerControl,
     _TextSearch,
 )
+from corridors.maps.notice import _PageFigure
 from corridors.maps.popups import (
     _by_loop,
     _corridor_popup,
@@ -119,6 +120,8 @@ def render_internal_map(
     """
     week_start = _week_start(week)
     m = _base_map(cfg)
+    # <html lang="en">, a <title>, and a viewport that lets people zoom (folium's forbids it)
+    _PageFigure(title=f"{title}: week {week}", code="en").add_child(m)
     around = [inputs.schools, inputs.hubs]
     if spots is not None:
         around.append(spots.polygons)

@@ -50,6 +50,8 @@ _NOTICE_CSS = (
     ".sc-notice table{border-collapse:collapse;width:100%}.sc-notice td,.sc-notice th"
     "{border-bottom:1px solid #ccc;padding:4px;text-align:start;vertical-align:top}"
     ".sc-quiet{color:#4a4a4a}"
+    ".sc-show{font:inherit;display:block;margin-top:4px;min-height:44px;padding:0 10px;"
+    "border:1px solid #2166ac;border-radius:6px;background:#fff;color:#174a7c;cursor:pointer}"
     ".leaflet-container,.leaflet-popup-content{font-size:16px}"
     f"@media (max-width:{PHONE_MAX_PX}px){{.sc-notice{{left:0;right:0;bottom:0;"
     "max-height:42vh;border-radius:12px 12px 0 0}"
@@ -177,8 +179,8 @@ def _day_sections(
         title = t["every_school_day"] if day is None else day_heading(day, code, timezone=timezone)
         body = "".join(
             # data in an isolate: an English name or a time reads the same in Arabic
-            f"<tr><td><bdi>{_h(where)}</bdi></td><td><bdi dir='ltr'>{_h(times)}</bdi></td>"
-            f"<td><bdi>{_h(who)}</bdi></td></tr>"
+            f"<tr><td><bdi>{_h(where)}</bdi>{_show_button(where, t)}</td>"
+            f"<td><bdi dir='ltr'>{_h(times)}</bdi></td><td><bdi>{_h(who)}</bdi></td></tr>"
             for times, where, who in sorted(by_day[day])
         )
         out.append(
@@ -187,6 +189,20 @@ def _day_sections(
             f"<table>{head}<tbody>{body}</tbody></table></details>"
         )
     return "".join(out)
+
+
+def _show_button(where: str, t: Mapping[str, str]) -> str:
+    """
+    Return a meeting point's "Show on map" button (the page's script fits its routes).
+
+    The map's routes and meeting points carry the name as ``meet`` (``shared._add_walked``).
+    """
+    if not where:
+        return ""
+    return (
+        f'<button type="button" class="sc-show" data-meet="{_h(where)}" '
+        f'aria-label="{_h(t["show_on_map"])}: {_h(where)}">{_h(t["show_on_map"])}</button>'
+    )
 
 
 def _times(p: pd.Series) -> str:
@@ -235,7 +251,11 @@ class _PhoneView(MacroElement):
     Runs after layout (at the end of the page): the map is fitted to ``bounds`` with the
     sheet's box as padding (below the map on a phone, beside it on a wider screen), each
     language opens today's patrol day (or the next one, or the first), the map gets its
-    label (``data-map-label``) and the fold button hides the sheet's body. The first call
+    label (``data-map-label``), the fold button hides the sheet's body, and a row's "Show
+    on map" button fits the map to that meeting point's routes (features whose ``meet`` is
+    its ``data-meet``) in the same space and opens the meeting point's popup above them
+    (pointing at their top: a popup at the point would hide the routes on a phone). The
+    first call
     ``<map>.fitBounds([[s, w], [n, e]], ...)`` keeps the form ``maps.take_screenshot`` zooms.
     """
 
@@ -271,6 +291,49 @@ class _PhoneView(MacroElement):
             {%- else %}
             padding();
             {%- endif %}
+            sheet.addEventListener("click", function (e) {
+                var button = e.target.closest(".sc-show");
+                if (!button) { return; }
+                var bounds = L.latLngBounds([]), point = null;
+                map.eachLayer(function (layer) {
+                    var p = layer.feature && layer.feature.properties;
+                    if (!p || p.meet !== button.dataset.meet) { return; }
+                    if (layer.getBounds) { bounds.extend(layer.getBounds()); }
+                    else if (layer.getLatLng) {
+                        bounds.extend(layer.getLatLng());
+                        point = point || layer;
+                    }
+                });
+                if (!bounds.isValid()) { return; }
+                var fit = padding(), popup = point && point.getPopup();
+                fit.maxZoom = 18;
+                // the popup opens above the routes, pointing at their top, so it hides none
+                var top = L.latLng(bounds.getNorth(), bounds.getCenter().lng);
+                if (popup) {  // room for it above the routes
+                    popup.options.autoPan = false;
+                    popup.options.maxWidth = Math.min(popup.options.maxWidth, map.getSize().x - 50);
+                    point.openPopup(top);
+                    fit.paddingTopLeft[1] += popup.getElement().offsetHeight + 10;
+                }
+                map.fitBounds(bounds, fit);
+                if (popup) {
+                    point.openPopup(top);
+                    showBeside(popup, bounds, fit);
+                }
+            });
+            function showBeside(popup, bounds, fit) {
+                // slide the map sideways to show the whole popup, never the routes out of view
+                var width = map.getSize().x, origin = box.getBoundingClientRect().left;
+                var el = popup.getElement().getBoundingClientRect();
+                var west = map.latLngToContainerPoint(bounds.getNorthWest()).x;
+                var east = map.latLngToContainerPoint(bounds.getSouthEast()).x;
+                var left = el.left - origin, right = el.right - origin;
+                var s = Math.min(Math.max(0, 10 - left), width - 10 - right);
+                var pads = [fit.paddingTopLeft[0], fit.paddingBottomRight[0]];
+                s = Math.min(Math.max(s, pads[0] - west), width - pads[1] - east);
+                map.panBy([-s, 0], {animate: false});
+                popup.options.autoPan = true;
+            }
             sheet.querySelector(".sc-toggle").addEventListener("click", function (e) {
                 var open = sheet.classList.toggle("sc-collapsed") === false;
                 e.currentTarget.setAttribute("aria-expanded", String(open));

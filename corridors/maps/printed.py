@@ -14,11 +14,13 @@ Files (:func:`notice_pdfs`), relative to the week's folder:
 - ``notice/area-<language>.pdf``: the whole area's loops and patrols (it runs onto a
   second page only when the patrols do not fit on one).
 
-One file per language keeps each sheet one page to print or attach to a letter; the
-languages are ``[maps] languages`` but right-to-left ones (``maps.dates.text_direction``),
-which are left out with a warning: DejaVu Sans has their letters but ReportLab does not shape
-or reorder them. The PDFs are invariant (no creation date, fixed ids): the same plan gives the
-same bytes, so a week's manifest can be compared. Nothing here opens a file but the fonts.
+One file per language (``[maps] languages``) keeps each sheet one page to print or attach to
+a letter. A right-to-left language (``maps.dates.text_direction``: Arabic, Urdu) is set in
+Noto Naskh Arabic, shaped and ordered by ``rtl.py``, and its page is mirrored: text flush
+right, the table's columns from the right, the key from the right, the QR code at the left;
+a name or a time stays left to right inside a line (an isolate, as on the shared page).
+The PDFs are invariant (no creation date, fixed ids): the same plan gives the same bytes, so
+a week's manifest can be compared. Nothing here opens a file but the fonts.
 """
 
 # ruff: noqa: RUF001  (times are written with an en dash)
@@ -47,6 +49,7 @@ from corridors.maps.i18n import NOTICE_TEXT, _people_text, check_languages, rost
 from corridors.maps.notice import _notice_rows
 from corridors.maps.pdf_fonts import notice_fonts
 from corridors.maps.printed_map import legend_drawing, map_panels, qr_drawing, street_background
+from corridors.maps.rtl import FSI, LRI, PDI, RtlParagraph
 from corridors.maps.shared import shared_loops, shared_patrols
 from corridors.maps.values import _text, _week_start
 
@@ -66,8 +69,11 @@ PRINT_TEXT: dict[str, dict[str, str]] = {
     "en": {"scan": "Scan for the map online:"},
     "cy": {"scan": "Sganiwch am y map ar-lein:"},  # draft, like NOTICE_TEXT["cy"]
     "tr": {"scan": "Çevrimiçi harita için tarayın:"},  # draft, like NOTICE_TEXT["tr"]
+    "ar": {"scan": "امسح الرمز لرؤية الخريطة على الإنترنت:"},  # draft, like NOTICE_TEXT["ar"]
+    "ur": {"scan": "آن لائن نقشے کے لیے اسکین کریں:"},  # draft, like NOTICE_TEXT["ur"]
 }
 
+_ISOLATES = dict.fromkeys(map(ord, FSI + LRI + PDI))
 _BLUE = HexColor("#2166ac")
 _GREY = HexColor("#444444")
 
@@ -114,12 +120,6 @@ def notice_pdfs(
         NoticeSheet(AREA_STEM, area_name, walked, patrols, rostered_kinds(rota)),
         *school_sheets(corridors, walked, patrols, rota),
     ]
-    languages = [code for code in cfg.languages if text_direction(code) == "ltr"]
-    if len(languages) < len(cfg.languages):
-        logger.warning(
-            "No printed notice in %s: right-to-left scripts are not typeset in the PDF",
-            sorted(set(cfg.languages) - set(languages)),
-        )
     return {
         f"{NOTICE_DIR}/{sheet.stem}-{code}.pdf": notice_pdf(
             sheet,
@@ -131,7 +131,7 @@ def notice_pdfs(
             timezone=timezone,
         )
         for sheet in sheets
-        for code in languages
+        for code in cfg.languages
     }
 
 
@@ -251,24 +251,30 @@ def _story(
     timezone: str | None = None,
 ) -> list[Flowable]:
     """Return the page, top to bottom: heading, map, who walks, the patrols, contact and QR code."""
-    st = _styles()
+    st = _styles(text_direction(code))
     heading = sheet.heading if sheet.heading == area_name else f"{sheet.heading} · {area_name}"
     week_line = t["week"].format(week_start=long_date(week_start, code, timezone=timezone))
     story: list[Flowable] = [
-        Paragraph(escape(t["title"]), st["title"]),
-        Paragraph(f"<b>{escape(heading)}</b> · {escape(week_line)}", st["big"]),
+        _para(t["title"], st, "title"),
+        _para(f"{FSI}{heading}{PDI} · {week_line}", st, "big", bold=heading),
         Spacer(1, 2 * mm),
     ]
     if not len(sheet.patrols):  # nobody walks: no map, no one to name
-        return [*story, Paragraph(escape(t["none"]), st["big"]), *_footer(t, code, cfg, st, width)]
+        return [*story, _para(t["none"], st, "big"), *_footer(t, code, cfg, st, width)]
     intro = t["intro"].format(who=_people_text(sheet.kinds, t))
     rows = _notice_rows(sheet.patrols, t, cfg, code=code)
     return [
         *story,
-        map_panels(sheet.loops, streets, width=width, height=_map_height(rows)),
-        legend_drawing(width, t),
+        map_panels(
+            sheet.loops,
+            streets,
+            width=width,
+            height=_map_height(rows, st["dir"]),
+            direction=st["dir"],
+        ),
+        legend_drawing(width, t, st["dir"]),
         Spacer(1, 3 * mm),
-        Paragraph(escape(intro), st["big"]),
+        _para(intro, st, "big"),
         Spacer(1, 2 * mm),
         _patrol_table(rows, t, st, width),
         Spacer(1, 4 * mm),
@@ -276,35 +282,62 @@ def _story(
     ]
 
 
-def _styles() -> dict[str, Any]:
+def _styles(direction: str = "ltr") -> dict[str, Any]:
     """Paragraph styles in the notice's fonts: body text 11 pt, no smaller than 9 pt."""
-    regular, bold = notice_fonts()
-    body = ParagraphStyle("body", fontName=regular, fontSize=11, leading=14)
+    regular, bold = notice_fonts(direction)
+    k = 1.2 if direction == "rtl" else 1.0  # Naskh's letters reach further up and down
+    body = ParagraphStyle("body", fontName=regular, fontSize=11, leading=14 * k)
     return {
-        "title": ParagraphStyle("title", body, fontName=bold, fontSize=22, leading=27,
+        "dir": direction,
+        "title": ParagraphStyle("title", body, fontName=bold, fontSize=22, leading=27 * k,
                                 textColor=_BLUE, spaceAfter=4),
-        "big": ParagraphStyle("big", body, fontSize=13, leading=17),
+        "big": ParagraphStyle("big", body, fontSize=13, leading=17 * k),
         "body": body,
-        "cell": ParagraphStyle("cell", body, fontSize=11, leading=13.5),
-        "head": ParagraphStyle("head", body, fontName=bold, fontSize=11, leading=13.5,
+        "cell": ParagraphStyle("cell", body, fontSize=11, leading=13.5 * k),
+        "head": ParagraphStyle("head", body, fontName=bold, fontSize=11, leading=13.5 * k,
                                textColor=white),
-        "small": ParagraphStyle("small", body, fontSize=9, leading=11.5, textColor=_GREY),
+        "small": ParagraphStyle("small", body, fontSize=9, leading=11.5 * k, textColor=_GREY),
     }  # fmt: skip
 
 
-def _map_height(rows: Sequence[object]) -> float:
-    """Return the map's height (points): 100 mm, less as the patrol table grows."""
-    return float(max(50.0, 100.0 - 6.0 * max(0, len(rows) - 3)) * mm)
+def _para(text: str, st: Mapping[str, Any], name: str, *, bold: str = "") -> Flowable:
+    """
+    Return ``text`` as a paragraph in style ``name``: right to left when the page is.
+
+    On a left-to-right page ``bold`` (a part of ``text``) is set in bold; isolates
+    (:data:`FSI` ...) are dropped there, as they only matter right to left.
+    """
+    if st["dir"] == "rtl":
+        return RtlParagraph(text, st[name])
+    plain = escape(text.translate(_ISOLATES))
+    if bold:
+        plain = plain.replace(escape(bold), f"<b>{escape(bold)}</b>", 1)
+    return Paragraph(plain, st[name])
+
+
+def _map_height(rows: Sequence[object], direction: str = "ltr") -> float:
+    """Return the map's height (points): 100 mm, less as the patrol table grows (and for Naskh)."""
+    per_row = 6.0 if direction == "ltr" else 8.5  # Naskh's lines are taller
+    return float(max(50.0, 100.0 - per_row * max(0, len(rows) - 3)) * mm)
 
 
 def _patrol_table(
     rows: Sequence[Sequence[str]], t: Mapping[str, str], st: Mapping[str, Any], width: float
 ) -> Flowable:
     """Return the patrols as the shared page lists them: where, days, time, who walks."""
-    head = [Paragraph(escape(t[key]), st["head"]) for key in ("where", "day", "time", "who")]
-    cells = [[Paragraph(escape(cell), st["cell"]) for cell in row] for row in rows]
-    table = Table([head, *cells], colWidths=[w * width for w in (0.28, 0.30, 0.16, 0.26)],
-                  repeatRows=1)  # fmt: skip
+    head = [_para(t[key], st, "head") for key in ("where", "day", "time", "who")]
+    # a name and a team in first-strong isolates, a time left to right: as on the shared page
+    cells = [
+        [_para(f"{FSI}{w}{PDI}", st, "cell"), _para(days, st, "cell"),
+         _para(f"{LRI}{time}{PDI}", st, "cell"),
+         _para(f"{FSI}{who}{PDI}" if who else "", st, "cell")]
+        for w, days, time, who in rows
+    ]  # fmt: skip
+    widths = [w * width for w in (0.28, 0.30, 0.16, 0.26)]
+    if st["dir"] == "rtl":  # columns from the right; Arabic day names are short
+        widths = [w * width for w in (0.34, 0.16, 0.16, 0.34)]
+        head, cells, widths = head[::-1], [row[::-1] for row in cells], widths[::-1]
+    table = Table([head, *cells], colWidths=widths, repeatRows=1)
     table.setStyle(
         TableStyle(
             [
@@ -322,23 +355,21 @@ def _footer(
     t: Mapping[str, str], code: str, cfg: MapConfig, st: Mapping[str, Any], width: float
 ) -> list[Flowable]:
     """Contact, emergency and privacy lines; the QR code beside them when ``public_url``."""
-    lines: list[Flowable] = [
-        Paragraph(f"<b>{escape(t['contact'].format(contact=cfg.contact))}</b>", st["big"])
-    ]
-    lines = lines if cfg.contact else []
-    lines += [
-        Paragraph(escape(t["emergency"]), st["big"]),
-        Paragraph(escape(t["privacy"]), st["small"]),
-    ]
+    contact = t["contact"].format(contact=f"{FSI}{cfg.contact}{PDI}")
+    lines: list[Flowable] = [_para(contact, st, "big", bold=contact)] if cfg.contact else []
+    lines += [_para(t["emergency"], st, "big"), _para(t["privacy"], st, "small")]
     if not cfg.public_url:
         return lines
     words = PRINT_TEXT.get(code, PRINT_TEXT["en"])
     qr = [
         qr_drawing(cfg.public_url, size=32 * mm),
-        Paragraph(escape(words["scan"]), st["small"]),
-        Paragraph(escape(cfg.public_url), st["small"]),
+        _para(words["scan"], st, "small"),
+        _para(f"{LRI}{cfg.public_url}{PDI}", st, "small"),
     ]
     side = 46 * mm
-    box = Table([[lines, qr]], colWidths=[width - side, side])
+    cols = [[lines, qr]], [width - side, side]
+    if st["dir"] == "rtl":  # the QR code at the left, the words from the right
+        cols = [[qr, lines]], [side, width - side]
+    box = Table(cols[0], colWidths=cols[1])
     box.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
     return [box]

@@ -23,6 +23,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Table, TableStyle
 
 from corridors.maps.pdf_fonts import notice_fonts
+from corridors.maps.rtl import draw_line, shape_line
 from corridors.maps.streets import NEAR_SHARED_M, _drawn, _near, _runs, _street_edges
 
 if TYPE_CHECKING:
@@ -56,20 +57,25 @@ def map_panels(
     *,
     width: float,
     height: float,
+    direction: str = "ltr",
 ) -> Flowable:
     """
     Draw ``loops`` on ``streets``: one map, or a panel per place when the routes lie apart.
 
     Routes more than :data:`PANEL_GAP_M` apart (two towns of an area) would leave a map of
     empty country between them; up to :data:`MAX_PANELS` such places get a panel each, west
-    to east. The key is :func:`legend_drawing`, under the map.
+    to east (a map keeps its compass on a right-to-left page too: only the labels move to
+    the dots' left). The key is :func:`legend_drawing`, under the map.
     """
     groups = _places(loops)
     if not 1 < len(groups) <= MAX_PANELS:
-        return map_drawing(loops, streets, width=width, height=height)
+        return map_drawing(loops, streets, width=width, height=height, direction=direction)
     gap = 6.0
     each = (width - gap * (len(groups) - 1)) / len(groups)
-    panels = [map_drawing(loops.iloc[rows], streets, width=each, height=height) for rows in groups]
+    panels = [
+        map_drawing(loops.iloc[rows], streets, width=each, height=height, direction=direction)
+        for rows in groups
+    ]
     table = Table([panels], colWidths=[each + (gap if i else 0) for i in range(len(groups))])
     table.setStyle(
         TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
@@ -100,11 +106,13 @@ def map_drawing(
     *,
     width: float,
     height: float,
+    direction: str = "ltr",
 ) -> Drawing:
     """
     Draw ``loops`` on ``streets`` in a box at most ``width`` x ``height`` points.
 
-    The box keeps the routes' shape (north up) with :data:`MAP_MARGIN_M` around them.
+    The box keeps the routes' shape (north up) with :data:`MAP_MARGIN_M` around them; the
+    meeting points' names are in the fonts of ``direction`` ("ltr" or "rtl").
     """
     if streets.crs is not None and loops.crs is not None and loops.crs != streets.crs:
         loops = loops.to_crs(streets.crs)
@@ -130,7 +138,7 @@ def map_drawing(
             drawing.add(_line(line, _MAJOR if major else _MINOR, 2.2 if major else 1.1))
     for line in page(np.asarray(loops.geometry.values, dtype=object)):
         drawing.add(_line(line, _ROUTE, 3.2))
-    _add_meeting_points(drawing, loops, box, scale)
+    _add_meeting_points(drawing, loops, box, scale, direction=direction)
     drawing.add(_rect(0, 0, width, drawing.height, fill=None, stroke=_FRAME))
     return drawing
 
@@ -150,10 +158,15 @@ def _line(points: list[float], colour: Color, weight: float) -> PolyLine:
 
 
 def _add_meeting_points(
-    drawing: Drawing, loops: gpd.GeoDataFrame, box: tuple[float, ...], scale: float
+    drawing: Drawing,
+    loops: gpd.GeoDataFrame,
+    box: tuple[float, ...],
+    scale: float,
+    *,
+    direction: str = "ltr",
 ) -> None:
     """Draw a dot at each loop's start, labelled with its meeting point's name (once per place)."""
-    _regular, bold = notice_fonts()
+    _regular, bold = notice_fonts(direction)
     seen: set[tuple[int, int]] = set()
     for geom, name in zip(loops.geometry, loops["meeting_point"], strict=True):
         if geom is None or geom.is_empty:
@@ -165,21 +178,27 @@ def _add_meeting_points(
         seen.add((round(x), round(y)))
         drawing.add(Circle(x, y, 5, fillColor=_POINT, strokeColor=white, strokeWidth=1.5))
         if str(name or ""):
-            drawing.add(_label(str(name), x, y, drawing, font=bold))
+            drawing.add(_label(str(name), x, y, drawing, font=bold, left=direction == "rtl"))
 
 
-def _label(name: str, x: float, y: float, drawing: Drawing, *, font: str) -> String:
-    """Return a meeting point's name beside its dot, kept inside the drawing."""
+def _label(
+    name: str, x: float, y: float, drawing: Drawing, *, font: str, left: bool = False
+) -> String:
+    """Return a meeting point's name beside its dot (right, or ``left``), inside the drawing."""
     size = 10.0
     wide = stringWidth(name, font, size)
     lx = x + 8 if x + 8 + wide <= drawing.width - 4 else max(4.0, x - 8 - wide)
+    if left:
+        lx = x - 8 - wide if x - 8 - wide >= 4 else min(x + 8, drawing.width - 4 - wide)
     ly = max(4.0, y + 5 if y + 5 + size <= drawing.height - 4 else y - 5 - size)
     drawing.add(_rect(lx - 2, ly - 2.5, wide + 4, size + 3, fill=_TAG))
     return String(lx, ly, name, fontName=font, fontSize=size, fillColor=black)
 
 
-def legend_drawing(width: float, text: Mapping[str, str]) -> Drawing:
-    """Return the map's key as a line under it: the routes, the meeting points."""
+def legend_drawing(width: float, text: Mapping[str, str], direction: str = "ltr") -> Flowable:
+    """Return the map's key as a line under it: the routes, the meeting points (from the right)."""
+    if direction == "rtl":
+        return _RtlLegend(width, text)
     regular, _bold = notice_fonts()
     drawing = Drawing(width, 16)
     drawing.add(Line(2, 8, 22, 8, strokeColor=_ROUTE, strokeWidth=3.2))
@@ -188,6 +207,29 @@ def legend_drawing(width: float, text: Mapping[str, str]) -> Drawing:
     drawing.add(Circle(x, 8, 4.5, fillColor=_POINT, strokeColor=white))
     drawing.add(String(x + 10, 4.5, text["meeting_points"], fontName=regular, fontSize=10))
     return drawing
+
+
+class _RtlLegend(Flowable):
+    """:func:`legend_drawing` mirrored: the route's line at the right, words shaped."""
+
+    def __init__(self, width: float, text: Mapping[str, str]) -> None:
+        super().__init__()
+        self.width, self.height, self.text = width, 16.0, text
+
+    def draw(self) -> None:
+        canvas, regular = self.canv, notice_fonts("rtl")[0]
+        right = self.width
+        canvas.setStrokeColor(_ROUTE)
+        canvas.setLineWidth(3.2)
+        canvas.line(right - 22, 8, right - 2, 8)
+        routes = shape_line(self.text["routes"], regular, 10)
+        draw_line(canvas, routes, right - 28 - routes.width, 4.5, black)
+        x = right - 28 - routes.width - 24
+        canvas.setFillColor(_POINT)
+        canvas.setStrokeColor(white)
+        canvas.circle(x, 8, 4.5, stroke=1, fill=1)
+        points = shape_line(self.text["meeting_points"], regular, 10)
+        draw_line(canvas, points, x - 10 - points.width, 4.5, black)
 
 
 def qr_drawing(url: str, *, size: float) -> Drawing:

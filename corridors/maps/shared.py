@@ -134,7 +134,9 @@ def _add_walked(
     routes = walked[["geometry"]].copy()
     routes["popup"] = [_shared_loop_popup(lp, patrols, cfg) for _, lp in walked.iterrows()]
     routes["tip"] = [str(name or text["routes"]) for name in walked["school_names"]]
-    data = _geojson(routes, ["popup", "tip"], simplify_m=cfg.simplify_m)
+    # the meeting point's name: a notice row's "Show on map" finds its routes by it
+    routes["meet"] = [_text(v) for v in walked.get("meeting_point", [""] * len(walked))]
+    data = _geojson(routes, ["popup", "tip", "meet"], simplify_m=cfg.simplify_m)
     _GeoJsonLayer(
         data,
         name=text["routes"],
@@ -142,7 +144,7 @@ def _add_walked(
     ).add_to(m)
     points = _meeting_points(walked, patrols, cfg)
     if len(points):
-        data = _geojson(points, ["popup", "tip"], simplify_m=0)
+        data = _geojson(points, ["popup", "tip", "meet"], simplify_m=0)
         _GeoJsonLayer(
             data,
             name=text["meeting_points"],
@@ -332,7 +334,8 @@ def _meeting_points(
         )
         name = str(loop.get("meeting_point", "") or "Meeting point")
         body = "".join(f"<li>{_h(t)}</li>" for t in _patrol_lines(loop, patrols, cfg))
-        rows.append({"popup": f"<b>{_h(name)}</b><ul>{body}</ul>", "tip": name, "geometry": first})
+        rows.append({"popup": f"<b>{_h(name)}</b><ul>{body}</ul>", "tip": name,
+                     "meet": _text(loop.get("meeting_point")), "geometry": first})  # fmt: skip
     return (
         gpd.GeoDataFrame(rows, geometry="geometry", crs=loops.crs) if rows else gpd.GeoDataFrame()
     )
