@@ -220,22 +220,35 @@ def notice_pdf(
     week_start: dt.date,
     timezone: str | None = None,
 ) -> bytes:
-    """Return one sheet in one language as an A4 PDF (invariant bytes)."""
+    """
+    Return one sheet in one language as an A4 PDF (invariant bytes).
+
+    The map gives way to the text: when the page runs over (long day lists, Naskh's taller
+    lines), it is made again with the map at 3/4, then 1/2 of its height; only a table too
+    long for the page at the smallest map runs onto a second page.
+    """
     t = NOTICE_TEXT[code]
-    buf = io.BytesIO()
     week_line = t["week"].format(week_start=long_date(week_start, code, timezone=timezone))
-    doc = SimpleDocTemplate(
-        buf, pagesize=A4, invariant=1, leftMargin=15 * mm, rightMargin=15 * mm,
-        topMargin=12 * mm, bottomMargin=12 * mm, title=f"{t['title']}: {sheet.heading}",
-        author=area_name, subject=week_line,
-        creator="safer-corridors", lang=code,
-    )  # fmt: skip
-    story = _story(
-        sheet, streets, t, code=code, cfg=cfg, area_name=area_name, week_start=week_start,
-        width=doc.width, timezone=timezone,
-    )  # fmt: skip
-    doc.build(story)
+    for scale in MAP_SCALES:
+        buf = io.BytesIO()
+        doc = SimpleDocTemplate(
+            buf, pagesize=A4, invariant=1, leftMargin=15 * mm, rightMargin=15 * mm,
+            topMargin=12 * mm, bottomMargin=12 * mm, title=f"{t['title']}: {sheet.heading}",
+            author=area_name, subject=week_line,
+            creator="safer-corridors", lang=code,
+        )  # fmt: skip
+        story = _story(
+            sheet, streets, t, code=code, cfg=cfg, area_name=area_name, week_start=week_start,
+            width=doc.width, timezone=timezone, map_scale=scale,
+        )  # fmt: skip
+        doc.build(story)
+        if doc.page <= 1:
+            break
     return buf.getvalue()
+
+
+#: The map's height as a share of :func:`_map_height`, tried in turn until the sheet fits a page.
+MAP_SCALES = (1.0, 0.75, 0.5)
 
 
 def _story(
@@ -249,6 +262,7 @@ def _story(
     week_start: dt.date,
     width: float,
     timezone: str | None = None,
+    map_scale: float = 1.0,
 ) -> list[Flowable]:
     """Return the page, top to bottom: heading, map, who walks, the patrols, contact and QR code."""
     st = _styles(text_direction(code))
@@ -269,7 +283,7 @@ def _story(
             sheet.loops,
             streets,
             width=width,
-            height=_map_height(rows, st["dir"]),
+            height=_map_height(rows, st["dir"]) * map_scale,
             direction=st["dir"],
         ),
         legend_drawing(width, t, st["dir"]),
