@@ -25,7 +25,6 @@ Examples
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from corridors import maps, pipeline, publish
 from corridors.config import Config, load_config, override
+from corridors.cores import CORES_ENV, usable_cores
 from corridors.errors import CorridorsError, describe_os_error
 
 if TYPE_CHECKING:
@@ -206,7 +206,7 @@ def dask_client(
         with client:
             yield client
         return
-    n = workers if workers is not None else (os.cpu_count() or 1)
+    n = workers if workers is not None else usable_cores()
     if n < 1:
         raise CorridorsError(f"--workers must be at least 1, got {n}")
     # distributed's constructors are untyped (2026.8); non-daemon workers may start processes
@@ -215,7 +215,12 @@ def dask_client(
             {"distributed.worker.daemon": False, "distributed.scheduler.allowed-failures": 0}
         ),
         LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            # each worker's loop and roster pools get its share of the cores, not all of them
+            env={CORES_ENV: str(max(1, usable_cores() // n))},
         ) as cluster,
         Client(cluster) as client,  # type: ignore[no-untyped-call]
     ):

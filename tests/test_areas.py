@@ -203,3 +203,27 @@ def test_a_task_that_fails_or_kills_its_worker_costs_no_other():
         assert areas.run_each(client, math.sqrt, [9.0]) == [3.0]
         # Dask's workers are daemons by default, which may not start processes: ours may
         assert areas.run_each(client, _sqrt_in_a_process_pool, [16.0]) == [4.0]
+
+
+def test_each_local_worker_fills_only_its_share_of_the_cores():
+    # two areas side by side must not each start a loop pool and a roster pool per core
+    from corridors.cores import usable_cores
+
+    share = max(1, usable_cores() // 2)
+    with areas.dask_client(2) as client:
+        seen = client.run(usable_cores)  # every worker process: the cores it may fill
+    assert len(seen) == 2 and set(seen.values()) == {share}
+
+
+def test_usable_cores_honours_the_share_it_is_given(monkeypatch):
+    from corridors.cores import CORES_ENV, usable_cores
+    from corridors.roster.parts import workers_for
+    from corridors.routes.solver import worker_count
+
+    monkeypatch.setenv(CORES_ENV, "3")
+    assert usable_cores() == 3
+    assert worker_count(0, tasks=10) == 3 and worker_count(5, tasks=10) == 5  # a set count wins
+    cfg = load_config(Path(__file__).resolve().parents[1] / "data" / "rutland.toml").roster
+    assert workers_for(cfg, parts=10) == (cfg.solver.workers or 3)
+    monkeypatch.setenv(CORES_ENV, "zero")  # not a count: ignored
+    assert usable_cores() >= 1

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 from collections.abc import Collection, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -39,6 +38,7 @@ from multiprocessing import get_context
 import pandas as pd
 
 from corridors.config import RosterConfig
+from corridors.cores import usable_cores
 from corridors.roster.couple import couple, plan_value
 from corridors.roster.model import build_model
 from corridors.roster.rules import _Person
@@ -66,8 +66,8 @@ def _here(p: _Person, share: float, days: Collection[int]) -> _Person:
 
 
 def workers_for(cfg: RosterConfig, parts: int) -> int:
-    """Return the processes to use: ``solver.workers`` (0: every core), at most one per part."""
-    n = cfg.solver.workers or os.cpu_count() or 1
+    """Return the processes: ``solver.workers`` (0: every usable core), at most one per part."""
+    n = cfg.solver.workers or usable_cores()
     return max(1, min(n, parts))
 
 

@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from corridors.cores import usable_cores
+
 logger = logging.getLogger(__name__)
 
 _PRIZE_SCALE = 1e8  # total prize of a corridor, in solver units (distance is a tie-break)
@@ -89,10 +91,9 @@ def split_budget(
 
 
 def worker_count(workers: int, tasks: int) -> int:
-    """Return the processes to use: ``workers`` (0 = every core), at most one per task."""
+    """Return the processes to use: ``workers`` (0 = every usable core), at most one per task."""
     if workers <= 0:
-        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
-        workers = workers or os.cpu_count() or 1
+        workers = usable_cores()
     return max(1, min(workers, tasks))
 
 
