@@ -31,6 +31,7 @@ from corridors.hotspots.methods import (
     HISTORY_METHODS,
     _buffer_m,
     _cluster_labels,
+    count_scores,
     model_scores,
     network_scores,
 )
@@ -286,7 +287,7 @@ def _score_config(
     share = float(np.mean(area_used)) if area_used else float("nan")
     street_share = float(np.mean(street_used)) if street_used else float("nan")
     row = {
-        **_describe(item),
+        **_describe(item, first),
         "periods": len(folds.spans),
         "test_incidents": n_test,
         "hits": hits,
@@ -306,11 +307,24 @@ def _score_config(
     return row, scores
 
 
-def _describe(item: HotspotConfig | str) -> dict[str, str]:
-    """Return the label, method, parameters and training window columns of a row."""
+def _describe(item: HotspotConfig | str, first: HotspotConfig) -> dict[str, str]:
+    """
+    Return the label, method, parameters and training window columns of a row.
+
+    A counts baseline's parameters are its grid (``first``'s ``cell_m``) and
+    ``train_all_hours``: what ``plan``'s ``counts`` method needs to draw it.
+    """
     if isinstance(item, str):
         label, window = BASELINES[item]
-        return {"label": label, "method": item, "params": "{}", "train_window": window}
+        params: dict[str, float | bool] = {"cell_m": first.cell_m}
+        if item != "naive":
+            params["train_all_hours"] = item == "counts (all hours)"
+        return {
+            "label": label,
+            "method": item,
+            "params": json.dumps(params),
+            "train_window": window,
+        }
     params = {k: v for k, v in config_to_dict(item).items() if k != "sweep"}
     return {
         "label": _label(item),
@@ -335,7 +349,7 @@ def _score_period(
         step = pd.Timedelta(weeks=1) if folds.period == "week" else pd.DateOffset(months=1)
         prev_span = (span[0] - step, span[0])
         prev = _test_mask(incidents, use, prev_span, folds.period, folds.timezone, folds.term)
-        scores = grid.sums(folds.all_xy[prev], np.ones(int(prev.sum())))
+        scores = count_scores(folds.all_xy[prev], grid)
     else:
         week = PlanWeek.starting(
             span[0].tz_localize(None).date(), timezone=folds.timezone,
@@ -350,7 +364,7 @@ def _score_period(
         if isinstance(item, HotspotConfig):
             scores = _unit_scores(train, cfg, grid, folds.seg, start=span[0], places=folds.places)
         else:  # plain counts per cell: every selected incident counts 1
-            scores = grid.sums(_xy(train), np.ones(len(train)))
+            scores = count_scores(_xy(train), grid)
     street_m = None
     if network and folds.seg is not None:
         assert isinstance(item, HotspotConfig)
@@ -380,6 +394,7 @@ def _label(cfg: HotspotConfig) -> str:
         "network": ("snap_m", "network_radius_m"),
         "blend": ("bandwidth_m", "cell_m", "period_weeks"),
         "learned": ("cell_m", "period_weeks", "learned_max_iter", "learned_min_leaf"),
+        "counts": ("cell_m",),
     }[cfg.method]
     parts = [f"{k}={getattr(cfg, k):g}" for k in keys]
     parts.append(f"half_life={cfg.half_life_weeks:g}w")
@@ -467,6 +482,8 @@ def _unit_scores(
     w = train[WEIGHT].to_numpy(dtype=float) if len(train) else np.zeros(0)
     if cfg.method == "kde":
         return _kde_surface(xy, w, grid, cfg.bandwidth_m)
+    if cfg.method == "counts":  # the counts baseline as a method (same selection rules)
+        return count_scores(xy, grid)
     if cfg.method in HISTORY_METHODS:  # blend, learned (hotspots/blend.py, learned.py)
         return model_scores(cfg, History.of(train, cfg, start, places), grid)
     if cfg.method == "network":
