@@ -204,7 +204,8 @@ def backtest(
     folds = dataclasses.replace(folds, places=places)
     kinds = ["naive", "counts"] + (["counts (all hours)"] if _time_known_share(incidents) else [])
     rows, per_period = [], []
-    items: list[HotspotConfig | str] = [*cfgs, *kinds]
+    # baselines first: on a tie (a ``counts`` configuration on their grid) a baseline is the bar
+    items: list[HotspotConfig | str] = [*kinds, *cfgs]
     for item in items:
         row, scores = _score_config(incidents, item, cfgs[0], folds)
         rows.append(row)
