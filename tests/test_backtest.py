@@ -106,6 +106,20 @@ def test_baselines_hand_made_known_answer():
     assert "<- bar" in text
 
 
+def test_counts_method_row_is_the_counts_baseline_and_the_bar_stays_a_baseline():
+    # the counts method on the baselines' grid scores what the all-hours baseline scores;
+    # on the tie the baseline row is the bar
+    cfg = HotspotConfig(method="counts", cell_m=100, area_share=0.02)
+    table = hs.backtest(
+        _hand_made(), [cfg], timezone=TZ, study_area=box(0, 0, 1000, 1000), periods=1,
+        period="month",
+    )  # fmt: skip
+    mine = table[table["label"].str.startswith("counts cell_m=100")].iloc[0]
+    base = table[table["label"] == hs.COUNTS_ALL].iloc[0]
+    assert mine["hits"] == base["hits"] == 6 and mine["pai"] == base["pai"]
+    assert bool(base["bar"]) and not bool(mine["bar"])
+
+
 def _scores(hits: list[float], test: list[float]) -> PeriodScores:
     n = len(hits)
     return PeriodScores(

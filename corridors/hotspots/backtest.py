@@ -177,7 +177,9 @@ def backtest(
         likewise, seeded by ``cfgs[0].seed``). ``street_pai`` divides the hit rate by the
         share of the street length flagged (street length in the flagged cells or segments
         / street length in the study area; NaN without ``street``). ``small_sample`` is True
-        when fewer than 100 incidents were tested: too few to rank.
+        when fewer than 100 incidents were tested: too few to rank. A ``counts``
+        configuration is plain counts on its own grid, a baseline too (method ``counts``);
+        on a tie the baseline row is the bar.
 
     Examples
     --------
