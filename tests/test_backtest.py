@@ -106,6 +106,20 @@ def test_baselines_hand_made_known_answer():
     assert "<- bar" in text
 
 
+def test_counts_method_row_is_the_counts_baseline_and_the_bar_stays_a_baseline():
+    # the counts method on the baselines' grid scores what the all-hours baseline scores;
+    # on the tie the baseline row is the bar
+    cfg = HotspotConfig(method="counts", cell_m=100, area_share=0.02)
+    table = hs.backtest(
+        _hand_made(), [cfg], timezone=TZ, study_area=box(0, 0, 1000, 1000), periods=1,
+        period="month",
+    )  # fmt: skip
+    mine = table[table["label"].str.startswith("counts cell_m=100")].iloc[0]
+    base = table[table["label"] == hs.COUNTS_ALL].iloc[0]
+    assert mine["hits"] == base["hits"] == 6 and mine["pai"] == base["pai"]
+    assert bool(base["bar"]) and not bool(mine["bar"])
+
+
 def _scores(hits: list[float], test: list[float]) -> PeriodScores:
     n = len(hits)
     return PeriodScores(
@@ -210,7 +224,7 @@ def _auto_config(tmp_path):
     text = path.read_text(encoding="utf-8").replace('method = "kde"', 'method = "auto"')
     path.write_text(text, encoding="utf-8")
     cfg = load_config(path)
-    assert cfg.hotspots_method_auto and cfg.hotspots.method == "network"
+    assert cfg.hotspots_method_auto and cfg.hotspots.method == "counts"  # the default
     return cfg
 
 
@@ -225,9 +239,13 @@ CHOICE = {
 def test_plan_uses_the_recorded_choice(tmp_path):
     cfg = _auto_config(tmp_path)
     folder = pipeline.week_folder(cfg)
-    # no file: today's default method
+    # no file: the default method, plain long-term counts per cell (never below the bar:
+    # it is the bar, or within its interval, on Rutland, Hackney and City of London)
     default, source = pipeline.choose_hotspot_method(cfg)
-    assert default.hotspots.method == "network" and "no `corridors tune` choice" in source
+    assert default.hotspots.method == "counts" and "no `corridors tune` choice" in source
+    spots = pipeline.find_hotspots(cfg, pipeline.read_inputs(cfg), street=None)
+    assert spots.method == "counts" and len(spots.polygons)
+    assert "the default: no `corridors tune` choice" in spots.method_source
     hs.write_choice(CHOICE, folder.hotspots_choice)
     inputs = pipeline.read_inputs(cfg)
     spots = pipeline.find_hotspots(cfg, inputs, street=None)
@@ -245,6 +263,54 @@ def test_plan_uses_the_recorded_choice(tmp_path):
     named_cfg = dataclasses.replace(load_config(CONFIG), maps=cfg.maps)
     named, source = pipeline.choose_hotspot_method(named_cfg)
     assert named.hotspots.method == "kde" and "named in the config" in source
+
+
+def test_tune_can_choose_a_baseline_and_plan_then_draws_counts(tmp_path):
+    # the hand-made case: counts on all hours (B 30, A 18 per 6 months) catch 6 of the 7
+    # July incidents; KDE trained on the window only sees A, D and C and catches at most 2
+    kde = HotspotConfig(
+        method="kde", cell_m=100, bandwidth_m=10, area_share=0.02, train_all_hours=False
+    )
+    table = hs.backtest(
+        _hand_made(), [kde], timezone=TZ, study_area=box(0, 0, 1000, 1000), periods=1,
+        period="month",
+    )  # fmt: skip
+    rows = table.set_index("method")
+    assert rows.loc["kde", "pai"] < rows.loc["counts (all hours)", "pai"]
+    choice = hs.choice_from_table(
+        table, data_range=("2022-01", "2022-07"), written_at="2026-12-01", period="month"
+    )
+    assert choice is not None and choice["baseline"] is True
+    assert choice["method"] == "counts" and choice["label"] == hs.COUNTS_ALL
+    assert choice["params"] == {"cell_m": 100.0, "train_all_hours": True}
+    assert choice["vs_best_baseline"] == 1.0 and hs.choice_warning(choice) is None
+    assert choice["best_method"].startswith("kde ")
+    # plan applies it: counts per 100 m cell on all hours, the top 2% = cells B and A
+    chosen = hs.apply_choice(HotspotConfig(area_share=0.02), choice, "hotspots-choice.json")
+    assert (chosen.method, chosen.cell_m, chosen.train_all_hours) == ("counts", 100.0, True)
+    from corridors.week import PlanWeek, Window
+
+    train = _hand_made()
+    train = train[train[MONTH] < "2022-07"]
+    week = PlanWeek.parse("2022-W27", timezone=TZ, lookback_weeks=52)
+    spots = hs.find_hotspots(
+        train, chosen, week=week, window=Window(), study_area=box(0, 0, 1000, 1000)
+    )
+    drawn = spots.polygons.geometry.union_all()
+    assert drawn.contains(Point(B)) and drawn.contains(Point(A))
+    assert not drawn.contains(Point(C)) and not drawn.contains(Point(D))
+    assert drawn.area == pytest.approx(2 * 100 * 100)
+    # the internal map's line says a baseline was chosen, and which method it beat
+    line = hs.describe_choice(choice, chosen.method)
+    assert line.startswith("Hotspots drawn by counts, chosen by corridors tune (2026-12-01)")
+    assert f"a baseline was chosen: {hs.COUNTS_ALL}" in line and "the best method, kde" in line
+    # and through plan: the recorded baseline is what `plan` draws with method "auto"
+    cfg = _auto_config(tmp_path)
+    hs.write_choice(choice, pipeline.week_folder(cfg).hotspots_choice)
+    used, source = pipeline.choose_hotspot_method(cfg)
+    assert used.hotspots.method == "counts" and used.hotspots.cell_m == 100.0
+    assert "a baseline was chosen" in source
+    assert "a baseline was chosen" in _internal_legend(True, None, source)
 
 
 def test_bad_choice_files_are_clear_errors(tmp_path):

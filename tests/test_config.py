@@ -102,7 +102,7 @@ def test_override_replaces_only_given_values():
     new = override(cfg, "hotspots", method="dbscan", eps_m=None)
     assert new.hotspots.method == "dbscan"
     assert new.hotspots.eps_m == HotspotConfig().eps_m
-    assert cfg.hotspots.method == "network"  # the original is untouched
+    assert cfg.hotspots.method == "counts"  # the original (the default) is untouched
     with pytest.raises(ConfigError):
         override(cfg, "hotspots", eps_m=-5.0)
 

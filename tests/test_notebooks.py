@@ -44,6 +44,8 @@ def test_notebook_runs(path: Path) -> None:
         assert "counts baseline, window" in texts and "The bar: " in texts
         assert "street_pai_lo" in texts and "vs_best_baseline_hi" in texts
         assert "hotspots.geojson" in texts
+        # the learned model's feature importances on the embedded data
+        assert "learned model feature importances" in texts and "cell_all" in texts
     if path.name == "evaluate.ipynb":
         assert "report.html" in texts and "public.html" in texts
         assert "no longer matches its manifest" in texts

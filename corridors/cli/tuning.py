@@ -148,12 +148,18 @@ def tune(
     warning = hotspots.choice_warning(choice) if choice is not None else None
     if warning:
         click.echo(warning)
+    if choice is not None and choice.get("baseline"):
+        click.echo(
+            f"No method beat the bar: {choice['label']} is recorded for plan (method counts; "
+            f"the best method, {choice.get('best_method')}, scored "
+            f"x{choice.get('best_method_vs_best_baseline') or float('nan'):.2f} of it)"
+        )
     for p in paths:
         click.echo(f"Wrote {p}")
 
 
 def _choice(table: Any, incidents: Any) -> dict[str, Any] | None:
-    """Return the record of the table's best method for ``plan`` (None: only baselines)."""
+    """Return the record of the table's best row for ``plan``, baselines included."""
     import datetime as dt
 
     from corridors import hotspots

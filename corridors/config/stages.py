@@ -18,7 +18,7 @@ from corridors.week import hhmm_minutes
 class HotspotConfig:
     """After-school window, offence weights, decay and the clustering method."""
 
-    method: Literal["dbscan", "hdbscan", "kde", "network", "blend", "learned"] = "network"
+    method: Literal["dbscan", "hdbscan", "kde", "network", "blend", "learned", "counts"] = "counts"
     window_start: str = "15:00"
     window_end: str = "18:00"
     weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)

@@ -31,6 +31,7 @@ from corridors.hotspots.methods import (
     HISTORY_METHODS,
     _buffer_m,
     _cluster_labels,
+    count_scores,
     model_scores,
     network_scores,
 )
@@ -176,7 +177,9 @@ def backtest(
         likewise, seeded by ``cfgs[0].seed``). ``street_pai`` divides the hit rate by the
         share of the street length flagged (street length in the flagged cells or segments
         / street length in the study area; NaN without ``street``). ``small_sample`` is True
-        when fewer than 100 incidents were tested: too few to rank.
+        when fewer than 100 incidents were tested: too few to rank. A ``counts``
+        configuration is plain counts on its own grid, a baseline too (method ``counts``);
+        on a tie the baseline row is the bar.
 
     Examples
     --------
@@ -203,7 +206,8 @@ def backtest(
     folds = dataclasses.replace(folds, places=places)
     kinds = ["naive", "counts"] + (["counts (all hours)"] if _time_known_share(incidents) else [])
     rows, per_period = [], []
-    items: list[HotspotConfig | str] = [*cfgs, *kinds]
+    # baselines first: on a tie (a ``counts`` configuration on their grid) a baseline is the bar
+    items: list[HotspotConfig | str] = [*kinds, *cfgs]
     for item in items:
         row, scores = _score_config(incidents, item, cfgs[0], folds)
         rows.append(row)
@@ -286,7 +290,7 @@ def _score_config(
     share = float(np.mean(area_used)) if area_used else float("nan")
     street_share = float(np.mean(street_used)) if street_used else float("nan")
     row = {
-        **_describe(item),
+        **_describe(item, first),
         "periods": len(folds.spans),
         "test_incidents": n_test,
         "hits": hits,
@@ -306,11 +310,24 @@ def _score_config(
     return row, scores
 
 
-def _describe(item: HotspotConfig | str) -> dict[str, str]:
-    """Return the label, method, parameters and training window columns of a row."""
+def _describe(item: HotspotConfig | str, first: HotspotConfig) -> dict[str, str]:
+    """
+    Return the label, method, parameters and training window columns of a row.
+
+    A counts baseline's parameters are its grid (``first``'s ``cell_m``) and
+    ``train_all_hours``: what ``plan``'s ``counts`` method needs to draw it.
+    """
     if isinstance(item, str):
         label, window = BASELINES[item]
-        return {"label": label, "method": item, "params": "{}", "train_window": window}
+        params: dict[str, float | bool] = {"cell_m": first.cell_m}
+        if item != "naive":
+            params["train_all_hours"] = item == "counts (all hours)"
+        return {
+            "label": label,
+            "method": item,
+            "params": json.dumps(params),
+            "train_window": window,
+        }
     params = {k: v for k, v in config_to_dict(item).items() if k != "sweep"}
     return {
         "label": _label(item),
@@ -335,7 +352,7 @@ def _score_period(
         step = pd.Timedelta(weeks=1) if folds.period == "week" else pd.DateOffset(months=1)
         prev_span = (span[0] - step, span[0])
         prev = _test_mask(incidents, use, prev_span, folds.period, folds.timezone, folds.term)
-        scores = grid.sums(folds.all_xy[prev], np.ones(int(prev.sum())))
+        scores = count_scores(folds.all_xy[prev], grid)
     else:
         week = PlanWeek.starting(
             span[0].tz_localize(None).date(), timezone=folds.timezone,
@@ -350,7 +367,7 @@ def _score_period(
         if isinstance(item, HotspotConfig):
             scores = _unit_scores(train, cfg, grid, folds.seg, start=span[0], places=folds.places)
         else:  # plain counts per cell: every selected incident counts 1
-            scores = grid.sums(_xy(train), np.ones(len(train)))
+            scores = count_scores(_xy(train), grid)
     street_m = None
     if network and folds.seg is not None:
         assert isinstance(item, HotspotConfig)
@@ -380,6 +397,7 @@ def _label(cfg: HotspotConfig) -> str:
         "network": ("snap_m", "network_radius_m"),
         "blend": ("bandwidth_m", "cell_m", "period_weeks"),
         "learned": ("cell_m", "period_weeks", "learned_max_iter", "learned_min_leaf"),
+        "counts": ("cell_m",),
     }[cfg.method]
     parts = [f"{k}={getattr(cfg, k):g}" for k in keys]
     parts.append(f"half_life={cfg.half_life_weeks:g}w")
@@ -467,6 +485,8 @@ def _unit_scores(
     w = train[WEIGHT].to_numpy(dtype=float) if len(train) else np.zeros(0)
     if cfg.method == "kde":
         return _kde_surface(xy, w, grid, cfg.bandwidth_m)
+    if cfg.method == "counts":  # the counts baseline as a method (same selection rules)
+        return count_scores(xy, grid)
     if cfg.method in HISTORY_METHODS:  # blend, learned (hotspots/blend.py, learned.py)
         return model_scores(cfg, History.of(train, cfg, start, places), grid)
     if cfg.method == "network":

@@ -35,12 +35,17 @@ def choice_from_table(
     table: pd.DataFrame, *, data_range: tuple[str, str], written_at: str, period: str
 ) -> dict[str, Any] | None:
     """
-    Return the record of the best method in a backtest table (None: only baselines).
+    Return the record of the best row of a backtest table, baselines included.
 
-    The best is the highest-PAI row that is not a baseline. The record holds its method and
+    The best is the highest-PAI row other than the naive baseline (last period's counts,
+    which ``plan`` does not draw); on a tie a baseline wins, since a method must beat the bar
+    to be claimed. A counts baseline that wins is recorded as the ``counts`` method with its
+    grid and training window (``baseline`` is true): an honest answer where plain long-term
+    counts per cell found more than every method. The record holds the method and
     parameters (the method's own and ``cell_m``, ``half_life_weeks``, ``train_all_hours``),
     its area and street-length PAI with their intervals, the bar (best baseline) and the
-    ratio to it with its paired interval, the test design and the data's month range.
+    ratio to it with its paired interval, the best non-baseline method's label and ratio,
+    the test design and the data's month range. None: no row to choose.
 
     Examples
     --------
@@ -54,20 +59,29 @@ def choice_from_table(
     ...     "small_sample": [False, False]})
     >>> c = choice_from_table(t, data_range=("2020-01", "2022-10"), written_at="now",
     ...                       period="month")
-    >>> c["method"], c["params"], c["vs_best_baseline"]
-    ('kde', {'bandwidth_m': 150.0, 'cell_m': 150.0}, 1.2)
+    >>> c["method"], c["params"], c["vs_best_baseline"], c["baseline"]
+    ('kde', {'bandwidth_m': 150.0, 'cell_m': 150.0}, 1.2, False)
     """
-    candidates = table[~table["method"].isin(list(BASELINES))]
+    candidates = table[table["method"] != "naive"]
     if not len(candidates):
         return None
-    row = candidates.sort_values("pai", ascending=False, na_position="last").iloc[0]
+    is_base = candidates["method"].isin(list(BASELINES))
+    order = candidates.assign(_base=is_base).sort_values(
+        ["pai", "_base"], ascending=[False, False], na_position="last", kind="stable"
+    )
+    row = order.iloc[0]
+    baseline = bool(row["_base"])
+    method = "counts" if baseline else str(row["method"])
     bar = table[table["bar"].astype(bool)]
-    keep = _METHOD_PARAMS.get(str(row["method"]), set()) | set(_SHARED_PARAMS)
+    keep = _METHOD_PARAMS.get(method, set()) | set(_SHARED_PARAMS)
     params = {k: v for k, v in json.loads(row["params"]).items() if k in keep}
+    methods = order[~order["_base"]]
+    best_method = methods.iloc[0] if len(methods) else None
     return {
-        "method": str(row["method"]),
+        "method": method,
         "params": params,
         "label": str(row["label"]),
+        "baseline": baseline,
         "pai": _num(row["pai"]),
         "pai_interval": [_num(row["pai_lo"]), _num(row["pai_hi"])],
         "street_pai": _num(row["street_pai"]),
@@ -79,6 +93,10 @@ def choice_from_table(
             _num(row["vs_best_baseline_lo"]),
             _num(row["vs_best_baseline_hi"]),
         ],
+        "best_method": None if best_method is None else str(best_method["label"]),
+        "best_method_vs_best_baseline": (
+            None if best_method is None else _num(best_method["vs_best_baseline"])
+        ),
         "period": period,
         "periods": int(row["periods"]),
         "test_incidents": int(row["test_incidents"]),
@@ -175,22 +193,37 @@ def describe_choice(
     ...     "best_baseline_pai": 10.0, "vs_best_baseline": 1.2,
     ...     "vs_best_baseline_interval": [1.05, 1.3], "written_at": "2026-12-01"}, "kde")[:62]
     'Hotspots drawn by kde, chosen by corridors tune (2026-12-01): '
+    >>> describe_choice({"method": "counts", "baseline": True, "label": "counts baseline, window",
+    ...     "pai": 11.0, "best_method": "kde x", "best_method_vs_best_baseline": 0.38,
+    ...     "written_at": "2026-12-01"}, "counts")[65:135]
+    'a baseline was chosen: counts baseline, window (plain counts per cell)'
     """
     if choice is None:
         return f"Hotspots drawn by {method} ({source})"
+    head = f"Hotspots drawn by {method}, chosen by corridors tune ({choice.get('written_at')}): "
+    small = (
+        f"; ranked on only {choice.get('test_incidents')} test incidents, too few to rank"
+        if choice.get("small_sample")
+        else ""
+    )
+    if choice.get("baseline"):
+        best = choice.get("best_method")
+        ratio = _ratio(choice.get("best_method_vs_best_baseline"))
+        beaten = f"; the best method, {best}, scored {ratio} of it" if best else ""
+        return (
+            f"{head}a baseline was chosen: {choice.get('label')} (plain counts per cell), "
+            f"backtest PAI {_fmt(choice.get('pai'))}, beat every method{beaten}{small}"
+        )
     lo, hi = choice.get("vs_best_baseline_interval") or [None, None]
-    ratio = choice.get("vs_best_baseline")
-    ratio_text = "n/a" if ratio is None else f"x{ratio:.2f}"
+    ratio_text = _ratio(choice.get("vs_best_baseline"))
     if lo is not None and hi is not None:
         ratio_text += f" ({lo:.2f}-{hi:.2f})"
     pai, bar = (_fmt(choice.get(k)) for k in ("pai", "best_baseline_pai"))
     return (
-        f"Hotspots drawn by {method}, chosen by corridors tune ({choice.get('written_at')}): "
-        f"backtest PAI {pai} against {bar} for the "
-        f"best baseline ({choice.get('best_baseline')}), {ratio_text}"
-        + (
-            f"; ranked on only {choice.get('test_incidents')} test incidents, too few to rank"
-            if choice.get("small_sample")
-            else ""
-        )
+        f"{head}backtest PAI {pai} against {bar} for the "
+        f"best baseline ({choice.get('best_baseline')}), {ratio_text}{small}"
     )
+
+
+def _ratio(value: Any) -> str:
+    return "n/a" if value is None else f"x{value:.2f}"

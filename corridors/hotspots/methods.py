@@ -1,4 +1,4 @@
-"""The ways of finding hotspots: DBSCAN, HDBSCAN, KDE, network intensity, blend, learned.
+"""The ways of finding hotspots: counts, DBSCAN, HDBSCAN, KDE, network, blend, learned.
 
 Pure: each method takes the selected incidents' coordinates and weights (and the street
 segments) and returns which polygon each incident falls in, the polygons and the weighted
@@ -7,7 +7,9 @@ carrying their incident counts (police.uk snap points), thinned to cells when th
 ``blend`` (:mod:`~corridors.hotspots.blend`) and ``learned``
 (:mod:`~corridors.hotspots.learned`) score grid cells from the incidents' history and are
 drawn like KDE; ``network`` may smooth along the streets
-(:mod:`~corridors.hotspots.network_smooth`).
+(:mod:`~corridors.hotspots.network_smooth`). ``counts`` is the backtests' strong baseline as a
+method: every selected incident counts 1 in its grid cell (no decay, no offence weight), so
+``plan`` can use it where ``tune`` found nothing better.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from corridors.hotspots.polygons import (
 from corridors.hotspots.result import SNAP_NOTE
 from corridors.hotspots.units import _dedupe, _Grid, _kde_surface, _Segments, _top_units
 
-METHODS = ("dbscan", "hdbscan", "kde", "network", "blend", "learned")
+METHODS = ("dbscan", "hdbscan", "kde", "network", "blend", "learned", "counts")
 #: Methods that score grid cells from the incidents' history (they need ``history=``).
 HISTORY_METHODS = ("blend", "learned")
 _AUTO_THIN_POINTS = 100_000
@@ -78,10 +80,12 @@ def find_with(
     """
     if cfg.method in ("dbscan", "hdbscan"):
         return _clusters(cfg, xy, weights, seg)
-    if cfg.method in ("kde", *HISTORY_METHODS):
+    if cfg.method in ("kde", "counts", *HISTORY_METHODS):
         grid = _Grid.over(bounds, cfg.cell_m)
         if cfg.method == "kde":
             dens = _kde_surface(xy, weights, grid, cfg.bandwidth_m)
+        elif cfg.method == "counts":
+            dens = count_scores(xy, grid) / cfg.cell_m**2
         else:
             if history is None:
                 raise ValueError(f"the {cfg.method} method needs the incidents' history")
@@ -109,6 +113,11 @@ def _clusters(
         edge = seg.per_edge(seg_w)
         score = seg_w / seg.length_m
     return Found(labels, polys, edge, tuple(notes), thin, score)
+
+
+def count_scores(xy: np.ndarray, grid: _Grid) -> np.ndarray:
+    """Incidents per grid cell, each counting 1: the ``counts`` method and baseline."""
+    return grid.sums(xy, np.ones(len(xy)))
 
 
 def model_scores(cfg: HotspotConfig, history: History, grid: _Grid) -> np.ndarray:

@@ -177,14 +177,15 @@ def add_intervals(
     ``street_pai_lo``/``street_pai_hi`` (bootstrap over test periods), ``bar`` (True on the
     best baseline by PAI: the bar every method must clear), ``vs_best_baseline`` and
     ``street_vs_best`` (each row's PAI / the bar's PAI) with paired intervals (the same
-    resampled periods for the row and the bar) and ``small_sample`` (fewer than
+    resampled periods for the row and the bar; of tied baselines the first in ``table`` is the
+    bar) and ``small_sample`` (fewer than
     :data:`MIN_TEST_INCIDENTS` test incidents).
     """
     out = table.reset_index(drop=True)
     n = int(out["periods"].max()) if len(out) else 0
     idx = resamples(max(n, 1), n_boot=n_boot, seed=seed)
     is_base = out["method"].isin(list(baselines))
-    ranked = out[is_base].sort_values("pai", ascending=False, na_position="last")
+    ranked = out[is_base].sort_values("pai", ascending=False, na_position="last", kind="stable")
     bar = int(ranked.index[0]) if len(ranked) else None
     out["bar"] = out.index == bar
     for street in (False, True):

@@ -36,6 +36,7 @@ _METHOD_PARAMS = {
     "network": {"snap_m", "network_radius_m"},
     "blend": {"bandwidth_m", "cell_m", "period_weeks"},
     "learned": {"cell_m", "period_weeks", "learned_max_iter", "learned_min_leaf"},
+    "counts": {"cell_m"},
 }
 
 
