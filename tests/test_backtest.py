@@ -337,3 +337,21 @@ def test_method_auto_in_the_config_file(tmp_path):
     assert not named.hotspots_method_auto and named.hotspots.method == "kde"
     with pytest.raises(ConfigError, match="hotspots_method_auto"):
         config_from_dict({"hotspots_method_auto": True})
+
+
+def test_ranking_note_uses_the_paired_ratio_when_one_of_the_top_two_is_the_bar():
+    from corridors.hotspots.scoring import ranking_note
+
+    table = pd.DataFrame({
+        "label": ["blend", "counts"], "pai": [11.0, 10.0], "pai_lo": [9.0, 8.0],
+        "pai_hi": [13.0, 12.0], "bar": [False, True], "vs_best_baseline": [1.10, 1.0],
+        "vs_best_baseline_lo": [1.03, 1.0], "vs_best_baseline_hi": [1.20, 1.0],
+    })  # fmt: skip
+    note = ranking_note(table)
+    assert "within each other's interval" in note  # unpaired, they overlap
+    assert "x1.10 (1.03-1.20) of the bar: above it, told apart" in note  # paired, they do not
+    table.loc[0, ["vs_best_baseline_lo", "vs_best_baseline_hi"]] = [0.95, 1.25]
+    assert ranking_note(table).endswith("the backtest cannot tell them apart.")
+    below = table.assign(pai=[9.5, 10.0], vs_best_baseline=[0.95, 1.0],
+                         vs_best_baseline_lo=[0.92, 1.0], vs_best_baseline_hi=[0.98, 1.0])
+    assert "x0.95 (0.92-0.98) of the bar: below it, told apart" in ranking_note(below)

@@ -253,12 +253,38 @@ def ranking_note(table: pd.DataFrame) -> str:
         f"{r['label']} (PAI {r['pai']:.2f}, {r['pai_lo']:.2f}-{r['pai_hi']:.2f})" for r in (a, b)
     ]
     overlap = a["pai_lo"] <= b["pai"] <= a["pai_hi"] or b["pai_lo"] <= a["pai"] <= b["pai_hi"]
-    if overlap:
-        return (
-            f"The top two, {words[0]} and {words[1]}, are within each other's interval: "
-            "the backtest cannot tell them apart."
-        )
-    return f"The top two, {words[0]} and {words[1]}, are told apart by their intervals."
+    if not overlap:
+        return f"The top two, {words[0]} and {words[1]}, are told apart by their intervals."
+    paired = _paired_with_bar(a, b)
+    if paired:
+        return f"The top two, {words[0]} and {words[1]}, are within each other's interval, {paired}"
+    return (
+        f"The top two, {words[0]} and {words[1]}, are within each other's interval: "
+        "the backtest cannot tell them apart."
+    )
+
+
+def _paired_with_bar(a: pd.Series, b: pd.Series) -> str | None:
+    """
+    Return words for the paired ratio when one of the top two is the bar, else None.
+
+    The paired ratio (the same test periods resampled for both) is the sharper test; words
+    only when its interval leaves out 1.
+    """
+    if "bar" not in a or "vs_best_baseline_lo" not in a:
+        return None
+    if not (bool(a["bar"]) or bool(b["bar"])):
+        return None
+    other = b if bool(a["bar"]) else a
+    cols = ("vs_best_baseline", "vs_best_baseline_lo", "vs_best_baseline_hi")
+    r, lo, hi = (float(other[c]) for c in cols)
+    if not (lo > 1 or hi < 1):
+        return None
+    side = "above" if lo > 1 else "below"
+    return (
+        f"but paired over the same test periods {other['label']} scores x{r:.2f} "
+        f"({lo:.2f}-{hi:.2f}) of the bar: {side} it, told apart."
+    )
 
 
 def format_table(table: pd.DataFrame) -> str:
