@@ -1,9 +1,14 @@
 """Benchmark ``plan --areas``: N areas one after another vs on a Dask LocalCluster (on demand).
 
     .venv/bin/python benchmarks/bench_areas.py [--copies 4] [--quick] [--configs A.toml ...]
+    .venv/bin/python benchmarks/bench_areas.py --force 30 [--case tiny|borough] [--scale 0.5]
 
 The areas are N copies of the embedded Rutland area (``rutland-1`` ... ``rutland-N``: the
-same data, each its own week folder), or the given configs. Every area writes into a
+same data, each its own week folder), or the given configs, or (``--force N``) a force of N
+synthetic boroughs from ``scale_city.py`` (``--case`` scaled by ``--scale``, each its own
+seed, streets, schools, incidents and staff: a force-wide run; 30 boroughs of half the
+scale benchmark's borough are the 1,500-school city split into 30, about 15 min per pass on
+2 cores; ``--case tiny`` is the quick one). Every area writes into a
 temporary folder; the street-graph cache is built first, so every run finds it warm.
 
 The baseline, measured in the same run: the areas planned one after another in this process
@@ -31,10 +36,27 @@ from corridors.config import Config, load_config, override
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _force(args: argparse.Namespace, tmp: Path) -> list[Path]:
+    """Write ``args.force`` synthetic boroughs (scale_city.py, a seed each); their configs."""
+    import dataclasses
+
+    from scale_city import CASES, SEED, ensure_city, scaled
+
+    case = CASES[args.case] if args.scale == 1 else scaled(CASES[args.case], args.scale)
+    paths = []
+    for k in range(args.force):
+        borough = dataclasses.replace(case, name=f"force-{k + 1:02d}")
+        path, _ = ensure_city(borough, tmp / borough.name, seed=SEED + k)
+        paths.append(path)
+    return paths
+
+
 def _areas(args: argparse.Namespace, tmp: Path) -> list[Config]:
     out = {"out_dir": tmp / "maps"}
     cache = {"cache_dir": tmp / "cache"}
-    if args.configs:
+    if args.force:
+        cfgs = [load_config(p) for p in _force(args, tmp)]
+    elif args.configs:
         cfgs = [load_config(p) for p in args.configs]
     else:
         base = load_config(ROOT / "data" / "rutland.toml")
@@ -55,6 +77,9 @@ def main() -> None:
     ap.add_argument("--copies", type=int, default=4, help="copies of the embedded area")
     ap.add_argument("--quick", action="store_true", help="2 copies")
     ap.add_argument("--configs", nargs="+", type=Path, help="plan these areas instead")
+    ap.add_argument("--force", type=int, default=0, help="N synthetic boroughs instead")
+    ap.add_argument("--case", default="tiny", help="--force: scale_city.py's case (tiny)")
+    ap.add_argument("--scale", type=float, default=1.0, help="--force: the case scaled by")
     args = ap.parse_args()
     if args.quick:
         args.copies = 2
