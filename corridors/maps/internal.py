@@ -7,19 +7,22 @@ day, schools and hubs, with the evidence and the team in popups.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import folium
 import folium.plugins
 import geopandas as gpd
 import pandas as pd
+import shapely
 from shapely.geometry import Point
 
 from corridors.config import MapConfig
-from corridors.maps.escape import _h
+from corridors.maps.escape import _h, _href
 from corridors.maps.layers import (
     _add_legend,
     _add_title,
@@ -31,6 +34,8 @@ from corridors.maps.layers import (
     _geojson,
     _GeoJsonLayer,
     _LayerControl,
+    _ShapeLayer,
+    _Shapes,
     _TextSearch,
 )
 from corridors.maps.notice import _PageFigure
@@ -44,7 +49,7 @@ from corridors.maps.popups import (
     _teams_by_corridor,
 )
 from corridors.maps.streets import _add_internal_streets
-from corridors.maps.values import _as_date, _risk_classes, _week_start
+from corridors.maps.values import _as_date, _json_value, _risk_classes, _week_start
 
 if TYPE_CHECKING:
     from corridors.graph import StreetGraph
@@ -64,6 +69,8 @@ _AIM_COLOURS = {
 }
 
 _LOOP_COLOUR = "#2166ac"
+#: Least tolerance (metres) of the corridors, hotspots and loops on an overview page.
+OVERVIEW_SIMPLIFY_M = 10.0
 
 
 def render_internal_map(
@@ -76,6 +83,8 @@ def render_internal_map(
     cfg: MapConfig,
     week: str,
     title: str,
+    overview: bool = False,
+    links: Sequence[tuple[str, str]] = (),
 ) -> folium.Map:
     """
     Draw the team's internal map for one week.
@@ -104,6 +113,13 @@ def render_internal_map(
         ISO week, ``"YYYY-Www"``.
     title
         Heading shown on the map.
+    overview
+        Draw the overview of an area in parts (``corridors.maps.parts``): no street detail
+        (only the major streets, coarse), corridors and hotspots simplified by at least
+        :data:`OVERVIEW_SIMPLIFY_M`, no heat layer.
+    links
+        ``(label, relative path)`` of the pages to list in a box (the parts on the overview,
+        the overview on a part); labels are plain text, paths the pages' own.
 
     Returns
     -------
@@ -119,6 +135,10 @@ def render_internal_map(
         If a layer has no CRS.
     """
     week_start = _week_start(week)
+    if overview:
+        cfg = dataclasses.replace(
+            cfg, simplify_m=max(cfg.simplify_m, OVERVIEW_SIMPLIFY_M), heat_layer=False
+        )
     m = _base_map(cfg)
     # <html lang="en">, a <title>, and a viewport that lets people zoom (folium's forbids it)
     _PageFigure(title=f"{title}: week {week}", code="en").add_child(m)
@@ -127,7 +147,32 @@ def render_internal_map(
         around.append(spots.polygons)
     if corridors is not None:
         around += [corridors.corridors, corridors.loops]
-    _add_internal_streets(m, street, around, cfg, name="Streets")
+    _add_internal_streets(m, street, [] if overview else around, cfg, name="Streets")
+    counts = _add_features(m, inputs, spots, corridors, rota, cfg)
+    source = spots.method_source if spots is not None else ""
+    _add_legend(m, _internal_legend(spots is not None, rota, source))
+    _add_title(m, f"{title}: week {week} (from {week_start:%d %b %Y})")
+    if links:
+        _add_links(m, links)
+    _LayerControl(collapsed=False).add_to(m)
+    _fit(m, _internal_bounds(inputs, street))
+    logger.info(
+        "Rendered internal map for %s: %s",
+        week,
+        ", ".join(f"{v:,} {k}" for k, v in counts.items()) or "streets only",
+    )
+    return m
+
+
+def _add_features(
+    m: folium.Map,
+    inputs: Inputs,
+    spots: Hotspots | None,
+    corridors: Corridors | None,
+    rota: Roster | None,
+    cfg: MapConfig,
+) -> dict[str, int]:
+    """Add the hotspots (and heat), corridors, loops, hubs and schools; return the counts."""
     counts: dict[str, int] = {}
     if spots is not None and len(spots.polygons):
         counts["hotspots"] = _add_hotspots(m, spots.polygons, cfg)
@@ -141,17 +186,21 @@ def render_internal_map(
         if frame is not None and len(frame):
             _add_points(m, frame, kind=kind)
             counts[kind] = len(frame)
-    source = spots.method_source if spots is not None else ""
-    _add_legend(m, _internal_legend(spots is not None, rota, source))
-    _add_title(m, f"{title}: week {week} (from {week_start:%d %b %Y})")
-    _LayerControl(collapsed=False).add_to(m)
-    _fit(m, _internal_bounds(inputs, street))
-    logger.info(
-        "Rendered internal map for %s: %s",
-        week,
-        ", ".join(f"{v:,} {k}" for k, v in counts.items()) or "streets only",
+    return counts
+
+
+def _add_links(m: folium.Map, links: Sequence[tuple[str, str]]) -> None:
+    """Add a box listing the pages ``links`` (plain-text label, the page's own relative path)."""
+    items = "".join(f'<li><a href="{_href(path)}">{_h(label)}</a></li>' for label, path in links)
+    _figure(m).html.add_child(
+        folium.Element(
+            '<nav id="sc-parts" aria-label="Pages" style="position:fixed;bottom:190px;right:10px;'
+            "z-index:1000;max-height:25vh;max-width:320px;overflow:auto;"
+            "background:rgba(255,255,255,.92);padding:6px 10px;border-radius:6px;"
+            'box-shadow:0 1px 5px rgba(0,0,0,.4);font:12px/1.5 sans-serif">'
+            f'<b>Pages</b><ul style="margin:0;padding-left:18px">{items}</ul></nav>'
+        )
     )
-    return m
 
 
 def _add_hotspots(m: folium.Map, polygons: gpd.GeoDataFrame, cfg: MapConfig) -> int:
@@ -262,8 +311,23 @@ def _add_points(m: folium.Map, frame: gpd.GeoDataFrame, *, kind: str) -> None:
 def _add_internal_loops(
     m: folium.Map, loops: gpd.GeoDataFrame, rota: Roster | None, cfg: MapConfig
 ) -> int:
+    """
+    Draw the patrol loops: one layer per patrol day (one layer when not rostered).
+
+    Each loop's line is written once in the page (:class:`_Shapes`); the day layers hold
+    only its position, aim and popup, and take the line from there in the browser, so the
+    page does not grow with the days a loop is walked. Returns how many patrols are drawn.
+    """
     loops = loops.copy()
     loops["loop_id"] = loops["loop_id"].astype(str)
+    geoms = loops.geometry.values
+    loops = loops[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    loops = loops[~loops["loop_id"].duplicated()].reset_index(drop=True)
+    loops["k"] = range(len(loops))
+    shapes = _Shapes(
+        [f["geometry"] for f in _geojson(loops, [], simplify_m=cfg.simplify_m)["features"]]
+    )
+    shapes.add_to(m)
     aim_js = json.dumps(_AIM_COLOURS)
     style = (
         f'return {{color: ({aim_js})[f.properties.aim] || "{_LOOP_COLOUR}", weight: 3, '
@@ -272,8 +336,8 @@ def _add_internal_loops(
     if rota is None or not len(rota.slots):
         loops["aim"] = ""
         loops["popup"] = [_loop_popup(row, None, "") for _, row in loops.iterrows()]
-        data = _geojson(loops, ["aim", "popup"], simplify_m=cfg.simplify_m)
-        _GeoJsonLayer(data, name="Patrol loops (not rostered)", style_js=style).add_to(m)
+        data = _shape_features(loops, shapes, ["aim", "popup", "k"])
+        _ShapeLayer(data, shapes, name="Patrol loops (not rostered)", style_js=style).add_to(m)
         return len(loops)
     slots = rota.slots.copy()
     slots["loop_id"] = slots["loop_id"].astype(str)
@@ -286,20 +350,30 @@ def _add_internal_loops(
         if frame is None:
             continue
         label = f"Patrols {date:%a %d %b}" if date is not None else "Patrols"
-        _GeoJsonLayer(
-            _geojson(frame, ["aim", "popup"], simplify_m=cfg.simplify_m), name=label, style_js=style
-        ).add_to(m)
+        data = _shape_features(frame, shapes, ["aim", "popup", "k"])
+        _ShapeLayer(data, shapes, name=label, style_js=style).add_to(m)
         n += len(frame)
     return n
 
 
+def _shape_features(frame: pd.DataFrame, shapes: _Shapes, columns: list[str]) -> dict[str, Any]:
+    """GeoJSON of ``frame``'s ``columns``, each feature with the geometry ``shapes[k]``."""
+    features = [
+        {
+            "type": "Feature",
+            "properties": {c: _json_value(row[c]) for c in columns},
+            "geometry": shapes.geometries[int(row["k"])],
+        }
+        for _, row in frame.iterrows()
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
 def _day_loops(
     loops: gpd.GeoDataFrame, day_slots: pd.DataFrame, assignments: pd.DataFrame
-) -> gpd.GeoDataFrame | None:
-    """One row per patrol of the day: its loop, aim and popup (None: no loop to draw)."""
-    first: dict[str, int] = {}
-    for row, lid in enumerate(loops["loop_id"]):
-        first.setdefault(lid, row)
+) -> pd.DataFrame | None:
+    """One row per patrol of the day: its loop's ``k``, aim and popup (None: none to draw)."""
+    first = {lid: row for row, lid in enumerate(loops["loop_id"])}
     teams = _by_loop(assignments)
     none = assignments.iloc[:0]
     at: list[int] = []
@@ -314,10 +388,7 @@ def _day_loops(
         popups.append(_loop_popup(loops.iloc[i], slot, team))
     if not at:
         return None
-    out = loops.iloc[at].reset_index(drop=True)
-    out["aim"] = aims
-    out["popup"] = popups
-    return gpd.GeoDataFrame(out, crs=loops.crs)
+    return pd.DataFrame({"k": loops["k"].to_numpy()[at], "aim": aims, "popup": popups})
 
 
 def _internal_legend(has_spots: bool, rota: Roster | None, method_source: str = "") -> str:
