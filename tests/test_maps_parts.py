@@ -198,3 +198,24 @@ def test_overview_and_part_pages_work_offline(tmp_path: Path, offline_browser: A
         live.click("#sc-parts a >> nth=0")
         live.wait_for_load_state("load")
         assert live.url.endswith("/internal/part-01.html")
+
+
+def test_incidents_at_one_place_are_one_heat_point() -> None:
+    import folium.plugins
+    import pandas as pd
+
+    from corridors.hotspots import Hotspots
+
+    area = _area(far=False, corridors=1)
+    at = [shapely.Point(485_300, 308_300)] * 3 + [shapely.Point(485_600, 308_300)]
+    sel = gpd.GeoDataFrame({"weight": [1.0, 0.5, 0.25, 2.0]}, geometry=at, crs="EPSG:27700")
+    spots = Hotspots(
+        selected=sel, polygons=sel.iloc[:0], edge_intensity=pd.Series(dtype=float),
+        method="test", params={}, time_known=False, notes=(),
+    )  # fmt: skip
+    m = maps.render_internal_map(
+        inputs=area.inputs, street=area.street, spots=spots, corridors=None, rota=None,
+        cfg=CFG, week=WEEK, title="Oakham",
+    )  # fmt: skip
+    (heat,) = [c for c in m._children.values() if isinstance(c, folium.plugins.HeatMap)]
+    assert sorted(w for _lat, _lon, w in heat.data) == [1.75, 2.0]  # weights added per place

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import folium
 import folium.plugins
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry import Point
@@ -217,14 +218,25 @@ def _add_hotspots(m: folium.Map, polygons: gpd.GeoDataFrame, cfg: MapConfig) -> 
 
 
 def _add_heat(m: folium.Map, selected: gpd.GeoDataFrame) -> None:
-    """Add a heat layer (hidden at first) of the selected incidents, by their weight."""
+    """
+    Add a heat layer (hidden at first) of the selected incidents, by their weight.
+
+    Incidents at one place (police.uk snaps them to a few anonymised points) are one point
+    with their weights added: the heat layer adds the weights of nearby points anyway, so the
+    map is the same, and the page carries each place once.
+    """
     pts = selected.to_crs(4326)
     weights = pts["weight"] if "weight" in pts.columns else pd.Series(1.0, index=pts.index)
+    keep = np.array([isinstance(p, Point) and not p.is_empty for p in pts.geometry], dtype=bool)
+    xy = shapely.get_coordinates(pts.geometry.values[keep])
+    places = pd.DataFrame(
+        {"lat": np.round(xy[:, 1], 6), "lon": np.round(xy[:, 0], 6),
+         "w": pd.to_numeric(weights[keep], errors="coerce").fillna(0.0).to_numpy()}
+    ).groupby(["lat", "lon"], sort=False, as_index=False)["w"].sum()  # fmt: skip
     heat = [
-        [round(p.y, 6), round(p.x, 6), round(float(w), 3)]
-        for p, w in zip(pts.geometry, weights, strict=True)
-        if isinstance(p, Point) and not p.is_empty  # incidents are points
-    ]
+        [float(lat), float(lon), round(float(w), 3)]
+        for lat, lon, w in zip(places["lat"], places["lon"], places["w"], strict=True)
+    ]  # incidents are points: others are left out
     # folium's HeatMap.__init__ has no annotations
     heat_layer = folium.plugins.HeatMap(  # type: ignore[no-untyped-call]
         heat, name="Incident heat (after school)", show=False
