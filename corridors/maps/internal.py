@@ -195,8 +195,8 @@ def _add_links(m: folium.Map, links: Sequence[tuple[str, str]]) -> None:
     items = "".join(f'<li><a href="{_href(path)}">{_h(label)}</a></li>' for label, path in links)
     _figure(m).html.add_child(
         folium.Element(
-            '<nav id="sc-parts" aria-label="Pages" style="position:fixed;bottom:190px;right:10px;'
-            "z-index:1000;max-height:25vh;max-width:320px;overflow:auto;"
+            '<nav id="sc-parts" aria-label="Pages" style="position:fixed;top:130px;left:10px;'
+            "z-index:1000;max-height:30vh;max-width:300px;overflow:auto;"
             "background:rgba(255,255,255,.92);padding:6px 10px;border-radius:6px;"
             'box-shadow:0 1px 5px rgba(0,0,0,.4);font:12px/1.5 sans-serif">'
             f'<b>Pages</b><ul style="margin:0;padding-left:18px">{items}</ul></nav>'
