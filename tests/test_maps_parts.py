@@ -219,3 +219,17 @@ def test_incidents_at_one_place_are_one_heat_point() -> None:
     )  # fmt: skip
     (heat,) = [c for c in m._children.values() if isinstance(c, folium.plugins.HeatMap)]
     assert sorted(w for _lat, _lon, w in heat.data) == [1.75, 2.0]  # weights added per place
+
+
+def test_part_labels_from_school_names_reach_the_overview_as_text(tmp_path: Path) -> None:
+    area = _area(far=False, corridors=4)
+    evil = '"><img src=x onerror="window.__pwn=1">'
+    area.corridors.corridors["school_names"] = [f"{evil}{k}" for k in range(4)]
+    write_internal_pages(
+        tmp_path, inputs=area.inputs, street=area.street, spots=None, corridors=area.corridors,
+        rota=None, cfg=_split_cfg(2), week=WEEK, title="Oakham",
+    )  # fmt: skip
+    overview = (tmp_path / "internal.html").read_text(encoding="utf-8")
+    nav = overview[overview.index('<nav id="sc-parts"') : overview.index("</nav>")]
+    assert "<img" not in nav and "&lt;img src=x onerror=&quot;window.__pwn=1&quot;&gt;" in nav
+    assert re.findall(r'href="([^"]*)"', nav) == ["internal/part-01.html", "internal/part-02.html"]
