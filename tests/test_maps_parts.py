@@ -152,12 +152,23 @@ def test_a_big_plan_is_an_overview_and_a_page_per_part(tmp_path: Path) -> None:
     assert {"internal.html", *parts} <= set(file_hashes(tmp_path))
 
 
-def test_overview_draws_no_street_detail_and_parts_draw_their_own() -> None:
-    area = _area(far=True, corridors=8)
-    overview = _render(area, None, overview=True, links=[("Part 1", "internal/part-01.html")])
+def test_overview_draws_no_street_detail_and_short_popups() -> None:
+    area, rota = _rostered(corridors=8, days=2)
+    part_of = {f"C{k + 1}": f"Part {1 + k // 4}" for k in range(8)}
+    overview = _render(area, rota, part_of=part_of, links=[("Part 1", "internal/part-01.html")])
+    full = _render(area, rota)
     kinds = {f["properties"]["m"] for f in _layer(overview, "Streets").data["features"]}
     assert kinds == {1}  # only the major streets, coarse: no minor street on the overview
     assert not [c for c in overview._children.values() if type(c).__name__ == "HeatMap"]
+    day = _layer(overview, "Patrols Mon 07 Nov").data["features"]
+    popups = [f["properties"]["popup"] for f in day]
+    assert len(popups) == 8 and all("team:" not in p for p in popups)
+    assert sum("<i>Part 2</i>" in p for p in popups) == 4  # names the page with the team
+    assert all("team: " in f["properties"]["popup"]
+               for f in _layer(full, "Patrols Mon 07 Nov").data["features"])  # fmt: skip
+    cor = _layer(overview, "Corridors (by risk)").data["features"]
+    assert {f["properties"]["popup"].rsplit("<i>", 1)[1] for f in cor} == {"Part 1</i>",
+                                                                          "Part 2</i>"}  # fmt: skip
 
 
 def test_a_part_page_holds_only_what_is_near_its_corridors(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import folium
@@ -41,6 +41,8 @@ from corridors.maps.layers import (
 )
 from corridors.maps.notice import _PageFigure
 from corridors.maps.popups import (
+    _brief_corridor_popup,
+    _brief_loop_popup,
     _by_loop,
     _corridor_popup,
     _hotspot_popup,
@@ -84,7 +86,7 @@ def render_internal_map(
     cfg: MapConfig,
     week: str,
     title: str,
-    overview: bool = False,
+    part_of: Mapping[str, str] | None = None,
     links: Sequence[tuple[str, str]] = (),
 ) -> folium.Map:
     """
@@ -114,10 +116,11 @@ def render_internal_map(
         ISO week, ``"YYYY-Www"``.
     title
         Heading shown on the map.
-    overview
-        Draw the overview of an area in parts (``corridors.maps.parts``): no street detail
-        (only the major streets, coarse), corridors and hotspots simplified by at least
-        :data:`OVERVIEW_SIMPLIFY_M`, no heat layer.
+    part_of
+        Draw the overview of an area in parts (``corridors.maps.parts``): each corridor's
+        part (plain-text label). No street detail (only the major streets, coarse),
+        corridors, hotspots and loops simplified by at least :data:`OVERVIEW_SIMPLIFY_M`,
+        no heat layer, and short popups naming the part page with the rest.
     links
         ``(label, relative path)`` of the pages to list in a box (the parts on the overview,
         the overview on a part); labels are plain text, paths the pages' own.
@@ -136,6 +139,7 @@ def render_internal_map(
         If a layer has no CRS.
     """
     week_start = _week_start(week)
+    overview = part_of is not None
     if overview:
         cfg = dataclasses.replace(
             cfg, simplify_m=max(cfg.simplify_m, OVERVIEW_SIMPLIFY_M), heat_layer=False
@@ -149,7 +153,7 @@ def render_internal_map(
     if corridors is not None:
         around += [corridors.corridors, corridors.loops]
     _add_internal_streets(m, street, [] if overview else around, cfg, name="Streets")
-    counts = _add_features(m, inputs, spots, corridors, rota, cfg)
+    counts = _add_features(m, inputs, spots, corridors, rota, cfg, part_of)
     source = spots.method_source if spots is not None else ""
     _add_legend(m, _internal_legend(spots is not None, rota, source))
     _add_title(m, f"{title}: week {week} (from {week_start:%d %b %Y})")
@@ -172,6 +176,7 @@ def _add_features(
     corridors: Corridors | None,
     rota: Roster | None,
     cfg: MapConfig,
+    part_of: Mapping[str, str] | None,
 ) -> dict[str, int]:
     """Add the hotspots (and heat), corridors, loops, hubs and schools; return the counts."""
     counts: dict[str, int] = {}
@@ -180,9 +185,9 @@ def _add_features(
     if spots is not None and cfg.heat_layer and len(spots.selected):
         _add_heat(m, spots.selected)
     if corridors is not None and len(corridors.corridors):
-        counts["corridors"] = _add_corridors(m, corridors.corridors, rota, cfg)
+        counts["corridors"] = _add_corridors(m, corridors.corridors, rota, cfg, part_of)
     if corridors is not None and len(corridors.loops):
-        counts["loops"] = _add_internal_loops(m, corridors.loops, rota, cfg)
+        counts["loops"] = _add_internal_loops(m, corridors.loops, rota, cfg, part_of)
     for frame, kind in ((inputs.hubs, "hubs"), (inputs.schools, "schools")):
         if frame is not None and len(frame):
             _add_points(m, frame, kind=kind)
@@ -245,15 +250,24 @@ def _add_heat(m: folium.Map, selected: gpd.GeoDataFrame) -> None:
 
 
 def _add_corridors(
-    m: folium.Map, corridors: gpd.GeoDataFrame, rota: Roster | None, cfg: MapConfig
+    m: folium.Map,
+    corridors: gpd.GeoDataFrame,
+    rota: Roster | None,
+    cfg: MapConfig,
+    part_of: Mapping[str, str] | None = None,
 ) -> int:
-    """Draw the corridors coloured by risk quintile, evidence and team in popups."""
+    """Draw the corridors coloured by risk quintile, evidence and team in popups.
+
+    On an overview (``part_of``), the popups are short and name the corridor's part page.
+    """
     cor = corridors.copy()
     risk = pd.to_numeric(cor.get("risk", pd.Series(0.0, index=cor.index)), errors="coerce")
     cor["c"] = _risk_classes(risk.fillna(0.0))
     teams = _teams_by_corridor(rota)
     cor["popup"] = [
         _corridor_popup(row, teams.get(str(row.get("corridor_id")), ""))
+        if part_of is None
+        else _brief_corridor_popup(row, part_of.get(str(row.get("corridor_id")), ""))
         for _, row in cor.iterrows()
     ]
     cor["tip"] = [f"Corridor {row.get('corridor_id')}" for _, row in cor.iterrows()]
@@ -321,7 +335,11 @@ def _add_points(m: folium.Map, frame: gpd.GeoDataFrame, *, kind: str) -> None:
 
 
 def _add_internal_loops(
-    m: folium.Map, loops: gpd.GeoDataFrame, rota: Roster | None, cfg: MapConfig
+    m: folium.Map,
+    loops: gpd.GeoDataFrame,
+    rota: Roster | None,
+    cfg: MapConfig,
+    part_of: Mapping[str, str] | None = None,
 ) -> int:
     """
     Draw the patrol loops: one layer per patrol day (one layer when not rostered).
@@ -358,7 +376,7 @@ def _add_internal_loops(
     dates: list[dt.date | None] = sorted({d for d in slots["_date"] if d is not None})
     for date in dates or [None]:
         day_slots = slots[[d == date for d in slots["_date"]]]
-        frame = _day_loops(loops, day_slots, rota.assignments)
+        frame = _day_loops(loops, day_slots, rota.assignments, part_of)
         if frame is None:
             continue
         label = f"Patrols {date:%a %d %b}" if date is not None else "Patrols"
@@ -382,9 +400,15 @@ def _shape_features(frame: pd.DataFrame, shapes: _Shapes, columns: list[str]) ->
 
 
 def _day_loops(
-    loops: gpd.GeoDataFrame, day_slots: pd.DataFrame, assignments: pd.DataFrame
+    loops: gpd.GeoDataFrame,
+    day_slots: pd.DataFrame,
+    assignments: pd.DataFrame,
+    part_of: Mapping[str, str] | None = None,
 ) -> pd.DataFrame | None:
-    """One row per patrol of the day: its loop's ``k``, aim and popup (None: none to draw)."""
+    """One row per patrol of the day: its loop's ``k``, aim and popup (None: none to draw).
+
+    On an overview (``part_of``) the popup is short: no team, the loop's part page named.
+    """
     first = {lid: row for row, lid in enumerate(loops["loop_id"])}
     teams = _by_loop(assignments)
     none = assignments.iloc[:0]
@@ -396,6 +420,10 @@ def _day_loops(
             continue
         at.append(i)
         aims.append(str(slot.get("aim", "") or ""))
+        if part_of is not None:
+            part = part_of.get(str(loops["corridor_id"].iloc[i]), "")
+            popups.append(_brief_loop_popup(loops.iloc[i], slot, part))
+            continue
         team = _team_text(teams.get(str(slot["loop_id"]), none), slot)
         popups.append(_loop_popup(loops.iloc[i], slot, team))
     if not at:

@@ -142,7 +142,7 @@ def write_internal_pages(
         written[name] = save_offline(page, folder / name)
     overview = render_internal_map(
         inputs=inputs, street=street, spots=spots, corridors=corridors, rota=rota, cfg=cfg,
-        week=week, title=title, overview=True,
+        week=week, title=title, part_of={c: p.label for p in parts for c in p.corridor_ids},
         links=[(p.label, f"{PARTS_DIR}/{p.name}.html") for p in parts],
     )  # fmt: skip
     logger.info("%d corridors: the internal map is an overview and %d parts", n, len(parts))
