@@ -93,19 +93,19 @@ def _bisect(at: np.ndarray, xy: np.ndarray, ids: np.ndarray, most: int) -> list[
 
 
 def _names(corridors: gpd.GeoDataFrame) -> list[str]:
-    """Each corridor's school names (else its id), as plain text."""
+    """Each corridor's first school name (else its id), as plain text."""
     if "school_names" not in corridors.columns:
         return [f"corridor {c}" for c in corridors["corridor_id"]]
     return [
-        str(n) if isinstance(n, str) and n else f"corridor {c}"
+        str(n).split(";")[0].strip() if isinstance(n, str) and n.strip() else f"corridor {c}"
         for n, c in zip(corridors["school_names"], corridors["corridor_id"], strict=True)
     ]
 
 
 def _label(k: int, names: list[str]) -> str:
-    """``Part 3: A; B and 12 more`` (plain text)."""
+    """``Part 3: A; B and 12 more corridors`` (plain text)."""
     shown = "; ".join(dict.fromkeys(names[:2]))
-    more = f" and {len(names) - 2} more" if len(names) > 2 else ""
+    more = f" and {len(names) - 2} more corridors" if len(names) > 2 else ""
     return f"Part {k + 1}: {shown}{more}"
 
 
