@@ -57,6 +57,9 @@ def test_plan_writes_the_weekly_folder(planned, rutland_cfg):
         assert (week_dir / name) in paths or name == "rejects.csv"
     assert (rutland_cfg.maps.out_dir / "index.html").is_file()
     assert (rutland_cfg.maps.out_dir / "rutland" / "plans.gpkg").is_file()
+    # Rutland's internal map stays one page (a bigger plan gets an overview and parts)
+    assert len(result.plan.corridors) <= rutland_cfg.maps.split_internal_above
+    assert not (week_dir / "internal").exists()
     # atomic writes leave no temporary files behind
     assert not [p for p in week_dir.rglob(".*") if p.is_file()]
 

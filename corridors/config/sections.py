@@ -202,6 +202,9 @@ class MapConfig:
     they are written into a page; ``heat_layer`` adds an (initially hidden) incident heat
     layer to the internal map. ``public_url`` is the shared page's public address (an
     ``http(s)://`` URL): the printed notices carry it as a QR code; unset (``""``), no QR.
+    A plan with more corridors than ``split_internal_above`` gets an overview
+    ``internal.html`` and a page per part of at most that many corridors
+    (``internal/part-NN.html``, ``corridors.maps.parts``).
     """
 
     out_dir: Path = Path("maps")
@@ -214,9 +217,14 @@ class MapConfig:
     simplify_m: float = 2.0
     minimap: bool = True
     public_url: str = ""
+    split_internal_above: int = 50
 
     def __post_init__(self) -> None:
         _check_public_url(self.public_url)
+        if self.split_internal_above < 1:
+            raise ConfigError(
+                f"maps.split_internal_above must be >= 1 corridors, got {self.split_internal_above}"
+            )
         if self.min_shared_count < 1:
             raise ConfigError(f"maps.min_shared_count must be >= 1, got {self.min_shared_count}")
         if "en" not in self.languages:

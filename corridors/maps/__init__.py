@@ -4,7 +4,9 @@ The maps stage: the week's internal and shared maps, their offline pages, histor
 A plan for one area and ISO week is written to ``<out_dir>/<area>/<week>/``:
 
 - ``internal.html``: the team's map (schools, hubs, hotspots, corridors coloured by risk,
-  patrol loops with one layer per day, popups with the evidence and the team);
+  patrol loops with one layer per day, popups with the evidence and the team); for a plan of
+  more than ``[maps] split_internal_above`` corridors, an overview linking
+  ``internal/part-NN.html``, a page per part with the detail;
 - ``shared.html``: the map and notice for youth organisations, schools, parents and young
   people, built from corridors and patrols only (never from the incident table);
 - ``notice/<school>-<language>.pdf`` and ``notice/area-<language>.pdf``: the printed notice,
@@ -22,7 +24,8 @@ the street graph.
 
 Which file holds what (the renderers open no files; the edges read and write them):
 
-- ``internal.py``: :func:`render_internal_map`; ``popups.py``: its popups;
+- ``internal.py``: :func:`render_internal_map`; ``popups.py``: its popups; ``parts.py``: a big
+  area's internal map as an overview and a page per part (``internal/part-NN.html``);
 - ``shared.py``: :func:`render_shared_map` and what it may show (:func:`shared_patrols`,
   :func:`shared_loops`, :func:`shared_corridor_table`);
 - ``printed.py``: the printed notices, an A4 PDF per school and for the area in each

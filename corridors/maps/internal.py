@@ -7,19 +7,23 @@ day, schools and hubs, with the evidence and the team in popups.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import folium
 import folium.plugins
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 from shapely.geometry import Point
 
 from corridors.config import MapConfig
-from corridors.maps.escape import _h
+from corridors.maps.escape import _h, _href
 from corridors.maps.layers import (
     _add_legend,
     _add_title,
@@ -31,10 +35,14 @@ from corridors.maps.layers import (
     _geojson,
     _GeoJsonLayer,
     _LayerControl,
+    _ShapeLayer,
+    _Shapes,
     _TextSearch,
 )
 from corridors.maps.notice import _PageFigure
 from corridors.maps.popups import (
+    _brief_corridor_popup,
+    _brief_loop_popup,
     _by_loop,
     _corridor_popup,
     _hotspot_popup,
@@ -44,7 +52,7 @@ from corridors.maps.popups import (
     _teams_by_corridor,
 )
 from corridors.maps.streets import _add_internal_streets
-from corridors.maps.values import _as_date, _risk_classes, _week_start
+from corridors.maps.values import _as_date, _json_value, _risk_classes, _week_start
 
 if TYPE_CHECKING:
     from corridors.graph import StreetGraph
@@ -64,6 +72,8 @@ _AIM_COLOURS = {
 }
 
 _LOOP_COLOUR = "#2166ac"
+#: Least tolerance (metres) of the corridors, hotspots and loops on an overview page.
+OVERVIEW_SIMPLIFY_M = 10.0
 
 
 def render_internal_map(
@@ -76,6 +86,8 @@ def render_internal_map(
     cfg: MapConfig,
     week: str,
     title: str,
+    part_of: Mapping[str, str] | None = None,
+    links: Sequence[tuple[str, str]] = (),
 ) -> folium.Map:
     """
     Draw the team's internal map for one week.
@@ -104,6 +116,14 @@ def render_internal_map(
         ISO week, ``"YYYY-Www"``.
     title
         Heading shown on the map.
+    part_of
+        Draw the overview of an area in parts (``corridors.maps.parts``): each corridor's
+        part (plain-text label). No street detail (only the major streets, coarse),
+        corridors, hotspots and loops simplified by at least :data:`OVERVIEW_SIMPLIFY_M`,
+        no heat layer, and short popups naming the part page with the rest.
+    links
+        ``(label, relative path)`` of the pages to list in a box (the parts on the overview,
+        the overview on a part); labels are plain text, paths the pages' own.
 
     Returns
     -------
@@ -119,6 +139,11 @@ def render_internal_map(
         If a layer has no CRS.
     """
     week_start = _week_start(week)
+    overview = part_of is not None
+    if overview:
+        cfg = dataclasses.replace(
+            cfg, simplify_m=max(cfg.simplify_m, OVERVIEW_SIMPLIFY_M), heat_layer=False
+        )
     m = _base_map(cfg)
     # <html lang="en">, a <title>, and a viewport that lets people zoom (folium's forbids it)
     _PageFigure(title=f"{title}: week {week}", code="en").add_child(m)
@@ -127,23 +152,13 @@ def render_internal_map(
         around.append(spots.polygons)
     if corridors is not None:
         around += [corridors.corridors, corridors.loops]
-    _add_internal_streets(m, street, around, cfg, name="Streets")
-    counts: dict[str, int] = {}
-    if spots is not None and len(spots.polygons):
-        counts["hotspots"] = _add_hotspots(m, spots.polygons, cfg)
-    if spots is not None and cfg.heat_layer and len(spots.selected):
-        _add_heat(m, spots.selected)
-    if corridors is not None and len(corridors.corridors):
-        counts["corridors"] = _add_corridors(m, corridors.corridors, rota, cfg)
-    if corridors is not None and len(corridors.loops):
-        counts["loops"] = _add_internal_loops(m, corridors.loops, rota, cfg)
-    for frame, kind in ((inputs.hubs, "hubs"), (inputs.schools, "schools")):
-        if frame is not None and len(frame):
-            _add_points(m, frame, kind=kind)
-            counts[kind] = len(frame)
+    _add_internal_streets(m, street, [] if overview else around, cfg, name="Streets")
+    counts = _add_features(m, inputs, spots, corridors, rota, cfg, part_of)
     source = spots.method_source if spots is not None else ""
     _add_legend(m, _internal_legend(spots is not None, rota, source))
     _add_title(m, f"{title}: week {week} (from {week_start:%d %b %Y})")
+    if links:
+        _add_links(m, links)
     _LayerControl(collapsed=False).add_to(m)
     _fit(m, _internal_bounds(inputs, street))
     logger.info(
@@ -152,6 +167,46 @@ def render_internal_map(
         ", ".join(f"{v:,} {k}" for k, v in counts.items()) or "streets only",
     )
     return m
+
+
+def _add_features(
+    m: folium.Map,
+    inputs: Inputs,
+    spots: Hotspots | None,
+    corridors: Corridors | None,
+    rota: Roster | None,
+    cfg: MapConfig,
+    part_of: Mapping[str, str] | None,
+) -> dict[str, int]:
+    """Add the hotspots (and heat), corridors, loops, hubs and schools; return the counts."""
+    counts: dict[str, int] = {}
+    if spots is not None and len(spots.polygons):
+        counts["hotspots"] = _add_hotspots(m, spots.polygons, cfg)
+    if spots is not None and cfg.heat_layer and len(spots.selected):
+        _add_heat(m, spots.selected)
+    if corridors is not None and len(corridors.corridors):
+        counts["corridors"] = _add_corridors(m, corridors.corridors, rota, cfg, part_of)
+    if corridors is not None and len(corridors.loops):
+        counts["loops"] = _add_internal_loops(m, corridors.loops, rota, cfg, part_of)
+    for frame, kind in ((inputs.hubs, "hubs"), (inputs.schools, "schools")):
+        if frame is not None and len(frame):
+            _add_points(m, frame, kind=kind)
+            counts[kind] = len(frame)
+    return counts
+
+
+def _add_links(m: folium.Map, links: Sequence[tuple[str, str]]) -> None:
+    """Add a box listing the pages ``links`` (plain-text label, the page's own relative path)."""
+    items = "".join(f'<li><a href="{_href(path)}">{_h(label)}</a></li>' for label, path in links)
+    _figure(m).html.add_child(
+        folium.Element(
+            '<nav id="sc-parts" aria-label="Pages" style="position:fixed;top:130px;left:10px;'
+            "z-index:1000;max-height:30vh;max-width:300px;overflow:auto;"
+            "background:rgba(255,255,255,.92);padding:6px 10px;border-radius:6px;"
+            'box-shadow:0 1px 5px rgba(0,0,0,.4);font:12px/1.5 sans-serif">'
+            f'<b>Pages</b><ul style="margin:0;padding-left:18px">{items}</ul></nav>'
+        )
+    )
 
 
 def _add_hotspots(m: folium.Map, polygons: gpd.GeoDataFrame, cfg: MapConfig) -> int:
@@ -168,14 +223,25 @@ def _add_hotspots(m: folium.Map, polygons: gpd.GeoDataFrame, cfg: MapConfig) -> 
 
 
 def _add_heat(m: folium.Map, selected: gpd.GeoDataFrame) -> None:
-    """Add a heat layer (hidden at first) of the selected incidents, by their weight."""
+    """
+    Add a heat layer (hidden at first) of the selected incidents, by their weight.
+
+    Incidents at one place (police.uk snaps them to a few anonymised points) are one point
+    with their weights added: the heat layer adds the weights of nearby points anyway, so the
+    map is the same, and the page carries each place once.
+    """
     pts = selected.to_crs(4326)
     weights = pts["weight"] if "weight" in pts.columns else pd.Series(1.0, index=pts.index)
+    keep = np.array([isinstance(p, Point) and not p.is_empty for p in pts.geometry], dtype=bool)
+    xy = shapely.get_coordinates(pts.geometry.values[keep])
+    places = pd.DataFrame(
+        {"lat": np.round(xy[:, 1], 6), "lon": np.round(xy[:, 0], 6),
+         "w": pd.to_numeric(weights[keep], errors="coerce").fillna(0.0).to_numpy()}
+    ).groupby(["lat", "lon"], sort=False, as_index=False)["w"].sum()  # fmt: skip
     heat = [
-        [round(p.y, 6), round(p.x, 6), round(float(w), 3)]
-        for p, w in zip(pts.geometry, weights, strict=True)
-        if isinstance(p, Point) and not p.is_empty  # incidents are points
-    ]
+        [float(lat), float(lon), round(float(w), 3)]
+        for lat, lon, w in zip(places["lat"], places["lon"], places["w"], strict=True)
+    ]  # incidents are points: others are left out
     # folium's HeatMap.__init__ has no annotations
     heat_layer = folium.plugins.HeatMap(  # type: ignore[no-untyped-call]
         heat, name="Incident heat (after school)", show=False
@@ -184,15 +250,24 @@ def _add_heat(m: folium.Map, selected: gpd.GeoDataFrame) -> None:
 
 
 def _add_corridors(
-    m: folium.Map, corridors: gpd.GeoDataFrame, rota: Roster | None, cfg: MapConfig
+    m: folium.Map,
+    corridors: gpd.GeoDataFrame,
+    rota: Roster | None,
+    cfg: MapConfig,
+    part_of: Mapping[str, str] | None = None,
 ) -> int:
-    """Draw the corridors coloured by risk quintile, evidence and team in popups."""
+    """Draw the corridors coloured by risk quintile, evidence and team in popups.
+
+    On an overview (``part_of``), the popups are short and name the corridor's part page.
+    """
     cor = corridors.copy()
     risk = pd.to_numeric(cor.get("risk", pd.Series(0.0, index=cor.index)), errors="coerce")
     cor["c"] = _risk_classes(risk.fillna(0.0))
     teams = _teams_by_corridor(rota)
     cor["popup"] = [
         _corridor_popup(row, teams.get(str(row.get("corridor_id")), ""))
+        if part_of is None
+        else _brief_corridor_popup(row, part_of.get(str(row.get("corridor_id")), ""))
         for _, row in cor.iterrows()
     ]
     cor["tip"] = [f"Corridor {row.get('corridor_id')}" for _, row in cor.iterrows()]
@@ -260,10 +335,29 @@ def _add_points(m: folium.Map, frame: gpd.GeoDataFrame, *, kind: str) -> None:
 
 
 def _add_internal_loops(
-    m: folium.Map, loops: gpd.GeoDataFrame, rota: Roster | None, cfg: MapConfig
+    m: folium.Map,
+    loops: gpd.GeoDataFrame,
+    rota: Roster | None,
+    cfg: MapConfig,
+    part_of: Mapping[str, str] | None = None,
 ) -> int:
+    """
+    Draw the patrol loops: one layer per patrol day (one layer when not rostered).
+
+    Each loop's line is written once in the page (:class:`_Shapes`); the day layers hold
+    only its position, aim and popup, and take the line from there in the browser, so the
+    page does not grow with the days a loop is walked. Returns how many patrols are drawn.
+    """
     loops = loops.copy()
     loops["loop_id"] = loops["loop_id"].astype(str)
+    geoms = loops.geometry.values
+    loops = loops[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    loops = loops[~loops["loop_id"].duplicated()].reset_index(drop=True)
+    loops["k"] = range(len(loops))
+    shapes = _Shapes(
+        [f["geometry"] for f in _geojson(loops, [], simplify_m=cfg.simplify_m)["features"]]
+    )
+    shapes.add_to(m)
     aim_js = json.dumps(_AIM_COLOURS)
     style = (
         f'return {{color: ({aim_js})[f.properties.aim] || "{_LOOP_COLOUR}", weight: 3, '
@@ -272,8 +366,8 @@ def _add_internal_loops(
     if rota is None or not len(rota.slots):
         loops["aim"] = ""
         loops["popup"] = [_loop_popup(row, None, "") for _, row in loops.iterrows()]
-        data = _geojson(loops, ["aim", "popup"], simplify_m=cfg.simplify_m)
-        _GeoJsonLayer(data, name="Patrol loops (not rostered)", style_js=style).add_to(m)
+        data = _shape_features(loops, shapes, ["aim", "popup", "k"])
+        _ShapeLayer(data, shapes, name="Patrol loops (not rostered)", style_js=style).add_to(m)
         return len(loops)
     slots = rota.slots.copy()
     slots["loop_id"] = slots["loop_id"].astype(str)
@@ -282,24 +376,40 @@ def _add_internal_loops(
     dates: list[dt.date | None] = sorted({d for d in slots["_date"] if d is not None})
     for date in dates or [None]:
         day_slots = slots[[d == date for d in slots["_date"]]]
-        frame = _day_loops(loops, day_slots, rota.assignments)
+        frame = _day_loops(loops, day_slots, rota.assignments, part_of)
         if frame is None:
             continue
         label = f"Patrols {date:%a %d %b}" if date is not None else "Patrols"
-        _GeoJsonLayer(
-            _geojson(frame, ["aim", "popup"], simplify_m=cfg.simplify_m), name=label, style_js=style
-        ).add_to(m)
+        data = _shape_features(frame, shapes, ["aim", "popup", "k"])
+        _ShapeLayer(data, shapes, name=label, style_js=style).add_to(m)
         n += len(frame)
     return n
 
 
+def _shape_features(frame: pd.DataFrame, shapes: _Shapes, columns: list[str]) -> dict[str, Any]:
+    """GeoJSON of ``frame``'s ``columns``, each feature with the geometry ``shapes[k]``."""
+    features = [
+        {
+            "type": "Feature",
+            "properties": {c: _json_value(row[c]) for c in columns},
+            "geometry": shapes.geometries[int(row["k"])],
+        }
+        for _, row in frame.iterrows()
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
 def _day_loops(
-    loops: gpd.GeoDataFrame, day_slots: pd.DataFrame, assignments: pd.DataFrame
-) -> gpd.GeoDataFrame | None:
-    """One row per patrol of the day: its loop, aim and popup (None: no loop to draw)."""
-    first: dict[str, int] = {}
-    for row, lid in enumerate(loops["loop_id"]):
-        first.setdefault(lid, row)
+    loops: gpd.GeoDataFrame,
+    day_slots: pd.DataFrame,
+    assignments: pd.DataFrame,
+    part_of: Mapping[str, str] | None = None,
+) -> pd.DataFrame | None:
+    """One row per patrol of the day: its loop's ``k``, aim and popup (None: none to draw).
+
+    On an overview (``part_of``) the popup is short: no team, the loop's part page named.
+    """
+    first = {lid: row for row, lid in enumerate(loops["loop_id"])}
     teams = _by_loop(assignments)
     none = assignments.iloc[:0]
     at: list[int] = []
@@ -310,14 +420,15 @@ def _day_loops(
             continue
         at.append(i)
         aims.append(str(slot.get("aim", "") or ""))
+        if part_of is not None:
+            part = part_of.get(str(loops["corridor_id"].iloc[i]), "")
+            popups.append(_brief_loop_popup(loops.iloc[i], slot, part))
+            continue
         team = _team_text(teams.get(str(slot["loop_id"]), none), slot)
         popups.append(_loop_popup(loops.iloc[i], slot, team))
     if not at:
         return None
-    out = loops.iloc[at].reset_index(drop=True)
-    out["aim"] = aims
-    out["popup"] = popups
-    return gpd.GeoDataFrame(out, crs=loops.crs)
+    return pd.DataFrame({"k": loops["k"].to_numpy()[at], "aim": aims, "popup": popups})
 
 
 def _internal_legend(has_spots: bool, rota: Roster | None, method_source: str = "") -> str:

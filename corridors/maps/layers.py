@@ -79,7 +79,7 @@ class _GeoJsonLayer(Layer):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.geoJSON({{ this.data_json }}, {
+        var {{ this.get_name() }} = L.geoJSON({{ this.data_js() }}, {
             interactive: {{ this.interactive|tojson }},
             style: function(f) { {{ this.style_js }} },
             pointToLayer: function(f, latlng) {
@@ -129,9 +129,61 @@ class _GeoJsonLayer(Layer):
         self.popup_options = dict(popup_options or {"max_width": 360})
         self.tooltip_options = dict(tooltip_options or {})
 
+    def data_js(self) -> str:
+        """Return the JavaScript expression of the layer's GeoJSON (its data as JSON here)."""
+        return self.data_json
+
     def _get_self_bounds(self) -> list[list[float | None]]:
         """Bounds ``[[south, west], [north, east]]`` of the features (for ``Map.get_bounds``)."""
         return get_bounds(self.data, lonlat=True)
+
+
+class _Shapes(MacroElement):
+    """
+    Geometries written once in the page, as a JavaScript array of GeoJSON geometries.
+
+    Layers that draw the same line several times (a loop walked on several days) point into
+    it by position (:class:`_ShapeLayer`), so a page holds each line once. Only numbers and
+    JSON reach the page (:func:`_compact_json`): no text from the data is a key.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = {{ this.data_json }};
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, geometries: Sequence[Mapping[str, Any]]) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]  # branca's MacroElement: untyped
+        self._name = "Shapes"
+        self.geometries = list(geometries)
+        self.data_json = _compact_json(self.geometries)
+
+
+class _ShapeLayer(_GeoJsonLayer):
+    """
+    A :class:`_GeoJsonLayer` whose features take their geometry from a :class:`_Shapes`.
+
+    ``data`` is the full GeoJSON (for bounds and for Python); the page gets the features
+    without geometry and the property ``k``, the position of the geometry in ``shapes``,
+    and joins them in the browser. Add ``shapes`` to the map before the layer.
+    """
+
+    def __init__(self, data: dict[str, Any], shapes: _Shapes, **kwargs: Any) -> None:
+        super().__init__(data, **kwargs)
+        self.shapes = shapes
+        bare = [{**f, "geometry": None} for f in data["features"]]
+        self.data_json = _compact_json({"type": "FeatureCollection", "features": bare})
+
+    def data_js(self) -> str:
+        """Return the features, each given its geometry from ``shapes`` by its ``k``."""
+        return (
+            "(function(fc, shapes) { fc.features.forEach(function(f) { "
+            "f.geometry = shapes[f.properties.k]; }); return fc; })"
+            f"({self.data_json}, {self.shapes.get_name()})"
+        )
 
 
 class _TextSearch(JSCSSMixin, MacroElement):

@@ -82,20 +82,11 @@ def _corridor_popup(row: pd.Series, team: str) -> str:
 
 
 def _loop_popup(loop: pd.Series, slot: pd.Series | None, team: str) -> str:
-    parts = [
-        f"<b>Loop {_h(loop.get('loop_id', ''))}</b> (corridor {_h(loop.get('corridor_id', ''))})"
-    ]
+    parts = [_loop_head(loop)]
     if loop.get("meeting_point"):
         parts.append(f"meet at: {_h(loop['meeting_point'])}")
     if slot is not None:
-        parts.append(
-            f"{_h(slot.get('day', ''))} {_h(slot.get('date', ''))}, "
-            f"{_h(slot.get('start', ''))}–{_h(slot.get('end', ''))}"
-        )
-        if slot.get("aim"):
-            parts.append(f"aim: {_h(slot['aim'])}")
-        if "filled" in slot and not bool(slot["filled"]):
-            parts.append("<b>NOT FILLED</b>")
+        parts += _slot_lines(slot)
         if isinstance(slot.get("problem"), str) and slot["problem"]:
             parts.append(f"<i>{_h(slot['problem'])}</i>")
         if isinstance(slot.get("police_contact"), str) and slot["police_contact"]:
@@ -106,6 +97,42 @@ def _loop_popup(loop: pd.Series, slot: pd.Series | None, team: str) -> str:
     if team:
         parts.append(f"team: {_h(team)}")
     return "<br>".join(parts)
+
+
+def _loop_head(loop: pd.Series) -> str:
+    return f"<b>Loop {_h(loop.get('loop_id', ''))}</b> (corridor {_h(loop.get('corridor_id', ''))})"
+
+
+def _slot_lines(slot: pd.Series) -> list[str]:
+    """Return a patrol's day, date and times, its aim and whether it is unfilled."""
+    lines = [
+        f"{_h(slot.get('day', ''))} {_h(slot.get('date', ''))}, "
+        f"{_h(slot.get('start', ''))}–{_h(slot.get('end', ''))}"
+    ]
+    if slot.get("aim"):
+        lines.append(f"aim: {_h(slot['aim'])}")
+    if "filled" in slot and not bool(slot["filled"]):
+        lines.append("<b>NOT FILLED</b>")
+    return lines
+
+
+def _brief_corridor_popup(row: pd.Series, part: str) -> str:
+    """Return an overview's corridor popup: its schools, risk and the page with the rest."""
+    parts = [f"<b>Corridor {_h(row.get('corridor_id', ''))}</b>"]
+    if row.get("school_names"):
+        parts.append(f"schools: {_h(row['school_names'])}")
+    parts += _numbers(row, _CORRIDOR_NUMBERS[:1])
+    return "<br>".join([*parts, *_part_line(part)])
+
+
+def _brief_loop_popup(loop: pd.Series, slot: pd.Series | None, part: str) -> str:
+    """Return an overview's patrol popup: the loop, day and times, and the page with the team."""
+    parts = [_loop_head(loop), *(_slot_lines(slot) if slot is not None else [])]
+    return "<br>".join([*parts, *_part_line(part)])
+
+
+def _part_line(part: str) -> list[str]:
+    return [f"evidence, team and streets: <i>{_h(part)}</i>"] if part else []
 
 
 def _by_loop(assignments: pd.DataFrame) -> dict[str, pd.DataFrame]:

@@ -19,12 +19,13 @@ import folium
 from corridors.maps.assets import inline_assets
 from corridors.maps.internal import render_internal_map
 from corridors.maps.manifest import manifest_doc
+from corridors.maps.parts import PARTS_DIR, corridor_parts, part_outputs
 from corridors.maps.printed import notice_pdfs
 from corridors.maps.shared import render_shared_map
 from corridors.outputs import atomic_open, write_text
 
 if TYPE_CHECKING:
-    from corridors.config import Config
+    from corridors.config import Config, MapConfig
     from corridors.graph import StreetGraph
     from corridors.hotspots import Hotspots
     from corridors.load import Inputs, SourceReport
@@ -68,18 +69,16 @@ def write_week(
     Returns
     -------
     dict of str to pathlib.Path
-        ``internal``, ``shared`` and each printed notice by its path in the folder
+        ``internal``, ``shared``, each part page of a big area (``internal/part-NN.html``,
+        :func:`write_internal_pages`) and each printed notice by its path in the folder
         (``notice/<school>-<language>.pdf``, ``notice/area-<language>.pdf``).
     """
     cfg = config.maps
     folder = Path(folder)
     title = area_title(config)
-    internal = save_offline(
-        render_internal_map(
-            inputs=inputs, street=street, spots=spots, corridors=corridors, rota=rota, cfg=cfg,
-            week=week, title=title,
-        ),
-        folder / INTERNAL_HTML,
+    internal = write_internal_pages(
+        folder, inputs=inputs, street=street, spots=spots, corridors=corridors, rota=rota,
+        cfg=cfg, week=week, title=title,
     )  # fmt: skip
     shared = save_offline(
         render_shared_map(
@@ -97,7 +96,57 @@ def write_week(
         folder, street=street, corridors=corridors, rota=rota, config=config, week=week,
         timezone=inputs.timezone,
     )  # fmt: skip
-    return {"internal": internal, "shared": shared, **notices}
+    return {**internal, "shared": shared, **notices}
+
+
+def write_internal_pages(
+    folder: Path,
+    *,
+    inputs: Inputs,
+    street: StreetGraph,
+    spots: Hotspots | None,
+    corridors: Corridors | None,
+    rota: Roster | None,
+    cfg: MapConfig,
+    week: str,
+    title: str,
+) -> dict[str, Path]:
+    """
+    Write ``internal.html`` (and, for a big plan, a page per part).
+
+    A plan of more than ``cfg.split_internal_above`` corridors gets an overview
+    ``internal.html`` listing ``internal/<part>.html``, a page per part
+    (``corridors.maps.parts``).
+
+    Returns ``{"internal": path}`` and each part page by its path in the folder.
+    """
+    n = len(corridors.corridors) if corridors is not None else 0
+    if corridors is None or n <= cfg.split_internal_above:
+        page = render_internal_map(
+            inputs=inputs, street=street, spots=spots, corridors=corridors, rota=rota, cfg=cfg,
+            week=week, title=title,
+        )  # fmt: skip
+        return {"internal": save_offline(page, folder / INTERNAL_HTML)}
+    parts = corridor_parts(corridors.corridors, cfg.split_internal_above)
+    written: dict[str, Path] = {}
+    for part in parts:
+        name = f"{PARTS_DIR}/{part.name}.html"
+        sub = part_outputs(
+            part, inputs=inputs, street=street, spots=spots, corridors=corridors, rota=rota
+        )
+        page = render_internal_map(
+            inputs=sub.inputs, street=sub.street, spots=sub.spots, corridors=sub.corridors,
+            rota=sub.rota, cfg=cfg, week=week, title=f"{title}, {part.label}",
+            links=[("Overview of the whole area", f"../{INTERNAL_HTML}")],
+        )  # fmt: skip
+        written[name] = save_offline(page, folder / name)
+    overview = render_internal_map(
+        inputs=inputs, street=street, spots=spots, corridors=corridors, rota=rota, cfg=cfg,
+        week=week, title=title, part_of={c: p.label for p in parts for c in p.corridor_ids},
+        links=[(p.label, f"{PARTS_DIR}/{p.name}.html") for p in parts],
+    )  # fmt: skip
+    logger.info("%d corridors: the internal map is an overview and %d parts", n, len(parts))
+    return {"internal": save_offline(overview, folder / INTERNAL_HTML), **written}
 
 
 def write_notices(
