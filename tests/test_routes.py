@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import itertools
 import json
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -674,7 +675,7 @@ def test_no_incidents_means_no_patrol(tiny_street, tiny_inputs, tmp_path):
 
 
 def test_unpatrolled_reason_says_no_incidents(tiny_street, tiny_inputs):
-    far = _incidents([Point(E0 - 5000, N0)], months=["2022-09"])
+    far = _incidents([Point(E0 - 600, N0)], months=["2022-09"])  # covered, not near
     plan = routes.plan_corridors(
         tiny_street, _inputs(tiny_inputs.schools, tiny_inputs.hubs, far), None, RouteConfig(),
         week=PLAN_WEEK, window=Window(),
@@ -708,10 +709,46 @@ def test_no_usable_incidents_never_says_no_patrol_needed(tiny_street, tiny_input
         assert reasons.str.endswith("no evidence either way").all()
         assert plan.corridors[routes.REASON].str.contains("no evidence either way").all()
         assert any("no corridor could be judged quiet or risky" in n for n in plan.notes)
-    # one usable incident in the look-back, 5 km away: this corridor really had none near it
-    plan = plan_with(_incidents([Point(E0 - 5000, N0)], months=["2022-09"]))
+    # one usable incident in the look-back, 600 m away: the data reach this corridor, and it
+    # really had none near it
+    plan = plan_with(_incidents([Point(E0 - 600, N0)], months=["2022-09"]))
     assert plan.unpatrolled[routes.REASON].str.endswith("; no patrol needed").all()
     assert not any("could be judged" in n for n in plan.notes)
+
+
+def test_incidents_that_do_not_reach_the_schools_stop_the_plan(tiny_street, tiny_inputs):
+    # another force's file: plenty of usable incidents, all 5 km from every school
+    far = _incidents([Point(E0 - 5000, N0 + k) for k in range(20)], months=["2022-09"] * 20)
+    inputs = _inputs(tiny_inputs.schools, tiny_inputs.hubs, far)
+    with pytest.raises(EmptyResultError) as err:
+        routes.plan_corridors(
+            tiny_street, inputs, None, RouteConfig(), week=PLAN_WEEK, window=Window()
+        )
+    message = str(err.value)
+    assert "does not cover any school" in message and "corridors.coverage_m (1000 m)" in message
+    assert re.search(r"the nearest incident to any of them is [45]\.\d km away", message)
+    names = tiny_inputs.schools["name"].astype(str)
+    assert all(name in message for name in names)
+    assert "no patrol needed" not in message
+    # coverage_m = 0: the team says it knows; the corridor is then judged quiet as before
+    plan = routes.plan_corridors(
+        tiny_street, inputs, None, RouteConfig(coverage_m=0), week=PLAN_WEEK, window=Window()
+    )
+    assert plan.unpatrolled[routes.REASON].str.endswith("; no patrol needed").all()
+
+
+def test_a_corridor_the_data_do_not_reach_is_never_called_quiet():
+    from corridors.routes.evidence import uncovered_reason
+
+    cfg = RouteConfig()
+    nearest = {"a": 120.0, "b": 3400.0, "c": float("inf")}
+    assert uncovered_reason(["a"], nearest, cfg) is None
+    assert uncovered_reason(["a", "b"], nearest, cfg) is None  # one school reached is enough
+    why = uncovered_reason(["b"], nearest, cfg)
+    assert why is not None and "nearest incident is 3.4 km away" in why
+    assert "no evidence either way" in why
+    assert "no incident at all" in (uncovered_reason(["c"], nearest, cfg) or "")
+    assert uncovered_reason(["b"], nearest, RouteConfig(coverage_m=0)) is None
 
 
 def test_schools_in_scope_or_a_plain_error(tiny_inputs):

@@ -116,6 +116,10 @@ class RouteConfig:
     than ``max_snap_m`` from the street graph get no route. A corridor is patrolled
     only when its risk is above ``min_risk`` and at least ``min_incidents`` look-back
     incidents lie within ``incident_buffer_m`` of its streets (no needless contact).
+    A corridor none of whose schools has any loaded incident (any offence, any time) within
+    ``coverage_m`` metres lies outside what the incident data covers: it is never called
+    quiet ("no patrol needed"), and a plan where that holds for every school stops with an
+    error (0 = off).
     A loop starts when most of its corridor's after-school incidents happened; with no
     time-known incident (month-only data) at ``closing_time``, or, with ``waves`` > 1, at
     one of up to ``waves`` starts from ``closing_time``, each the longest such loop plus 15
@@ -144,6 +148,7 @@ class RouteConfig:
     solver_patience: int = 500
     max_snap_m: float = 500.0
     min_incidents: int = 1
+    coverage_m: float = 1000.0
     workers: int = 0
     loop_budget_s: float = 120.0
     waves: int = 1
@@ -159,6 +164,8 @@ class RouteConfig:
             raise ConfigError(f"corridors.hub_share must be in [0, 1], got {self.hub_share}")
         if self.min_risk < 0:
             raise ConfigError(f"corridors.min_risk must be >= 0, got {self.min_risk}")
+        if self.coverage_m < 0:
+            raise ConfigError(f"corridors.coverage_m must be >= 0 (0 = off), got {self.coverage_m}")
         if self.min_incidents < 0:
             raise ConfigError(f"corridors.min_incidents must be >= 0, got {self.min_incidents}")
         if self.workers < 0:

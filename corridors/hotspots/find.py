@@ -129,7 +129,7 @@ def find_hotspots(
     polygons = _polygon_table(table, found.polygons, incidents.crs, previous, scores)
     notes = [
         *sel.notes, *found.notes, *draw_notes, *_shares_notes(cfg, shares),
-        *_empty_notes(cfg, len(table), len(polygons), week),
+        *_empty_notes(cfg, len(table), len(polygons), week, on_streets=bool(draw_notes)),
     ]  # fmt: skip
     logger.info(
         "Found %d %s hotspots from %s selected incidents (week of %s)",
@@ -239,27 +239,47 @@ def _edge_intensity(found: Found) -> pd.Series:
     )  # fmt: skip
 
 
-def _empty_notes(cfg: HotspotConfig, n_selected: int, n_polygons: int, week: PlanWeek) -> list[str]:
+def _empty_notes(
+    cfg: HotspotConfig, n_selected: int, n_polygons: int, week: PlanWeek, *, on_streets: bool
+) -> list[str]:
     """Say (and log) why a week has no hotspots."""
     if n_selected == 0:
         logger.warning("No incidents selected for hotspots (week of %s)", week.start)
         return ["no incidents were selected: no hotspots this week"]
     if n_polygons == 0:
-        note = no_hotspots_note(cfg, n_selected)
+        note = no_hotspots_note(cfg, n_selected, on_streets=on_streets)
         logger.warning("%s", note)
         return [note]
     return []
 
 
-def no_hotspots_note(cfg: HotspotConfig, n_selected: int) -> str:
+def no_hotspots_note(cfg: HotspotConfig, n_selected: int, *, on_streets: bool = False) -> str:
     """
     Say plainly that a method found no hotspot in ``n_selected`` incidents, and what to try.
+
+    ``on_streets``: the hotspots were drawn on street segments (``draw_street_km``), so none
+    means no street lies where the method found intensity.
 
     Examples
     --------
     >>> print(no_hotspots_note(HotspotConfig(method="dbscan"), 40))  # doctest: +ELLIPSIS
     0 hotspots (dbscan) from 40 selected incidents: ... min_samples (5) ... eps_m (150 m) ...
+    >>> note = no_hotspots_note(HotspotConfig(method="counts"), 40, on_streets=True)
+    >>> print(note[:74])
+    0 hotspots (counts) from 40 selected incidents: no street segment of the g
     """
+    if on_streets:
+        look = (
+            f"no street segment of the graph lies where {cfg.method} found any intensity: "
+            "check that the street graph ([graph] osm_file) covers the incidents, or set "
+            "[hotspots] draw_street_km = 0 to draw the area share instead"
+        )
+        return f"0 hotspots ({cfg.method}) from {n_selected:,} selected incidents: {look}"
+    cells = (
+        f"no grid cell of cell_m ({cfg.cell_m:g} m) within the study area scores above zero at "
+        f"area_share ({cfg.area_share:g}): raise [hotspots] area_share, and check that the "
+        "incidents lie in the study area"
+    )
     look = {
         "dbscan": (
             f"a hotspot needs min_samples ({cfg.min_samples}) incidents within eps_m "
@@ -280,5 +300,5 @@ def no_hotspots_note(cfg: HotspotConfig, n_selected: int) -> str:
             f"({cfg.area_share:g}) holds no street: raise [hotspots] snap_m or area_share, "
             "and check that the street graph covers the incidents"
         ),
-    }[cfg.method]
+    }.get(cfg.method, cells)  # counts, blend, learned: scores per grid cell
     return f"0 hotspots ({cfg.method}) from {n_selected:,} selected incidents: {look}"

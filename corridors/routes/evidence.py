@@ -7,9 +7,14 @@ patrolled.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
+from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
 from corridors import load
@@ -154,3 +159,38 @@ def _street_list(names: np.ndarray, lengths: np.ndarray) -> list[str]:
         return ["unnamed streets"]
     totals = frame.groupby("name", sort=False)["length"].sum().sort_values(ascending=False)
     return [str(name) for name in totals.index]
+
+
+def nearest_incident_m(schools: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame) -> dict[str, float]:
+    """Return each school's distance (metres) to the nearest loaded incident (inf: none)."""
+    ids = schools[load.SCHOOL_ID].astype(str).tolist()
+    if not len(incidents) or not ids:
+        return dict.fromkeys(ids, math.inf)
+    pts = shapely.get_coordinates(incidents.geometry.to_numpy())
+    dist, _ = cKDTree(pts).query(shapely.get_coordinates(schools.geometry.to_numpy()))
+    return {sid: float(d) for sid, d in zip(ids, np.atleast_1d(dist), strict=True)}
+
+
+def uncovered_reason(
+    members: Sequence[str], nearest: Mapping[str, float], cfg: RouteConfig
+) -> str | None:
+    """
+    Return why the incident data cannot judge a corridor, or None when it covers it.
+
+    Covered: some school of the corridor has a loaded incident within ``coverage_m``.
+    """
+    if cfg.coverage_m <= 0:
+        return None
+    near = min((nearest.get(s, math.inf) for s in members), default=math.inf)
+    if near <= cfg.coverage_m:
+        return None
+    where = (
+        "no incident at all"
+        if math.isinf(near)
+        else f"the nearest incident is {near / 1000:.1f} km away"
+    )
+    return (
+        f"the incident data does not cover it ({where}, more than corridors.coverage_m = "
+        f"{cfg.coverage_m:g} m): no evidence either way; add the incidents of the force or "
+        "source that covers this school"
+    )

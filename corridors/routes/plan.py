@@ -31,6 +31,8 @@ from corridors.routes.evidence import (
     _street_list,
     _uses_spots,
     _why_not_patrolled,
+    nearest_incident_m,
+    uncovered_reason,
 )
 from corridors.routes.footfall import (
     _home_weights,
@@ -148,7 +150,9 @@ def plan_corridors(
         net, street, cfg, window, week.lookback_weeks, name_of, walking.school_node, hubs,
         len(recent),
         _uses_spots(spots), _SegmentScores(walking.seg_foot, intensity, seg_risk),
+        nearest_incident_m(chosen, inputs.incidents),
     )  # fmt: skip
+    _check_coverage(ctx, corridors)
     judged = _judge_corridors(ctx, corridors, progress)
     unrouted = [(sid, name_of[sid], why) for sid, why in walking.unrouted]
     notes += _evidence_notes(recent, bool(corridors), week)
@@ -261,6 +265,7 @@ class _Context:
     n_recent: int  # usable look-back incidents in the whole area
     from_spots: bool
     scores: _SegmentScores
+    nearest: dict[str, float]  # school id -> metres to the nearest loaded incident
 
 
 @dataclass(frozen=True)
@@ -313,6 +318,9 @@ def _judge_corridors(
             # "no patrol needed" only on evidence: usable incidents in the look-back, and too
             # few of them near this corridor; without any there is no evidence either way
             verdict = "; no patrol needed" if ctx.n_recent else ""
+            uncovered = uncovered_reason(members, ctx.nearest, ctx.cfg) if ctx.n_recent else None
+            if uncovered:  # quiet only where the data reaches: else no evidence either way
+                why_not, verdict = uncovered, ""
             reason = f"corridor {corridor.cid}: {why_not}{verdict}"
             out.unpatrolled.extend((s, ctx.name_of[s], reason) for s in members)
             continue
@@ -326,6 +334,36 @@ def _judge_corridors(
         month_only.extend([_month_only(corridor.near)] * len(records))
     _deal_waves(out.loop_records, month_only, ctx.cfg, ctx.window)
     return out
+
+
+def _check_coverage(ctx: _Context, corridors: list[_Corridor]) -> None:
+    """
+    Stop when the incident data covers none of the corridors' schools.
+
+    Every corridor would otherwise look quiet ("no patrol needed") for want of data: the
+    incidents are of another area (another force's file, the wrong month folder, a
+    different CRS read as this one).
+
+    Raises
+    ------
+    EmptyResultError
+        Naming the schools, how far the nearest incident is, and what to set.
+    """
+    if not corridors or ctx.cfg.coverage_m <= 0 or not ctx.n_recent:
+        return  # no usable incident at all: each corridor says so (no evidence either way)
+    members = [s for c in corridors for s in c.members]
+    if any(uncovered_reason([s], ctx.nearest, ctx.cfg) is None for s in members):
+        return
+    near = min(ctx.nearest.get(s, float("inf")) for s in members)
+    schools = ", ".join(ctx.name_of[s] for s in members[:5]) + (" ..." if len(members) > 5 else "")
+    raise EmptyResultError(
+        f"incidents: the loaded incident data does not cover any school the plan covers "
+        f"({schools}): the nearest incident to any of them is {near / 1000:.1f} km away, more "
+        f"than corridors.coverage_m ({ctx.cfg.coverage_m:g} m); every corridor would look "
+        "quiet for want of data. Add the [[incidents]] source of the force that covers these "
+        "schools (check the files' area and CRS), or set [corridors] coverage_m = 0 to plan "
+        "anyway"
+    )
 
 
 def _solve_jobs(
