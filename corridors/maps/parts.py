@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from shapely.geometry import box
 
@@ -161,15 +160,7 @@ def part_outputs(
         else None
     )
     loop_ids = set(loops["loop_id"].astype(str))
-    part_rota = (
-        dataclasses.replace(
-            rota,
-            slots=_of_loops(rota.slots, loop_ids),
-            assignments=_of_loops(rota.assignments, loop_ids),
-        )
-        if rota is not None
-        else None
-    )
+    part_rota = rota.of_loops(loop_ids) if rota is not None else None
     edges = _within(street.edges, area)
     part_street = StreetGraph(  # the tables the page draws (a stand-in street may have no more)
         None,
@@ -198,10 +189,3 @@ def _within(frame: gpd.GeoDataFrame, area: BaseGeometry) -> gpd.GeoDataFrame:
     b = frame.geometry.bounds
     hit = (b["minx"] <= x1) & (b["maxx"] >= x0) & (b["miny"] <= y1) & (b["maxy"] >= y0)
     return frame[hit.to_numpy()]
-
-
-def _of_loops(frame: pd.DataFrame, loop_ids: set[str]) -> pd.DataFrame:
-    """Return the rows of ``frame`` (slots or assignments) of the loops ``loop_ids``."""
-    if "loop_id" not in frame.columns:
-        return frame
-    return frame[frame["loop_id"].astype(str).isin(loop_ids)]

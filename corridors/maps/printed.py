@@ -189,8 +189,7 @@ def _kinds(rota: Roster | None, loop_ids: Sequence[str]) -> tuple[str, ...]:
     """Return the kinds of people rostered on ``loop_ids`` (:func:`rostered_kinds`)."""
     if rota is None or "loop_id" not in rota.assignments.columns:
         return rostered_kinds(rota)
-    people = rota.assignments[rota.assignments["loop_id"].astype(str).isin(loop_ids)]
-    return rostered_kinds(dataclasses.replace(rota, assignments=people))
+    return rostered_kinds(rota.of_loops(loop_ids))
 
 
 def _file_stem(school_id: str, *, taken: set[str]) -> str:

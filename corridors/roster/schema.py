@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,6 +177,17 @@ class Roster:
     timezone: str = "Europe/London"
     solve_seconds: float = 0.0
     fill_gap: float = 0.0
+
+    def of_loops(self, loop_ids: Collection[str]) -> Roster:
+        """Return this roster cut to the patrols of ``loop_ids`` (slots and assignments)."""
+        keep = {str(i) for i in loop_ids}
+
+        def cut(frame: pd.DataFrame) -> pd.DataFrame:
+            if "loop_id" not in frame.columns:
+                return frame
+            return frame[frame["loop_id"].astype(str).isin(keep)]
+
+        return dataclasses.replace(self, slots=cut(self.slots), assignments=cut(self.assignments))
 
 
 @dataclass(frozen=True)
