@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import segno
 import shapely
-from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, Rect, String
+from reportlab.graphics.shapes import Circle, Drawing, Line, Path, PolyLine, Rect, String
 from reportlab.lib.colors import Color, HexColor, black, white
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Table, TableStyle
@@ -126,18 +126,20 @@ def map_drawing(
     box = (x0, y0, x0 + width / scale, y0 + drawing.height / scale)
     drawing.add(_rect(0, 0, width, drawing.height, fill=_PAPER))
 
-    def page(geoms: np.ndarray) -> list[list[float]]:
-        """Lines clipped to the box as flat page coordinates (points)."""
+    def page(geoms: np.ndarray) -> list[np.ndarray]:
+        """Lines clipped to the box as page coordinates (points), one array per line."""
         parts = shapely.get_parts(shapely.clip_by_rect(geoms, *box))
         parts = parts[(shapely.get_type_id(parts) == 1) & ~shapely.is_empty(parts)]
-        return [((shapely.get_coordinates(p) - (x0, y0)) * scale).ravel().tolist() for p in parts]
+        return [(shapely.get_coordinates(p) - (x0, y0)) * scale for p in parts]
 
+    if len(streets):  # only the streets in the box (the index is built once per frame)
+        streets = streets.iloc[np.sort(streets.sindex.query(shapely.box(*box)))]
     for major in (0, 1):
         rows = streets[streets["m"] == major] if len(streets) else streets
-        for line in page(np.asarray(rows.geometry.values, dtype=object)):
-            drawing.add(_line(line, _MAJOR if major else _MINOR, 2.2 if major else 1.1))
+        lines = page(np.asarray(rows.geometry.values, dtype=object))
+        drawing.add(_path(lines, _MAJOR if major else _MINOR, 2.2 if major else 1.1))
     for line in page(np.asarray(loops.geometry.values, dtype=object)):
-        drawing.add(_line(line, _ROUTE, 3.2))
+        drawing.add(_line(line.ravel().tolist(), _ROUTE, 3.2))
     _add_meeting_points(drawing, loops, box, scale, direction=direction)
     drawing.add(_rect(0, 0, width, drawing.height, fill=None, stroke=_FRAME))
     return drawing
@@ -150,6 +152,16 @@ def _rect(
     rect = Rect(x, y, w, h)
     rect.fillColor, rect.strokeColor, rect.strokeWidth = fill, stroke, 0.6
     return rect
+
+
+def _path(lines: list[np.ndarray], colour: Color, weight: float) -> Path:
+    """Return ``lines`` (page coordinates) as one stroked path: one PDF object, not one per line."""
+    ops: list[float] = []
+    for line in lines:  # ReportLab's path operators: 0 moves, 1 draws a line
+        ops += [0] + [1] * (len(line) - 1)
+    flat = np.concatenate(lines).ravel().tolist() if lines else []
+    return Path(flat, ops, fillColor=None, strokeColor=colour, strokeWidth=weight,
+                strokeLineJoin=1, strokeLineCap=1)  # fmt: skip
 
 
 def _line(points: list[float], colour: Color, weight: float) -> PolyLine:
