@@ -7,11 +7,13 @@ corridors and loops, a far block of streets; patrols on five days (``test_maps._
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 from test_maps import _roster
@@ -54,26 +56,49 @@ def _vertex_text(geom: Any) -> list[str]:
     return [f"{round(float(x), 6)!r},{round(float(y), 6)!r}" for x, y in xy]
 
 
+def _decoded(shapes: _Shapes) -> list[list[tuple[float, float]]]:
+    """The vertices of each geometry as the page's JavaScript decodes ``shapes``."""
+    out = []
+    for g in json.loads(shapes.data_json):
+        if isinstance(g, dict):  # not a line: GeoJSON as it is
+            out.append([tuple(xy) for xy in shapely.get_coordinates(shapely.geometry.shape(g))])
+            continue
+        _multi, counts, steps = g
+        xy = np.cumsum(np.asarray(steps, dtype=np.int64).reshape(-1, 2), axis=0) / 1e6
+        assert len(xy) == sum(counts)
+        out.append([(float(x), float(y)) for x, y in xy])
+    return out
+
+
 def test_a_loop_walked_on_five_days_is_written_once() -> None:
     area, rota = _rostered(corridors=3, days=5)
     m = _render(area, rota)
-    (shapes,) = [c for c in m._children.values() if isinstance(c, _Shapes)]
-    assert len(shapes.geometries) == 3  # one line per loop
-    days = [c for c in m._children.values() if isinstance(c, _ShapeLayer)]
+    days = [c for c in m._children.values() if isinstance(c, _ShapeLayer)][1:]
     assert [d.layer_name for d in days] == [
         "Patrols Mon 07 Nov", "Patrols Tue 08 Nov", "Patrols Wed 09 Nov",
         "Patrols Thu 10 Nov", "Patrols Fri 11 Nov",
     ]  # fmt: skip
+    (shapes,) = {id(d.shapes): d.shapes for d in days}.values()  # the days share one
+    assert len(shapes.geometries) == 3  # one line per loop
     for day in days:  # Python keeps the whole GeoJSON; the page only positions and popups
         assert len(day.data["features"]) == 3
         assert "coordinates" not in day.data_json
         assert sorted(f["properties"]["k"] for f in day.data["features"]) == [0, 1, 2]
+    all_shapes = [c for c in m._children.values() if isinstance(c, _Shapes)]
+    assert len(all_shapes) == 2  # the corridors' lines and the loops'
     page = m.get_root().render()
-    # the loop's far corner (not on its corridor, which ends there too: see below) once
+    assert all(page.count(s.data_json) == 1 for s in all_shapes)
+    # the loop's far corner (not on its corridor, which ends there too: see below)
     loop = area.corridors.loops.geometry.iloc[1]
-    far_corner = _vertex_text(loop)[2]  # a, b, c, b, a: c is the turning point
+    far = tuple(round(float(v), 6) for v in shapely.get_coordinates(_wgs84(loop))[2])
+    assert _vertex_text(loop)[2] not in page  # lines are written as steps, not as text
     # the corridor a-b-c also holds c; the loop's line once: 2 in all (5 days: would be 6)
-    assert page.count(far_corner) == 2
+    decoded = [xy for s in all_shapes for g in _decoded(s) for xy in g]
+    assert sum(np.allclose(xy, far, atol=1e-7) for xy in decoded) == 2
+    # and decoding gives back each line's GeoJSON vertices exactly
+    for s in all_shapes:
+        for g, xy in zip(s.geometries, _decoded(s), strict=True):
+            assert xy == [tuple(v) for v in shapely.get_coordinates(shapely.geometry.shape(g))]
 
 
 def test_no_roster_loops_still_drawn_from_the_shared_lines() -> None:

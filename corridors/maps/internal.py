@@ -141,9 +141,10 @@ def render_internal_map(
     week_start = _week_start(week)
     overview = part_of is not None
     if overview:
-        cfg = dataclasses.replace(
-            cfg, simplify_m=max(cfg.simplify_m, OVERVIEW_SIMPLIFY_M), heat_layer=False
-        )
+        cfg = dataclasses.replace(  # the page is the whole area: no mini-map of it
+            cfg, simplify_m=max(cfg.simplify_m, OVERVIEW_SIMPLIFY_M), heat_layer=False,
+            minimap=False,
+        )  # fmt: skip
     m = _base_map(cfg)
     # <html lang="en">, a <title>, and a viewport that lets people zoom (folium's forbids it)
     _PageFigure(title=f"{title}: week {week}", code="en").add_child(m)
@@ -271,10 +272,19 @@ def _add_corridors(
         for _, row in cor.iterrows()
     ]
     cor["tip"] = [f"Corridor {row.get('corridor_id')}" for _, row in cor.iterrows()]
+    geoms = np.array(cor.geometry.values, dtype=object)
+    multi = shapely.get_type_id(geoms) == 5  # MultiLineString: street edges joined into runs
+    geoms[multi] = shapely.line_merge(geoms[multi])
+    cor = cor.set_geometry(gpd.GeoSeries(geoms, index=cor.index, crs=cor.crs))
     data = _geojson(cor, ["c", "popup", "tip"], simplify_m=cfg.simplify_m)
+    shapes = _Shapes([f["geometry"] for f in data["features"]])  # written compactly
+    shapes.add_to(m)
+    for k, feature in enumerate(data["features"]):
+        feature["properties"]["k"] = k
     colours = json.dumps(list(_RISK_COLOURS))
-    _GeoJsonLayer(
+    _ShapeLayer(
         data,
+        shapes,
         name="Corridors (by risk)",
         style_js=f"return {{color: {colours}[f.properties.c], weight: 6, opacity: 0.9}};",
     ).add_to(m)

@@ -16,7 +16,7 @@ simplified by ``MapConfig.simplify_m`` metres in the area's CRS first.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import folium
 import folium.plugins
@@ -143,14 +143,30 @@ class _Shapes(MacroElement):
     Geometries written once in the page, as a JavaScript array of GeoJSON geometries.
 
     Layers that draw the same line several times (a loop walked on several days) point into
-    it by position (:class:`_ShapeLayer`), so a page holds each line once. Only numbers and
-    JSON reach the page (:func:`_compact_json`): no text from the data is a key.
+    it by position (:class:`_ShapeLayer`), so a page holds each line once. Lines are written
+    compactly (:func:`_line_steps`: whole micro-degrees, each vertex the step from the one
+    before, ``[multi, counts, steps]``) and decoded into GeoJSON by a few lines of JavaScript;
+    other geometries as GeoJSON. Only numbers and JSON reach the page (:func:`_compact_json`):
+    no text from the data is a key.
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = {{ this.data_json }};
+        var {{ this.get_name() }} = (function(gs) { return gs.map(function(g) {
+            if (!Array.isArray(g)) { return g; }
+            var lines = [], x = 0, y = 0, j = 0;
+            for (var n = 0; n < g[1].length; n++) {
+                var line = [];
+                for (var i = 0; i < g[1][n]; i++, j += 2) {
+                    x += g[2][j]; y += g[2][j + 1];
+                    line.push([x / 1e6, y / 1e6]);
+                }
+                lines.push(line);
+            }
+            return g[0] ? {type: "MultiLineString", coordinates: lines}
+                        : {type: "LineString", coordinates: lines[0]};
+        }); })({{ this.data_json }});
         {% endmacro %}
         """
     )
@@ -159,7 +175,42 @@ class _Shapes(MacroElement):
         super().__init__()  # type: ignore[no-untyped-call]  # branca's MacroElement: untyped
         self._name = "Shapes"
         self.geometries = list(geometries)
-        self.data_json = _compact_json(self.geometries)
+        self.data_json = _compact_json([_encoded(g) for g in self.geometries])
+
+
+def _encoded(geometry: Mapping[str, Any]) -> Any:
+    """Return a GeoJSON line as ``[multi, counts, steps]`` (:func:`_line_steps`), else as is."""
+    kind = geometry.get("type") if geometry else None
+    if kind == "LineString":
+        lines = [geometry["coordinates"]]
+    elif kind == "MultiLineString":
+        lines = list(geometry["coordinates"])
+    else:
+        return geometry
+    if not lines or any(len(line) == 0 for line in lines):
+        return geometry
+    counts, steps = _line_steps(lines)
+    return [int(kind == "MultiLineString"), counts, steps]
+
+
+def _line_steps(lines: Sequence[Sequence[Sequence[float]]]) -> tuple[list[int], list[int]]:
+    """
+    Return lines of (lon, lat) as their vertex counts and steps.
+
+    Steps are whole micro-degrees (6 decimal places, as the pages write coordinates), each
+    vertex the step from the one before across lines, the first from (0, 0).
+
+    Examples
+    --------
+    >>> _line_steps([[[0.5, 52.0], [0.500001, 52.000002]], [[0.5, 52.0]]])
+    ([2, 1], [500000, 52000000, 1, 2, -1, -2])
+    """
+    counts = [len(line) for line in lines]
+    if not counts:
+        return [], []
+    micro = np.rint(np.concatenate([np.asarray(line, dtype=float) for line in lines]) * 1e6)
+    steps = np.diff(micro.astype(np.int64), axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    return counts, cast("list[int]", steps.ravel().tolist())
 
 
 class _ShapeLayer(_GeoJsonLayer):

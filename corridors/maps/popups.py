@@ -126,9 +126,13 @@ def _brief_corridor_popup(row: pd.Series, part: str) -> str:
 
 
 def _brief_loop_popup(loop: pd.Series, slot: pd.Series | None, part: str) -> str:
-    """Return an overview's patrol popup: the loop, day and times, and the page with the team."""
+    """Return an overview's patrol popup: the loop, day and times, and the page with the team.
+
+    The page is named briefly (``Part 3``): an area has thousands of patrols, and the
+    corridor's popup and the list of pages give the part's whole label.
+    """
     parts = [_loop_head(loop), *(_slot_lines(slot) if slot is not None else [])]
-    return "<br>".join([*parts, *_part_line(part)])
+    return "<br>".join([*parts, *_part_line(part.split(":", 1)[0])])
 
 
 def _part_line(part: str) -> list[str]:

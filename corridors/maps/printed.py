@@ -32,6 +32,8 @@ import io
 import logging
 import re
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
@@ -44,6 +46,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from corridors.config import MapConfig
+from corridors.cores import process_pool, worker_count
 from corridors.maps.dates import long_date, text_direction
 from corridors.maps.i18n import NOTICE_TEXT, _people_text, check_languages, rostered_kinds
 from corridors.maps.notice import _notice_rows
@@ -98,6 +101,7 @@ def notice_pdfs(
     week: str,
     area_name: str,
     timezone: str | None = None,
+    workers: int = 1,
 ) -> dict[str, bytes]:
     """
     Return the week's printed notices: ``{path in the week folder: PDF bytes}``.
@@ -105,11 +109,42 @@ def notice_pdfs(
     Parameters are those of :func:`corridors.maps.render_shared_map`, and the same rule
     holds: no inputs, no hotspots. ``cfg.public_url`` (when set) is the QR code's address;
     dates are written as each language writes them in the country of ``timezone``.
+    ``workers`` processes draw them (:func:`start_notices`; 0 = every core).
 
     Raises
     ------
     ConfigError
         If a language has no translation, or ``week`` is not an ISO week.
+    """
+    with start_notices(
+        street=street, corridors=corridors, rota=rota, cfg=cfg, week=week,
+        area_name=area_name, timezone=timezone, workers=workers,
+    ) as jobs:  # fmt: skip
+        return jobs.result()
+
+
+#: Fewer notices than this are drawn in-process (a pool costs about a second to start).
+MIN_POOL_NOTICES = 12
+
+
+def start_notices(
+    *,
+    street: StreetGraph,
+    corridors: Corridors | None,
+    rota: Roster | None,
+    cfg: MapConfig,
+    week: str,
+    area_name: str,
+    timezone: str | None = None,
+    workers: int = 1,
+) -> NoticeJobs:
+    """
+    Start drawing the week's printed notices (:func:`notice_pdfs`); collect them with ``result``.
+
+    With ``workers`` > 1 (0 = every core) and at least :data:`MIN_POOL_NOTICES` notices, they
+    are drawn in worker processes while this one goes on (the week's pages, say); else
+    in-process, when ``result`` is called. The bytes are the same either way. Use it as a
+    context manager: leaving it stops the workers.
     """
     check_languages(cfg)
     week_start = _week_start(week)
@@ -120,19 +155,69 @@ def notice_pdfs(
         NoticeSheet(AREA_STEM, area_name, walked, patrols, rostered_kinds(rota)),
         *school_sheets(corridors, walked, patrols, rota),
     ]
-    return {
-        f"{NOTICE_DIR}/{sheet.stem}-{code}.pdf": notice_pdf(
-            sheet,
-            streets,
-            code=code,
-            cfg=cfg,
-            area_name=area_name,
-            week_start=week_start,
-            timezone=timezone,
-        )
-        for sheet in sheets
-        for code in cfg.languages
-    }
+    jobs = [(f"{NOTICE_DIR}/{sheet.stem}-{code}.pdf", sheet, code)
+            for sheet in sheets for code in cfg.languages]  # fmt: skip
+    common = {"cfg": cfg, "area_name": area_name, "week_start": week_start, "timezone": timezone}
+    n = worker_count(workers, len(jobs)) if len(jobs) >= MIN_POOL_NOTICES else 1
+    pool = process_pool(n, preload=[__name__], initializer=_keep_streets, initargs=(streets,))
+    return NoticeJobs(jobs, streets, common, pool)
+
+
+class NoticeJobs:
+    """The week's notices being drawn (:func:`start_notices`): ``result()`` waits for them."""
+
+    def __init__(
+        self,
+        jobs: list[tuple[str, NoticeSheet, str]],
+        streets: gpd.GeoDataFrame,
+        common: dict[str, Any],
+        pool: ProcessPoolExecutor | None,
+    ) -> None:
+        self._jobs, self._streets, self._common, self._pool = jobs, streets, common, pool
+        self._futures: list[Future[bytes]] = []
+        if pool is not None:
+            self._futures = [pool.submit(_pooled_notice, sheet, code, common)
+                             for _name, sheet, code in jobs]  # fmt: skip
+
+    def result(self) -> dict[str, bytes]:
+        """Return ``{path in the week folder: PDF bytes}`` (a worker that died: drawn here)."""
+        out: dict[str, bytes] = {}
+        for i, (name, sheet, code) in enumerate(self._jobs):
+            data = None
+            if i < len(self._futures):
+                try:
+                    data = self._futures[i].result()
+                except BrokenProcessPool as exc:
+                    logger.warning("notice workers stopped (%s); drawing the rest here", exc)
+                    self._futures = []
+            if data is None:
+                data = notice_pdf(sheet, self._streets, code=code, **self._common)
+            out[name] = data
+        return out
+
+    def close(self) -> None:
+        """Stop the workers (unfinished notices are dropped)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> NoticeJobs:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_WORKER_STREETS: list[gpd.GeoDataFrame] = []
+
+
+def _keep_streets(streets: gpd.GeoDataFrame) -> None:
+    """In a worker: keep the street background every notice draws on (sent once per worker)."""
+    _WORKER_STREETS[:] = [streets]
+
+
+def _pooled_notice(sheet: NoticeSheet, code: str, common: dict[str, Any]) -> bytes:
+    return notice_pdf(sheet, _WORKER_STREETS[0], code=code, **common)
 
 
 def school_sheets(

@@ -22,6 +22,7 @@ Nothing here opens a file: the functions add to a ``folium.Map`` and return.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -33,8 +34,7 @@ from folium.template import Template
 
 from corridors.errors import InputDataError
 from corridors.maps.escape import _compact_json
-from corridors.maps.layers import _geojson, _GeoJsonLayer, _OfflineMiniMap
-from corridors.maps.values import _first_values
+from corridors.maps.layers import _geojson, _GeoJsonLayer, _line_steps, _OfflineMiniMap
 
 if TYPE_CHECKING:
     import folium
@@ -63,17 +63,46 @@ _NO_LINES = np.array([], dtype=object)
 
 
 def _street_edges(street: StreetGraph) -> gpd.GeoDataFrame:
-    """One line per street edge (a two-way edge once), with ``m`` = 1 for a major street."""
+    """
+    One line per street edge (a two-way edge once), with ``m`` = 1 for a major street.
+
+    Made once per street graph and kept while its ``edges`` table lives: a week's pages and
+    notices all draw from it (five times over the whole graph before, about 4 s each for a
+    city). Callers must not change the frame returned; its spatial index is kept with it.
+    """
     edges = street.edges
     if edges.crs is None:
         raise InputDataError("street.edges has no CRS; build it with corridors.graph")
+    key = id(edges)
+    hit = _EDGES.get(key)
+    if hit is not None and hit[0]() is edges:
+        return hit[1]
+    out = _one_way_lines(edges)
+    _EDGES[key] = (weakref.ref(edges, lambda _ref: _EDGES.pop(key, None)), out)
+    return out
+
+
+#: :func:`_street_edges` of each live ``edges`` table, by the table's id.
+_EDGES: dict[int, tuple[weakref.ref[gpd.GeoDataFrame], gpd.GeoDataFrame]] = {}
+
+
+def _one_way_lines(edges: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Each line of ``edges`` once (a two-way edge is two rows), ``m`` = 1 for a major street."""
     geoms = shapely.normalize(edges.geometry.values)
     keep = ~pd.Series(shapely.to_wkb(geoms)).duplicated().to_numpy()  # one line per two-way edge
     out = edges[keep]
     return gpd.GeoDataFrame(
-        {"m": [int(h in _MAJOR_HIGHWAYS) for h in _first_values(out.get("highway"), len(out))]},
-        geometry=out.geometry.values,
-        crs=edges.crs,
+        {"m": _major(out.get("highway"), len(out))}, geometry=out.geometry.values, crs=edges.crs
+    )
+
+
+def _major(highway: pd.Series | None, n: int) -> np.ndarray:
+    """1 where an edge's (first) ``highway`` value is a major street, else 0."""
+    if highway is None:
+        return np.zeros(n, dtype=np.int64)
+    first = [(v[0] if v else "") if isinstance(v, (list, tuple)) else v for v in highway]
+    return np.fromiter((str(v) in _MAJOR_HIGHWAYS for v in first), dtype=bool, count=n).astype(
+        np.int64
     )
 
 
@@ -106,7 +135,7 @@ def _near(
     zones = shapely.buffer(shapely.simplify(around, radius_m / 20), radius_m, quad_segs=4)
     shapely.prepare(zones)
     lines = np.asarray(edges.geometry.values, dtype=object)
-    zone_i, edge_i = shapely.STRtree(lines).query(zones, predicate="intersects")
+    zone_i, edge_i = edges.sindex.query(zones, predicate="intersects")  # cached per frame
     whole = np.unique(edge_i[shapely.covered_by(lines[edge_i], zones[zone_i])])
     cut = ~np.isin(edge_i, whole)
     order = np.argsort(edge_i[cut], kind="stable")
@@ -190,12 +219,8 @@ def _steps(feature: dict[str, Any]) -> list[Any]:
     """One kind of street as ``[m, counts, steps]`` (see :class:`_StreetLayer`)."""
     geom = feature["geometry"]
     lines = geom["coordinates"] if geom["type"] == "MultiLineString" else [geom["coordinates"]]
-    counts = [len(line) for line in lines]
-    if not lines:
-        return [feature["properties"]["m"], [], []]
-    micro = np.rint(np.concatenate([np.asarray(line, dtype=float) for line in lines]) * 1e6)
-    steps = np.diff(micro.astype(np.int64), axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
-    return [feature["properties"]["m"], counts, steps.ravel().tolist()]
+    counts, steps = _line_steps(lines)
+    return [feature["properties"]["m"], counts, steps]
 
 
 def _street_layer(m: folium.Map, frame: gpd.GeoDataFrame, *, name: str) -> None:

@@ -20,7 +20,7 @@ from corridors.maps.assets import inline_assets
 from corridors.maps.internal import render_internal_map
 from corridors.maps.manifest import manifest_doc
 from corridors.maps.parts import PARTS_DIR, corridor_parts, part_outputs
-from corridors.maps.printed import notice_pdfs
+from corridors.maps.printed import NoticeJobs, start_notices
 from corridors.maps.shared import render_shared_map
 from corridors.outputs import atomic_open, write_text
 
@@ -76,27 +76,32 @@ def write_week(
     cfg = config.maps
     folder = Path(folder)
     title = area_title(config)
-    internal = write_internal_pages(
-        folder, inputs=inputs, street=street, spots=spots, corridors=corridors, rota=rota,
-        cfg=cfg, week=week, title=title,
-    )  # fmt: skip
-    shared = save_offline(
-        render_shared_map(
-            street=street,
-            corridors=corridors,
-            rota=rota,
-            cfg=cfg,
-            week=week,
-            area_name=title,
-            timezone=inputs.timezone,
-        ),
-        folder / SHARED_HTML,
-    )
-    notices = write_notices(
-        folder, street=street, corridors=corridors, rota=rota, config=config, week=week,
+    with _start_notices(
+        street=street,
+        corridors=corridors,
+        rota=rota,
+        config=config,
+        week=week,
         timezone=inputs.timezone,
-    )  # fmt: skip
-    return {**internal, "shared": shared, **notices}
+    ) as notices:  # drawn by worker processes (a big plan's) while the pages are made here
+        internal = write_internal_pages(
+            folder, inputs=inputs, street=street, spots=spots, corridors=corridors, rota=rota,
+            cfg=cfg, week=week, title=title,
+        )  # fmt: skip
+        shared = save_offline(
+            render_shared_map(
+                street=street,
+                corridors=corridors,
+                rota=rota,
+                cfg=cfg,
+                week=week,
+                area_name=title,
+                timezone=inputs.timezone,
+            ),
+            folder / SHARED_HTML,
+        )
+        written = _write_notices(folder, notices)
+    return {**internal, "shared": shared, **written}
 
 
 def write_internal_pages(
@@ -169,11 +174,31 @@ def write_notices(
     dict of str to pathlib.Path
         Each notice's path in the folder (``notice/area-en.pdf``, ...) and where it was written.
     """
-    folder = Path(folder)
-    docs = notice_pdfs(
+    with _start_notices(
+        street=street, corridors=corridors, rota=rota, config=config, week=week,
+        timezone=timezone,
+    ) as notices:  # fmt: skip
+        return _write_notices(Path(folder), notices)
+
+
+def _start_notices(
+    *,
+    street: StreetGraph,
+    corridors: Corridors | None,
+    rota: Roster | None,
+    config: Config,
+    week: str,
+    timezone: str | None,
+) -> NoticeJobs:
+    """Start the notices on ``[corridors] workers`` processes (the loop solver's)."""
+    return start_notices(
         street=street, corridors=corridors, rota=rota, cfg=config.maps, week=week,
-        area_name=area_title(config), timezone=timezone,
+        area_name=area_title(config), timezone=timezone, workers=config.corridors.workers,
     )  # fmt: skip
+
+
+def _write_notices(folder: Path, notices: NoticeJobs) -> dict[str, Path]:
+    docs = notices.result()
     written = {}
     for name, data in docs.items():
         with atomic_open(folder / name, "wb") as fh:

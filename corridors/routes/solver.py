@@ -14,10 +14,6 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-import multiprocessing
-import os
-import threading
-import time
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -27,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from corridors.cores import usable_cores
+from corridors.cores import process_pool, worker_count
 
 logger = logging.getLogger(__name__)
 
@@ -90,13 +86,6 @@ def split_budget(
     return shares
 
 
-def worker_count(workers: int, tasks: int) -> int:
-    """Return the processes to use: ``workers`` (0 = every usable core), at most one per task."""
-    if workers <= 0:
-        workers = usable_cores()
-    return max(1, min(workers, tasks))
-
-
 def solve_tasks(
     tasks: Sequence[LoopTask],
     *,
@@ -114,8 +103,6 @@ def solve_tasks(
     n = worker_count(workers, len(tasks))
     if len(tasks) < max(min_pool_tasks, 2):
         n = 1
-    if n > 1 and multiprocessing.current_process().daemon:
-        n = 1  # a daemonic process (e.g. a pool's worker) may not start children
     pool = _pool(n) if n > 1 else None
     if pool is None:
         out = []
@@ -128,39 +115,8 @@ def solve_tasks(
 
 
 def _pool(n: int) -> ProcessPoolExecutor | None:
-    """Return a pool of ``n`` fresh processes (forkserver where there is one, else spawn)."""
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    ctx = multiprocessing.get_context(method)
-    if method == "forkserver":
-        ctx.set_forkserver_preload([__name__, "pyvrp"])  # imported once, forked per worker
-    try:
-        return ProcessPoolExecutor(
-            max_workers=n, mp_context=ctx, initializer=_watch_planner, initargs=(os.getpid(),)
-        )
-    except (OSError, NotImplementedError) as exc:  # no semaphores or processes here
-        logger.warning("patrol loops solved in one process: no process pool (%s)", exc)
-        return None
-
-
-def _watch_planner(pid: int) -> None:
-    """In a worker: end it when the planning process ``pid`` is gone (killed, say).
-
-    A worker blocked on its task queue would otherwise outlive a planner killed alone.
-    """
-    if os.name != "posix":  # os.kill(pid, 0) only asks on POSIX
-        return
-
-    def watch() -> None:
-        while True:
-            time.sleep(1.0)
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                os._exit(1)
-            except PermissionError:  # pragma: no cover - alive, someone else's
-                pass
-
-    threading.Thread(target=watch, name="watch-planner", daemon=True).start()
+    """Return a pool of ``n`` processes that have PyVRP imported (None: solve in-process)."""
+    return process_pool(n, preload=[__name__, "pyvrp"])
 
 
 def _solve_in_pool(
