@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy import sparse
 from scipy.sparse import csgraph
 from shapely.geometry import LineString
 from shapely.ops import substring
@@ -149,15 +150,29 @@ class _Instance:
     mat: np.ndarray  # (k+1, k+1) walking metres
     exit_at: np.ndarray  # node position where the walk leaves location i towards j
     entry_at: np.ndarray  # node position where it reaches location j
-    dist: np.ndarray  # (ends, ball): walking metres from each end to the ball's nodes
-    pred: np.ndarray  # (ends, ball): predecessors, as positions in ``ball``
     row_of: dict[int, int]
     ball: np.ndarray  # sorted node positions a loop within the budget can pass
+    inside: sparse.csr_array | sparse.csr_matrix  # the streets among ``ball``
+    limit_m: float  # the walks' search radius
 
-    def node_path(self, frm: int, to: int) -> list[int]:
-        """Node positions of the shortest walk from end ``frm`` to node ``to``."""
+    def predecessors(self) -> np.ndarray:
+        """
+        Return the shortest-path trees from every end, (ends, ball) positions in ``ball``.
+
+        Searched again when the loops are drawn, not kept from the instance's build: a city's
+        corridors waiting for the solver held about 6 GB of them.
+        """
+        ends = np.fromiter(self.row_of, dtype=np.int64, count=len(self.row_of))
+        _dist, pred = csgraph.dijkstra(
+            self.inside, indices=np.searchsorted(self.ball, ends), limit=self.limit_m,
+            return_predecessors=True,
+        )  # fmt: skip
+        return np.atleast_2d(pred)
+
+    def node_path(self, pred: np.ndarray, frm: int, to: int) -> list[int]:
+        """Node positions of the shortest walk from end ``frm`` to ``to`` (``pred``: the trees)."""
         local = np.searchsorted(self.ball, [frm, to])
-        path = _node_path(self.pred, self.row_of[frm], int(local[0]), int(local[1]))
+        path = _node_path(pred, self.row_of[frm], int(local[0]), int(local[1]))
         return [int(p) for p in self.ball[path]]
 
 
@@ -197,12 +212,9 @@ def _loop_instance(
     # the whole graph, which at city scale was hundreds of MB per corridor).
     ball = np.union1d(np.flatnonzero(dd[best] <= budget_m / 2 + 1), ends)
     inside = net.csr[ball][:, ball]
-    dist, pred = csgraph.dijkstra(
-        inside, indices=np.searchsorted(ball, ends), limit=budget_m + 1,
-        return_predecessors=True,
-    )  # fmt: skip
-    dist = np.atleast_2d(dist)
-    pred = np.atleast_2d(pred)
+    dist = np.atleast_2d(
+        csgraph.dijkstra(inside, indices=np.searchsorted(ball, ends), limit=budget_m + 1)
+    )
     k = len(cand)
     # locations 0 = depot, 1..k = candidate midpoints; each has two ends (the depot twice)
     loc_ends = np.stack([np.concatenate([[depot], cu]), np.concatenate([[depot], cv])])
@@ -219,7 +231,7 @@ def _loop_instance(
     entry_at = loc_ends[b_end, idx[None, :]]
     mat = np.where(np.isfinite(value), halves[:, None] + value + halves[None, :], budget_m * 100.0)
     np.fill_diagonal(mat, 0.0)
-    return _Instance(depot, cand, prize, mat, exit_at, entry_at, dist, pred, row_of, ball)
+    return _Instance(depot, cand, prize, mat, exit_at, entry_at, row_of, ball, inside, budget_m + 1)
 
 
 def _solve_loops(
@@ -263,8 +275,9 @@ def _loops_from_routes(
     collected = float(sum(prize[c - 1] for r in routes for c in r))
     gap = 0.0 if bound <= 0 else max(0.0, round(1.0 - collected / bound, 9))
     loops = []
+    pred = inst.predecessors() if routes else np.zeros((0, 0), dtype=np.int32)
     for route in routes:
-        loop = _expand(net, seg_risk, route, inst)
+        loop = _expand(net, seg_risk, route, inst, pred)
         loops.append((float(sum(prize[c - 1] for c in route)), loop))
     loops.sort(key=lambda t: -t[0])
     out = [
@@ -332,7 +345,7 @@ def _oriented(net: _Net, row: int, frm: int) -> np.ndarray:
 
 
 def _expand(
-    net: _Net, seg_risk: np.ndarray, route: list[int], inst: _Instance
+    net: _Net, seg_risk: np.ndarray, route: list[int], inst: _Instance, pred: np.ndarray
 ) -> tuple[list[int], LineString, float, float]:
     """Turn a visiting order into a closed walk: (nodes, geometry, risk covered, metres).
 
@@ -354,7 +367,7 @@ def _expand(
             coords.append(half[1:])
             nodes.append(frm)
             metres += net.length[net.seg_rows[seg]] / 2
-        path = inst.node_path(frm, to)
+        path = inst.node_path(pred, frm, to)
         for p, q in itertools.pairwise(path):
             r = int(_edge_row(net, np.array([p]), np.array([q]))[0])
             coords.append(_oriented(net, r, p)[1:])
