@@ -269,3 +269,38 @@ def test_part_labels_from_school_names_reach_the_overview_as_text(tmp_path: Path
     nav = overview[overview.index('<nav id="sc-parts"') : overview.index("</nav>")]
     assert "<img" not in nav and "&lt;img src=x onerror=&quot;window.__pwn=1&quot;&gt;" in nav
     assert re.findall(r'href="([^"]*)"', nav) == ["internal/part-01.html", "internal/part-02.html"]
+
+
+def _without_ids(page: str) -> str:
+    """A page with Folium's random element ids (``map_<32 hex>``) made equal."""
+    return re.sub(r"_[0-9a-f]{32}", "_id", page)
+
+
+def test_part_pages_drawn_by_worker_processes_are_the_pages_drawn_here(tmp_path: Path) -> None:
+    from corridors.cores import process_pool
+    from corridors.maps import week
+
+    area, rota = _rostered(corridors=40, days=2)
+    cfg = _split_cfg(15)
+    kw = dict(inputs=area.inputs, street=area.street, spots=None, corridors=area.corridors,
+              rota=rota, cfg=cfg, week=WEEK, title="Oakham")  # fmt: skip
+    here, there = tmp_path / "here", tmp_path / "there"
+    here.mkdir(), there.mkdir()
+    alone = write_internal_pages(here, **kw)
+    parts = week._parts(area.corridors, cfg)
+    pool = process_pool(2, preload=[week.__name__])
+    assert pool is not None
+    try:
+        pending = week._submit_parts(pool, parts, there, **kw)
+        assert sorted(pending) == [f"internal/part-0{k}.html" for k in range(1, 5)]
+        pooled = write_internal_pages(there, parts=parts, pending=pending, **kw)
+    finally:
+        pool.shutdown()
+    assert {name: f.result() for name, f in pending.items()} == {
+        name: path for name, path in pooled.items() if name != "internal"
+    }  # the parts are the pages the workers wrote
+    assert sorted(pooled) == sorted(alone)
+    for name in alone:
+        page_here = _without_ids((here / alone[name].relative_to(here)).read_text("utf-8"))
+        page_there = _without_ids((there / pooled[name].relative_to(there)).read_text("utf-8"))
+        assert page_here == page_there, name

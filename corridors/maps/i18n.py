@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from corridors.config import MapConfig
 from corridors.errors import ConfigError
 
@@ -281,18 +283,50 @@ def rostered_kinds(rota: Roster | None) -> tuple[str, ...]:
     >>> rostered_kinds(rota), rostered_kinds(None)
     (('police_officer', 'pcso', 'youth_worker'), ())
     """
-    people = getattr(rota, "assignments", None)
-    if people is None or not len(people) or "agency" not in people.columns:
+    people = _walking(rota)
+    if people is None:
         return ()
+    found = {_kind_of(a) for a in people["agency"].dropna()}
+    return tuple(k for k in PEOPLE_KINDS if k in found)
+
+
+def kinds_by_loop(rota: Roster | None) -> dict[str, tuple[str, ...]]:
+    """
+    Return :func:`rostered_kinds` of each loop's patrols, by loop id (as text), in one pass.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> import pandas as pd
+    >>> rota = SimpleNamespace(assignments=pd.DataFrame(
+    ...     {"loop_id": ["L1", "L1", "L2"], "agency": ["pcso", "youth_worker", "teacher"]}))
+    >>> kinds_by_loop(rota)
+    {'L1': ('pcso', 'youth_worker'), 'L2': ('other',)}
+    """
+    people = _walking(rota)
+    if people is None or "loop_id" not in people.columns:
+        return {}
+    found: dict[str, set[str]] = {}
+    for loop_id, agency in zip(people["loop_id"].astype(str), people["agency"], strict=True):
+        if agency is not None and not pd.isna(agency):
+            found.setdefault(loop_id, set()).add(_kind_of(agency))
+    return {lid: tuple(k for k in PEOPLE_KINDS if k in kinds) for lid, kinds in found.items()}
+
+
+def _kind_of(agency: object) -> str:
+    return _KIND_OF_AGENCY.get(re.sub(r"[\s-]+", "_", str(agency).strip().lower()), "other")
+
+
+def _walking(rota: Roster | None) -> pd.DataFrame | None:
+    """Return the roster's assignments on filled slots (None: nobody, or no agencies)."""
+    people: pd.DataFrame | None = getattr(rota, "assignments", None)
+    if people is None or not len(people) or "agency" not in people.columns:
+        return None
     slots = getattr(rota, "slots", None)
     if slots is not None and {"slot_id", "filled"} <= set(slots.columns) and "slot_id" in people:
         walked = set(slots.loc[slots["filled"].astype(bool), "slot_id"].astype(str))
         people = people[people["slot_id"].astype(str).isin(walked)]  # nobody on unfilled slots
-    found = {
-        _KIND_OF_AGENCY.get(re.sub(r"[\s-]+", "_", str(a).strip().lower()), "other")
-        for a in people["agency"].dropna()
-    }
-    return tuple(k for k in PEOPLE_KINDS if k in found)
+    return people
 
 
 def _people_text(kinds: Sequence[str], text: Mapping[str, str]) -> str:

@@ -420,22 +420,23 @@ def _day_loops(
     On an overview (``part_of``) the popup is short: no team, the loop's part page named.
     """
     first = {lid: row for row, lid in enumerate(loops["loop_id"])}
-    teams = _by_loop(assignments)
+    rows = loops.drop(columns=loops.geometry.name).to_dict("records")  # not a Series per patrol
+    teams = _by_loop(assignments) if part_of is None else {}
     none = assignments.iloc[:0]
     at: list[int] = []
     aims, popups = [], []
-    for _, slot in day_slots.iterrows():
+    for slot in day_slots.to_dict("records"):
         i = first.get(slot["loop_id"])
         if i is None:
             continue
         at.append(i)
         aims.append(str(slot.get("aim", "") or ""))
         if part_of is not None:
-            part = part_of.get(str(loops["corridor_id"].iloc[i]), "")
-            popups.append(_brief_loop_popup(loops.iloc[i], slot, part))
+            part = part_of.get(str(rows[i].get("corridor_id")), "")
+            popups.append(_brief_loop_popup(rows[i], slot, part))
             continue
         team = _team_text(teams.get(str(slot["loop_id"]), none), slot)
-        popups.append(_loop_popup(loops.iloc[i], slot, team))
+        popups.append(_loop_popup(rows[i], slot, team))
     if not at:
         return None
     return pd.DataFrame({"k": loops["k"].to_numpy()[at], "aim": aims, "popup": popups})

@@ -144,17 +144,21 @@ def part_outputs(
         loops=loops,
         segments=_within(corridors.segments, area),
     )
-    part_inputs = dataclasses.replace(
-        inputs,
+    part_inputs = dataclasses.replace(  # no page draws the raw records: left out (a worker
+        inputs,  # process draws the part, and they would travel to it)
         study_area=area,
         schools=_within(inputs.schools, area),
         hubs=_within(inputs.hubs, area),
+        incidents=inputs.incidents.iloc[:0],
+        rejects=inputs.rejects.iloc[:0],
+        homes=None,
     )
     part_spots = (
         dataclasses.replace(
             spots,
             polygons=_within(spots.polygons, area),
             selected=_within(spots.selected, area),
+            edge_intensity=spots.edge_intensity.iloc[:0],
         )
         if spots is not None
         else None

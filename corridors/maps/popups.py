@@ -8,8 +8,8 @@ with every piece of data text escaped by ``escape._h``.
 # ruff: noqa: RUF001  (times are written with an en dash)
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import pandas as pd
 
@@ -19,6 +19,10 @@ from corridors.maps.values import _as_date, _json_value, _offences_text
 
 if TYPE_CHECKING:
     from corridors.roster import Roster
+
+
+#: A table row: a pandas Series, or a record (``DataFrame.to_dict("records")``).
+Row: TypeAlias = "pd.Series | Mapping[Any, Any]"
 
 
 def _point_popup(row: pd.Series, fields: Sequence[str]) -> str:
@@ -54,9 +58,9 @@ _LOOP_NUMBERS = (
 )
 
 
-def _numbers(row: pd.Series, fields: tuple[tuple[str, str, str], ...]) -> list[str]:
+def _numbers(row: Row, fields: tuple[tuple[str, str, str], ...]) -> list[str]:
     """Return ``label: value`` lines for the ``fields`` of ``row`` that hold a number."""
-    out = []
+    out: list[str] = []
     for key, label, fmt in fields:
         value = row.get(key)
         if value is not None and pd.notna(value):
@@ -81,7 +85,7 @@ def _corridor_popup(row: pd.Series, team: str) -> str:
     return "<br>".join(parts)
 
 
-def _loop_popup(loop: pd.Series, slot: pd.Series | None, team: str) -> str:
+def _loop_popup(loop: Row, slot: Row | None, team: str) -> str:
     parts = [_loop_head(loop)]
     if loop.get("meeting_point"):
         parts.append(f"meet at: {_h(loop['meeting_point'])}")
@@ -99,11 +103,11 @@ def _loop_popup(loop: pd.Series, slot: pd.Series | None, team: str) -> str:
     return "<br>".join(parts)
 
 
-def _loop_head(loop: pd.Series) -> str:
+def _loop_head(loop: Row) -> str:
     return f"<b>Loop {_h(loop.get('loop_id', ''))}</b> (corridor {_h(loop.get('corridor_id', ''))})"
 
 
-def _slot_lines(slot: pd.Series) -> list[str]:
+def _slot_lines(slot: Row) -> list[str]:
     """Return a patrol's day, date and times, its aim and whether it is unfilled."""
     lines = [
         f"{_h(slot.get('day', ''))} {_h(slot.get('date', ''))}, "
@@ -125,7 +129,7 @@ def _brief_corridor_popup(row: pd.Series, part: str) -> str:
     return "<br>".join([*parts, *_part_line(part)])
 
 
-def _brief_loop_popup(loop: pd.Series, slot: pd.Series | None, part: str) -> str:
+def _brief_loop_popup(loop: Row, slot: Row | None, part: str) -> str:
     """Return an overview's patrol popup: the loop, day and times, and the page with the team.
 
     The page is named briefly (``Part 3``): an area has thousands of patrols, and the
@@ -146,7 +150,7 @@ def _by_loop(assignments: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {str(k): g for k, g in assignments.groupby(assignments["loop_id"].astype(str))}
 
 
-def _team_text(assignments: pd.DataFrame, slot: pd.Series) -> str:
+def _team_text(assignments: pd.DataFrame, slot: Row) -> str:
     """Return who walks ``slot``: "name (agency); ..." from ``assignments`` (or its loop's)."""
     mine = assignments[assignments["loop_id"].astype(str) == str(slot["loop_id"])]
     if "date" in mine.columns and "date" in slot:

@@ -48,7 +48,14 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, T
 from corridors.config import MapConfig
 from corridors.cores import process_pool, worker_count
 from corridors.maps.dates import long_date, text_direction
-from corridors.maps.i18n import NOTICE_TEXT, _people_text, check_languages, rostered_kinds
+from corridors.maps.i18n import (
+    NOTICE_TEXT,
+    PEOPLE_KINDS,
+    _people_text,
+    check_languages,
+    kinds_by_loop,
+    rostered_kinds,
+)
 from corridors.maps.notice import _notice_rows
 from corridors.maps.pdf_fonts import notice_fonts
 from corridors.maps.printed_map import legend_drawing, map_panels, qr_drawing, street_background
@@ -109,25 +116,34 @@ def notice_pdfs(
     Parameters are those of :func:`corridors.maps.render_shared_map`, and the same rule
     holds: no inputs, no hotspots. ``cfg.public_url`` (when set) is the QR code's address;
     dates are written as each language writes them in the country of ``timezone``.
-    ``workers`` processes draw them (:func:`start_notices`; 0 = every core).
+    ``workers`` processes draw them (0 = every core) when there are at least
+    :data:`MIN_POOL_NOTICES`; the bytes are the same for any number.
 
     Raises
     ------
     ConfigError
         If a language has no translation, or ``week`` is not an ISO week.
     """
-    with start_notices(
+    jobs = prepare_notices(
         street=street, corridors=corridors, rota=rota, cfg=cfg, week=week,
-        area_name=area_name, timezone=timezone, workers=workers,
-    ) as jobs:  # fmt: skip
+        area_name=area_name, timezone=timezone,
+    )  # fmt: skip
+    n = worker_count(workers, len(jobs)) if len(jobs) >= MIN_POOL_NOTICES else 1
+    pool = process_pool(n, preload=[__name__], **jobs.worker_setup())
+    try:
+        if pool is not None:
+            jobs.submit(pool)
         return jobs.result()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 #: Fewer notices than this are drawn in-process (a pool costs about a second to start).
 MIN_POOL_NOTICES = 12
 
 
-def start_notices(
+def prepare_notices(
     *,
     street: StreetGraph,
     corridors: Corridors | None,
@@ -136,15 +152,12 @@ def start_notices(
     week: str,
     area_name: str,
     timezone: str | None = None,
-    workers: int = 1,
 ) -> NoticeJobs:
     """
-    Start drawing the week's printed notices (:func:`notice_pdfs`); collect them with ``result``.
+    Return the week's notices to draw (:func:`notice_pdfs`): their sheets and street background.
 
-    With ``workers`` > 1 (0 = every core) and at least :data:`MIN_POOL_NOTICES` notices, they
-    are drawn in worker processes while this one goes on (the week's pages, say); else
-    in-process, when ``result`` is called. The bytes are the same either way. Use it as a
-    context manager: leaving it stops the workers.
+    Draw them in-process with ``result()``, or first ``submit`` them to a pool whose workers
+    were started with ``worker_setup()`` (they get the background once, not per notice).
     """
     check_languages(cfg)
     week_start = _week_start(week)
@@ -158,29 +171,35 @@ def start_notices(
     jobs = [(f"{NOTICE_DIR}/{sheet.stem}-{code}.pdf", sheet, code)
             for sheet in sheets for code in cfg.languages]  # fmt: skip
     common = {"cfg": cfg, "area_name": area_name, "week_start": week_start, "timezone": timezone}
-    n = worker_count(workers, len(jobs)) if len(jobs) >= MIN_POOL_NOTICES else 1
-    pool = process_pool(n, preload=[__name__], initializer=_keep_streets, initargs=(streets,))
-    return NoticeJobs(jobs, streets, common, pool)
+    return NoticeJobs(jobs, streets, common)
 
 
 class NoticeJobs:
-    """The week's notices being drawn (:func:`start_notices`): ``result()`` waits for them."""
+    """The week's notices to draw (:func:`prepare_notices`); ``result()`` returns them."""
 
     def __init__(
         self,
         jobs: list[tuple[str, NoticeSheet, str]],
         streets: gpd.GeoDataFrame,
         common: dict[str, Any],
-        pool: ProcessPoolExecutor | None,
     ) -> None:
-        self._jobs, self._streets, self._common, self._pool = jobs, streets, common, pool
+        self._jobs, self._streets, self._common = jobs, streets, common
         self._futures: list[Future[bytes]] = []
-        if pool is not None:
-            self._futures = [pool.submit(_pooled_notice, sheet, code, common)
-                             for _name, sheet, code in jobs]  # fmt: skip
+
+    def __len__(self) -> int:
+        return len(self._jobs)
+
+    def worker_setup(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`corridors.cores.process_pool` for workers to draw them."""
+        return {"initializer": _keep_streets, "initargs": (self._streets,)}
+
+    def submit(self, pool: ProcessPoolExecutor) -> None:
+        """Start drawing them in ``pool`` (its workers started with :meth:`worker_setup`)."""
+        self._futures = [pool.submit(_pooled_notice, sheet, code, self._common)
+                         for _name, sheet, code in self._jobs]  # fmt: skip
 
     def result(self) -> dict[str, bytes]:
-        """Return ``{path in the week folder: PDF bytes}`` (a worker that died: drawn here)."""
+        """Return ``{path in the week folder: PDF bytes}`` (drawn here unless submitted)."""
         out: dict[str, bytes] = {}
         for i, (name, sheet, code) in enumerate(self._jobs):
             data = None
@@ -194,18 +213,6 @@ class NoticeJobs:
                 data = notice_pdf(sheet, self._streets, code=code, **self._common)
             out[name] = data
         return out
-
-    def close(self) -> None:
-        """Stop the workers (unfinished notices are dropped)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-
-    def __enter__(self) -> NoticeJobs:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 _WORKER_STREETS: list[gpd.GeoDataFrame] = []
@@ -245,14 +252,19 @@ def school_sheets(
             mine.setdefault(school, []).append(loop_id)
     sheets: list[NoticeSheet] = []
     stems: set[str] = set()
+    walked_ids = walked["loop_id"].astype(str)
+    patrol_ids = patrols["loop_id"].astype(str)
+    kinds = kinds_by_loop(rota)
     for school, loop_ids in sorted(mine.items(), key=lambda kv: (names.get(kv[0], kv[0]), kv[0])):
         stem = _file_stem(school, taken=stems)
         stems.add(stem)
-        keep = walked["loop_id"].astype(str).isin(loop_ids).to_numpy()
-        own = patrols[patrols["loop_id"].astype(str).isin(loop_ids)]
+        keep = walked_ids.isin(loop_ids).to_numpy()
+        own = patrols[patrol_ids.isin(loop_ids).to_numpy()]
+        theirs = {k for lid in loop_ids for k in kinds.get(lid, ())}
         sheets.append(
-            NoticeSheet(stem, names.get(school, school), walked[keep], own, _kinds(rota, loop_ids))
-        )
+            NoticeSheet(stem, names.get(school, school), walked[keep], own,
+                        tuple(k for k in PEOPLE_KINDS if k in theirs))
+        )  # fmt: skip
     return sheets
 
 
@@ -268,13 +280,6 @@ def _school_names(cor: gpd.GeoDataFrame | None) -> dict[str, str]:
 
 def _split(value: object) -> list[str]:
     return [part.strip() for part in _text(value).split(";") if part.strip()]
-
-
-def _kinds(rota: Roster | None, loop_ids: Sequence[str]) -> tuple[str, ...]:
-    """Return the kinds of people rostered on ``loop_ids`` (:func:`rostered_kinds`)."""
-    if rota is None or "loop_id" not in rota.assignments.columns:
-        return rostered_kinds(rota)
-    return rostered_kinds(rota.of_loops(loop_ids))
 
 
 def _file_stem(school_id: str, *, taken: set[str]) -> str:

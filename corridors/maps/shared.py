@@ -8,6 +8,7 @@ patrols only, never from the incident table or the hotspots, and showing no coun
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import folium
@@ -26,7 +27,6 @@ from corridors.maps.layers import (
     _LayerControl,
 )
 from corridors.maps.notice import _add_notice, _add_phone_view, _PageFigure, _patrol_lines
-from corridors.maps.popups import _by_loop
 from corridors.maps.streets import _add_shared_streets
 from corridors.maps.values import _add_minutes, _as_date, _sort_key, _text, _week_start
 
@@ -219,12 +219,13 @@ def shared_patrols(
     slots = rota.slots
     if "filled" in slots.columns:
         slots = slots[slots["filled"].astype(bool)]
-    people = _by_loop(rota.assignments)
-    none = rota.assignments.iloc[:0]
-    rows = [
-        _rostered_patrol(slot, loops, people.get(str(slot["loop_id"]), none), cfg)
-        for _, slot in slots.iterrows()
-    ]
+    teams = _Teams(rota.assignments)
+    meeting = (
+        dict(zip(loops.index, loops["meeting_point"], strict=True))
+        if "meeting_point" in loops.columns
+        else {}
+    )
+    rows = [_rostered_patrol(slot, meeting, teams, cfg) for slot in slots.to_dict("records")]
     out = pd.DataFrame(rows, columns=_PATROL_COLUMNS)
     return out.sort_values(["date", "start", "meeting_point"], key=_sort_key).reset_index(drop=True)
 
@@ -248,33 +249,48 @@ def _planned_patrols(loops: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     return rows
 
 
-def _rostered_patrol(
-    slot: pd.Series, loops: gpd.GeoDataFrame, people: pd.DataFrame, cfg: MapConfig
-) -> dict[str, Any]:
-    """
-    One filled slot as the notice lists it: where, when, which organisations (and names).
+class _Teams:
+    """The organisations and names of each loop's people, and of each loop's people on a day."""
 
-    ``people`` are the assignments (all, or the slot's loop's: :func:`popups._by_loop`).
-    """
+    def __init__(self, assignments: pd.DataFrame) -> None:
+        self.dated = "date" in assignments.columns
+        self.by_loop: dict[str, tuple[set[str], set[str]]] = {}
+        self.by_day: dict[tuple[str, Any], tuple[set[str], set[str]]] = {}
+        cols = [c for c in ("loop_id", "date", "agency", "name") if c in assignments.columns]
+        for rec in assignments[cols].to_dict("records"):
+            lid = str(rec["loop_id"])
+            groups = [self.by_loop.setdefault(lid, (set(), set()))]
+            if self.dated:
+                groups.append(self.by_day.setdefault((lid, _as_date(rec["date"])), (set(), set())))
+            agency, name = rec.get("agency"), rec.get("name")
+            for agencies, names in groups:
+                if agency is not None and not pd.isna(agency):
+                    agencies.add(_agency_label(agency))
+                if name is not None and not pd.isna(name):
+                    names.add(str(name))
+
+    def of(self, loop_id: str, date: Any) -> tuple[set[str], set[str]]:
+        """Return the organisations and names on ``loop_id`` on ``date`` (any day if unknown)."""
+        if self.dated and date is not None:
+            return self.by_day.get((loop_id, date), (set(), set()))
+        return self.by_loop.get(loop_id, (set(), set()))
+
+
+def _rostered_patrol(
+    slot: Mapping[Any, Any], meeting: Mapping[str, Any], teams: _Teams, cfg: MapConfig
+) -> dict[str, Any]:
+    """One filled slot as the notice lists it: where, when, which organisations (and names)."""
     loop_id = str(slot["loop_id"])
     date = _as_date(slot.get("date"))
-    mine = people[(people["loop_id"].astype(str) == loop_id)]
-    if "date" in people.columns and date is not None:
-        mine = mine[[_as_date(d) == date for d in mine["date"]]]
-    agencies = sorted(
-        {_agency_label(a) for a in mine.get("agency", pd.Series(dtype=object)).dropna()}
-    )
-    names = sorted({str(a) for a in mine.get("name", pd.Series(dtype=object)).dropna()})
+    agencies, names = teams.of(loop_id, date)
     return {
         "loop_id": loop_id,
         "date": date,
         "start": str(slot.get("start", "") or ""),
         "end": str(slot.get("end", "") or ""),
-        "meeting_point": str(loops["meeting_point"].get(loop_id, ""))
-        if "meeting_point" in loops.columns
-        else "",
-        "organisations": "; ".join(agencies),
-        "names": "; ".join(names) if cfg.show_names else "",
+        "meeting_point": str(meeting.get(loop_id, "")),
+        "organisations": "; ".join(sorted(agencies)),
+        "names": "; ".join(sorted(names)) if cfg.show_names else "",
     }
 
 

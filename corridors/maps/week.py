@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import folium
 
+from corridors.cores import process_pool, worker_count
 from corridors.maps.assets import inline_assets
 from corridors.maps.internal import render_internal_map
 from corridors.maps.manifest import manifest_doc
-from corridors.maps.parts import PARTS_DIR, corridor_parts, part_outputs
-from corridors.maps.printed import NoticeJobs, start_notices
+from corridors.maps.parts import PARTS_DIR, Part, PartOutputs, corridor_parts, part_outputs
+from corridors.maps.printed import NoticeJobs, prepare_notices
 from corridors.maps.shared import render_shared_map
 from corridors.outputs import atomic_open, write_text
 
@@ -76,17 +79,22 @@ def write_week(
     cfg = config.maps
     folder = Path(folder)
     title = area_title(config)
-    with _start_notices(
-        street=street,
-        corridors=corridors,
-        rota=rota,
-        config=config,
-        week=week,
+    notices = _prepare_notices(
+        street=street, corridors=corridors, rota=rota, config=config, week=week,
         timezone=inputs.timezone,
-    ) as notices:  # drawn by worker processes (a big plan's) while the pages are made here
+    )  # fmt: skip
+    parts = _parts(corridors, cfg)
+    pool = _writing_pool(config, notices, parts)
+    try:
+        pending = _submit_parts(
+            pool, parts, folder, inputs=inputs, street=street, spots=spots,
+            corridors=corridors, rota=rota, cfg=cfg, week=week, title=title,
+        )  # fmt: skip
+        if pool is not None:
+            notices.submit(pool)
         internal = write_internal_pages(
             folder, inputs=inputs, street=street, spots=spots, corridors=corridors, rota=rota,
-            cfg=cfg, week=week, title=title,
+            cfg=cfg, week=week, title=title, parts=parts, pending=pending,
         )  # fmt: skip
         shared = save_offline(
             render_shared_map(
@@ -101,7 +109,71 @@ def write_week(
             folder / SHARED_HTML,
         )
         written = _write_notices(folder, notices)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     return {**internal, "shared": shared, **written}
+
+
+#: A week with fewer pages and notices to draw than this is written in one process.
+MIN_POOL_WRITES = 12
+
+
+def _writing_pool(
+    config: Config, notices: NoticeJobs, parts: Sequence[Part]
+) -> ProcessPoolExecutor | None:
+    """Worker processes (``[corridors] workers``) for a big week's part pages and notices."""
+    tasks = len(notices) + len(parts)
+    if tasks < MIN_POOL_WRITES:
+        return None
+    n = worker_count(config.corridors.workers, tasks)
+    return process_pool(n, preload=[__name__], **notices.worker_setup())
+
+
+def _parts(corridors: Corridors | None, cfg: MapConfig) -> list[Part]:
+    """Return the parts of a plan of more than ``cfg.split_internal_above`` corridors, or none."""
+    if corridors is None or len(corridors.corridors) <= cfg.split_internal_above:
+        return []
+    return corridor_parts(corridors.corridors, cfg.split_internal_above)
+
+
+def _submit_parts(
+    pool: ProcessPoolExecutor | None,
+    parts: Sequence[Part],
+    folder: Path,
+    *,
+    inputs: Inputs,
+    street: StreetGraph,
+    spots: Hotspots | None,
+    corridors: Corridors | None,
+    rota: Roster | None,
+    cfg: MapConfig,
+    week: str,
+    title: str,
+) -> dict[str, Future[Path]]:
+    """Start each part's page in ``pool`` (what it draws cut out here); none without a pool."""
+    if pool is None or corridors is None:
+        return {}
+    pending = {}
+    for part in parts:
+        name = f"{PARTS_DIR}/{part.name}.html"
+        sub = part_outputs(
+            part, inputs=inputs, street=street, spots=spots, corridors=corridors, rota=rota
+        )
+        pending[name] = pool.submit(_write_part, folder / name, sub, cfg, week, title, part.label)
+    return pending
+
+
+def _write_part(
+    path: Path, sub: PartOutputs, cfg: MapConfig, week: str, title: str, label: str
+) -> Path:
+    """Draw and write one part's page (in a worker process, or here)."""
+    page = render_internal_map(
+        inputs=sub.inputs, street=sub.street, spots=sub.spots, corridors=sub.corridors,
+        rota=sub.rota, cfg=cfg, week=week, title=f"{title}, {label}",
+        links=[("Overview of the whole area", f"../{INTERNAL_HTML}")],
+    )  # fmt: skip
+    return save_offline(page, path)
 
 
 def write_internal_pages(
@@ -115,43 +187,55 @@ def write_internal_pages(
     cfg: MapConfig,
     week: str,
     title: str,
+    parts: Sequence[Part] | None = None,
+    pending: Mapping[str, Future[Path]] | None = None,
 ) -> dict[str, Path]:
     """
     Write ``internal.html`` (and, for a big plan, a page per part).
 
     A plan of more than ``cfg.split_internal_above`` corridors gets an overview
     ``internal.html`` listing ``internal/<part>.html``, a page per part
-    (``corridors.maps.parts``).
+    (``corridors.maps.parts``). ``parts`` are those parts when already cut; ``pending`` the
+    part pages already started in worker processes (by their path in the folder): this
+    process draws the overview meanwhile, then the parts not started.
 
     Returns ``{"internal": path}`` and each part page by its path in the folder.
     """
-    n = len(corridors.corridors) if corridors is not None else 0
-    if corridors is None or n <= cfg.split_internal_above:
+    parts = _parts(corridors, cfg) if parts is None else list(parts)
+    if corridors is None or not parts:
         page = render_internal_map(
             inputs=inputs, street=street, spots=spots, corridors=corridors, rota=rota, cfg=cfg,
             week=week, title=title,
         )  # fmt: skip
         return {"internal": save_offline(page, folder / INTERNAL_HTML)}
-    parts = corridor_parts(corridors.corridors, cfg.split_internal_above)
-    written: dict[str, Path] = {}
-    for part in parts:
-        name = f"{PARTS_DIR}/{part.name}.html"
-        sub = part_outputs(
-            part, inputs=inputs, street=street, spots=spots, corridors=corridors, rota=rota
-        )
-        page = render_internal_map(
-            inputs=sub.inputs, street=sub.street, spots=sub.spots, corridors=sub.corridors,
-            rota=sub.rota, cfg=cfg, week=week, title=f"{title}, {part.label}",
-            links=[("Overview of the whole area", f"../{INTERNAL_HTML}")],
-        )  # fmt: skip
-        written[name] = save_offline(page, folder / name)
+    pending = dict(pending or {})
     overview = render_internal_map(
         inputs=inputs, street=street, spots=spots, corridors=corridors, rota=rota, cfg=cfg,
         week=week, title=title, part_of={c: p.label for p in parts for c in p.corridor_ids},
         links=[(p.label, f"{PARTS_DIR}/{p.name}.html") for p in parts],
     )  # fmt: skip
-    logger.info("%d corridors: the internal map is an overview and %d parts", n, len(parts))
-    return {"internal": save_offline(overview, folder / INTERNAL_HTML), **written}
+    internal = save_offline(overview, folder / INTERNAL_HTML)
+    written: dict[str, Path] = {}
+    for part in parts:
+        name = f"{PARTS_DIR}/{part.name}.html"
+        if name in pending:
+            try:
+                written[name] = pending[name].result()
+                logger.info("Wrote %s (%.2f MB, self-contained)", written[name],
+                            written[name].stat().st_size / 1e6)  # fmt: skip
+                continue
+            except BrokenProcessPool as exc:
+                logger.warning("page workers stopped (%s); drawing the rest here", exc)
+                pending = {}
+        sub = part_outputs(
+            part, inputs=inputs, street=street, spots=spots, corridors=corridors, rota=rota
+        )
+        written[name] = _write_part(folder / name, sub, cfg, week, title, part.label)
+    logger.info(
+        "%d corridors: the internal map is an overview and %d parts",
+        len(corridors.corridors), len(parts),
+    )  # fmt: skip
+    return {"internal": internal, **written}
 
 
 def write_notices(
@@ -174,14 +258,21 @@ def write_notices(
     dict of str to pathlib.Path
         Each notice's path in the folder (``notice/area-en.pdf``, ...) and where it was written.
     """
-    with _start_notices(
+    notices = _prepare_notices(
         street=street, corridors=corridors, rota=rota, config=config, week=week,
         timezone=timezone,
-    ) as notices:  # fmt: skip
+    )  # fmt: skip
+    pool = _writing_pool(config, notices, [])
+    try:
+        if pool is not None:
+            notices.submit(pool)
         return _write_notices(Path(folder), notices)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _start_notices(
+def _prepare_notices(
     *,
     street: StreetGraph,
     corridors: Corridors | None,
@@ -190,10 +281,9 @@ def _start_notices(
     week: str,
     timezone: str | None,
 ) -> NoticeJobs:
-    """Start the notices on ``[corridors] workers`` processes (the loop solver's)."""
-    return start_notices(
+    return prepare_notices(
         street=street, corridors=corridors, rota=rota, cfg=config.maps, week=week,
-        area_name=area_title(config), timezone=timezone, workers=config.corridors.workers,
+        area_name=area_title(config), timezone=timezone,
     )  # fmt: skip
 
 
