@@ -185,9 +185,13 @@ def test_overview_draws_no_street_detail_and_short_popups() -> None:
     kinds = {f["properties"]["m"] for f in _layer(overview, "Streets").data["features"]}
     assert kinds == {1}  # only the major streets, coarse: no minor street on the overview
     assert not [c for c in overview._children.values() if type(c).__name__ == "HeatMap"]
-    day = _layer(overview, "Patrols Mon 07 Nov").data["features"]
-    popups = [f["properties"]["popup"] for f in day]
+    # each loop once, its week's patrols listed (not a day layer per day: five lines each)
+    assert not [c for c in overview._children.values()
+                if str(getattr(c, "layer_name", "")).startswith("Patrols Mon")]  # fmt: skip
+    week = _layer(overview, "Patrols this week").data["features"]
+    popups = [f["properties"]["popup"] for f in week]
     assert len(popups) == 8 and all("team:" not in p for p in popups)
+    assert all(p.count("<br>Mon 15:") == 1 and p.count("<br>Tue 15:") == 1 for p in popups)
     assert sum("<i>Part 2</i>" in p for p in popups) == 4  # names the page with the team
     assert all("team: " in f["properties"]["popup"]
                for f in _layer(full, "Patrols Mon 07 Nov").data["features"])  # fmt: skip

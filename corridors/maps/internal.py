@@ -20,7 +20,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import Point
 
 from corridors.config import MapConfig
 from corridors.maps.escape import _h, _href
@@ -42,14 +41,13 @@ from corridors.maps.layers import (
 from corridors.maps.notice import _PageFigure
 from corridors.maps.popups import (
     _brief_corridor_popup,
-    _brief_loop_popup,
-    _by_loop,
+    _brief_week_popup,
     _corridor_popup,
     _hotspot_popup,
     _loop_popup,
     _point_popup,
-    _team_text,
     _teams_by_corridor,
+    _TeamTexts,
 )
 from corridors.maps.streets import _add_internal_streets
 from corridors.maps.values import _as_date, _json_value, _risk_classes, _week_start
@@ -233,7 +231,8 @@ def _add_heat(m: folium.Map, selected: gpd.GeoDataFrame) -> None:
     """
     pts = selected.to_crs(4326)
     weights = pts["weight"] if "weight" in pts.columns else pd.Series(1.0, index=pts.index)
-    keep = np.array([isinstance(p, Point) and not p.is_empty for p in pts.geometry], dtype=bool)
+    geoms = pts.geometry.values
+    keep = (shapely.get_type_id(geoms) == 0) & ~shapely.is_empty(geoms)  # points only
     xy = shapely.get_coordinates(pts.geometry.values[keep])
     places = pd.DataFrame(
         {"lat": np.round(xy[:, 1], 6), "lon": np.round(xy[:, 0], 6),
@@ -381,12 +380,17 @@ def _add_internal_loops(
         return len(loops)
     slots = rota.slots.copy()
     slots["loop_id"] = slots["loop_id"].astype(str)
+    if part_of is not None:  # an overview: each loop once, its week's patrols in the popup
+        week = _week_loops(loops, slots, part_of)
+        data = _shape_features(week, shapes, ["aim", "popup", "k"])
+        _ShapeLayer(data, shapes, name="Patrols this week", style_js=style).add_to(m)
+        return int(week["patrols"].sum())
     slots["_date"] = [_as_date(d) for d in slots.get("date", pd.Series([None] * len(slots)))]
     n = 0
     dates: list[dt.date | None] = sorted({d for d in slots["_date"] if d is not None})
     for date in dates or [None]:
         day_slots = slots[[d == date for d in slots["_date"]]]
-        frame = _day_loops(loops, day_slots, rota.assignments, part_of)
+        frame = _day_loops(loops, day_slots, rota.assignments)
         if frame is None:
             continue
         label = f"Patrols {date:%a %d %b}" if date is not None else "Patrols"
@@ -409,20 +413,39 @@ def _shape_features(frame: pd.DataFrame, shapes: _Shapes, columns: list[str]) ->
     return {"type": "FeatureCollection", "features": features}
 
 
-def _day_loops(
-    loops: gpd.GeoDataFrame,
-    day_slots: pd.DataFrame,
-    assignments: pd.DataFrame,
-    part_of: Mapping[str, str] | None = None,
-) -> pd.DataFrame | None:
-    """One row per patrol of the day: its loop's ``k``, aim and popup (None: none to draw).
+def _week_loops(
+    loops: gpd.GeoDataFrame, slots: pd.DataFrame, part_of: Mapping[str, str]
+) -> pd.DataFrame:
+    """One row per rostered loop: its ``k``, first aim, patrols and a popup listing them.
 
-    On an overview (``part_of``) the popup is short: no team, the loop's part page named.
+    An overview of a city has thousands of patrols a week; a day layer each would draw
+    every loop five times, with a popup per patrol (about 2 MB at 1,500 schools).
     """
+    rows = loops.drop(columns=loops.geometry.name).to_dict("records")
+    first = {str(lid): i for i, lid in enumerate(loops["loop_id"])}
+    by_loop: dict[int, list[dict[Any, Any]]] = {}
+    for slot in slots.to_dict("records"):
+        i = first.get(str(slot["loop_id"]))
+        if i is not None:
+            by_loop.setdefault(i, []).append(slot)
+    at = sorted(by_loop)
+    return pd.DataFrame({
+        "k": loops["k"].to_numpy()[at],
+        "aim": [str(by_loop[i][0].get("aim", "") or "") for i in at],
+        "patrols": [len(by_loop[i]) for i in at],
+        "popup": [_brief_week_popup(rows[i], by_loop[i],
+                                    part_of.get(str(rows[i].get("corridor_id")), ""))
+                  for i in at],
+    })  # fmt: skip
+
+
+def _day_loops(
+    loops: gpd.GeoDataFrame, day_slots: pd.DataFrame, assignments: pd.DataFrame
+) -> pd.DataFrame | None:
+    """One row per patrol of the day: its loop's ``k``, aim and popup (None: none to draw)."""
     first = {lid: row for row, lid in enumerate(loops["loop_id"])}
     rows = loops.drop(columns=loops.geometry.name).to_dict("records")  # not a Series per patrol
-    teams = _by_loop(assignments) if part_of is None else {}
-    none = assignments.iloc[:0]
+    teams = _TeamTexts(assignments)
     at: list[int] = []
     aims, popups = [], []
     for slot in day_slots.to_dict("records"):
@@ -431,11 +454,7 @@ def _day_loops(
             continue
         at.append(i)
         aims.append(str(slot.get("aim", "") or ""))
-        if part_of is not None:
-            part = part_of.get(str(rows[i].get("corridor_id")), "")
-            popups.append(_brief_loop_popup(rows[i], slot, part))
-            continue
-        team = _team_text(teams.get(str(slot["loop_id"]), none), slot)
+        team = teams.of(slot)
         popups.append(_loop_popup(rows[i], slot, team))
     if not at:
         return None

@@ -118,11 +118,13 @@ class _GeoJsonLayer(Layer):
         icon: Mapping[str, str] | None = None,
         popup_options: Mapping[str, Any] | None = None,
         tooltip_options: Mapping[str, Any] | None = None,
+        data_json: str | None = None,
     ) -> None:
         super().__init__(name=name, overlay=True, control=control, show=show)
         self._name = "GeoJsonLayer"
         self.data = data
-        self.data_json = _compact_json(data)
+        # what the page gets (a subclass may write it its own way): ``data`` as JSON
+        self.data_json = _compact_json(data) if data_json is None else data_json
         self.style_js = style_js
         self.interactive = interactive
         self.icon = dict(icon or {})
@@ -223,10 +225,10 @@ class _ShapeLayer(_GeoJsonLayer):
     """
 
     def __init__(self, data: dict[str, Any], shapes: _Shapes, **kwargs: Any) -> None:
-        super().__init__(data, **kwargs)
-        self.shapes = shapes
         bare = [{**f, "geometry": None} for f in data["features"]]
-        self.data_json = _compact_json({"type": "FeatureCollection", "features": bare})
+        bare_json = _compact_json({"type": "FeatureCollection", "features": bare})
+        super().__init__(data, data_json=bare_json, **kwargs)
+        self.shapes = shapes
 
     def data_js(self) -> str:
         """Return the features, each given its geometry from ``shapes`` by its ``k``."""
@@ -339,13 +341,37 @@ def _geojson(
         shapes = gpd.GeoSeries(kept, crs=crs)
     gs = shapes.to_crs(4326)
     rounded = shapely.transform(gs.values, lambda xy: np.round(xy, 6))
+    values = {c: frame[c].tolist() for c in columns if c in frame.columns}
     features = []
     for i, geom in enumerate(rounded):
-        props = {c: _json_value(frame[c].iloc[i]) for c in columns if c in frame.columns}
-        features.append(
-            {"type": "Feature", "properties": props, "geometry": shapely.geometry.mapping(geom)}
-        )
+        props = {c: _json_value(v[i]) for c, v in values.items()}
+        features.append({"type": "Feature", "properties": props, "geometry": _mapping(geom)})
     return {"type": "FeatureCollection", "features": features}
+
+
+def _mapping(geom: Any) -> dict[str, Any]:
+    """
+    Return ``geom`` as a GeoJSON geometry (``shapely.geometry.mapping``, lines made faster).
+
+    Lines, the bulk of a page (streets, corridors, loops), are read as arrays, not vertex by
+    vertex in Python; coordinates are lists (the same JSON as ``mapping``'s tuples).
+
+    Examples
+    --------
+    >>> from shapely.geometry import MultiLineString
+    >>> _mapping(MultiLineString([[(0, 0), (1, 1)], [(2, 2), (3, 3), (4, 4)]]))["coordinates"]
+    [[[0.0, 0.0], [1.0, 1.0]], [[2.0, 2.0], [3.0, 3.0], [4.0, 4.0]]]
+    """
+    kind = shapely.get_type_id(geom)
+    if kind == 1 and shapely.get_coordinate_dimension(geom) == 2:  # LineString
+        return {"type": "LineString", "coordinates": shapely.get_coordinates(geom).tolist()}
+    if kind == 5 and not geom.is_empty and shapely.get_coordinate_dimension(geom) == 2:
+        parts = shapely.get_parts(geom)
+        coords = shapely.get_coordinates(parts)
+        ends = np.cumsum(shapely.get_num_coordinates(parts))[:-1]
+        return {"type": "MultiLineString",
+                "coordinates": [part.tolist() for part in np.split(coords, ends)]}  # fmt: skip
+    return dict(shapely.geometry.mapping(geom))
 
 
 def _base_map(cfg: MapConfig) -> folium.Map:

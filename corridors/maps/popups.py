@@ -129,36 +129,49 @@ def _brief_corridor_popup(row: pd.Series, part: str) -> str:
     return "<br>".join([*parts, *_part_line(part)])
 
 
-def _brief_loop_popup(loop: Row, slot: Row | None, part: str) -> str:
-    """Return an overview's patrol popup: the loop, day and times, and the page with the team.
+def _brief_week_popup(loop: Row, slots: Sequence[Row], part: str) -> str:
+    """Return an overview's loop popup: its patrols this week and the page with the teams.
 
-    The page is named briefly (``Part 3``): an area has thousands of patrols, and the
-    corridor's popup and the list of pages give the part's whole label.
+    One line per patrol: short day, times, aim, and whether it is unfilled.
     """
-    parts = [_loop_head(loop), *(_slot_lines(slot) if slot is not None else [])]
-    return "<br>".join([*parts, *_part_line(part.split(":", 1)[0])])
+    lines = [_loop_head(loop)]
+    for slot in slots:
+        line = f"{_h(str(slot.get('day', ''))[:3])} {_h(slot.get('start', ''))}–"
+        line += _h(slot.get("end", ""))
+        if slot.get("aim"):
+            line += f", {_h(slot['aim'])}"
+        if "filled" in slot and not bool(slot["filled"]):
+            line += " <b>NOT FILLED</b>"
+        lines.append(line)
+    return "<br>".join([*lines, *_part_line(part.split(":", 1)[0])])
 
 
 def _part_line(part: str) -> list[str]:
     return [f"evidence, team and streets: <i>{_h(part)}</i>"] if part else []
 
 
-def _by_loop(assignments: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Return the assignments of each loop (by ``loop_id`` as text), rows in their order."""
-    if not len(assignments) or "loop_id" not in assignments.columns:
-        return {}
-    return {str(k): g for k, g in assignments.groupby(assignments["loop_id"].astype(str))}
+class _TeamTexts:
+    """Who walks each patrol, "name (agency); ...", by loop and day: one pass over the people."""
 
+    def __init__(self, assignments: pd.DataFrame) -> None:
+        self.dated = "date" in assignments.columns
+        self.by_loop: dict[str, list[str]] = {}
+        self.by_day: dict[tuple[str, Any], list[str]] = {}
+        if "loop_id" not in assignments.columns:
+            return
+        for r in assignments.to_dict("records"):
+            text = f"{r.get('name', r.get('person_id', ''))} ({_agency_label(r.get('agency', ''))})"
+            loop_id = str(r["loop_id"])
+            self.by_loop.setdefault(loop_id, []).append(text)
+            if self.dated:
+                self.by_day.setdefault((loop_id, _as_date(r["date"])), []).append(text)
 
-def _team_text(assignments: pd.DataFrame, slot: Row) -> str:
-    """Return who walks ``slot``: "name (agency); ..." from ``assignments`` (or its loop's)."""
-    mine = assignments[assignments["loop_id"].astype(str) == str(slot["loop_id"])]
-    if "date" in mine.columns and "date" in slot:
-        mine = mine[[_as_date(d) == _as_date(slot["date"]) for d in mine["date"]]]
-    return "; ".join(
-        f"{r.get('name', r.get('person_id', ''))} ({_agency_label(r.get('agency', ''))})"
-        for _, r in mine.iterrows()
-    )
+    def of(self, slot: Row) -> str:
+        """Return who walks ``slot`` (its loop's people on its day, when both say the day)."""
+        loop_id = str(slot["loop_id"])
+        if self.dated and "date" in slot:
+            return "; ".join(self.by_day.get((loop_id, _as_date(slot["date"])), []))
+        return "; ".join(self.by_loop.get(loop_id, []))
 
 
 def _teams_by_corridor(rota: Roster | None) -> dict[str, str]:

@@ -132,6 +132,10 @@ def _near(
     none = np.array([], dtype=np.intp)
     if not len(around) or not len(edges):
         return edges.iloc[:0], none
+    multi = shapely.get_type_id(around) == 5  # a corridor's edges: joined into runs first
+    if multi.any():
+        around = around.copy()
+        around[multi] = shapely.line_merge(around[multi])
     zones = shapely.buffer(shapely.simplify(around, radius_m / 20), radius_m, quad_segs=4)
     shapely.prepare(zones)
     lines = np.asarray(edges.geometry.values, dtype=object)
@@ -211,8 +215,10 @@ class _StreetLayer(_GeoJsonLayer):
     )
 
     def __init__(self, data: dict[str, Any], *, name: str) -> None:
-        super().__init__(data, name=name, style_js=_STREET_STYLE, interactive=False)
-        self.data_json = _compact_json([_steps(f) for f in data["features"]])
+        steps = _compact_json([_steps(f) for f in data["features"]])
+        super().__init__(
+            data, name=name, style_js=_STREET_STYLE, interactive=False, data_json=steps
+        )
 
 
 def _steps(feature: dict[str, Any]) -> list[Any]:
