@@ -132,6 +132,9 @@ def _facts(result: Any) -> dict[str, Any]:
     folder = result.out_dir
     pages = {p: (folder / p).stat().st_size / 2**20 for p in ("internal.html", "shared.html")
              if (folder / p).is_file()}  # fmt: skip
+    every = [*folder.glob("*.html"), *folder.glob("internal/*.html")]
+    pages["largest"] = max((p.stat().st_size / 2**20 for p in every), default=0.0)
+    pages["count"] = len(every)
     return {
         "nodes": len(result.street.nodes),
         "edges": len(result.street.edges),
@@ -183,8 +186,8 @@ def _exponents(runs: list[dict[str, Any]], key: str) -> dict[str, float]:
 def _print_runs(runs: list[dict[str, Any]]) -> None:
     print(f"\n{'size':>14} {'nodes':>9} {'edges':>10} {'schools':>7} {'hubs':>6} "
           f"{'incidents':>10} {'people':>6} {'corr.':>5} {'loops':>5} {'filled':>9} "
-          f"{'gap':>6} {'internal':>8} {'shared':>7} {'peak MB':>8} {'wall s':>7} "
-          f"{'gen s':>6}")  # fmt: skip
+          f"{'gap':>6} {'internal':>8} {'shared':>7} {'largest':>13} {'peak MB':>8} "
+          f"{'wall s':>7} {'gen s':>6}")  # fmt: skip
     for r in runs:
         pages = r["pages_mb"]
         gen = f"{r['generated']:.1f}" if r["generated"] is not None else "kept"
@@ -192,6 +195,7 @@ def _print_runs(runs: list[dict[str, Any]]) -> None:
               f"{r['hubs']:>6,} {r['incidents']:>10,} {r['people']:>6,} {r['patrolled']:>5} "
               f"{r['loops']:>5} {r['filled']:>4}/{r['slots']:<4} {100 * r['gap']:>5.1f}% "
               f"{pages.get('internal.html', 0):>6.1f}MB {pages.get('shared.html', 0):>5.1f}MB "
+              f"{pages.get('largest', 0):>4.1f}MB of {pages.get('count', 0):>3} "
               f"{r['peak_mb']:>8,.0f} {r['wall']:>7.1f} {gen:>6}")  # fmt: skip
     print(f"\n{'stage':>12}", *(f"{r['case'][:16]:>16}" for r in runs), sep=" ")
     print(f"{'':>12}", *(f"{'s':>8}{'MB':>8}" for _ in runs), sep=" ")

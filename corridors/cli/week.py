@@ -31,7 +31,8 @@ from corridors.errors import CorridorsError
     "--workers",
     type=int,
     help="Processes: with --areas, the local Dask workers (default: one per core); else the "
-    "patrol-loop solver's (0 = every core; overrides [corridors] workers).",
+    "patrol-loop solver's and a big week's page and notice writers' (0 = every core; "
+    "overrides [corridors] workers).",
 )
 @click.option(
     "--scheduler",

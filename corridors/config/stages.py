@@ -112,7 +112,8 @@ class RouteConfig:
     ``solver_seconds`` per corridor (a safety cap; if it binds, runs may differ). The
     corridors share ``loop_budget_s`` seconds of solver time in proportion to their candidate
     edges (each gets at least 1 s, at most ``solver_seconds``); ``workers`` processes solve
-    them side by side (0 = every core; the plan is the same for any number). Schools further
+    them side by side, and a big week's part pages and printed notices (0 = every core; the
+    plan and its files are the same for any number). Schools further
     than ``max_snap_m`` from the street graph get no route. A corridor is patrolled
     only when its risk is above ``min_risk`` and at least ``min_incidents`` look-back
     incidents lie within ``incident_buffer_m`` of its streets (no needless contact).

@@ -25,6 +25,7 @@ import shapely
 from shapely.geometry import box
 
 from corridors.graph import StreetGraph
+from corridors.maps.streets import STREET_LINES, _street_edges
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -165,7 +166,8 @@ def part_outputs(
     )
     loop_ids = set(loops["loop_id"].astype(str))
     part_rota = rota.of_loops(loop_ids) if rota is not None else None
-    edges = _within(street.edges, area)
+    edges = _within(_street_edges(street), area)  # one line per street, made once a week
+    edges.attrs[STREET_LINES] = True
     part_street = StreetGraph(  # the tables the page draws (a stand-in street may have no more)
         None,
         str(edges.crs),
@@ -189,7 +191,5 @@ def _within(frame: gpd.GeoDataFrame, area: BaseGeometry) -> gpd.GeoDataFrame:
     """Return the rows of ``frame`` whose geometry meets ``area`` (the area's CRS)."""
     if frame is None or not len(frame) or "geometry" not in frame:
         return frame
-    x0, y0, x1, y1 = area.bounds
-    b = frame.geometry.bounds
-    hit = (b["minx"] <= x1) & (b["maxx"] >= x0) & (b["miny"] <= y1) & (b["maxy"] >= y0)
-    return frame[hit.to_numpy()]
+    hit = np.sort(frame.sindex.query(box(*area.bounds)))  # the index is kept with the frame
+    return frame.iloc[hit]

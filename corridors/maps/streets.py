@@ -73,6 +73,8 @@ def _street_edges(street: StreetGraph) -> gpd.GeoDataFrame:
     edges = street.edges
     if edges.crs is None:
         raise InputDataError("street.edges has no CRS; build it with corridors.graph")
+    if edges.attrs.get(STREET_LINES):  # already these lines (a part's, cut from the area's)
+        return edges
     key = id(edges)
     hit = _EDGES.get(key)
     if hit is not None and hit[0]() is edges:
@@ -82,6 +84,8 @@ def _street_edges(street: StreetGraph) -> gpd.GeoDataFrame:
     return out
 
 
+#: ``attrs`` key of a table that is already :func:`_street_edges` lines (a part page's).
+STREET_LINES = "corridors_street_lines"
 #: :func:`_street_edges` of each live ``edges`` table, by the table's id.
 _EDGES: dict[int, tuple[weakref.ref[gpd.GeoDataFrame], gpd.GeoDataFrame]] = {}
 

@@ -152,20 +152,19 @@ class _Instance:
     entry_at: np.ndarray  # node position where it reaches location j
     row_of: dict[int, int]
     ball: np.ndarray  # sorted node positions a loop within the budget can pass
-    inside: sparse.csr_array | sparse.csr_matrix  # the streets among ``ball``
     limit_m: float  # the walks' search radius
 
-    def predecessors(self) -> np.ndarray:
+    def predecessors(self, net: _Net) -> np.ndarray:
         """
         Return the shortest-path trees from every end, (ends, ball) positions in ``ball``.
 
-        Searched again when the loops are drawn, not kept from the instance's build: a city's
-        corridors waiting for the solver held about 6 GB of them.
+        Searched again (the same search) when the loops are drawn, not kept from the
+        instance's build: a city's corridors waiting for the solver held gigabytes of them.
         """
         ends = np.fromiter(self.row_of, dtype=np.int64, count=len(self.row_of))
         _dist, pred = csgraph.dijkstra(
-            self.inside, indices=np.searchsorted(self.ball, ends), limit=self.limit_m,
-            return_predecessors=True,
+            _ball_streets(net, self.ball), indices=np.searchsorted(self.ball, ends),
+            limit=self.limit_m, return_predecessors=True,
         )  # fmt: skip
         return np.atleast_2d(pred)
 
@@ -211,7 +210,7 @@ def _loop_instance(
     # radius budget / 2 around the depot: search only there (memory ends x ball, not ends x
     # the whole graph, which at city scale was hundreds of MB per corridor).
     ball = np.union1d(np.flatnonzero(dd[best] <= budget_m / 2 + 1), ends)
-    inside = net.csr[ball][:, ball]
+    inside = _ball_streets(net, ball)
     dist = np.atleast_2d(
         csgraph.dijkstra(inside, indices=np.searchsorted(ball, ends), limit=budget_m + 1)
     )
@@ -231,7 +230,12 @@ def _loop_instance(
     entry_at = loc_ends[b_end, idx[None, :]]
     mat = np.where(np.isfinite(value), halves[:, None] + value + halves[None, :], budget_m * 100.0)
     np.fill_diagonal(mat, 0.0)
-    return _Instance(depot, cand, prize, mat, exit_at, entry_at, row_of, ball, inside, budget_m + 1)
+    return _Instance(depot, cand, prize, mat, exit_at, entry_at, row_of, ball, budget_m + 1)
+
+
+def _ball_streets(net: _Net, ball: np.ndarray) -> sparse.csr_array | sparse.csr_matrix:
+    """Return the streets among the nodes ``ball`` (sorted positions), as a CSR matrix."""
+    return net.csr[ball][:, ball]
 
 
 def _solve_loops(
@@ -275,7 +279,7 @@ def _loops_from_routes(
     collected = float(sum(prize[c - 1] for r in routes for c in r))
     gap = 0.0 if bound <= 0 else max(0.0, round(1.0 - collected / bound, 9))
     loops = []
-    pred = inst.predecessors() if routes else np.zeros((0, 0), dtype=np.int32)
+    pred = inst.predecessors(net) if routes else np.zeros((0, 0), dtype=np.int32)
     for route in routes:
         loop = _expand(net, seg_risk, route, inst, pred)
         loops.append((float(sum(prize[c - 1] for c in route)), loop))
@@ -437,8 +441,19 @@ class _LoopJob:
 
     corridor: _Corridor
     points: list[_MeetingPoint]
-    seg_risk: np.ndarray  # the corridor's segments' risk; zero elsewhere
+    segs: np.ndarray  # the corridor's segments
+    risk: np.ndarray  # their risk
     inst: _Instance
+
+    def seg_risk(self, n: int) -> np.ndarray:
+        """Return the risk of all ``n`` segments: the corridor's, zero elsewhere.
+
+        Made when needed, not kept: a city's corridors waiting for the solver each held a
+        vector over every street segment (about 6 GB for 900 corridors).
+        """
+        out = np.zeros(n)
+        out[self.segs] = self.risk
+        return out
 
     def task(self, cfg: RouteConfig, seconds: float) -> LoopTask:
         """Return the plain-array problem a worker process solves."""
@@ -468,7 +483,7 @@ def _loop_job(
         net, seg_risk, [p.pos for p in points], budget_m=_budget_m(cfg),
         max_candidates=cfg.max_candidates,
     )  # fmt: skip
-    return None if inst is None else _LoopJob(corridor, points, seg_risk, inst)
+    return None if inst is None else _LoopJob(corridor, points, segs, seg_risk[segs], inst)
 
 
 def _corridor_loops(
@@ -477,7 +492,7 @@ def _corridor_loops(
     """Rows of the ``loops`` table for one corridor's solved job (empty if no loop)."""
     corridor, points, cid = job.corridor, job.points, job.corridor.cid
     loops, _ = _loops_from_routes(
-        net, job.seg_risk, job.inst, routes, budget_m=_budget_m(cfg),
+        net, job.seg_risk(len(net.seg_rows)), job.inst, routes, budget_m=_budget_m(cfg),
         max_loops=cfg.max_loops_per_corridor,
     )  # fmt: skip
     records: list[dict[str, object]] = []
