@@ -50,7 +50,9 @@ def planned(config_file):
 
 def _text(data: bytes) -> list[str]:
     """Each page's text, white space collapsed (lines wrap anywhere on the page)."""
-    return [" ".join(page.extract_text().split()) for page in pypdf.PdfReader(io.BytesIO(data)).pages]
+    return [
+        " ".join(page.extract_text().split()) for page in pypdf.PdfReader(io.BytesIO(data)).pages
+    ]
 
 
 def _page_image(data: bytes, tmp_path) -> Image.Image:
@@ -70,7 +72,9 @@ def _school_loops(result) -> dict[str, set[str]]:
     """School id -> the loops walked from it this week (the loops table's school_ids)."""
     filled = set(result.rota.slots.loc[result.rota.slots["filled"].astype(bool), "loop_id"])
     out: dict[str, set[str]] = {}
-    for loop_id, ids in zip(result.plan.loops["loop_id"], result.plan.loops["school_ids"], strict=True):
+    for loop_id, ids in zip(
+        result.plan.loops["loop_id"], result.plan.loops["school_ids"], strict=True
+    ):
         for school in str(ids).split(";"):
             if loop_id in filled:
                 out.setdefault(school, set()).add(str(loop_id))
@@ -374,3 +378,23 @@ def test_rtl_lines_mirror_brackets_keep_times_whole_and_reopen_isolates_when_wra
     regular, _bold = notice_fonts("rtl")
     lines = wrap_words(FSI + "Rutland Team, 101 (24h)" + PDI, regular, 11, 85)
     assert [line.visual for line in lines] == ["Rutland Team,", "101 (24h)"]
+
+
+def test_notices_drawn_by_worker_processes_are_the_same_bytes(planned, rtl_docs, monkeypatch):
+    from corridors.maps import printed
+
+    cfg = dataclasses.replace(planned.cfg.maps, languages=("en", "ar", "ur"))
+    assert len(rtl_docs) >= printed.MIN_POOL_NOTICES  # enough to be drawn by a pool
+    pools = []
+    real = printed.process_pool
+
+    def spy(n, **kw):
+        pools.append(n)
+        return real(n, **kw)
+
+    monkeypatch.setattr(printed, "process_pool", spy)
+    pooled = notice_pdfs(street=planned.street, corridors=planned.plan, rota=planned.rota,
+                         cfg=cfg, week=WEEK, area_name="Rutland", timezone="Europe/London",
+                         workers=2)  # fmt: skip
+    assert pools == [2]  # two worker processes drew them
+    assert pooled == rtl_docs  # the same files, byte for byte, as drawn in one process

@@ -75,16 +75,22 @@ def _incidents(points, *, times=None, months=None, offence="Violence and sexual 
 
 def _empty_hubs() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {load.HUB_ID: pd.Series(dtype=str), load.NAME: pd.Series(dtype=str),
-         load.KIND: pd.Series(dtype=str)},
+        {
+            load.HUB_ID: pd.Series(dtype=str),
+            load.NAME: pd.Series(dtype=str),
+            load.KIND: pd.Series(dtype=str),
+        },
         geometry=gpd.GeoSeries([], crs=CRS),
     )
 
 
 def _schools(rows) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {load.SCHOOL_ID: [r[0] for r in rows], load.NAME: [r[1] for r in rows],
-         load.PHASE: [r[2] for r in rows]},
+        {
+            load.SCHOOL_ID: [r[0] for r in rows],
+            load.NAME: [r[1] for r in rows],
+            load.PHASE: [r[2] for r in rows],
+        },
         geometry=[Point(r[3]) for r in rows],
         crs=CRS,
     )
@@ -132,21 +138,29 @@ def tiny_inputs():
     rng = np.random.default_rng(1)
     # incidents along Market Street / High Street near the schools, after school
     points = [Point(E0 + 300 + rng.normal(0, 10), N0 + 250 + rng.normal(0, 60)) for _ in range(30)]
-    times = [f"2022-{m:02d}-{d:02d} 16:{mm:02d}" for m, d, mm in
-             zip(rng.integers(3, 10, 30), rng.integers(3, 8, 30), rng.integers(20, 50, 30),
-                 strict=True)]
+    times = [
+        f"2022-{m:02d}-{d:02d} 16:{mm:02d}"
+        for m, d, mm in zip(
+            rng.integers(3, 10, 30), rng.integers(3, 8, 30), rng.integers(20, 50, 30), strict=True
+        )
+    ]
     # keep weekdays only: shift weekend dates to the Monday after
     stamps = [pd.Timestamp(t) for t in times]
-    stamps = [s + pd.Timedelta(days=(7 - s.weekday()) % 7 if s.weekday() >= 5 else 0)
-              for s in stamps]
+    stamps = [
+        s + pd.Timedelta(days=(7 - s.weekday()) % 7 if s.weekday() >= 5 else 0) for s in stamps
+    ]
     return _inputs(schools, hubs, _incidents(points, times=[str(s) for s in stamps]))
 
 
 @pytest.fixture(scope="module")
 def tiny_plan(tiny_street, tiny_inputs):
     return routes.plan_corridors(
-        tiny_street, tiny_inputs, None, RouteConfig(),
-        week=PLAN_WEEK, window=Window(),
+        tiny_street,
+        tiny_inputs,
+        None,
+        RouteConfig(),
+        week=PLAN_WEEK,
+        window=Window(),
     )
 
 
@@ -161,9 +175,7 @@ def test_tree_distances_match_networkx_on_tiny_osm(tiny_street):
             und.add_edge(u, v, length=length)
     src = 1033
     expected = nx.single_source_dijkstra_path_length(und, src, weight="length")
-    dist, pred = csgraph.dijkstra(
-        net.csr, indices=net.index[src], return_predecessors=True
-    )
+    dist, pred = csgraph.dijkstra(net.csr, indices=net.index[src], return_predecessors=True)
     for node, d in expected.items():
         assert dist[net.index[node]] == pytest.approx(d, abs=1e-6)
         # walking the predecessor tree back gives a path of exactly that length
@@ -245,8 +257,9 @@ def test_loops_on_tiny_osm_are_closed_and_within_budget(tiny_plan, tiny_street, 
         assert 0 < loop[routes.RISK_SHARE] <= 1
         assert 0 <= loop[routes.GAP] <= 1
         assert loop[routes.MEETING_KIND] in ("school", "hub")
-        names = (tiny_inputs.schools if loop[routes.MEETING_KIND] == "school"
-                 else tiny_inputs.hubs)[load.NAME]
+        names = (
+            tiny_inputs.schools if loop[routes.MEETING_KIND] == "school" else tiny_inputs.hubs
+        )[load.NAME]
         assert loop[routes.MEETING_POINT] in set(names)
         start = Point(shapely.get_coordinates(loop.geometry)[0])
         depot = nodes.loc[loop[routes.MEETING_NODE]]
@@ -257,15 +270,24 @@ def test_loops_on_tiny_osm_are_closed_and_within_budget(tiny_plan, tiny_street, 
 
 def test_spots_edge_intensity_is_used(tiny_street, tiny_inputs, tiny_plan):
     target = tiny_plan.segments[routes.STREET_ID].iloc[0]
-    high = [(u, v, k) for (u, v, k), sid in tiny_street.edges["street_id"].items()
-            if sid == target]
+    high = [(u, v, k) for (u, v, k), sid in tiny_street.edges["street_id"].items() if sid == target]
     intensity = pd.Series(2.0, index=pd.MultiIndex.from_tuples(high, names=["u", "v", "key"]))
     spots = Hotspots(
-        selected=tiny_inputs.incidents, polygons=gpd.GeoDataFrame(geometry=[], crs=CRS),
-        edge_intensity=intensity, method="network", params={}, time_known=True, notes=(),
+        selected=tiny_inputs.incidents,
+        polygons=gpd.GeoDataFrame(geometry=[], crs=CRS),
+        edge_intensity=intensity,
+        method="network",
+        params={},
+        time_known=True,
+        notes=(),
     )
     plan = routes.plan_corridors(
-        tiny_street, tiny_inputs, spots, RouteConfig(), week=PLAN_WEEK, window=Window(),
+        tiny_street,
+        tiny_inputs,
+        spots,
+        RouteConfig(),
+        week=PLAN_WEEK,
+        window=Window(),
     )
     segs = plan.segments
     risky = segs[segs[routes.RISK] > 0]
@@ -277,7 +299,12 @@ def test_spots_edge_intensity_is_used(tiny_street, tiny_inputs, tiny_plan):
 
 def test_low_risk_corridors_are_not_patrolled(tiny_street, tiny_inputs):
     plan = routes.plan_corridors(
-        tiny_street, tiny_inputs, None, RouteConfig(min_risk=1e9), week=PLAN_WEEK, window=Window(),
+        tiny_street,
+        tiny_inputs,
+        None,
+        RouteConfig(min_risk=1e9),
+        week=PLAN_WEEK,
+        window=Window(),
     )
     assert not plan.corridors[routes.PATROLLED].any()
     assert plan.loops.empty
@@ -290,8 +317,12 @@ def test_too_few_incidents_means_no_patrol(tiny_street, tiny_inputs, tiny_plan):
     counted = tiny_plan.corridors[routes.INCIDENTS].max()
     assert counted >= 1
     plan = routes.plan_corridors(
-        tiny_street, tiny_inputs, None, RouteConfig(min_incidents=int(counted) + 1),
-        week=PLAN_WEEK, window=Window(),
+        tiny_street,
+        tiny_inputs,
+        None,
+        RouteConfig(min_incidents=int(counted) + 1),
+        week=PLAN_WEEK,
+        window=Window(),
     )
     assert not plan.corridors[routes.PATROLLED].any()
     assert plan.loops.empty
@@ -300,11 +331,17 @@ def test_too_few_incidents_means_no_patrol(tiny_street, tiny_inputs, tiny_plan):
 
 def test_month_only_evidence_and_closing_time(tiny_street, tiny_inputs):
     points = [Point(E0 + 300, N0 + 290 + i) for i in range(5)]
-    inputs = _inputs(tiny_inputs.schools, tiny_inputs.hubs,
-                     _incidents(points, months=["2022-10", "2022-09", "2022-01", "2020-05",
-                                                "2022-11"]))
+    inputs = _inputs(
+        tiny_inputs.schools,
+        tiny_inputs.hubs,
+        _incidents(points, months=["2022-10", "2022-09", "2022-01", "2020-05", "2022-11"]),
+    )
     plan = routes.plan_corridors(
-        tiny_street, inputs, None, RouteConfig(closing_time="15:20"), week=PLAN_WEEK,
+        tiny_street,
+        inputs,
+        None,
+        RouteConfig(closing_time="15:20"),
+        week=PLAN_WEEK,
         window=Window(),
     )
     row = plan.corridors.iloc[0]
@@ -316,16 +353,23 @@ def test_month_only_evidence_and_closing_time(tiny_street, tiny_inputs):
 
 def test_far_apart_schools_keep_separate_corridors():
     street = _grid(12, 3, jitter=0.0)
-    schools = _schools([
-        ("A", "West School", "secondary", (E0 + 5, N0 + 105)),
-        ("B", "East School", "secondary", (E0 + 1095, N0 + 105)),
-        ("P", "Little Primary", "primary", (E0 + 600, N0 + 100)),
-    ])
-    incidents = _incidents([Point(E0 + 100, N0 + 110), Point(E0 + 1000, N0 + 110)],
-                           months=["2022-09", "2022-09"])
+    schools = _schools(
+        [
+            ("A", "West School", "secondary", (E0 + 5, N0 + 105)),
+            ("B", "East School", "secondary", (E0 + 1095, N0 + 105)),
+            ("P", "Little Primary", "primary", (E0 + 600, N0 + 100)),
+        ]
+    )
+    incidents = _incidents(
+        [Point(E0 + 100, N0 + 110), Point(E0 + 1000, N0 + 110)], months=["2022-09", "2022-09"]
+    )
     plan = routes.plan_corridors(
-        street, _inputs(schools, _empty_hubs(), incidents), None,
-        RouteConfig(catchment_m=300, hub_walk_m=300), week=PLAN_WEEK, window=Window(),
+        street,
+        _inputs(schools, _empty_hubs(), incidents),
+        None,
+        RouteConfig(catchment_m=300, hub_walk_m=300),
+        week=PLAN_WEEK,
+        window=Window(),
     )
     assert sorted(plan.corridors[routes.SCHOOL_IDS]) == ["A", "B"]
     assert any("phase not in corridors.phases" in note for note in plan.notes)
@@ -334,16 +378,22 @@ def test_far_apart_schools_keep_separate_corridors():
 
 def test_skipped_schools_are_counted_by_phase_with_the_fix():
     street = _grid(4, 3, jitter=0.0)
-    schools = _schools([
-        ("S", "Hill High School", "secondary", (E0 + 105, N0 + 105)),
-        ("U1", "Hill School", "unknown", (E0 + 205, N0 + 105)),
-        ("U2", "Dale School", "unknown", (E0 + 305, N0 + 105)),
-        ("P", "Hill Elementary", "primary", (E0 + 5, N0 + 105)),
-    ])
+    schools = _schools(
+        [
+            ("S", "Hill High School", "secondary", (E0 + 105, N0 + 105)),
+            ("U1", "Hill School", "unknown", (E0 + 205, N0 + 105)),
+            ("U2", "Dale School", "unknown", (E0 + 305, N0 + 105)),
+            ("P", "Hill Elementary", "primary", (E0 + 5, N0 + 105)),
+        ]
+    )
     incidents = _incidents([Point(E0 + 100, N0 + 110)], months=["2022-09"])
     plan = routes.plan_corridors(
-        street, _inputs(schools, _empty_hubs(), incidents), None,
-        RouteConfig(catchment_m=300, hub_walk_m=300), week=PLAN_WEEK, window=Window(),
+        street,
+        _inputs(schools, _empty_hubs(), incidents),
+        None,
+        RouteConfig(catchment_m=300, hub_walk_m=300),
+        week=PLAN_WEEK,
+        window=Window(),
     )
     assert list(plan.corridors[routes.SCHOOL_IDS]) == ["S"]
     assert (
@@ -357,8 +407,12 @@ def test_school_far_from_streets_is_reported():
     street = _grid(3, 3)
     schools = _schools([("Z", "Remote School", "secondary", (E0 + 5000, N0))])
     plan = routes.plan_corridors(
-        street, _inputs(schools, _empty_hubs(), _incidents([])), None, RouteConfig(),
-        week=PLAN_WEEK, window=Window(),
+        street,
+        _inputs(schools, _empty_hubs(), _incidents([])),
+        None,
+        RouteConfig(),
+        week=PLAN_WEEK,
+        window=Window(),
     )
     assert plan.corridors.empty and plan.loops.empty
     assert plan.unpatrolled[routes.REASON].iloc[0].startswith("no walking route")
@@ -366,7 +420,12 @@ def test_school_far_from_streets_is_reported():
 
 def test_plan_is_deterministic(tiny_street, tiny_inputs, tiny_plan):
     again = routes.plan_corridors(
-        tiny_street, tiny_inputs, None, RouteConfig(), week=PLAN_WEEK, window=Window(),
+        tiny_street,
+        tiny_inputs,
+        None,
+        RouteConfig(),
+        week=PLAN_WEEK,
+        window=Window(),
     )
     pd.testing.assert_frame_equal(
         again.loops.drop(columns="geometry"), tiny_plan.loops.drop(columns="geometry")
@@ -387,7 +446,11 @@ def test_route_config_checks():
 def test_exports(tiny_plan, tmp_path):
     paths = routes.write_corridor_exports(tiny_plan, tmp_path / "week")
     assert [p.name for p in paths] == [
-        "corridors.geojson", "loops.geojson", "loops.gpx", "loops.csv", "unpatrolled.csv",
+        "corridors.geojson",
+        "loops.geojson",
+        "loops.gpx",
+        "loops.csv",
+        "unpatrolled.csv",
         "corridor_streets.csv",
     ]
     streets = pd.read_csv(paths[5])
@@ -417,7 +480,7 @@ def test_csv_exports_neutralise_formula_text(tiny_plan, tmp_path):
     from corridors.outputs import read_csv
 
     loops = tiny_plan.loops.copy()
-    loops[routes.MEETING_POINT] = "=HYPERLINK(\"http://x\",\"y\")"
+    loops[routes.MEETING_POINT] = '=HYPERLINK("http://x","y")'
     segments = tiny_plan.segments.copy()
     segments["name"] = "+Market Street"
     unpatrolled = pd.DataFrame({"school_id": ["s1"], "name": ["@School"], "reason": ["-"]})
@@ -468,8 +531,15 @@ def test_loop_solver_matches_brute_force_on_small_instances(seed):
     assert inst is not None
     exact = _brute_force(inst.mat, inst.prize, budget)
     loops, stats = _solve_loops(
-        net, seg_risk, [12], budget_m=budget, max_loops=1, max_candidates=7,
-        iterations=300, seconds=5.0, seed=0,
+        net,
+        seg_risk,
+        [12],
+        budget_m=budget,
+        max_loops=1,
+        max_candidates=7,
+        iterations=300,
+        seconds=5.0,
+        seed=0,
     )
     assert stats is not None
     assert stats.prize == pytest.approx(exact)
@@ -480,19 +550,29 @@ def test_loop_solver_matches_brute_force_on_small_instances(seed):
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    nx_=st.integers(2, 6), ny=st.integers(2, 6), seed=st.integers(0, 10_000),
-    budget=st.floats(50, 1500), max_loops=st.integers(1, 3),
+    nx_=st.integers(2, 6),
+    ny=st.integers(2, 6),
+    seed=st.integers(0, 10_000),
+    budget=st.floats(50, 1500),
+    max_loops=st.integers(1, 3),
 )
 def test_loop_properties_on_random_grids(nx_, ny, seed, budget, max_loops):
     street = _grid(nx_, ny, jitter=20.0, seed=seed)
     rng = np.random.default_rng(seed)
     keys = [k for k in street.edges.index if k[0] < k[1]]
     chosen = rng.choice(len(keys), min(len(keys), 8), replace=False)
-    risk = pd.Series(rng.uniform(0.1, 5, len(chosen)),
-                     index=pd.MultiIndex.from_tuples([keys[i] for i in chosen]))
+    risk = pd.Series(
+        rng.uniform(0.1, 5, len(chosen)), index=pd.MultiIndex.from_tuples([keys[i] for i in chosen])
+    )
     depot = int(rng.integers(0, nx_ * ny))
     loops = routes.plan_patrol_loops(
-        street, risk, [depot], budget_m=budget, max_loops=max_loops, iterations=100, seed=1,
+        street,
+        risk,
+        [depot],
+        budget_m=budget,
+        max_loops=max_loops,
+        iterations=100,
+        seed=1,
     )
     assert len(loops) <= max_loops
     total = 0.0
@@ -525,8 +605,9 @@ def oakham(tmp_path_factory):
             load.INCIDENT_ID: [f"police:{i + 2}" for i in police.index],
             load.OFFENCE: police["Crime type"].to_numpy(),
             load.MONTH: police["Month"].to_numpy(),
-            load.OCCURRED_AT: pd.Series(pd.NaT, index=police.index,
-                                      dtype=f"datetime64[ns, {TZ}]").to_numpy(),
+            load.OCCURRED_AT: pd.Series(
+                pd.NaT, index=police.index, dtype=f"datetime64[ns, {TZ}]"
+            ).to_numpy(),
             load.TIME_KNOWN: False,
         },
         geometry=gpd.points_from_xy(police["Longitude"], police["Latitude"]),
@@ -535,7 +616,12 @@ def oakham(tmp_path_factory):
     inputs = load.with_homes(_inputs(schools, hubs, incidents), OAKHAM)
     assert inputs.homes is not None and len(inputs.homes.buildings) > 0
     plan = routes.plan_corridors(
-        street, inputs, None, RouteConfig(), week=PLAN_WEEK, window=Window(),
+        street,
+        inputs,
+        None,
+        RouteConfig(),
+        week=PLAN_WEEK,
+        window=Window(),
     )
     return street, inputs, plan
 
@@ -555,17 +641,23 @@ def test_oakham_real_data(oakham):
         assert 0 < loop[routes.RISK_SHARE] <= 1
     # every corridor segment is a real street edge of the graph
     keys = set(street.edges.index)
-    assert all((u, v, k) in keys for u, v, k in
-               plan.segments[["u", "v", "key"]].itertuples(index=False))
+    assert all(
+        (u, v, k) in keys for u, v, k in plan.segments[["u", "v", "key"]].itertuples(index=False)
+    )
     # the reasons name real streets of Oakham
     assert plan.corridors[routes.STREETS].str.len().gt(0).all()
-    assert (inputs.incidents.crs == street.crs)
+    assert inputs.incidents.crs == street.crs
 
 
 def test_progress_is_reported_per_corridor(tiny_street, tiny_inputs):
     calls: list[tuple[int, int]] = []
     plan = routes.plan_corridors(
-        tiny_street, tiny_inputs, None, RouteConfig(), week=PLAN_WEEK, window=Window(),
+        tiny_street,
+        tiny_inputs,
+        None,
+        RouteConfig(),
+        week=PLAN_WEEK,
+        window=Window(),
         progress=lambda done, total: calls.append((done, total)),
     )
     n = len(plan.corridors)
@@ -577,12 +669,18 @@ def test_loop_can_start_at_a_hub():
     schools = _schools([("S", "Line School", "secondary", (E0, N0))])
     hubs = gpd.GeoDataFrame(
         {load.HUB_ID: ["H"], load.NAME: ["Line Station"], load.KIND: ["rail"]},
-        geometry=[Point(E0 + 900, N0 + 5)], crs=CRS,
+        geometry=[Point(E0 + 900, N0 + 5)],
+        crs=CRS,
     )
     incidents = _incidents([Point(E0 + 850, N0 + 5)] * 3, months=["2022-09"] * 3)
     cfg = RouteConfig(hub_share=1.0, hub_walk_m=1000, loop_budget_min=4.0, corridor_share=1.0)
     plan = routes.plan_corridors(
-        street, _inputs(schools, hubs, incidents), None, cfg, week=PLAN_WEEK, window=Window(),
+        street,
+        _inputs(schools, hubs, incidents),
+        None,
+        cfg,
+        week=PLAN_WEEK,
+        window=Window(),
     )
     [loop] = plan.loops.itertuples(index=False)
     assert loop.meeting_kind == "hub" and loop.meeting_point == "Line Station"
@@ -615,8 +713,10 @@ def test_loop_instance_searches_only_the_budget_ball_and_keeps_every_feasible_wa
     assert inst is not None
     assert 0 < len(inst.ball) < len(net.node_ids)  # bounded, not the whole graph
     dist = dict(nx.all_pairs_dijkstra_path_length(und, weight="length"))
-    ends = [(40, 40)] + [(int(net.node_ids[net.eu[net.seg_rows[s]]]),
-                          int(net.node_ids[net.ev[net.seg_rows[s]]])) for s in inst.cand]
+    ends = [(40, 40)] + [
+        (int(net.node_ids[net.eu[net.seg_rows[s]]]), int(net.node_ids[net.ev[net.seg_rows[s]]]))
+        for s in inst.cand
+    ]
     half = [0.0] + [net.length[net.seg_rows[s]] / 2 for s in inst.cand]
     checked = 0
     for i, j in itertools.permutations(range(1, len(ends)), 2):
@@ -627,8 +727,15 @@ def test_loop_instance_searches_only_the_budget_ball_and_keeps_every_feasible_wa
         checked += 1
     assert checked > 20
     loops, _ = _solve_loops(
-        net, seg_risk, [40], budget_m=budget, max_loops=1, max_candidates=40, iterations=300,
-        seconds=5.0, seed=0,
+        net,
+        seg_risk,
+        [40],
+        budget_m=budget,
+        max_loops=1,
+        max_candidates=40,
+        iterations=300,
+        seconds=5.0,
+        seed=0,
     )
     [loop] = loops
     assert loop.nodes[0] == loop.nodes[-1] == 40 and loop.length_m <= budget + 1e-6
@@ -646,15 +753,24 @@ def test_loop_instance_matrix_matches_networkx():
     seg_risk[[0, 5, 9, 14]] = [4.0, 3.0, 2.0, 1.0]
     inst = _loop_instance(net, seg_risk, [5], budget_m=5000, max_candidates=10)
     dist = dict(nx.all_pairs_dijkstra_path_length(und, weight="length"))
-    ends = [(5, 5)] + [(int(net.node_ids[net.eu[net.seg_rows[s]]]),
-                        int(net.node_ids[net.ev[net.seg_rows[s]]])) for s in inst.cand]
+    ends = [(5, 5)] + [
+        (int(net.node_ids[net.eu[net.seg_rows[s]]]), int(net.node_ids[net.ev[net.seg_rows[s]]]))
+        for s in inst.cand
+    ]
     half = [0.0] + [net.length[net.seg_rows[s]] / 2 for s in inst.cand]
     for i, j in itertools.permutations(range(len(ends)), 2):
         expected = half[i] + min(dist[a][b] for a in ends[i] for b in ends[j]) + half[j]
         assert inst.mat[i, j] == pytest.approx(expected)
     loops, stats = _solve_loops(
-        net, seg_risk, [5], budget_m=5000, max_loops=1, max_candidates=10, iterations=200,
-        seconds=5.0, seed=0,
+        net,
+        seg_risk,
+        [5],
+        budget_m=5000,
+        max_loops=1,
+        max_candidates=10,
+        iterations=200,
+        seconds=5.0,
+        seed=0,
     )
     [loop] = loops
     assert loop.risk_share == pytest.approx(1.0)
@@ -664,7 +780,12 @@ def test_loop_instance_matrix_matches_networkx():
 def test_no_incidents_means_no_patrol(tiny_street, tiny_inputs, tmp_path):
     inputs = _inputs(tiny_inputs.schools, tiny_inputs.hubs, _incidents([]))
     plan = routes.plan_corridors(
-        tiny_street, inputs, None, RouteConfig(), week=PLAN_WEEK, window=Window(),
+        tiny_street,
+        inputs,
+        None,
+        RouteConfig(),
+        week=PLAN_WEEK,
+        window=Window(),
     )
     assert len(plan.corridors) == 1 and not plan.corridors[routes.PATROLLED].iloc[0]
     assert plan.corridors[routes.INCIDENTS].iloc[0] == 0
@@ -677,8 +798,12 @@ def test_no_incidents_means_no_patrol(tiny_street, tiny_inputs, tmp_path):
 def test_unpatrolled_reason_says_no_incidents(tiny_street, tiny_inputs):
     far = _incidents([Point(E0 - 600, N0)], months=["2022-09"])  # covered, not near
     plan = routes.plan_corridors(
-        tiny_street, _inputs(tiny_inputs.schools, tiny_inputs.hubs, far), None, RouteConfig(),
-        week=PLAN_WEEK, window=Window(),
+        tiny_street,
+        _inputs(tiny_inputs.schools, tiny_inputs.hubs, far),
+        None,
+        RouteConfig(),
+        week=PLAN_WEEK,
+        window=Window(),
     )
     reasons = plan.unpatrolled[routes.REASON]
     assert reasons.str.contains("no incidents within 50 m of its streets").all()
@@ -753,11 +878,16 @@ def test_a_corridor_the_data_do_not_reach_is_never_called_quiet():
 
 def test_schools_in_scope_or_a_plain_error(tiny_inputs):
     schools = tiny_inputs.schools
-    assert routes.check_schools_in_scope(schools, RouteConfig()) == int(
-        routes.schools_in_scope(schools, RouteConfig()).sum()
-    ) > 0
-    with pytest.raises(EmptyResultError, match=r"no schools in scope: \d+ schools loaded, none "
-                       r"with a phase in \[corridors\] phases \(nursery\); their phases: "):
+    assert (
+        routes.check_schools_in_scope(schools, RouteConfig())
+        == int(routes.schools_in_scope(schools, RouteConfig()).sum())
+        > 0
+    )
+    with pytest.raises(
+        EmptyResultError,
+        match=r"no schools in scope: \d+ schools loaded, none "
+        r"with a phase in \[corridors\] phases \(nursery\); their phases: ",
+    ):
         routes.check_schools_in_scope(schools, RouteConfig(phases=("nursery",)))
     with pytest.raises(EmptyResultError, match=r"no school was loaded; add a \[\[schools\]\]"):
         routes.check_schools_in_scope(schools.iloc[0:0], RouteConfig())
@@ -770,13 +900,19 @@ def _corridor_row_case():
     """Ten schools 700 m apart on a grid, incidents near nine: ten separate corridors."""
     street = _grid(36, 11, jitter=10.0, seed=3)
     xys = [(50 + 700 * i, y) for y in (100, 800) for i in range(5)]
-    schools = _schools([
-        (f"S{i}", f"School {i}", "secondary", (E0 + x + 5, N0 + y + 5))
-        for i, (x, y) in enumerate(xys)
-    ])
+    schools = _schools(
+        [
+            (f"S{i}", f"School {i}", "secondary", (E0 + x + 5, N0 + y + 5))
+            for i, (x, y) in enumerate(xys)
+        ]
+    )
     rng = np.random.default_rng(7)
-    points = [Point(E0 + x + rng.uniform(-200, 200), N0 + y + rng.choice([-100, 0, 100]) + 3)
-              for i, (x, y) in enumerate(xys) if i != 2 for _ in range(6)]
+    points = [
+        Point(E0 + x + rng.uniform(-200, 200), N0 + y + rng.choice([-100, 0, 100]) + 3)
+        for i, (x, y) in enumerate(xys)
+        if i != 2
+        for _ in range(6)
+    ]
     incidents = _incidents(points, months=["2022-09"] * len(points))
     cfg = RouteConfig(catchment_m=300, hub_walk_m=300, corridor_share=1.0, loop_budget_min=12)
     return street, _inputs(schools, _empty_hubs(), incidents), cfg
@@ -798,8 +934,13 @@ def test_loops_are_the_same_with_one_or_two_workers(monkeypatch):
     for workers in (1, 2):
         calls: list[tuple[int, int]] = []
         plans[workers] = routes.plan_corridors(
-            street, inputs, None, dataclasses.replace(cfg, workers=workers), week=PLAN_WEEK,
-            window=Window(), progress=lambda done, total, calls=calls: calls.append((done, total)),
+            street,
+            inputs,
+            None,
+            dataclasses.replace(cfg, workers=workers),
+            week=PLAN_WEEK,
+            window=Window(),
+            progress=lambda done, total, calls=calls: calls.append((done, total)),
         )
         n = len(plans[workers].corridors)
         assert calls == [(i, n) for i in range(1, n + 1)]
@@ -825,8 +966,17 @@ def test_solve_tasks_keeps_task_order_across_workers():
         seg_risk = np.zeros(len(net.seg_rows))
         seg_risk[rng.choice(len(seg_risk), k, replace=False)] = rng.uniform(1, 5, k)
         inst = _loop_instance(net, seg_risk, [27], budget_m=1500.0, max_candidates=60)
-        tasks.append(LoopTask(inst.mat, inst.prize, budget_m=1500.0, max_loops=2,
-                              iterations=300, seconds=10.0, seed=0))
+        tasks.append(
+            LoopTask(
+                inst.mat,
+                inst.prize,
+                budget_m=1500.0,
+                max_loops=2,
+                iterations=300,
+                seconds=10.0,
+                seed=0,
+            )
+        )
     done = []
     one = solve_tasks(tasks, workers=1)
     two = solve_tasks(tasks, workers=2, on_done=lambda: done.append(1), min_pool_tasks=2)
@@ -837,9 +987,7 @@ def test_solve_tasks_keeps_task_order_across_workers():
 def test_budget_splits_by_size_within_the_floor_and_cap():
     assert split_budget([60, 30, 10], 10.0, cap_s=10.0, floor_s=1.0) == [6.0, 3.0, 1.0]
     # small corridors never fall below the floor; big ones never pass the cap
-    assert split_budget([100, 1, 1], 10.0, cap_s=5.0, floor_s=1.0) == pytest.approx(
-        [5.0, 1.0, 1.0]
-    )
+    assert split_budget([100, 1, 1], 10.0, cap_s=5.0, floor_s=1.0) == pytest.approx([5.0, 1.0, 1.0])
     # a per-corridor cap below the floor wins
     assert split_budget([10, 10], 100.0, cap_s=0.5, floor_s=1.0) == [0.5, 0.5]
     shares = split_budget([5, 10, 20, 40], 30.0, cap_s=30.0, floor_s=0.0)
@@ -854,9 +1002,14 @@ def test_worker_count():
     assert worker_count(2, 0) == 1
 
 
-@pytest.mark.parametrize("key, value", [
-    ("loop_budget_s", 0.0), ("loop_budget_s", -5.0), ("workers", -1),
-])
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("loop_budget_s", 0.0),
+        ("loop_budget_s", -5.0),
+        ("workers", -1),
+    ],
+)
 def test_loop_budget_and_workers_are_checked(key, value):
     with pytest.raises(ConfigError, match=f"corridors.{key}"):
         RouteConfig(**{key: value})
@@ -893,8 +1046,9 @@ def test_a_broken_pool_finishes_in_process():
         "print(solve_tasks([task] * 3, workers=2, min_pool_tasks=2))\n"
     )
     env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).parents[1])}
-    done = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True,
-                          env=env, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-"], input=script, capture_output=True, text=True, env=env, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[[[2, 1]], [[2, 1]], [[2, 1]]]"  # both visits, 350 m
     assert "solving the rest in one process" in done.stderr
@@ -906,8 +1060,12 @@ def test_a_broken_pool_finishes_in_process():
 def _wave_case(waves: int):
     street, inputs, cfg = _corridor_row_case()
     return routes.plan_corridors(
-        street, inputs, None, dataclasses.replace(cfg, loop_budget_min=40, waves=waves),
-        week=PLAN_WEEK, window=Window(),
+        street,
+        inputs,
+        None,
+        dataclasses.replace(cfg, loop_budget_min=40, waves=waves),
+        week=PLAN_WEEK,
+        window=Window(),
     )
 
 
@@ -929,8 +1087,9 @@ def test_three_waves_deal_month_only_loops_riskiest_first():
     # the loops table is in corridor order, and corridors are numbered by decreasing risk
     assert list(loops[routes.CORRIDOR_ID]) == sorted(loops[routes.CORRIDOR_ID])
     risk = plan.corridors.set_index(routes.CORRIDOR_ID)[routes.RISK]
-    assert list(risk[loops[routes.CORRIDOR_ID]]) == sorted(risk[loops[routes.CORRIDOR_ID]],
-                                                           reverse=True)
+    assert list(risk[loops[routes.CORRIDOR_ID]]) == sorted(
+        risk[loops[routes.CORRIDOR_ID]], reverse=True
+    )
     longest = float(loops[routes.DURATION_MIN].max())
     # step: the longest loop plus 15 minutes to the next meeting point, up to 15 minutes
     step = {15: 30, 30: 45, 45: 60}[15 * int(np.ceil(longest / 15))]
@@ -943,7 +1102,7 @@ def test_three_waves_deal_month_only_loops_riskiest_first():
 
 
 def test_waves_stop_where_the_window_ends():
-    from corridors.routes.loops import _wave_starts
+    from corridors.routes.starts import _wave_starts
 
     cfg = RouteConfig(waves=10)
     assert _wave_starts([44.0, 30.0], cfg, Window()) == [915, 975, 1035]  # 15:15 16:15 17:15
@@ -957,11 +1116,56 @@ def test_waves_must_be_at_least_one():
         RouteConfig(waves=0)
 
 
-def test_waves_leave_time_known_loops_at_their_data_driven_start(tiny_street, tiny_inputs,
-                                                                   tiny_plan):
+def test_waves_leave_time_known_loops_at_their_data_driven_start(
+    tiny_street, tiny_inputs, tiny_plan
+):
     plan = routes.plan_corridors(
-        tiny_street, tiny_inputs, None, RouteConfig(waves=3), week=PLAN_WEEK, window=Window(),
+        tiny_street,
+        tiny_inputs,
+        None,
+        RouteConfig(waves=3),
+        week=PLAN_WEEK,
+        window=Window(),
     )
     assert len(plan.loops) and set(plan.loops[routes.START_TIME]) != {"15:15"}
-    pd.testing.assert_frame_equal(plan.loops.drop(columns="geometry"),
-                                  tiny_plan.loops.drop(columns="geometry"))
+    pd.testing.assert_frame_equal(
+        plan.loops.drop(columns="geometry"), tiny_plan.loops.drop(columns="geometry")
+    )
+
+
+def test_a_waiting_loop_problem_keeps_its_corridor_not_the_city():
+    # a corridor's problem waits for the solver with hundreds of others: it must hold what
+    # grows with its corridor (its segments, matrix, ball), not a vector over every street
+    # segment of the area, nor shortest-path trees; those are made again when its loops are
+    # drawn, and the loops are those a kept tree gives
+    from corridors.routes.corridors import _Corridor
+    from corridors.routes.loops import _corridor_loops, _loop_job, _MeetingPoint
+
+    street = _grid(12, 12, jitter=10.0, seed=4)
+    net = _build_net(street)
+    n = len(net.seg_rows)
+    rng = np.random.default_rng(0)
+    seg_risk_all = rng.random(n)
+    segs = np.arange(0, n, 7)[:40]  # the corridor: a few of the area's segments
+    corridor = _Corridor("C01", ["S1"], segs, shapely.MultiLineString(), gpd.GeoDataFrame())
+    cfg = RouteConfig(loop_budget_min=15, solver_iterations=200)
+    job = _loop_job(net, corridor, [_MeetingPoint(60, "Gate", "school")], seg_risk_all, cfg)
+    assert job is not None
+    arrays = [v for v in vars(job).values() if isinstance(v, np.ndarray)]
+    arrays += [v for v in vars(job.inst).values() if isinstance(v, np.ndarray)]
+    assert all(a.size < n for a in arrays if a.ndim == 1)  # nothing per area segment
+    assert all(a.shape[1] != len(job.inst.ball) for a in arrays if a.ndim == 2)  # no trees
+    full = job.seg_risk(n)
+    assert full[segs].tolist() == seg_risk_all[segs].tolist() and full.sum() == pytest.approx(
+        seg_risk_all[segs].sum()
+    )
+    routes_ = solve_tasks([job.task(cfg, 5.0)], workers=1)[0]
+    window = Window()
+    loops = _corridor_loops(net, job, routes_, cfg, window)
+    assert loops and all(r["length_m"] <= 15 * 4.5 * 1000 / 60 + 1e-6 for r in loops)
+    expected, _ = _solve_loops(
+        net, full, [60], budget_m=15 * 4.5 * 1000 / 60, max_loops=cfg.max_loops_per_corridor,
+        max_candidates=cfg.max_candidates, iterations=200, seconds=5.0, seed=cfg.seed,
+        patience=cfg.solver_patience,
+    )  # fmt: skip
+    assert [r["geometry"].wkt for r in loops] == [lp.geometry.wkt for lp in expected]

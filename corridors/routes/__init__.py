@@ -51,6 +51,7 @@ Which file holds what
 - ``corridors.py``: routing each school, its corridor, and merging corridors by street.
 - ``evidence.py``: incident intensity per segment, evidence near a corridor, the reason.
 - ``loops.py``: :func:`plan_patrol_loops`, each corridor's loop problem and its loops.
+- ``starts.py``: when each loop starts (by its corridor's incidents, or in ``waves``).
 - ``solver.py``: the PyVRP solve of one problem, the time budget split, and the process
   pool that solves many.
 - ``export.py``: every file the stage writes (:func:`write_corridor_exports`).

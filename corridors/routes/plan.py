@@ -43,11 +43,9 @@ from corridors.routes.footfall import (
 )
 from corridors.routes.loops import (
     _corridor_loops,
-    _deal_waves,
     _loop_job,
     _LoopJob,
     _meeting_points,
-    _month_only,
     _no_loop_reason,
 )
 from corridors.routes.network import _build_net, _edge_keys, _Net, _snap, _text
@@ -73,6 +71,7 @@ from corridors.routes.result import (
     Corridors,
 )
 from corridors.routes.solver import Routes, solve_tasks, split_budget
+from corridors.routes.starts import _deal_waves, _month_only
 from corridors.week import PlanWeek, Window
 
 logger = logging.getLogger(__name__)
