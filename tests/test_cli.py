@@ -52,7 +52,9 @@ def test_bad_config_value_is_a_clean_error(tmp_path):
 
 
 def test_bad_grid_option_is_a_clean_error():
-    result = CliRunner().invoke(cli, ["-c", str(ROOT / "data" / "rutland.toml"), "tune", "--grid", "eps_m"])
+    result = CliRunner().invoke(
+        cli, ["-c", str(ROOT / "data" / "rutland.toml"), "tune", "--grid", "eps_m"]
+    )
     assert result.exit_code == 1
     assert "Error: --grid 'eps_m': expected KEY=V1,V2" in result.output
 
@@ -63,8 +65,6 @@ def test_version():
     from corridors import __version__
 
     assert __version__ in result.output
-
-
 
 
 def test_header_only_file_error_names_the_file(tmp_path):
@@ -133,7 +133,7 @@ def _tiny_area(tmp_path, *, months=("2022-09", "2022-10"), extra="", incidents_e
 
 def _summary_row(output, kind):
     row = next(line for line in output.splitlines() if line.startswith(kind))
-    return [int(v.replace(",", "")) for v in row[len(kind):].split()[1:4]]
+    return [int(v.replace(",", "")) for v in row[len(kind) :].split()[1:4]]
 
 
 def test_validate_exits_1_when_every_row_of_a_file_is_rejected(tmp_path):
@@ -249,22 +249,30 @@ def _offline_rutland(tmp_path, hotspots_extra=""):
 
 
 def test_tune_offline_skips_network_and_uses_the_config_sweep(tmp_path):
-    cfg = _offline_rutland(
-        tmp_path, "backtest_periods = 2\nsweep = { bandwidth_m = [150, 300] }\n"
-    )
+    cfg = _offline_rutland(tmp_path, "backtest_periods = 2\nsweep = { bandwidth_m = [150, 300] }\n")
     out = tmp_path / "tune"
     result = CliRunner().invoke(cli, ["-q", "-c", str(cfg), "tune", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "Note: skipped network" in result.output and "osm_file" in result.output
     table = pd.read_csv(out / "tune.csv")
-    assert set(table["method"]) == {"dbscan", "hdbscan", "kde", "blend", "learned", "naive", "counts"}
+    assert set(table["method"]) == {
+        "dbscan",
+        "hdbscan",
+        "kde",
+        "blend",
+        "learned",
+        "naive",
+        "counts",
+    }
     assert "Note: no street graph" in result.output  # area PAI only
     assert table["street_pai"].isna().all()
     assert table["bar"].sum() == 1 and "<- bar" in result.output
     # the best method is recorded in the area's folder for `plan` (even with --out)
     choice = json.loads((tmp_path / "maps" / "rutland" / "hotspots-choice.json").read_text())
     best = table[~table["method"].isin(["naive", "counts"])].iloc[0]
-    assert choice["method"] == best["method"] and choice["pai"] == pytest.approx(best["pai"], rel=1e-4)
+    assert choice["method"] == best["method"] and choice["pai"] == pytest.approx(
+        best["pai"], rel=1e-4
+    )
     assert choice["data_range"] == {"first_month": "2019-12", "last_month": "2022-10"}
     assert choice["period"] == "month" and choice["periods"] == 2
     kde = table[table["method"] == "kde"]["label"].tolist()
@@ -326,7 +334,9 @@ def test_hotspots_command_uses_tunes_choice_unless_a_method_is_named(tmp_path):
     result = CliRunner().invoke(cli, ["-q", "-c", str(cfg), "hotspots"])
     assert result.exit_code == 0, result.output
     assert "(dbscan)" in result.output and "chosen by corridors tune" in result.output
-    spots = json.loads(next((tmp_path / "maps").glob("rutland/hotspots/*/hotspots.json")).read_text())
+    spots = json.loads(
+        next((tmp_path / "maps").glob("rutland/hotspots/*/hotspots.json")).read_text()
+    )
     assert spots["method"] == "dbscan" and spots["params"]["eps_m"] == 200.0
     # --method names one: the choice file is not used
     result = CliRunner().invoke(cli, ["-q", "-c", str(cfg), "hotspots", "--method", "kde"])
@@ -337,3 +347,22 @@ def test_hotspots_command_uses_tunes_choice_unless_a_method_is_named(tmp_path):
     result = CliRunner().invoke(cli, ["-q", "-c", str(cfg), "hotspots"])
     assert result.exit_code == 1 and "hotspots-choice.json: unknown hotspot method" in result.output
     assert "Traceback" not in result.output
+
+
+def test_long_lists_reach_the_terminal_as_their_first_lines_and_where_the_rest_are(capsys):
+    # a city's plan has thousands of corridors and unfilled patrols: the terminal gets the
+    # first lines of each list and where every one is, not a line per unfilled slot
+    from corridors.cli import week
+
+    week._echo_first([f"  line {i}" for i in range(40)], "things: every one in things.csv")
+    out = capsys.readouterr().out.splitlines()
+    assert out[: week.SHOWN_LINES] == [f"  line {i}" for i in range(week.SHOWN_LINES)]
+    assert out[-1] == f"  ... and {40 - week.SHOWN_LINES} more things: every one in things.csv"
+    assert len(out) == week.SHOWN_LINES + 1
+    week._echo_first(["  one", "  two"], "things")
+    assert capsys.readouterr().out.splitlines() == ["  one", "  two"]  # short lists whole
+    slots = pd.DataFrame(
+        {"day": ["Monday", "Monday", "Tuesday", "Wednesday"], "filled": [True, False, False, False]}
+    )
+    assert week._unfilled_by_day(slots) == "; unfilled: Monday 1, Tuesday 1, Wednesday 1"
+    assert week._unfilled_by_day(slots.assign(filled=True)) == ""

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,6 +16,9 @@ from corridors.config import (
     override,
 )
 from corridors.errors import CorridorsError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # -- routes, roster, plan -------------------------------------------------------------------
 
@@ -141,6 +145,7 @@ def _echo_plan_summary(
     loops_of: dict[str, list[Any]] = {}
     for lp in plan.loops.itertuples(index=False):
         loops_of.setdefault(lp.corridor_id, []).append(lp)
+    lines = []
     for row in plan.corridors.itertuples(index=False):
         names = str(row.school_names).replace(";", " + ")
         line = f"  {row.corridor_id} {names}: {row.incidents} incident" + "s" * (row.incidents != 1)
@@ -149,9 +154,12 @@ def _echo_plan_summary(
                 f"; loop {lp.loop_id} {lp.length_m / 1000:.1f} km, {lp.duration_min:.0f} min "
                 f"from {lp.meeting_point} at {lp.start_time}, {lp.risk_share:.0%} of its risk"
             )
-        click.echo(line)
-    for row in plan.unpatrolled.itertuples(index=False):
-        click.echo(f"  no patrol: {row.name}: {row.reason}")
+        lines.append(line)
+    _echo_first(lines, "corridors: every one in corridors.geojson and loops.csv")
+    _echo_first(
+        [f"  no patrol: {row.name}: {row.reason}" for row in plan.unpatrolled.itertuples()],
+        "schools without a patrol: each with its reason in unpatrolled.csv",
+    )
     for note in (*result.notes, *result.spots.notes, *plan.notes):
         click.echo(f"Note: {note}")
     if result.rota is not None:
@@ -159,10 +167,12 @@ def _echo_plan_summary(
         filled = int(rota.slots["filled"].sum()) if len(rota.slots) else 0
         click.echo(
             f"Roster: {filled}/{len(rota.slots)} patrol slots filled "
-            f"({rota.status}, gap {rota.gap:.1%})"
+            f"({rota.status}, gap {rota.gap:.1%}){_unfilled_by_day(rota.slots)}"
         )
-        for problem in rota.problems:
-            click.echo(f"  {problem}")
+        _echo_first(
+            [f"  {problem}" for problem in rota.problems],
+            "roster problems: every one in problems.txt (and each slot in roster-slots.csv)",
+        )
     click.echo(f"\nWrote {len(paths)} files to {result.out_dir} in {elapsed_s:.1f} s")
     for name in ("internal.html", "shared.html"):
         click.echo(f"  {result.out_dir / name}")
@@ -172,6 +182,30 @@ def _echo_plan_summary(
     if stage_s and click.get_current_context().find_root().params.get("verbose"):  # -v
         times = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in stage_s.items())
         click.echo(f"Stage times: {times} (total {elapsed_s:.1f} s)")
+
+
+#: At most this many lines of each list (corridors, schools without a patrol, roster problems)
+#: reach the terminal; the week's files hold every one (a city's plan has thousands).
+SHOWN_LINES = 15
+
+
+def _echo_first(lines: Sequence[str], more: str) -> None:
+    """Echo the first :data:`SHOWN_LINES` of ``lines``, then how many more and where they are."""
+    for line in lines[:SHOWN_LINES]:
+        click.echo(line)
+    if len(lines) > SHOWN_LINES:
+        click.echo(f"  ... and {len(lines) - SHOWN_LINES:,} more {more}")
+
+
+def _unfilled_by_day(slots: pd.DataFrame) -> str:
+    """``; unfilled: Monday 11, Tuesday 13`` (days in the week's order), or ``""``."""
+    if not len(slots) or not {"filled", "day"} <= set(slots.columns):
+        return ""
+    unfilled = slots.loc[~slots["filled"].astype(bool), "day"].astype(str)
+    if not len(unfilled):
+        return ""
+    counts = unfilled.value_counts(sort=False)  # in the order the days first appear
+    return "; unfilled: " + ", ".join(f"{day} {n}" for day, n in counts.items())
 
 
 @cli.command("roster")
