@@ -433,14 +433,21 @@ def write_plan(result: Result) -> list[Path]:
 
 
 def _write_week_files(result: Result, folder: Path) -> None:
-    """Write every file of the week into ``folder`` (the staging folder)."""
-    load.write_rejects(_all_rejects(result), folder / "rejects.csv")
-    hotspots.write_hotspots(result.spots, folder)
-    routes.write_corridor_exports(result.plan, folder)
-    if result.rota is not None:
-        roster.write_roster_exports(result.rota, result.plan, folder)
-    if result.absences:
-        _write_absences(result.absences, folder / ABSENCES_CSV)
+    """Write every file of the week into ``folder`` (the staging folder).
+
+    The stages' tables and calendars are written while worker processes draw a big week's
+    part pages and notices (``maps.write_week``'s ``meanwhile``), not before they start.
+    """
+
+    def exports() -> None:
+        load.write_rejects(_all_rejects(result), folder / "rejects.csv")
+        hotspots.write_hotspots(result.spots, folder)
+        routes.write_corridor_exports(result.plan, folder)
+        if result.rota is not None:
+            roster.write_roster_exports(result.rota, result.plan, folder)
+        if result.absences:
+            _write_absences(result.absences, folder / ABSENCES_CSV)
+
     maps.write_week(
         folder,
         inputs=dataclasses.replace(result.inputs, reports=result.reports),
@@ -450,6 +457,7 @@ def _write_week_files(result: Result, folder: Path) -> None:
         rota=result.rota,
         config=result.cfg,
         week=result.week,
+        meanwhile=exports,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -51,6 +51,7 @@ def write_week(
     rota: Roster | None,
     config: Config,
     week: str,
+    meanwhile: Callable[[], object] | None = None,
 ) -> dict[str, Path]:
     """
     Write one week's pages, ``internal.html`` and ``shared.html``, and notices into ``folder``.
@@ -68,6 +69,10 @@ def write_week(
         The run's ``Config``: ``config.maps`` (:class:`MapConfig`) and ``config.area.name``.
     week
         ISO week, ``"YYYY-Www"``.
+    meanwhile
+        Other work of the week (the other stages' files) to do in this process while worker
+        processes draw a big week's part pages and notices, before this process draws the
+        overview and the shared page.
 
     Returns
     -------
@@ -92,6 +97,8 @@ def write_week(
         )  # fmt: skip
         if pool is not None:
             notices.submit(pool)
+        if meanwhile is not None:
+            meanwhile()
         internal = write_internal_pages(
             folder, inputs=inputs, street=street, spots=spots, corridors=corridors, rota=rota,
             cfg=cfg, week=week, title=title, parts=parts, pending=pending,
