@@ -33,6 +33,7 @@ from corridors.maps.layers import (
     _fit,
     _geojson,
     _GeoJsonLayer,
+    _joined,
     _LayerControl,
     _ShapeLayer,
     _Shapes,
@@ -45,9 +46,10 @@ from corridors.maps.popups import (
     _corridor_popup,
     _hotspot_popup,
     _loop_popup,
+    _PatrolPeople,
     _point_popup,
+    _team_text,
     _teams_by_corridor,
-    _TeamTexts,
 )
 from corridors.maps.streets import _add_internal_streets
 from corridors.maps.values import _as_date, _json_value, _risk_classes, _week_start
@@ -271,10 +273,8 @@ def _add_corridors(
         for _, row in cor.iterrows()
     ]
     cor["tip"] = [f"Corridor {row.get('corridor_id')}" for _, row in cor.iterrows()]
-    geoms = np.array(cor.geometry.values, dtype=object)
-    multi = shapely.get_type_id(geoms) == 5  # MultiLineString: street edges joined into runs
-    geoms[multi] = shapely.line_merge(geoms[multi])
-    cor = cor.set_geometry(gpd.GeoSeries(geoms, index=cor.index, crs=cor.crs))
+    joined = _joined(np.asarray(cor.geometry.values, dtype=object))  # edges joined into runs
+    cor = cor.set_geometry(gpd.GeoSeries(joined, index=cor.index, crs=cor.crs))
     data = _geojson(cor, ["c", "popup", "tip"], simplify_m=cfg.simplify_m)
     shapes = _Shapes([f["geometry"] for f in data["features"]])  # written compactly
     shapes.add_to(m)
@@ -413,6 +413,12 @@ def _shape_features(frame: pd.DataFrame, shapes: _Shapes, columns: list[str]) ->
     return {"type": "FeatureCollection", "features": features}
 
 
+def _loop_records(loops: gpd.GeoDataFrame) -> tuple[list[dict[Any, Any]], dict[str, int]]:
+    """Return the loops as records (not a pandas row per patrol) and each loop id's position."""
+    rows = loops.drop(columns=loops.geometry.name).to_dict("records")
+    return rows, {str(lid): i for i, lid in enumerate(loops["loop_id"])}
+
+
 def _week_loops(
     loops: gpd.GeoDataFrame, slots: pd.DataFrame, part_of: Mapping[str, str]
 ) -> pd.DataFrame:
@@ -421,8 +427,7 @@ def _week_loops(
     An overview of a city has thousands of patrols a week; a day layer each would draw
     every loop five times, with a popup per patrol (about 2 MB at 1,500 schools).
     """
-    rows = loops.drop(columns=loops.geometry.name).to_dict("records")
-    first = {str(lid): i for i, lid in enumerate(loops["loop_id"])}
+    rows, first = _loop_records(loops)
     by_loop: dict[int, list[dict[Any, Any]]] = {}
     for slot in slots.to_dict("records"):
         i = first.get(str(slot["loop_id"]))
@@ -443,18 +448,17 @@ def _day_loops(
     loops: gpd.GeoDataFrame, day_slots: pd.DataFrame, assignments: pd.DataFrame
 ) -> pd.DataFrame | None:
     """One row per patrol of the day: its loop's ``k``, aim and popup (None: none to draw)."""
-    first = {lid: row for row, lid in enumerate(loops["loop_id"])}
-    rows = loops.drop(columns=loops.geometry.name).to_dict("records")  # not a Series per patrol
-    teams = _TeamTexts(assignments)
+    rows, first = _loop_records(loops)
+    people = _PatrolPeople(assignments)
     at: list[int] = []
     aims, popups = [], []
     for slot in day_slots.to_dict("records"):
-        i = first.get(slot["loop_id"])
+        i = first.get(str(slot["loop_id"]))
         if i is None:
             continue
         at.append(i)
         aims.append(str(slot.get("aim", "") or ""))
-        team = teams.of(slot)
+        team = _team_text(people, slot)
         popups.append(_loop_popup(rows[i], slot, team))
     if not at:
         return None

@@ -349,6 +349,19 @@ def _geojson(
     return {"type": "FeatureCollection", "features": features}
 
 
+def _joined(geoms: np.ndarray) -> np.ndarray:
+    """
+    Return ``geoms`` with each MultiLineString's lines joined into runs (a new array).
+
+    A corridor is one line per street edge: joined, it draws, simplifies and buffers as a
+    few long lines. Other geometries are kept as they are.
+    """
+    out = np.array(geoms, dtype=object)
+    multi = shapely.get_type_id(out) == 5
+    out[multi] = shapely.line_merge(out[multi])
+    return out
+
+
 def _mapping(geom: Any) -> dict[str, Any]:
     """
     Return ``geom`` as a GeoJSON geometry (``shapely.geometry.mapping``, lines made faster).

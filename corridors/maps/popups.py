@@ -150,28 +150,35 @@ def _part_line(part: str) -> list[str]:
     return [f"evidence, team and streets: <i>{_h(part)}</i>"] if part else []
 
 
-class _TeamTexts:
-    """Who walks each patrol, "name (agency); ...", by loop and day: one pass over the people."""
+class _PatrolPeople:
+    """The assignment records of each loop, and of each loop on each day: one pass over them."""
 
     def __init__(self, assignments: pd.DataFrame) -> None:
         self.dated = "date" in assignments.columns
-        self.by_loop: dict[str, list[str]] = {}
-        self.by_day: dict[tuple[str, Any], list[str]] = {}
+        self.by_loop: dict[str, list[dict[Any, Any]]] = {}
+        self.by_day: dict[tuple[str, Any], list[dict[Any, Any]]] = {}
         if "loop_id" not in assignments.columns:
             return
         for r in assignments.to_dict("records"):
-            text = f"{r.get('name', r.get('person_id', ''))} ({_agency_label(r.get('agency', ''))})"
             loop_id = str(r["loop_id"])
-            self.by_loop.setdefault(loop_id, []).append(text)
+            self.by_loop.setdefault(loop_id, []).append(r)
             if self.dated:
-                self.by_day.setdefault((loop_id, _as_date(r["date"])), []).append(text)
+                self.by_day.setdefault((loop_id, _as_date(r["date"])), []).append(r)
 
-    def of(self, slot: Row) -> str:
-        """Return who walks ``slot`` (its loop's people on its day, when both say the day)."""
-        loop_id = str(slot["loop_id"])
-        if self.dated and "date" in slot:
-            return "; ".join(self.by_day.get((loop_id, _as_date(slot["date"])), []))
-        return "; ".join(self.by_loop.get(loop_id, []))
+    def of(self, loop_id: str, day: Any, *, on_day: bool) -> list[dict[Any, Any]]:
+        """Return the people on ``loop_id``: on ``day`` when ``on_day`` (and dated), else all."""
+        if self.dated and on_day:
+            return self.by_day.get((loop_id, day), [])
+        return self.by_loop.get(loop_id, [])
+
+
+def _team_text(people: _PatrolPeople, slot: Row) -> str:
+    """Return who walks ``slot``: "name (agency); ..." (its loop's people on its day, if known)."""
+    walkers = people.of(str(slot["loop_id"]), _as_date(slot.get("date")), on_day="date" in slot)
+    return "; ".join(
+        f"{r.get('name', r.get('person_id', ''))} ({_agency_label(r.get('agency', ''))})"
+        for r in walkers
+    )
 
 
 def _teams_by_corridor(rota: Roster | None) -> dict[str, str]:

@@ -27,6 +27,7 @@ from corridors.maps.layers import (
     _LayerControl,
 )
 from corridors.maps.notice import _add_notice, _add_phone_view, _PageFigure, _patrol_lines
+from corridors.maps.popups import _PatrolPeople
 from corridors.maps.streets import _add_shared_streets
 from corridors.maps.values import _add_minutes, _as_date, _sort_key, _text, _week_start
 
@@ -219,13 +220,13 @@ def shared_patrols(
     slots = rota.slots
     if "filled" in slots.columns:
         slots = slots[slots["filled"].astype(bool)]
-    teams = _Teams(rota.assignments)
+    people = _PatrolPeople(rota.assignments)
     meeting = (
         dict(zip(loops.index, loops["meeting_point"], strict=True))
         if "meeting_point" in loops.columns
         else {}
     )
-    rows = [_rostered_patrol(slot, meeting, teams, cfg) for slot in slots.to_dict("records")]
+    rows = [_rostered_patrol(slot, meeting, people, cfg) for slot in slots.to_dict("records")]
     out = pd.DataFrame(rows, columns=_PATROL_COLUMNS)
     return out.sort_values(["date", "start", "meeting_point"], key=_sort_key).reset_index(drop=True)
 
@@ -249,40 +250,19 @@ def _planned_patrols(loops: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     return rows
 
 
-class _Teams:
-    """The organisations and names of each loop's people, and of each loop's people on a day."""
-
-    def __init__(self, assignments: pd.DataFrame) -> None:
-        self.dated = "date" in assignments.columns
-        self.by_loop: dict[str, tuple[set[str], set[str]]] = {}
-        self.by_day: dict[tuple[str, Any], tuple[set[str], set[str]]] = {}
-        cols = [c for c in ("loop_id", "date", "agency", "name") if c in assignments.columns]
-        for rec in assignments[cols].to_dict("records"):
-            lid = str(rec["loop_id"])
-            groups = [self.by_loop.setdefault(lid, (set(), set()))]
-            if self.dated:
-                groups.append(self.by_day.setdefault((lid, _as_date(rec["date"])), (set(), set())))
-            agency, name = rec.get("agency"), rec.get("name")
-            for agencies, names in groups:
-                if agency is not None and not pd.isna(agency):
-                    agencies.add(_agency_label(agency))
-                if name is not None and not pd.isna(name):
-                    names.add(str(name))
-
-    def of(self, loop_id: str, date: Any) -> tuple[set[str], set[str]]:
-        """Return the organisations and names on ``loop_id`` on ``date`` (any day if unknown)."""
-        if self.dated and date is not None:
-            return self.by_day.get((loop_id, date), (set(), set()))
-        return self.by_loop.get(loop_id, (set(), set()))
+def _known(value: Any) -> bool:
+    return value is not None and not pd.isna(value)
 
 
 def _rostered_patrol(
-    slot: Mapping[Any, Any], meeting: Mapping[str, Any], teams: _Teams, cfg: MapConfig
+    slot: Mapping[Any, Any], meeting: Mapping[str, Any], people: _PatrolPeople, cfg: MapConfig
 ) -> dict[str, Any]:
     """One filled slot as the notice lists it: where, when, which organisations (and names)."""
     loop_id = str(slot["loop_id"])
     date = _as_date(slot.get("date"))
-    agencies, names = teams.of(loop_id, date)
+    walkers = people.of(loop_id, date, on_day=date is not None)
+    agencies = {_agency_label(a) for r in walkers if _known(a := r.get("agency"))}
+    names = {str(n) for r in walkers if _known(n := r.get("name"))}
     return {
         "loop_id": loop_id,
         "date": date,

@@ -34,7 +34,7 @@ from folium.template import Template
 
 from corridors.errors import InputDataError
 from corridors.maps.escape import _compact_json
-from corridors.maps.layers import _geojson, _GeoJsonLayer, _line_steps, _OfflineMiniMap
+from corridors.maps.layers import _geojson, _GeoJsonLayer, _joined, _line_steps, _OfflineMiniMap
 
 if TYPE_CHECKING:
     import folium
@@ -136,10 +136,7 @@ def _near(
     none = np.array([], dtype=np.intp)
     if not len(around) or not len(edges):
         return edges.iloc[:0], none
-    multi = shapely.get_type_id(around) == 5  # a corridor's edges: joined into runs first
-    if multi.any():
-        around = around.copy()
-        around[multi] = shapely.line_merge(around[multi])
+    around = _joined(around)  # a corridor's edges as runs: fewer, longer lines to buffer
     zones = shapely.buffer(shapely.simplify(around, radius_m / 20), radius_m, quad_segs=4)
     shapely.prepare(zones)
     lines = np.asarray(edges.geometry.values, dtype=object)

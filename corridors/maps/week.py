@@ -23,7 +23,7 @@ from corridors.maps.assets import inline_assets
 from corridors.maps.internal import render_internal_map
 from corridors.maps.manifest import manifest_doc
 from corridors.maps.parts import PARTS_DIR, Part, PartOutputs, corridor_parts, part_outputs
-from corridors.maps.printed import NoticeJobs, prepare_notices
+from corridors.maps.printed import MIN_POOL_NOTICES, NoticeJobs, notice_pdfs, prepare_notices
 from corridors.maps.shared import render_shared_map
 from corridors.outputs import atomic_open, write_text
 
@@ -123,7 +123,7 @@ def write_week(
 
 
 #: A week with fewer pages and notices to draw than this is written in one process.
-MIN_POOL_WRITES = 12
+MIN_POOL_WRITES = MIN_POOL_NOTICES
 
 
 def _writing_pool(
@@ -265,18 +265,11 @@ def write_notices(
     dict of str to pathlib.Path
         Each notice's path in the folder (``notice/area-en.pdf``, ...) and where it was written.
     """
-    notices = _prepare_notices(
-        street=street, corridors=corridors, rota=rota, config=config, week=week,
-        timezone=timezone,
+    docs = notice_pdfs(
+        street=street, corridors=corridors, rota=rota, cfg=config.maps, week=week,
+        area_name=area_title(config), timezone=timezone, workers=config.corridors.workers,
     )  # fmt: skip
-    pool = _writing_pool(config, notices, [])
-    try:
-        if pool is not None:
-            notices.submit(pool)
-        return _write_notices(Path(folder), notices)
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+    return _write_docs(Path(folder), docs)
 
 
 def _prepare_notices(
@@ -295,7 +288,11 @@ def _prepare_notices(
 
 
 def _write_notices(folder: Path, notices: NoticeJobs) -> dict[str, Path]:
-    docs = notices.result()
+    return _write_docs(folder, notices.result())
+
+
+def _write_docs(folder: Path, docs: Mapping[str, bytes]) -> dict[str, Path]:
+    """Write the notices ``docs`` (by their path in the folder) atomically; where each went."""
     written = {}
     for name, data in docs.items():
         with atomic_open(folder / name, "wb") as fh:
